@@ -1,0 +1,190 @@
+"""The staff-and-settings pages (Django admin) for data-feed admins and superusers.
+
+Every write goes through a service or the audited mixin, so the admin leaves the same
+audit trail as the portal's own pages. A feed admin sees staff and regions of their
+own jurisdiction only.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import transaction
+from django.forms.models import model_to_dict
+from django.utils.translation import gettext_lazy as _
+
+from aid_portal import access, services
+from aid_portal.audit import audit_record
+from aid_portal.errors import DomainError
+from aid_portal.models import AuditEvent, CalendarDay, CalendarYear, Region, RoleAssignment, User
+from aid_portal.selectors import region_list_for_user
+
+admin.site.site_header = _("Social assistance portal: staff and settings")
+admin.site.site_title = _("Staff and settings")
+admin.site.index_title = _("Staff and settings")
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Reference data edited in the admin: each save and delete writes an audit row."""
+
+    def save_model(self, request, obj, form, change):
+        old = model_to_dict(form.instance.__class__.objects.get(pk=obj.pk)) if change else None
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            audit_record(
+                actor=request.user, action=f"{obj._meta.model_name}.{'change' if change else 'add'}",
+                obj=obj, old=old, new=model_to_dict(obj),
+            )
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            audit_record(actor=request.user, action=f"{obj._meta.model_name}.delete", obj=obj,
+                         old=model_to_dict(obj))
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "level", "parent"]
+    list_filter = ["level"]
+    search_fields = ["code", "name"]
+    # The tree is loaded from the statistics bureau's CSV (manage.py load_regions),
+    # not edited by hand.
+    readonly_fields = ["code", "name", "level", "parent"]
+
+    def get_queryset(self, request):
+        return region_list_for_user(user=request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class RoleAssignmentInline(admin.TabularInline):
+    model = RoleAssignment
+    fk_name = "user"
+    extra = 1
+    fields = ["role", "region", "granted_at", "granted_by"]
+    readonly_fields = ["granted_at", "granted_by"]
+    autocomplete_fields = ["region"]
+
+    def has_change_permission(self, request, obj=None):
+        # A role is granted or withdrawn, never edited in place (the audit reads cleanly).
+        return False
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ["username", "full_name", "is_active", "last_login"]
+    list_filter = ["is_active", "role_assignments__role"]
+    search_fields = ["username", "full_name"]
+    inlines = [RoleAssignmentInline]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        (_("Person"), {"fields": ["full_name", "phone"]}),
+        (_("Status"), {"fields": ["is_active", "last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [(None, {"fields": ["username", "full_name", "password1", "password2"]})]
+    readonly_fields = ["last_login", "date_joined"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        # Staff with a role inside the admin's jurisdiction, and new staff with none yet.
+        inside = access.restrict(
+            RoleAssignment.objects.all(), request.user, region_field="region",
+            roles=access.STAFF_MANAGERS,
+        ).values("user_id")
+        return queryset.filter(is_superuser=False).filter(
+            pk__in=inside
+        ) | queryset.filter(is_superuser=False, role_assignments__isnull=True)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            with transaction.atomic():
+                super().save_model(request, obj, form, change)
+                audit_record(actor=request.user, action="user.create", obj=obj,
+                             new={"username": obj.username, "full_name": obj.full_name})
+            return
+        if "is_active" in form.changed_data:
+            # Enabling and disabling are services with their own rules and audit rows.
+            try:
+                if obj.is_active:
+                    services.user_enable(actor=request.user, user=obj, reason=_("staff admin"))
+                else:
+                    services.user_disable(actor=request.user, user=obj, reason=_("staff admin"))
+            except DomainError as exc:
+                messages.error(request, exc.message)
+        changed = [f for f in form.changed_data if f not in {"is_active", "password"}]
+        if changed:
+            with transaction.atomic():
+                User.objects.filter(pk=obj.pk).update(**{f: getattr(obj, f) for f in changed})
+                audit_record(actor=request.user, action="user.change", obj=obj,
+                             new={f: getattr(obj, f) for f in changed})
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not RoleAssignment:
+            return super().save_formset(request, form, formset, change)
+        for inline_form in formset.forms:
+            if not inline_form.has_changed() and not formset._should_delete_form(inline_form):
+                continue
+            assignment = inline_form.instance
+            try:
+                if formset._should_delete_form(inline_form) and assignment.pk:
+                    services.role_revoke(actor=request.user, assignment=assignment,
+                                         reason=_("staff admin"))
+                elif not assignment.pk and inline_form.cleaned_data.get("role"):
+                    access.require_role(request.user, access.STAFF_MANAGERS,
+                                        inline_form.cleaned_data["region"])
+                    services.role_grant(
+                        actor=request.user, user=form.instance,
+                        role=inline_form.cleaned_data["role"],
+                        region=inline_form.cleaned_data["region"],
+                    )
+            except DomainError as exc:
+                messages.error(request, exc.message)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "region":
+            kwargs["queryset"] = region_list_for_user(user=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(AuditedAdmin):
+    list_display = ["year", "source", "entered_at"]
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(AuditedAdmin):
+    list_display = ["date", "is_working_day", "note"]
+    list_filter = ["is_working_day"]
+    date_hierarchy = "date"
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the table refuses changes anyway; the admin does not offer them."""
+
+    list_display = ["at", "actor_label", "action", "object_type", "object_id", "region"]
+    list_filter = ["action"]
+    search_fields = ["actor_label", "object_id", "object_label"]
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,15 @@
+from django.conf import settings
+
+from aid_portal import access
+from aid_portal.navigation import navigation_for
+
+
+def portal(request):
+    user = request.user
+    if not user.is_authenticated:
+        return {"portal_name": settings.PORTAL_NAME}
+    return {
+        "portal_name": settings.PORTAL_NAME,
+        "nav_items": navigation_for(user),
+        "my_roles": access.role_assignments_of(user),
+    }

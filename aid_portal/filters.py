@@ -1,0 +1,24 @@
+"""Filters of the audit log page and API (django-filter), shared by both."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from aid_portal.models import AuditEvent
+
+
+class AuditEventFilter(django_filters.FilterSet):
+    actor = django_filters.CharFilter(
+        field_name="actor_label", lookup_expr="iexact", label=_("Actor (username)")
+    )
+    action = django_filters.CharFilter(lookup_expr="startswith", label=_("Action"))
+    object_type = django_filters.CharFilter(label=_("Object type"))
+    object_id = django_filters.CharFilter(label=_("Object id"))
+    region = django_filters.CharFilter(
+        field_name="region__code", lookup_expr="startswith", label=_("Region code")
+    )
+    since = django_filters.DateFilter(field_name="at", lookup_expr="date__gte", label=_("From"))
+    until = django_filters.DateFilter(field_name="at", lookup_expr="date__lte", label=_("To"))
+
+    class Meta:
+        model = AuditEvent
+        fields = ["actor", "action", "object_type", "object_id", "region", "since", "until"]

@@ -1,0 +1,175 @@
+"""The README's two commands end here: ``start`` (the portal with demo data) and ``test``.
+
+    python -m aid_portal.launcher start   # web, Celery worker and beat, demo data
+    python -m aid_portal.launcher test [pytest arguments]
+
+This process owns the embedded PostgreSQL and Redis when DATABASE_URL / REDIS_URL are
+not set (see aid_portal.embedded), so it stays in the foreground for the portal's
+whole life and stops everything on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from aid_portal import config, embedded
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+
+
+def say(message: str) -> None:
+    print(f"[aid-portal] {message}", flush=True)
+
+
+def check_environment() -> None:
+    """Fail in one line on a malformed URL before anything starts."""
+    if url := config.env_str("DATABASE_URL"):
+        config.parse_database_url(url)
+    if url := config.env_str("REDIS_URL"):
+        config.validate_redis_url(url)
+
+
+def compile_messages() -> None:
+    """Compile the .po catalogues with Babel: no GNU gettext needed on the machine."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po_path in (BASE_DIR / "locale").glob("*/LC_MESSAGES/*.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        with mo_path.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+
+
+def manage(*args: str) -> None:
+    subprocess.run([PYTHON, str(BASE_DIR / "manage.py"), *args], check=True, cwd=BASE_DIR)
+
+
+def start() -> int:
+    host = config.env_str("PORTAL_HOST", "127.0.0.1")
+    port = config.env_int("PORTAL_PORT", 8000, minimum=1)
+    say("migrating the database")
+    manage("migrate", "--noinput", "-v", "0")
+    manage("collectstatic", "--noinput", "-v", "0")
+    say("loading the demo data")
+    manage("load_demo")
+    processes = {
+        "web": [PYTHON, "-m", "gunicorn", "aid_portal.wsgi", "--bind", f"{host}:{port}",
+                "--workers", str(config.env_int("WEB_WORKERS", 2, minimum=1)),
+                "--access-logfile", "-", "--graceful-timeout", "10"],
+        "worker": [PYTHON, "-m", "celery", "-A", "aid_portal", "worker", "--loglevel", "INFO",
+                   "--concurrency", str(config.env_int("CELERY_CONCURRENCY", 2, minimum=1)),
+                   "--queues", "default", "--hostname", "portal@%h"],
+        "beat": [PYTHON, "-m", "celery", "-A", "aid_portal", "beat", "--loglevel", "INFO",
+                 "--schedule", str(embedded.data_dir() / "celerybeat-schedule")],
+    }
+    children = {name: subprocess.Popen(cmd, cwd=BASE_DIR) for name, cmd in processes.items()}
+    print_welcome(f"http://{host}:{port}/")
+
+    stopping = False
+
+    def stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    exit_code = 0
+    while not stopping:
+        for name, child in children.items():
+            if child.poll() is not None:
+                say(f"{name} stopped with exit code {child.returncode}; stopping the portal")
+                exit_code = 1
+                stopping = True
+        time.sleep(0.5)
+    say("stopping")
+    for child in children.values():
+        if child.poll() is None:
+            child.terminate()
+    for child in children.values():
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+    embedded.release_services()
+    return exit_code
+
+
+def print_welcome(address: str) -> None:
+    from aid_portal.demo import DEMO_PASSWORD, DEMO_USERS
+
+    lines = [f"the portal is up at {address}", f"demo logins (password {DEMO_PASSWORD}):"]
+    for demo in DEMO_USERS:
+        role = demo.role.label if demo.role else "superuser"
+        lines.append(f"  {demo.username:<14} {demo.full_name:<8} {role}")
+    lines.append("press Ctrl-C to stop")
+    for line in lines:
+        say(line)
+
+
+def find_chromium() -> str | None:
+    explicit = config.env_str("CHROMIUM_PATH")
+    if explicit:
+        return explicit if os.access(explicit, os.X_OK) else None
+    for candidate in CHROMIUM_CANDIDATES:
+        if os.access(candidate, os.X_OK):
+            return candidate
+    return shutil.which("chromium")
+
+
+def test(pytest_args: list[str]) -> int:
+    chromium = find_chromium()
+    in_ci = config.env_bool("CI", default=False)
+    args = list(pytest_args)
+    if chromium:
+        os.environ["CHROMIUM_PATH"] = chromium
+        say(f"browser tests run in {chromium}")
+    elif in_ci:
+        say("no Chromium found, and CI may not skip the browser tests: install Debian's chromium")
+        return 1
+    else:
+        say("no Chromium found: the browser tests are SKIPPED "
+            "(install Debian's 'chromium' package, or set CHROMIUM_PATH)")
+        args = ["-m", "not browser", *args]
+    import pytest
+
+    return int(pytest.main(args))
+
+
+def main(argv: list[str]) -> int:
+    command, rest = (argv[0], argv[1:]) if argv else ("start", [])
+    if command not in {"start", "test"}:
+        print(f"usage: python -m aid_portal.launcher start|test [pytest args]; got {command!r}",
+              file=sys.stderr)
+        return 2
+    try:
+        check_environment()
+        if command == "test" and not os.environ.get("AID_PORTAL_DATA_DIR"):
+            # Tests get servers of their own, so a running portal's worker never
+            # picks up a test's task (and the reverse).
+            os.environ["AID_PORTAL_DATA_DIR"] = str(BASE_DIR / ".data" / "test")
+        embedded.ensure_services()
+    except config.ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    compile_messages()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aid_portal.settings")
+    try:
+        return start() if command == "start" else test(rest)
+    finally:
+        embedded.release_services()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,237 @@
+"""The shared core: places (the region tree), people (staff and their roles), the
+append-only audit log and the working-day calendar overrides."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from guardian.models import UserObjectPermissionBase
+
+
+class Region(models.Model):
+    """A node of the administrative tree, keyed by its 12-digit statistical division code.
+
+    The code carries the tree in itself (2 digits province, 4 city, 6 county, 9
+    township, 12 village), so "everything inside this node" is a prefix match on
+    ``code``; no recursive query is needed anywhere.
+    """
+
+    class Level(models.IntegerChoices):
+        PROVINCE = 1, _("province")
+        CITY = 2, _("city")
+        COUNTY = 3, _("county")
+        TOWNSHIP = 4, _("township")
+        VILLAGE = 5, _("village")
+
+    # Significant digits of a code at each level.
+    PREFIX_LENGTH = {1: 2, 2: 4, 3: 6, 4: 9, 5: 12}
+
+    code = models.CharField(
+        _("division code"),
+        max_length=12,
+        unique=True,
+        validators=[RegexValidator(r"^\d{12}$", _("A division code is 12 digits."))],
+    )
+    name = models.CharField(_("name"), max_length=100)
+    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        ordering = ["code"]
+        indexes = [
+            # LIKE 'prefix%' on code, which every jurisdiction filter uses.
+            models.Index(fields=["code"], name="region_code_prefix", opclasses=["varchar_pattern_ops"]),
+        ]
+        permissions = [("view_region_cases", _("Can view the cases of this region"))]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def prefix(self) -> str:
+        return self.code[: self.PREFIX_LENGTH[self.level]]
+
+    @staticmethod
+    def level_of_code(code: str) -> int:
+        """The level a well-formed 12-digit code stands at, read from its trailing zeros."""
+        if code[9:] != "000":
+            return Region.Level.VILLAGE
+        if code[6:9] != "000":
+            return Region.Level.TOWNSHIP
+        if code[4:6] != "00":
+            return Region.Level.COUNTY
+        if code[2:4] != "00":
+            return Region.Level.CITY
+        return Region.Level.PROVINCE
+
+    def contains(self, other: Region) -> bool:
+        return other.code.startswith(self.prefix)
+
+
+class User(AbstractUser):
+    """A member of staff. What they may do comes from their role assignments."""
+
+    full_name = models.CharField(_("full name"), max_length=50, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("staff user")
+        verbose_name_plural = _("staff users")
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+
+class Role(models.TextChoices):
+    VILLAGE_ASSISTANT = "village_assistant", _("village assistant")
+    TOWNSHIP_CASEWORKER = "township_caseworker", _("township caseworker")
+    TOWNSHIP_APPROVER = "township_approver", _("township approver")
+    COUNTY_AUDITOR = "county_auditor", _("county auditor")
+    VERIFICATION_OFFICER = "verification_officer", _("verification officer")
+    FEED_ADMIN = "feed_admin", _("data-feed admin")
+
+
+# The level of the tree at which each role is held, and the lowest level it may be
+# held at (a county auditor may also sit at the city or the province).
+ROLE_LEVELS: dict[str, tuple[int, ...]] = {
+    Role.VILLAGE_ASSISTANT: (Region.Level.VILLAGE,),
+    Role.TOWNSHIP_CASEWORKER: (Region.Level.TOWNSHIP,),
+    Role.TOWNSHIP_APPROVER: (Region.Level.TOWNSHIP,),
+    Role.COUNTY_AUDITOR: (Region.Level.COUNTY, Region.Level.CITY, Region.Level.PROVINCE),
+    Role.VERIFICATION_OFFICER: (Region.Level.COUNTY, Region.Level.CITY, Region.Level.PROVINCE),
+    Role.FEED_ADMIN: (Region.Level.COUNTY, Region.Level.CITY, Region.Level.PROVINCE),
+}
+
+
+class RoleAssignment(models.Model):
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="role_assignments"
+    )
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="+"
+    )
+    granted_at = models.DateTimeField(_("granted at"), auto_now_add=True)
+    granted_by = models.ForeignKey(
+        User, verbose_name=_("granted by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "region"], name="role_once_per_region"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} @ {self.region}"
+
+
+class RegionUserObjectPermission(UserObjectPermissionBase):
+    """A per-object grant on a region (django-guardian, direct foreign key).
+
+    Used for cover: a caseworker minding a neighbouring township while its own
+    caseworker is away is granted ``view_region_cases`` on that township.
+    """
+
+    content_object = models.ForeignKey(Region, on_delete=models.CASCADE)
+
+
+class AuditEvent(models.Model):
+    """One row per state change and per read of sensitive personal data.
+
+    Append-only: a trigger installed by migration 0002 makes PostgreSQL refuse UPDATE,
+    DELETE and TRUNCATE on this table, whoever asks.
+    """
+
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        User, verbose_name=_("actor"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    # The username at the time, so the row reads the same after a rename.
+    actor_label = models.CharField(_("actor"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=64, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_label = models.CharField(_("object"), max_length=200, blank=True)
+    # The region the object belongs to: what the access gate filters audit rows by.
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    old_values = models.JSONField(_("old values"), null=True, blank=True, encoder=DjangoJSONEncoder)
+    new_values = models.JSONField(_("new values"), null=True, blank=True, encoder=DjangoJSONEncoder)
+    reason = models.TextField(_("reason"), blank=True)
+    client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+
+class CalendarYear(models.Model):
+    """A year whose holiday schedule an admin has entered by hand.
+
+    The chinese-calendar package knows the State Council's schedules up to its release;
+    for a later year the portal refuses to count working days until an admin has
+    entered that year's holidays and make-up working days and recorded the year here.
+    """
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    source = models.CharField(_("source"), max_length=200, help_text=_(
+        "The State Council notice the days were taken from."
+    ))
+    entered_at = models.DateTimeField(_("entered at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("calendar year")
+        verbose_name_plural = _("calendar years")
+        ordering = ["year"]
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+
+class CalendarDay(models.Model):
+    """A date whose working-day status differs from what the library says (or knows)."""
+
+    date = models.DateField(_("date"), unique=True)
+    is_working_day = models.BooleanField(_("working day"))
+    note = models.CharField(_("note"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar override")
+        verbose_name_plural = _("calendar overrides")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {'working' if self.is_working_day else 'off'}"
+
+
+class HealthPing(models.Model):
+    """Written by the health task, so a check proves the worker reaches the database."""
+
+    at = models.DateTimeField(auto_now_add=True)
+    worker = models.CharField(max_length=200)
+
+    class Meta:
+        verbose_name = _("health ping")

@@ -1,0 +1,41 @@
+"""The navigation bar: what each role finds in it. Each feature adds its entries here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from aid_portal import access
+from aid_portal.models import Role, User
+
+EVERYONE = None
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: Promise
+    url_name: str
+    roles: frozenset[str] | None  # None: every signed-in user
+
+    @property
+    def url(self) -> str:
+        return reverse(self.url_name)
+
+
+ITEMS = [
+    NavItem(_("Home"), "home", EVERYONE),
+    NavItem(_("Audit log"), "audit-list", access.AUDIT_READERS),
+    NavItem(_("Staff and settings"), "admin:index", frozenset({Role.FEED_ADMIN})),
+    NavItem(_("API"), "api-docs", EVERYONE),
+]
+
+
+def navigation_for(user: User) -> list[NavItem]:
+    roles = access.roles_of(user)
+    return [
+        item for item in ITEMS
+        if item.roles is None or user.is_superuser or roles & item.roles
+    ]

@@ -1,0 +1,31 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+
+from aid_portal import api, views
+
+api_patterns = [
+    path("me/", api.MeView.as_view(), name="api-me"),
+    path("regions/", api.RegionListView.as_view(), name="api-region-list"),
+    path("regions/<str:code>/", api.RegionDetailView.as_view(), name="api-region-detail"),
+    path("audit-events/", api.AuditEventListView.as_view(), name="api-audit-list"),
+    path("audit-events/<int:event_id>/", api.AuditEventDetailView.as_view(),
+         name="api-audit-detail"),
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("audit/", views.audit_list, name="audit-list"),
+    path("audit/<int:event_id>/", views.audit_detail, name="audit-detail"),
+    path("healthz/", views.healthz, name="healthz"),
+    path("api/", include(api_patterns)),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,218 @@
+"""Shared fixtures: named people in named places, a real Celery worker, a real browser.
+
+The places are the demo county (西吉县) with its townships A (吉强镇) and B (兴隆镇),
+plus a second county (原州区) that is *outside* for everybody in the first.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.db import connection
+
+from aid_portal import services
+from aid_portal.demo import REGIONS_CSV
+from aid_portal.models import Region, Role, User
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PASSWORD = "Correct-Horse-42"
+
+OTHER_COUNTY_CSV = """code,name,parent_code
+640402000000,原州区,640400000000
+640402100000,三营镇,640402000000
+640402100201,三营村,640402100000
+"""
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing_and_plain_static(settings):
+    # Password hashing is not under test; PBKDF2 would cost ~0.3 s per user per test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The manifest of collected static files does not exist in a test run.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@dataclass
+class Places:
+    county: Region
+    township_a: Region
+    village_a: Region
+    township_b: Region
+    village_b: Region
+    other_county: Region
+    other_township: Region
+    other_village: Region
+
+
+@pytest.fixture
+def places(db) -> Places:
+    services.region_tree_load(csv_text=REGIONS_CSV.read_text(encoding="utf-8"), actor=None)
+    services.region_tree_load(csv_text=OTHER_COUNTY_CSV, actor=None)
+    get = Region.objects.get
+    return Places(
+        county=get(code="640422000000"),
+        township_a=get(code="640422100000"),
+        village_a=get(code="640422100201"),
+        township_b=get(code="640422101000"),
+        village_b=get(code="640422101201"),
+        other_county=get(code="640402000000"),
+        other_township=get(code="640402100000"),
+        other_village=get(code="640402100201"),
+    )
+
+
+@dataclass
+class People:
+    assistant_a: User
+    caseworker_a: User
+    approver_a: User
+    caseworker_b: User
+    auditor: User
+    verifier: User
+    feedadmin: User
+    outsider_auditor: User  # county auditor of the other county
+    nobody: User  # signed in, holds no role
+    superuser: User
+
+    def by_name(self) -> dict[str, User]:
+        return dict(self.__dict__)
+
+
+def make_user(username: str, role: str | None = None, region: Region | None = None,
+              *, superuser: bool = False) -> User:
+    user = services.user_create(actor=None, username=username, full_name=username,
+                                password=PASSWORD, is_superuser=superuser)
+    if role is not None:
+        services.role_grant(actor=None, user=user, role=role, region=region)
+    return User.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def people(places) -> People:
+    return People(
+        assistant_a=make_user("assistant_a", Role.VILLAGE_ASSISTANT, places.village_a),
+        caseworker_a=make_user("caseworker_a", Role.TOWNSHIP_CASEWORKER, places.township_a),
+        approver_a=make_user("approver_a", Role.TOWNSHIP_APPROVER, places.township_a),
+        caseworker_b=make_user("caseworker_b", Role.TOWNSHIP_CASEWORKER, places.township_b),
+        auditor=make_user("auditor", Role.COUNTY_AUDITOR, places.county),
+        verifier=make_user("verifier", Role.VERIFICATION_OFFICER, places.county),
+        feedadmin=make_user("feedadmin", Role.FEED_ADMIN, places.county),
+        outsider_auditor=make_user("outsider_auditor", Role.COUNTY_AUDITOR, places.other_county),
+        nobody=make_user("nobody"),
+        superuser=make_user("root", superuser=True),
+    )
+
+
+def _test_database_url() -> str:
+    """The URL of the database this test run uses, for processes the test starts."""
+    s = connection.settings_dict
+    host = s["HOST"] or s.get("OPTIONS", {}).get("host", "")
+    auth = quote(s["USER"] or "", safe="")
+    if s.get("PASSWORD"):
+        auth += ":" + quote(s["PASSWORD"], safe="")
+    port = f":{s['PORT']}" if s.get("PORT") else ""
+    return f"postgres://{auth}@{quote(host, safe='')}{port}/{s['NAME']}"
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db):
+    """A real Celery worker in its own process, on the real broker and the test database.
+
+    Yields a function that restarts it (for tests of delivery across a restart).
+    """
+    env = {**os.environ, "DATABASE_URL": _test_database_url()}
+    command = [sys.executable, "-m", "celery", "-A", "aid_portal", "worker", "--pool", "solo",
+               "--loglevel", "WARNING", "--queues", "default", "--hostname",
+               f"test-{os.getpid()}@%h", "--without-gossip", "--without-mingle"]
+    processes: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        process = subprocess.Popen(command, cwd=BASE_DIR, env=env)
+        processes.append(process)
+        return process
+
+    def stop(process: subprocess.Popen) -> None:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    worker = start()
+
+    class Handle:
+        @staticmethod
+        def restart():
+            nonlocal worker
+            stop(worker)
+            worker = start()
+
+        @property
+        def process(self):
+            return worker
+
+    yield Handle()
+    for process in processes:
+        stop(process)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = os.environ.get("CHROMIUM_PATH")
+    if not path:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the browser tests: no CHROMIUM_PATH (see .ci/run)")
+        pytest.skip("no Chromium on this machine (bin/test says so at the start)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server, monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to
+    # run beside one unless told the calls are really synchronous (they are).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    context = browser.new_context(base_url=live_server.url, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2):
+    """Poll ``predicate`` until it returns something truthy, or fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"gave up waiting after {timeout} s")

@@ -1,0 +1,162 @@
+"""Every page and API endpoint × every demo role, inside and outside the jurisdiction.
+
+Each feature adds its rows to ROWS. A row names the URL (built from the fixtures), and
+the status each person gets. 404 is the answer for objects outside a person's places:
+never the object, never "forbidden" (which would confirm it exists). For lists, the
+``must_not_contain`` check proves nothing from outside leaks into a 200.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pytest
+from django.db import transaction
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from aid_portal.audit import audit_record
+
+ANON = "anonymous"
+PEOPLE = ["assistant_a", "caseworker_a", "approver_a", "caseworker_b", "auditor", "verifier",
+          "feedadmin", "outsider_auditor", "nobody", "superuser"]
+EVERYONE = [ANON, *PEOPLE]
+
+
+@dataclass
+class World:
+    places: object
+    people: object
+    event_a: object  # an audit row about township A
+    event_other: object  # an audit row about the other county
+
+
+@dataclass
+class Row:
+    name: str
+    url: Callable[[World], str]
+    expect: dict[str, int]  # person -> status; see default
+    default: int = 200
+    api: bool = False
+    must_not_contain: dict[str, Callable[[World], str]] = field(default_factory=dict)
+
+    def status_for(self, person: str) -> int:
+        return self.expect.get(person, self.default)
+
+
+PAGE_LOGIN = 302  # anonymous on a page: sent to the login page
+API_ANON = 401  # anonymous on the API: asked for credentials
+
+
+def only(allowed: list[str], *, otherwise: int, anon: int, status: int = 200) -> dict[str, int]:
+    return {p: (status if p in allowed else otherwise) for p in PEOPLE} | {ANON: anon}
+
+
+ROWS = [
+    # Signed-in people are sent on from the login page to the home page.
+    Row("login page", lambda w: reverse("login"), {ANON: 200}, default=302),
+    Row("health", lambda w: reverse("healthz"), {}),
+    Row("home", lambda w: reverse("home"), {ANON: PAGE_LOGIN}),
+    Row("audit list", lambda w: reverse("audit-list"),
+        only(["auditor", "outsider_auditor", "superuser"], otherwise=403, anon=PAGE_LOGIN),
+        must_not_contain={"auditor": lambda w: w.event_other.object_label,
+                          "outsider_auditor": lambda w: w.event_a.object_label}),
+    Row("audit detail, township A", lambda w: reverse("audit-detail", args=[w.event_a.id]),
+        only(["auditor", "superuser"], otherwise=404, anon=PAGE_LOGIN)),
+    Row("audit detail, other county",
+        lambda w: reverse("audit-detail", args=[w.event_other.id]),
+        only(["outsider_auditor", "superuser"], otherwise=404, anon=PAGE_LOGIN)),
+    Row("staff admin", lambda w: reverse("admin:index"),
+        only(["feedadmin", "superuser"], otherwise=302, anon=302)),
+    Row("staff admin: users", lambda w: reverse("admin:aid_portal_user_changelist"),
+        only(["feedadmin", "superuser"], otherwise=302, anon=302),
+        must_not_contain={"feedadmin": lambda w: "outsider_auditor"}),
+    Row("api me", lambda w: reverse("api-me"), {ANON: API_ANON}, api=True),
+    Row("api regions", lambda w: reverse("api-region-list"),
+        {ANON: API_ANON}, api=True,
+        must_not_contain={p: (lambda w: w.places.other_county.code)
+                          for p in PEOPLE if p not in {"outsider_auditor", "superuser"}}),
+    Row("api region, township A",
+        lambda w: reverse("api-region-detail", args=[w.places.township_a.code]),
+        {ANON: API_ANON, "assistant_a": 404, "caseworker_b": 404, "outsider_auditor": 404,
+         "nobody": 404},
+        api=True),
+    Row("api audit list", lambda w: reverse("api-audit-list"),
+        only(["auditor", "outsider_auditor", "superuser"], otherwise=403, anon=API_ANON),
+        api=True,
+        must_not_contain={"auditor": lambda w: w.event_other.object_label,
+                          "outsider_auditor": lambda w: w.event_a.object_label}),
+    Row("api audit detail, township A",
+        lambda w: reverse("api-audit-detail", args=[w.event_a.id]),
+        only(["auditor", "superuser"], otherwise=404, anon=API_ANON), api=True),
+    Row("api schema", lambda w: reverse("api-schema"), {ANON: API_ANON}, api=True),
+    Row("api docs", lambda w: reverse("api-docs"), {ANON: API_ANON}, api=True),
+]
+
+
+@pytest.fixture
+def world(places, people) -> World:
+    with transaction.atomic():
+        event_a = audit_record(actor=people.caseworker_a, action="test.inside",
+                               obj=places.village_a, region=places.village_a)
+        event_other = audit_record(actor=None, action="test.outside",
+                                   obj=places.other_village, region=places.other_village)
+    return World(places=places, people=people, event_a=event_a, event_other=event_other)
+
+
+def client_for(person: str, world: World, *, api: bool):
+    client = APIClient() if api else APIClient(enforce_csrf_checks=True)
+    if person != ANON:
+        client.force_login(getattr(world.people, person))
+    return client
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row.name for row in ROWS])
+def test_access_matrix(row: Row, world: World):
+    failures = []
+    for person in EVERYONE:
+        client = client_for(person, world, api=row.api)
+        url = row.url(world)
+        response = client.get(url)
+        expected = row.status_for(person)
+        if response.status_code != expected:
+            failures.append(f"{person}: {response.status_code}, expected {expected}")
+            continue
+        if person in row.must_not_contain and response.status_code == 200:
+            secret = row.must_not_contain[person](world)
+            if secret in response.content.decode():
+                failures.append(f"{person}: sees {secret!r}, which lies outside their places")
+    assert not failures, f"{row.name} ({row.url(world)}):\n" + "\n".join(failures)
+
+
+def test_every_url_is_in_the_matrix():
+    """A new page or endpoint without a row here fails this test."""
+    from django.urls import get_resolver
+
+    covered = {row.name for row in ROWS}
+    names = set()
+
+    def walk(patterns, prefix=""):
+        for pattern in patterns:
+            if hasattr(pattern, "url_patterns"):
+                if getattr(pattern, "namespace", None) == "admin":
+                    continue  # the admin is covered by its own rows above
+                walk(pattern.url_patterns)
+            elif pattern.name:
+                names.add(pattern.name)
+
+    walk(get_resolver().url_patterns)
+    # Name -> a row that covers it. Actions (POST-only) are covered by their own tests.
+    coverage = {
+        "home": "home", "login": "login page", "healthz": "health",
+        "audit-list": "audit list", "audit-detail": "audit detail, township A",
+        "api-me": "api me", "api-region-list": "api regions",
+        "api-region-detail": "api region, township A", "api-audit-list": "api audit list",
+        "api-audit-detail": "api audit detail, township A", "api-schema": "api schema",
+        "api-docs": "api docs",
+        "logout": None, "set_language": None, "api-token": None,  # POST-only, tested apart
+    }
+    missing = names - set(coverage)
+    assert not missing, f"URLs with no row in the access matrix: {sorted(missing)}"
+    assert {row for row in coverage.values() if row} <= covered
