@@ -105,7 +105,11 @@ def jurisdiction_for(
 
 
 def restrict(
-    queryset: QuerySet, user: User, *, region_field: str | None, roles: frozenset[str] = CASE_READERS
+    queryset: QuerySet,
+    user: User,
+    *,
+    region_field: str | None,
+    roles: frozenset[str] = CASE_READERS,
 ) -> QuerySet:
     """``queryset`` limited to rows whose region lies in the user's jurisdiction."""
     return queryset.filter(jurisdiction_for(user, roles=roles).q(region_field))

@@ -32,14 +32,21 @@ class AuditedAdmin(admin.ModelAdmin):
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             audit_record(
-                actor=request.user, action=f"{obj._meta.model_name}.{'change' if change else 'add'}",
-                obj=obj, old=old, new=model_to_dict(obj),
+                actor=request.user,
+                action=f"{obj._meta.model_name}.{'change' if change else 'add'}",
+                obj=obj,
+                old=old,
+                new=model_to_dict(obj),
             )
 
     def delete_model(self, request, obj):
         with transaction.atomic():
-            audit_record(actor=request.user, action=f"{obj._meta.model_name}.delete", obj=obj,
-                         old=model_to_dict(obj))
+            audit_record(
+                actor=request.user,
+                action=f"{obj._meta.model_name}.delete",
+                obj=obj,
+                old=model_to_dict(obj),
+            )
             super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
@@ -99,19 +106,25 @@ class UserAdmin(DjangoUserAdmin):
             return queryset
         # Staff with a role inside the admin's jurisdiction, and new staff with none yet.
         inside = access.restrict(
-            RoleAssignment.objects.all(), request.user, region_field="region",
+            RoleAssignment.objects.all(),
+            request.user,
+            region_field="region",
             roles=access.STAFF_MANAGERS,
         ).values("user_id")
-        return queryset.filter(is_superuser=False).filter(
-            pk__in=inside
-        ) | queryset.filter(is_superuser=False, role_assignments__isnull=True)
+        return queryset.filter(is_superuser=False).filter(pk__in=inside) | queryset.filter(
+            is_superuser=False, role_assignments__isnull=True
+        )
 
     def save_model(self, request, obj, form, change):
         if not change:
             with transaction.atomic():
                 super().save_model(request, obj, form, change)
-                audit_record(actor=request.user, action="user.create", obj=obj,
-                             new={"username": obj.username, "full_name": obj.full_name})
+                audit_record(
+                    actor=request.user,
+                    action="user.create",
+                    obj=obj,
+                    new={"username": obj.username, "full_name": obj.full_name},
+                )
             return
         if "is_active" in form.changed_data:
             # Enabling and disabling are services with their own rules and audit rows.
@@ -126,8 +139,12 @@ class UserAdmin(DjangoUserAdmin):
         if changed:
             with transaction.atomic():
                 User.objects.filter(pk=obj.pk).update(**{f: getattr(obj, f) for f in changed})
-                audit_record(actor=request.user, action="user.change", obj=obj,
-                             new={f: getattr(obj, f) for f in changed})
+                audit_record(
+                    actor=request.user,
+                    action="user.change",
+                    obj=obj,
+                    new={f: getattr(obj, f) for f in changed},
+                )
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not RoleAssignment:
@@ -138,13 +155,16 @@ class UserAdmin(DjangoUserAdmin):
             assignment = inline_form.instance
             try:
                 if formset._should_delete_form(inline_form) and assignment.pk:
-                    services.role_revoke(actor=request.user, assignment=assignment,
-                                         reason=_("staff admin"))
+                    services.role_revoke(
+                        actor=request.user, assignment=assignment, reason=_("staff admin")
+                    )
                 elif not assignment.pk and inline_form.cleaned_data.get("role"):
-                    access.require_role(request.user, access.STAFF_MANAGERS,
-                                        inline_form.cleaned_data["region"])
+                    access.require_role(
+                        request.user, access.STAFF_MANAGERS, inline_form.cleaned_data["region"]
+                    )
                     services.role_grant(
-                        actor=request.user, user=form.instance,
+                        actor=request.user,
+                        user=form.instance,
                         role=inline_form.cleaned_data["role"],
                         region=inline_form.cleaned_data["region"],
                     )

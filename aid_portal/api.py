@@ -26,7 +26,9 @@ def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return Response(exc.as_api_detail(), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        detail = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
         return Response(detail, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404):
         return Response({"detail": str(exc) or "Not found."}, status=status.HTTP_404_NOT_FOUND)
@@ -94,8 +96,18 @@ class AuditEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditEvent
         fields = [
-            "id", "at", "actor_label", "action", "object_type", "object_id", "object_label",
-            "region_code", "old_values", "new_values", "reason", "client_address",
+            "id",
+            "at",
+            "actor_label",
+            "action",
+            "object_type",
+            "object_id",
+            "object_label",
+            "region_code",
+            "old_values",
+            "new_values",
+            "reason",
+            "client_address",
         ]
 
 

@@ -39,8 +39,9 @@ def audit_record(
         raise AuditOutsideTransaction(
             f"audit_record({action!r}) must be called inside transaction.atomic()"
         )
-    return _write(actor=actor, action=action, obj=obj, region=region, old=old, new=new,
-                  reason=reason)
+    return _write(
+        actor=actor, action=action, obj=obj, region=region, old=old, new=new, reason=reason
+    )
 
 
 def audit_sensitive_read(
@@ -52,8 +53,13 @@ def audit_sensitive_read(
     a transaction; it commits on its own.
     """
     return _write(
-        actor=actor, action="sensitive.read", obj=obj, region=region,
-        old=None, new={"field": field}, reason=reason,
+        actor=actor,
+        action="sensitive.read",
+        obj=obj,
+        region=region,
+        old=None,
+        new={"field": field},
+        reason=reason,
     )
 
 

@@ -57,6 +57,10 @@ def parse_database_url(url: str) -> dict:
             f"DATABASE_URL: must start with postgres:// or postgresql://, got {url[:30]!r}"
         )
     try:
+        parts.port  # noqa: B018 - urlsplit validates the port lazily
+    except ValueError:
+        raise ConfigError("DATABASE_URL: the port is not a number between 0 and 65535") from None
+    try:
         config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     except ValueError as exc:  # dj-database-url raises ValueError subclasses
         raise ConfigError(f"DATABASE_URL: {exc}") from None
@@ -64,10 +68,6 @@ def parse_database_url(url: str) -> dict:
         raise ConfigError("DATABASE_URL: no database name after the host (…/dbname)")
     if not (config.get("HOST") or config.get("OPTIONS", {}).get("host")):
         raise ConfigError("DATABASE_URL: no host (a server name or a socket folder)")
-    try:
-        parts.port  # noqa: B018 - urlsplit validates the port lazily
-    except ValueError:
-        raise ConfigError("DATABASE_URL: the port is not a number between 0 and 65535") from None
     return config
 
 
@@ -78,8 +78,7 @@ def validate_redis_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in REDIS_SCHEMES:
         raise ConfigError(
-            "REDIS_URL: must start with redis://, rediss:// or redis+socket://, "
-            f"got {url[:30]!r}"
+            f"REDIS_URL: must start with redis://, rediss:// or redis+socket://, got {url[:30]!r}"
         )
     if parts.scheme in {"redis+socket", "unix"}:
         if not parts.path:

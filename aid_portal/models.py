@@ -52,7 +52,9 @@ class Region(models.Model):
         ordering = ["code"]
         indexes = [
             # LIKE 'prefix%' on code, which every jurisdiction filter uses.
-            models.Index(fields=["code"], name="region_code_prefix", opclasses=["varchar_pattern_ops"]),
+            models.Index(
+                fields=["code"], name="region_code_prefix", opclasses=["varchar_pattern_ops"]
+            ),
         ]
         permissions = [("view_region_cases", _("Can view the cases of this region"))]
 
@@ -125,8 +127,12 @@ class RoleAssignment(models.Model):
     )
     granted_at = models.DateTimeField(_("granted at"), auto_now_add=True)
     granted_by = models.ForeignKey(
-        User, verbose_name=_("granted by"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        User,
+        verbose_name=_("granted by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     class Meta:
@@ -159,8 +165,12 @@ class AuditEvent(models.Model):
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        User, verbose_name=_("actor"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        User,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     # The username at the time, so the row reads the same after a rename.
     actor_label = models.CharField(_("actor"), max_length=150, blank=True)
@@ -170,8 +180,12 @@ class AuditEvent(models.Model):
     object_label = models.CharField(_("object"), max_length=200, blank=True)
     # The region the object belongs to: what the access gate filters audit rows by.
     region = models.ForeignKey(
-        Region, verbose_name=_("region"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        Region,
+        verbose_name=_("region"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     old_values = models.JSONField(_("old values"), null=True, blank=True, encoder=DjangoJSONEncoder)
     new_values = models.JSONField(_("new values"), null=True, blank=True, encoder=DjangoJSONEncoder)
@@ -197,9 +211,11 @@ class CalendarYear(models.Model):
     """
 
     year = models.PositiveSmallIntegerField(_("year"), unique=True)
-    source = models.CharField(_("source"), max_length=200, help_text=_(
-        "The State Council notice the days were taken from."
-    ))
+    source = models.CharField(
+        _("source"),
+        max_length=200,
+        help_text=_("The State Council notice the days were taken from."),
+    )
     entered_at = models.DateTimeField(_("entered at"), auto_now_add=True)
 
     class Meta:
@@ -235,3 +251,6 @@ class HealthPing(models.Model):
 
     class Meta:
         verbose_name = _("health ping")
+
+    def __str__(self) -> str:
+        return f"{self.worker} {self.at:%Y-%m-%d %H:%M:%S}"

@@ -35,7 +35,4 @@ ITEMS = [
 
 def navigation_for(user: User) -> list[NavItem]:
     roles = access.roles_of(user)
-    return [
-        item for item in ITEMS
-        if item.roles is None or user.is_superuser or roles & item.roles
-    ]
+    return [item for item in ITEMS if item.roles is None or user.is_superuser or roles & item.roles]

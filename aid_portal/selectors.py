@@ -14,14 +14,19 @@ def audit_event_list_for_user(*, user: User) -> QuerySet[AuditEvent]:
     """Audit rows about objects inside the regions where ``user`` is a county auditor."""
     return access.restrict(
         AuditEvent.objects.select_related("region"),
-        user, region_field="region", roles=access.AUDIT_READERS,
+        user,
+        region_field="region",
+        roles=access.AUDIT_READERS,
     )
 
 
 def audit_event_get_for_user(*, user: User, event_id: int) -> AuditEvent:
     return access.get_object_or_404(
         AuditEvent.objects.select_related("region"),
-        user, region_field="region", roles=access.AUDIT_READERS, pk=event_id,
+        user,
+        region_field="region",
+        roles=access.AUDIT_READERS,
+        pk=event_id,
     )
 
 
@@ -34,6 +39,9 @@ def region_list_for_user(*, user: User) -> QuerySet[Region]:
 
 def region_get_for_user(*, user: User, code: str) -> Region:
     return access.get_object_or_404(
-        Region.objects.select_related("parent"), user, region_field=None, roles=ANY_ROLE,
+        Region.objects.select_related("parent"),
+        user,
+        region_field=None,
+        roles=ANY_ROLE,
         code=code,
     )

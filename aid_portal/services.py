@@ -62,18 +62,25 @@ def region_tree_load(*, csv_text: str, actor: User | None) -> RegionImportResult
         name = (row["name"] or "").strip()
         parent_code = (row["parent_code"] or "").strip()
         if len(code) != 12 or not code.isdigit():
-            errors.append(_("Line %(line)d: the code %(code)r is not 12 digits.")
-                          % {"line": line, "code": code})
+            errors.append(
+                _("Line %(line)d: the code %(code)r is not 12 digits.")
+                % {"line": line, "code": code}
+            )
             continue
         if not name:
             errors.append(_("Line %(line)d: the name is empty.") % {"line": line})
         if code in rows:
-            errors.append(_("Line %(line)d: the code %(code)s already appears on line %(first)d.")
-                          % {"line": line, "code": code, "first": rows[code][0]})
+            errors.append(
+                _("Line %(line)d: the code %(code)s already appears on line %(first)d.")
+                % {"line": line, "code": code, "first": rows[code][0]}
+            )
             continue
         rows[code] = (line, name, parent_code)
 
-    existing = {r.code: r for r in Region.objects.filter(code__in=[*rows, *(p for _l, _n, p in rows.values())])}
+    existing = {
+        r.code: r
+        for r in Region.objects.filter(code__in=[*rows, *(p for _l, _n, p in rows.values())])
+    }
     for code, (line, _name, parent_code) in rows.items():
         level = Region.level_of_code(code)
         if level == Region.Level.PROVINCE:
@@ -84,15 +91,19 @@ def region_tree_load(*, csv_text: str, actor: User | None) -> RegionImportResult
             errors.append(_("Line %(line)d: the parent code is missing.") % {"line": line})
             continue
         if parent_code not in rows and parent_code not in existing:
-            errors.append(_("Line %(line)d: the parent code %(parent)s is unknown.")
-                          % {"line": line, "parent": parent_code})
+            errors.append(
+                _("Line %(line)d: the parent code %(parent)s is unknown.")
+                % {"line": line, "parent": parent_code}
+            )
             continue
         parent_level = Region.level_of_code(parent_code)
         if parent_level >= level or not code.startswith(
             parent_code[: Region.PREFIX_LENGTH[parent_level]]
         ):
-            errors.append(_("Line %(line)d: %(code)s cannot lie under %(parent)s.")
-                          % {"line": line, "code": code, "parent": parent_code})
+            errors.append(
+                _("Line %(line)d: %(code)s cannot lie under %(parent)s.")
+                % {"line": line, "code": code, "parent": parent_code}
+            )
     if errors:
         raise RegionImportError(
             _("The region file was not loaded: %(count)d error(s).") % {"count": len(errors)},
@@ -117,7 +128,8 @@ def region_tree_load(*, csv_text: str, actor: User | None) -> RegionImportResult
             existing[code] = region
             created += 1
         audit_record(
-            actor=actor, action="region.load",
+            actor=actor,
+            action="region.load",
             new={"created": created, "updated": updated, "rows": len(rows)},
         )
     return RegionImportResult(created=created, updated=updated)
@@ -142,7 +154,10 @@ def role_grant(*, actor: User | None, user: User, role: str, region: Region) -> 
             raise DomainError(_("This user already holds this role here."), field="role")
         _sync_staff_access(user)
         audit_record(
-            actor=actor, action="role.grant", obj=user, region=region,
+            actor=actor,
+            action="role.grant",
+            obj=user,
+            region=region,
             new={"role": role, "region": region.code},
         )
     return assignment
@@ -155,8 +170,12 @@ def role_revoke(*, actor: User | None, assignment: RoleAssignment, reason: str) 
             raise DomainError(_("This role had already been withdrawn."))
         _sync_staff_access(assignment.user)
         audit_record(
-            actor=actor, action="role.revoke", obj=assignment.user, region=assignment.region,
-            old={"role": assignment.role, "region": assignment.region.code}, reason=reason,
+            actor=actor,
+            action="role.revoke",
+            obj=assignment.user,
+            region=assignment.region,
+            old={"role": assignment.role, "region": assignment.region.code},
+            reason=reason,
         )
 
 
@@ -164,16 +183,25 @@ def role_revoke(*, actor: User | None, assignment: RoleAssignment, reason: str) 
 FEED_ADMIN_GROUP = "feed admins"
 FEED_ADMIN_PERMISSIONS = [
     ("aid_portal", "view_region"),
-    ("aid_portal", "view_user"), ("aid_portal", "add_user"), ("aid_portal", "change_user"),
-    ("aid_portal", "view_roleassignment"), ("aid_portal", "add_roleassignment"),
+    ("aid_portal", "view_user"),
+    ("aid_portal", "add_user"),
+    ("aid_portal", "change_user"),
+    ("aid_portal", "view_roleassignment"),
+    ("aid_portal", "add_roleassignment"),
     ("aid_portal", "delete_roleassignment"),
-    ("aid_portal", "view_calendaryear"), ("aid_portal", "add_calendaryear"),
+    ("aid_portal", "view_calendaryear"),
+    ("aid_portal", "add_calendaryear"),
     ("aid_portal", "change_calendaryear"),
-    ("aid_portal", "view_calendarday"), ("aid_portal", "add_calendarday"),
-    ("aid_portal", "change_calendarday"), ("aid_portal", "delete_calendarday"),
-    ("django_celery_beat", "view_periodictask"), ("django_celery_beat", "change_periodictask"),
-    ("django_celery_beat", "view_crontabschedule"), ("django_celery_beat", "add_crontabschedule"),
-    ("axes", "view_accessattempt"), ("axes", "delete_accessattempt"),
+    ("aid_portal", "view_calendarday"),
+    ("aid_portal", "add_calendarday"),
+    ("aid_portal", "change_calendarday"),
+    ("aid_portal", "delete_calendarday"),
+    ("django_celery_beat", "view_periodictask"),
+    ("django_celery_beat", "change_periodictask"),
+    ("django_celery_beat", "view_crontabschedule"),
+    ("django_celery_beat", "add_crontabschedule"),
+    ("axes", "view_accessattempt"),
+    ("axes", "delete_accessattempt"),
 ]
 
 
@@ -198,22 +226,30 @@ def _sync_staff_access(user: User) -> None:
 
 
 def user_create(
-    *, actor: User | None, username: str, full_name: str, password: str | None,
+    *,
+    actor: User | None,
+    username: str,
+    full_name: str,
+    password: str | None,
     is_superuser: bool = False,
 ) -> User:
     with transaction.atomic():
         if User.objects.filter(username=username).exists():
             raise DomainError(_("This username is taken."), field="username")
-        user = User(username=username, full_name=full_name, is_superuser=is_superuser,
-                    is_staff=is_superuser)
+        user = User(
+            username=username, full_name=full_name, is_superuser=is_superuser, is_staff=is_superuser
+        )
         if password:
             user.set_password(password)
         else:
             user.set_unusable_password()
         user.save()
-        audit_record(actor=actor, action="user.create", obj=user,
-                     new={"username": username, "full_name": full_name,
-                          "is_superuser": is_superuser})
+        audit_record(
+            actor=actor,
+            action="user.create",
+            obj=user,
+            new={"username": username, "full_name": full_name, "is_superuser": is_superuser},
+        )
     return user
 
 
@@ -227,8 +263,14 @@ def user_disable(*, actor: User | None, user: User, reason: str) -> None:
         if not changed:
             raise DomainError(_("This account is already disabled."))
         Token.objects.filter(user=user).delete()
-        audit_record(actor=actor, action="user.disable", obj=user,
-                     old={"is_active": True}, new={"is_active": False}, reason=reason)
+        audit_record(
+            actor=actor,
+            action="user.disable",
+            obj=user,
+            old={"is_active": True},
+            new={"is_active": False},
+            reason=reason,
+        )
     user.is_active = False
 
 
@@ -237,8 +279,14 @@ def user_enable(*, actor: User | None, user: User, reason: str) -> None:
         changed = User.objects.filter(pk=user.pk, is_active=False).update(is_active=True)
         if not changed:
             raise DomainError(_("This account is already enabled."))
-        audit_record(actor=actor, action="user.enable", obj=user,
-                     old={"is_active": False}, new={"is_active": True}, reason=reason)
+        audit_record(
+            actor=actor,
+            action="user.enable",
+            obj=user,
+            old={"is_active": False},
+            new={"is_active": True},
+            reason=reason,
+        )
     user.is_active = True
 
 
@@ -248,8 +296,14 @@ def region_cover_grant(*, actor: User | None, user: User, region: Region, reason
         raise DomainError(_("Say why the access is granted."), field="reason")
     with transaction.atomic():
         assign_perm("aid_portal.view_region_cases", user, region)
-        audit_record(actor=actor, action="region.cover_grant", obj=user, region=region,
-                     new={"region": region.code}, reason=reason)
+        audit_record(
+            actor=actor,
+            action="region.cover_grant",
+            obj=user,
+            region=region,
+            new={"region": region.code},
+            reason=reason,
+        )
 
 
 def region_cover_revoke(*, actor: User | None, user: User, region: Region, reason: str) -> None:
@@ -259,6 +313,11 @@ def region_cover_revoke(*, actor: User | None, user: User, region: Region, reaso
         ).exists():
             raise DomainError(_("This user has no cover access to this region."))
         remove_perm("aid_portal.view_region_cases", user, region)
-        audit_record(actor=actor, action="region.cover_revoke", obj=user, region=region,
-                     old={"region": region.code}, reason=reason)
-
+        audit_record(
+            actor=actor,
+            action="region.cover_revoke",
+            obj=user,
+            region=region,
+            old={"region": region.code},
+            reason=reason,
+        )

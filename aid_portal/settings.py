@@ -34,7 +34,8 @@ if SECRET_KEY is None:
 
 ALLOWED_HOSTS = (config.env_str("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")).split(",")
 CSRF_TRUSTED_ORIGINS = [
-    origin for origin in (config.env_str("DJANGO_CSRF_TRUSTED_ORIGINS", "") or "").split(",")
+    origin
+    for origin in (config.env_str("DJANGO_CSRF_TRUSTED_ORIGINS", "") or "").split(",")
     if origin
 ]
 
@@ -69,8 +70,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "aid_portal.middleware.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "aid_portal.middleware.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "aid_portal.middleware.ClientAddressMiddleware",
@@ -108,8 +109,10 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]

@@ -11,8 +11,9 @@ api_patterns = [
     path("regions/", api.RegionListView.as_view(), name="api-region-list"),
     path("regions/<str:code>/", api.RegionDetailView.as_view(), name="api-region-detail"),
     path("audit-events/", api.AuditEventListView.as_view(), name="api-audit-list"),
-    path("audit-events/<int:event_id>/", api.AuditEventDetailView.as_view(),
-         name="api-audit-detail"),
+    path(
+        "audit-events/<int:event_id>/", api.AuditEventDetailView.as_view(), name="api-audit-detail"
+    ),
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -29,8 +29,7 @@ class LoginView(auth_views.LoginView):
         self.request.session[SESSION_STARTED] = now
         self.request.session[SESSION_LAST_SEEN] = now
         with transaction.atomic():
-            audit_record(actor=user, action="user.login", obj=user,
-                         region=_home_region(user))
+            audit_record(actor=user, action="user.login", obj=user, region=_home_region(user))
         return response
 
 
@@ -39,8 +38,7 @@ class LogoutView(auth_views.LogoutView):
         user = request.user
         if user.is_authenticated:
             with transaction.atomic():
-                audit_record(actor=user, action="user.logout", obj=user,
-                             region=_home_region(user))
+                audit_record(actor=user, action="user.logout", obj=user, region=_home_region(user))
         return super().post(request, *args, **kwargs)
 
 
@@ -52,7 +50,9 @@ def _home_region(user):
 
 @login_required
 def home(request):
-    return render(request, "home.html", {"jurisdiction_regions": _jurisdiction_summary(request.user)})
+    return render(
+        request, "home.html", {"jurisdiction_regions": _jurisdiction_summary(request.user)}
+    )
 
 
 def _jurisdiction_summary(user):

@@ -89,10 +89,12 @@ class People:
         return dict(self.__dict__)
 
 
-def make_user(username: str, role: str | None = None, region: Region | None = None,
-              *, superuser: bool = False) -> User:
-    user = services.user_create(actor=None, username=username, full_name=username,
-                                password=PASSWORD, is_superuser=superuser)
+def make_user(
+    username: str, role: str | None = None, region: Region | None = None, *, superuser: bool = False
+) -> User:
+    user = services.user_create(
+        actor=None, username=username, full_name=username, password=PASSWORD, is_superuser=superuser
+    )
     if role is not None:
         services.role_grant(actor=None, user=user, role=role, region=region)
     return User.objects.get(pk=user.pk)
@@ -132,9 +134,24 @@ def celery_worker_process(transactional_db):
     Yields a function that restarts it (for tests of delivery across a restart).
     """
     env = {**os.environ, "DATABASE_URL": _test_database_url()}
-    command = [sys.executable, "-m", "celery", "-A", "aid_portal", "worker", "--pool", "solo",
-               "--loglevel", "WARNING", "--queues", "default", "--hostname",
-               f"test-{os.getpid()}@%h", "--without-gossip", "--without-mingle"]
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "aid_portal",
+        "worker",
+        "--pool",
+        "solo",
+        "--loglevel",
+        "WARNING",
+        "--queues",
+        "default",
+        "--hostname",
+        f"test-{os.getpid()}@%h",
+        "--without-gossip",
+        "--without-mingle",
+    ]
     processes: list[subprocess.Popen] = []
 
     def start() -> subprocess.Popen:
@@ -179,27 +196,40 @@ def chromium_path() -> str:
     return path
 
 
+def pytest_collection_modifyitems(items):
+    """Browser tests last: while Playwright's event loop lives, Django must be told its
+    synchronous calls are safe, and no other test should run under that waiver."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 @pytest.fixture(scope="session")
 def browser(chromium_path):
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to
+    # run beside one unless told the calls are really synchronous (they are).
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=chromium_path,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield browser
         browser.close()
 
 
 @pytest.fixture
-def page(browser, live_server, monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to
-    # run beside one unless told the calls are really synchronous (they are).
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def page(browser, live_server):
+    # An English browser on purpose: the portal must still open in Chinese.
     context = browser.new_context(base_url=live_server.url, locale="en-US")
     page = context.new_page()
     page.set_default_timeout(15_000)

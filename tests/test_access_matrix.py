@@ -8,8 +8,8 @@ never the object, never "forbidden" (which would confirm it exists). For lists, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pytest
 from django.db import transaction
@@ -19,8 +19,18 @@ from rest_framework.test import APIClient
 from aid_portal.audit import audit_record
 
 ANON = "anonymous"
-PEOPLE = ["assistant_a", "caseworker_a", "approver_a", "caseworker_b", "auditor", "verifier",
-          "feedadmin", "outsider_auditor", "nobody", "superuser"]
+PEOPLE = [
+    "assistant_a",
+    "caseworker_a",
+    "approver_a",
+    "caseworker_b",
+    "auditor",
+    "verifier",
+    "feedadmin",
+    "outsider_auditor",
+    "nobody",
+    "superuser",
+]
 EVERYONE = [ANON, *PEOPLE]
 
 
@@ -58,38 +68,76 @@ ROWS = [
     Row("login page", lambda w: reverse("login"), {ANON: 200}, default=302),
     Row("health", lambda w: reverse("healthz"), {}),
     Row("home", lambda w: reverse("home"), {ANON: PAGE_LOGIN}),
-    Row("audit list", lambda w: reverse("audit-list"),
+    Row(
+        "audit list",
+        lambda w: reverse("audit-list"),
         only(["auditor", "outsider_auditor", "superuser"], otherwise=403, anon=PAGE_LOGIN),
-        must_not_contain={"auditor": lambda w: w.event_other.object_label,
-                          "outsider_auditor": lambda w: w.event_a.object_label}),
-    Row("audit detail, township A", lambda w: reverse("audit-detail", args=[w.event_a.id]),
-        only(["auditor", "superuser"], otherwise=404, anon=PAGE_LOGIN)),
-    Row("audit detail, other county",
+        must_not_contain={
+            "auditor": lambda w: w.event_other.object_label,
+            "outsider_auditor": lambda w: w.event_a.object_label,
+        },
+    ),
+    Row(
+        "audit detail, township A",
+        lambda w: reverse("audit-detail", args=[w.event_a.id]),
+        only(["auditor", "superuser"], otherwise=404, anon=PAGE_LOGIN),
+    ),
+    Row(
+        "audit detail, other county",
         lambda w: reverse("audit-detail", args=[w.event_other.id]),
-        only(["outsider_auditor", "superuser"], otherwise=404, anon=PAGE_LOGIN)),
-    Row("staff admin", lambda w: reverse("admin:index"),
-        only(["feedadmin", "superuser"], otherwise=302, anon=302)),
-    Row("staff admin: users", lambda w: reverse("admin:aid_portal_user_changelist"),
+        only(["outsider_auditor", "superuser"], otherwise=404, anon=PAGE_LOGIN),
+    ),
+    Row(
+        "staff admin",
+        lambda w: reverse("admin:index"),
         only(["feedadmin", "superuser"], otherwise=302, anon=302),
-        must_not_contain={"feedadmin": lambda w: "outsider_auditor"}),
+    ),
+    Row(
+        "staff admin: users",
+        lambda w: reverse("admin:aid_portal_user_changelist"),
+        only(["feedadmin", "superuser"], otherwise=302, anon=302),
+        must_not_contain={"feedadmin": lambda w: "outsider_auditor"},
+    ),
     Row("api me", lambda w: reverse("api-me"), {ANON: API_ANON}, api=True),
-    Row("api regions", lambda w: reverse("api-region-list"),
-        {ANON: API_ANON}, api=True,
-        must_not_contain={p: (lambda w: w.places.other_county.code)
-                          for p in PEOPLE if p not in {"outsider_auditor", "superuser"}}),
-    Row("api region, township A",
+    Row(
+        "api regions",
+        lambda w: reverse("api-region-list"),
+        {ANON: API_ANON},
+        api=True,
+        must_not_contain={
+            p: (lambda w: w.places.other_county.code)
+            for p in PEOPLE
+            if p not in {"outsider_auditor", "superuser"}
+        },
+    ),
+    Row(
+        "api region, township A",
         lambda w: reverse("api-region-detail", args=[w.places.township_a.code]),
-        {ANON: API_ANON, "assistant_a": 404, "caseworker_b": 404, "outsider_auditor": 404,
-         "nobody": 404},
-        api=True),
-    Row("api audit list", lambda w: reverse("api-audit-list"),
+        {
+            ANON: API_ANON,
+            "assistant_a": 404,
+            "caseworker_b": 404,
+            "outsider_auditor": 404,
+            "nobody": 404,
+        },
+        api=True,
+    ),
+    Row(
+        "api audit list",
+        lambda w: reverse("api-audit-list"),
         only(["auditor", "outsider_auditor", "superuser"], otherwise=403, anon=API_ANON),
         api=True,
-        must_not_contain={"auditor": lambda w: w.event_other.object_label,
-                          "outsider_auditor": lambda w: w.event_a.object_label}),
-    Row("api audit detail, township A",
+        must_not_contain={
+            "auditor": lambda w: w.event_other.object_label,
+            "outsider_auditor": lambda w: w.event_a.object_label,
+        },
+    ),
+    Row(
+        "api audit detail, township A",
         lambda w: reverse("api-audit-detail", args=[w.event_a.id]),
-        only(["auditor", "superuser"], otherwise=404, anon=API_ANON), api=True),
+        only(["auditor", "superuser"], otherwise=404, anon=API_ANON),
+        api=True,
+    ),
     Row("api schema", lambda w: reverse("api-schema"), {ANON: API_ANON}, api=True),
     Row("api docs", lambda w: reverse("api-docs"), {ANON: API_ANON}, api=True),
 ]
@@ -98,10 +146,15 @@ ROWS = [
 @pytest.fixture
 def world(places, people) -> World:
     with transaction.atomic():
-        event_a = audit_record(actor=people.caseworker_a, action="test.inside",
-                               obj=places.village_a, region=places.village_a)
-        event_other = audit_record(actor=None, action="test.outside",
-                                   obj=places.other_village, region=places.other_village)
+        event_a = audit_record(
+            actor=people.caseworker_a,
+            action="test.inside",
+            obj=places.village_a,
+            region=places.village_a,
+        )
+        event_other = audit_record(
+            actor=None, action="test.outside", obj=places.other_village, region=places.other_village
+        )
     return World(places=places, people=people, event_a=event_a, event_other=event_other)
 
 
@@ -149,13 +202,21 @@ def test_every_url_is_in_the_matrix():
     walk(get_resolver().url_patterns)
     # Name -> a row that covers it. Actions (POST-only) are covered by their own tests.
     coverage = {
-        "home": "home", "login": "login page", "healthz": "health",
-        "audit-list": "audit list", "audit-detail": "audit detail, township A",
-        "api-me": "api me", "api-region-list": "api regions",
-        "api-region-detail": "api region, township A", "api-audit-list": "api audit list",
-        "api-audit-detail": "api audit detail, township A", "api-schema": "api schema",
+        "home": "home",
+        "login": "login page",
+        "healthz": "health",
+        "audit-list": "audit list",
+        "audit-detail": "audit detail, township A",
+        "api-me": "api me",
+        "api-region-list": "api regions",
+        "api-region-detail": "api region, township A",
+        "api-audit-list": "api audit list",
+        "api-audit-detail": "api audit detail, township A",
+        "api-schema": "api schema",
         "api-docs": "api docs",
-        "logout": None, "set_language": None, "api-token": None,  # POST-only, tested apart
+        "logout": None,
+        "set_language": None,
+        "api-token": None,  # POST-only, tested apart
     }
     missing = names - set(coverage)
     assert not missing, f"URLs with no row in the access matrix: {sorted(missing)}"

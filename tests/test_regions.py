@@ -29,21 +29,35 @@ def test_loading_twice_changes_nothing():
 
 
 def test_a_child_may_come_before_its_parent():
-    text = "code,name,parent_code\n640422100201,龙王坝村,640422100000\n" \
-           "640422100000,吉强镇,640422000000\n640422000000,西吉县,640400000000\n" \
-           "640400000000,固原市,640000000000\n640000000000,宁夏,\n"
+    text = (
+        "code,name,parent_code\n640422100201,龙王坝村,640422100000\n"
+        "640422100000,吉强镇,640422000000\n640422000000,西吉县,640400000000\n"
+        "640400000000,固原市,640000000000\n640000000000,宁夏,\n"
+    )
     assert services.region_tree_load(csv_text=text, actor=None).created == 5
 
 
 @pytest.mark.parametrize(
     ("body", "line_error"),
     [
-        ("640000000000,宁夏,\n640000000000,宁夏again,\n", "Line 3: the code 640000000000 already appears on line 2"),
-        ("640000000000,宁夏,\n640400000000,固原市,650000000000\n", "Line 3: the parent code 650000000000 is unknown"),
-        ("640000000000,宁夏,\n64040000,固原市,640000000000\n", "Line 3: the code '64040000' is not 12 digits"),
+        (
+            "640000000000,宁夏,\n640000000000,宁夏again,\n",
+            "Line 3: the code 640000000000 already appears on line 2",
+        ),
+        (
+            "640000000000,宁夏,\n640400000000,固原市,650000000000\n",
+            "Line 3: the parent code 650000000000 is unknown",
+        ),
+        (
+            "640000000000,宁夏,\n64040000,固原市,640000000000\n",
+            "Line 3: the code '64040000' is not 12 digits",
+        ),
         ("640000000000,宁夏,\n640400000000,,640000000000\n", "Line 3: the name is empty"),
         ("640000000000,宁夏,\n640400000000,固原市,\n", "Line 3: the parent code is missing"),
-        ("640000000000,宁夏,\n650400000000,乌市,640000000000\n", "Line 3: 650400000000 cannot lie under"),
+        (
+            "640000000000,宁夏,\n650400000000,乌市,640000000000\n",
+            "Line 3: 650400000000 cannot lie under",
+        ),
     ],
     ids=["duplicate", "unknown parent", "short code", "no name", "no parent", "wrong parent"],
 )

@@ -18,8 +18,8 @@ REGIONS_CSV = Path(__file__).with_name("regions.csv")
 COUNTY_CODE = "640422000000"
 TOWNSHIP_A = "640422100000"  # 吉强镇
 TOWNSHIP_B = "640422101000"  # 兴隆镇
-VILLAGE_A = "640422100201"   # 龙王坝村
-VILLAGE_B = "640422101201"   # 单家集村
+VILLAGE_A = "640422100201"  # 龙王坝村
+VILLAGE_B = "640422101201"  # 单家集村
 
 
 @dataclass(frozen=True)
@@ -52,13 +52,17 @@ def load_demo() -> list[DemoUser]:
             user = User.objects.filter(username=demo.username).first()
             if user is None:
                 user = services.user_create(
-                    actor=None, username=demo.username, full_name=demo.full_name,
-                    password=DEMO_PASSWORD, is_superuser=demo.superuser,
+                    actor=None,
+                    username=demo.username,
+                    full_name=demo.full_name,
+                    password=DEMO_PASSWORD,
+                    is_superuser=demo.superuser,
                 )
             if demo.role is not None:
                 region = Region.objects.get(code=demo.region_code)
-                if not RoleAssignment.objects.filter(user=user, role=demo.role,
-                                                     region=region).exists():
+                if not RoleAssignment.objects.filter(
+                    user=user, role=demo.role, region=region
+                ).exists():
                     services.role_grant(actor=None, user=user, role=demo.role, region=region)
         # chinese-calendar knows the State Council schedules up to 2026. The demo marks
         # 2027 as entered so that deadlines past New Year can be computed; a real

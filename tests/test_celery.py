@@ -1,0 +1,43 @@
+"""Celery on a real worker process and the real broker."""
+
+import pytest
+from django.conf import settings
+
+from aid_portal.models import HealthPing
+from aid_portal.tasks import health
+
+pytestmark = pytest.mark.worker
+
+
+def test_settings_are_what_operations_rely_on():
+    assert settings.CELERY_TASK_ACKS_LATE is True
+    assert settings.CELERY_TASK_SERIALIZER == "json"
+    assert settings.CELERY_ACCEPT_CONTENT == ["json"]
+    # A task that outlives the visibility timeout would be handed to a second worker.
+    assert (
+        settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+        > settings.CELERY_TASK_TIME_LIMIT
+    )
+    assert settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://", "redis+socket://"))
+
+
+def test_health_task_runs_on_a_real_worker(celery_worker_process):
+    result = health.delay()
+    value = result.get(timeout=60)
+    ping = HealthPing.objects.get(pk=value["ping_id"])
+    assert ping.worker == value["worker"]
+
+
+def test_tasks_enqueued_in_a_rolled_back_transaction_never_run(celery_worker_process):
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        transaction.on_commit(health.delay)
+        raise RuntimeError
+    # A committed one runs; the rolled-back one left nothing behind.
+    with transaction.atomic():
+        transaction.on_commit(health.delay)
+    from tests.conftest import wait_for
+
+    wait_for(lambda: HealthPing.objects.count() == 1)
+    assert HealthPing.objects.count() == 1

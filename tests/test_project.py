@@ -1,0 +1,35 @@
+"""The project's own hygiene: lint, Django's checks, migrations, translations."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+from django.core.management import call_command
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def test_ruff_is_clean():
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "."], cwd=BASE_DIR, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.django_db
+def test_django_check_is_clean():
+    call_command("check", "--fail-level", "WARNING")
+
+
+@pytest.mark.django_db
+def test_no_model_change_lacks_a_migration():
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_every_chinese_string_is_translated():
+    with (BASE_DIR / "locale/zh_Hans/LC_MESSAGES/django.po").open("rb") as po_file:
+        catalog = read_po(po_file)
+    untranslated = [m.id for m in catalog if m.id and (not m.string or m.fuzzy)]
+    assert not untranslated, untranslated
