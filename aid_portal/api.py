@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -35,6 +36,26 @@ def exception_handler(exc, context):
     if isinstance(exc, PermissionDenied):
         return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
     return drf_exception_handler(exc, context)
+
+
+class ApiRootView(APIView):
+    """What the API offers; the full description is the OpenAPI schema."""
+
+    @extend_schema(exclude=True)
+    def get(self, request):
+        def link(name: str) -> str:
+            return request.build_absolute_uri(reverse(name))
+
+        return Response(
+            {
+                "me": link("api-me"),
+                "regions": link("api-region-list"),
+                "audit_events": link("api-audit-list"),
+                "token": link("api-token"),
+                "schema": link("api-schema"),
+                "docs": link("api-docs"),
+            }
+        )
 
 
 class RegionSerializer(serializers.ModelSerializer):

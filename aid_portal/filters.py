@@ -1,9 +1,14 @@
 """Filters of the audit log page and API (django-filter), shared by both."""
 
 import django_filters
+from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from aid_portal.models import AuditEvent
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"  # the browser's own date picker
 
 
 class AuditEventFilter(django_filters.FilterSet):
@@ -16,8 +21,12 @@ class AuditEventFilter(django_filters.FilterSet):
     region = django_filters.CharFilter(
         field_name="region__code", lookup_expr="startswith", label=_("Region code")
     )
-    since = django_filters.DateFilter(field_name="at", lookup_expr="date__gte", label=_("From"))
-    until = django_filters.DateFilter(field_name="at", lookup_expr="date__lte", label=_("To"))
+    since = django_filters.DateFilter(
+        field_name="at", lookup_expr="date__gte", label=_("From"), widget=DateInput
+    )
+    until = django_filters.DateFilter(
+        field_name="at", lookup_expr="date__lte", label=_("To"), widget=DateInput
+    )
 
     class Meta:
         model = AuditEvent

@@ -108,9 +108,6 @@ def start() -> int:
             str(embedded.data_dir() / "celerybeat-schedule"),
         ],
     }
-    children = {name: subprocess.Popen(cmd, cwd=BASE_DIR) for name, cmd in processes.items()}
-    print_welcome(f"http://{host}:{port}/")
-
     stopping = False
 
     def stop(signum, frame):
@@ -119,28 +116,36 @@ def start() -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    children: dict[str, subprocess.Popen] = {}
     exit_code = 0
-    while not stopping:
-        for name, child in children.items():
-            if child.poll() is not None:
-                say(f"{name} stopped with exit code {child.returncode}; stopping the portal")
-                exit_code = 1
-                stopping = True
-        time.sleep(0.5)
-    say("stopping")
-    for child in children.values():
-        if child.poll() is None:
-            child.terminate()
-    for child in children.values():
-        try:
-            child.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            child.kill()
-    embedded.release_services()
+    try:
+        for name, command in processes.items():
+            children[name] = subprocess.Popen(command, cwd=BASE_DIR)
+        print_welcome(f"http://{host}:{port}/")
+        while not stopping:
+            for name, child in children.items():
+                if child.poll() is not None:
+                    say(f"{name} stopped with exit code {child.returncode}; stopping the portal")
+                    exit_code = 1
+                    stopping = True
+            time.sleep(0.5)
+    finally:
+        say("stopping")
+        for child in children.values():
+            if child.poll() is None:
+                child.terminate()
+        for child in children.values():
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
     return exit_code
 
 
 def print_welcome(address: str) -> None:
+    import django
+
+    django.setup()
     from aid_portal.demo import DEMO_PASSWORD, DEMO_USERS
 
     lines = [f"the portal is up at {address}", f"demo logins (password {DEMO_PASSWORD}):"]

@@ -201,6 +201,12 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
 
+    @property
+    def action_label(self) -> str:
+        from aid_portal.audit import action_label
+
+        return action_label(self.action)
+
 
 class CalendarYear(models.Model):
     """A year whose holiday schedule an admin has entered by hand.

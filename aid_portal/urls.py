@@ -7,6 +7,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from aid_portal import api, views
 
 api_patterns = [
+    path("", api.ApiRootView.as_view(), name="api-root"),
     path("me/", api.MeView.as_view(), name="api-me"),
     path("regions/", api.RegionListView.as_view(), name="api-region-list"),
     path("regions/<str:code>/", api.RegionDetailView.as_view(), name="api-region-detail"),

@@ -98,6 +98,7 @@ ROWS = [
         only(["feedadmin", "superuser"], otherwise=302, anon=302),
         must_not_contain={"feedadmin": lambda w: "outsider_auditor"},
     ),
+    Row("api root", lambda w: reverse("api-root"), {ANON: API_ANON}, api=True),
     Row("api me", lambda w: reverse("api-me"), {ANON: API_ANON}, api=True),
     Row(
         "api regions",
@@ -207,6 +208,7 @@ def test_every_url_is_in_the_matrix():
         "healthz": "health",
         "audit-list": "audit list",
         "audit-detail": "audit detail, township A",
+        "api-root": "api root",
         "api-me": "api me",
         "api-region-list": "api regions",
         "api-region-detail": "api region, township A",

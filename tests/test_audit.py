@@ -107,6 +107,8 @@ def test_auditor_filters_the_log_page(client, people, event):
     assert page.status_code == 200
     content = page.content.decode()
     assert "test.change" in content and "other.thing" not in content
+    login = client.get(reverse("audit-list"), {"action": "role.grant"}).content.decode()
+    assert "授予角色" in login  # actions read in Chinese
     # htmx asks for the table alone.
     partial = client.get(reverse("audit-list"), {"actor": "caseworker_b"}, HTTP_HX_REQUEST="true")
     assert "<html" not in partial.content.decode() and "other.thing" in partial.content.decode()
