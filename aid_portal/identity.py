@@ -14,9 +14,11 @@ import datetime
 import functools
 from dataclasses import dataclass
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
 from stdnum import exceptions as stdnum_errors
 from stdnum import numdb
 from stdnum.cn import ric
@@ -100,3 +102,27 @@ def mask_identity_number(value: str) -> str:
     if len(value) <= 10:
         return "*" * len(value)
     return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+class IdentityNumberFormField(forms.CharField):
+    """A form field that normalises and validates an identity number."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 18)
+        kwargs.setdefault("min_length", None)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        return validate_identity_number(value) if value else value
+
+
+class IdentityNumberSerializerField(serializers.CharField):
+    """The same rule for the API: a bad number is a field error with the same message."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            return validate_identity_number(value)
+        except ValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None

@@ -62,3 +62,24 @@ def test_the_message_is_chinese_by_default():
 def test_masking_keeps_area_code_and_last_four():
     assert mask_identity_number(VALID_MAN) == VALID_MAN[:6] + "********" + VALID_MAN[-4:]
     assert mask_identity_number("") == ""
+
+
+def test_form_and_serializer_fields_share_the_rule():
+    from django import forms
+    from rest_framework import serializers
+
+    from aid_portal.identity import IdentityNumberFormField, IdentityNumberSerializerField
+
+    class PersonForm(forms.Form):
+        identity_number = IdentityNumberFormField()
+
+    class PersonSerializer(serializers.Serializer):
+        identity_number = IdentityNumberSerializerField()
+
+    good = PersonForm({"identity_number": VALID_WOMAN.lower()})
+    assert good.is_valid() and good.cleaned_data["identity_number"] == VALID_WOMAN
+    bad_form = PersonForm({"identity_number": "123"})
+    assert not bad_form.is_valid()
+    bad_api = PersonSerializer(data={"identity_number": "123"})
+    assert not bad_api.is_valid()
+    assert bad_api.errors["identity_number"] == bad_form.errors["identity_number"]
