@@ -91,10 +91,7 @@ def jurisdiction_for(
     cache = user.__dict__.setdefault("_jurisdiction_cache", {})
     key = (roles, include_grants)
     if key not in cache:
-        assignments = RoleAssignment.objects.filter(user=user, role__in=roles).select_related(
-            "region"
-        )
-        prefixes = [assignment.region.prefix for assignment in assignments]
+        prefixes = [a.region.prefix for a in role_assignments_of(user) if a.role in roles]
         if include_grants and roles & CASE_READERS:
             grants = RegionUserObjectPermission.objects.filter(
                 user=user, permission__codename="view_region_cases"

@@ -38,7 +38,10 @@ class SessionLifetimeMiddleware:
             too_old = now - started > settings.SESSION_MAX_HOURS * 3600
             if idle or too_old:
                 return self._expire(request)
-            request.session[SESSION_LAST_SEEN] = now
+            # Writing the session on every request would cost three queries each time;
+            # a minute's precision is plenty for a 30-minute idle limit.
+            if now - last_seen >= 60 or SESSION_LAST_SEEN not in request.session:
+                request.session[SESSION_LAST_SEEN] = now
         return self.get_response(request)
 
     def _expire(self, request):

@@ -1,0 +1,46 @@
+"""List pages and API lists cost the same number of queries for 1 row and for 50."""
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from aid_portal.audit import audit_record
+
+pytestmark = pytest.mark.django_db
+
+
+def add_events(people, places, count):
+    with transaction.atomic():
+        for number in range(count):
+            audit_record(actor=people.caseworker_a, action="test.row", obj=places.village_a,
+                         region=places.village_a, new={"n": number})
+
+
+def count_queries(client, url) -> tuple[int, list[str]]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries), [q["sql"] for q in queries.captured_queries]
+
+
+# The audit list, page or API, for a county auditor:
+#   1 the session, 2 the user, 3 the user's role assignments with their regions (nav,
+#   the role check and the jurisdiction all share them), 4 per-object region grants,
+#   5 the count for the pager, 6 the page of rows with their regions.
+AUDIT_LIST_QUERIES = 6
+
+
+@pytest.mark.parametrize(("name", "api"), [("audit-list", False), ("api-audit-list", True)])
+def test_audit_list_queries_are_pinned_and_do_not_grow_with_rows(name, api, people, places):
+    client = APIClient() if api else APIClient(enforce_csrf_checks=True)
+    client.force_login(people.auditor)
+    url = reverse(name) + "?action=test."
+    client.get(url)  # the first request after login records the session's start
+    add_events(people, places, 1)
+    one, sql = count_queries(client, url)
+    assert one == AUDIT_LIST_QUERIES, "\n".join(sql)
+    add_events(people, places, 49)
+    fifty, sql = count_queries(client, url)
+    assert fifty == AUDIT_LIST_QUERIES, "\n".join(sql)
