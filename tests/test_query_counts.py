@@ -14,8 +14,13 @@ pytestmark = pytest.mark.django_db
 def add_events(people, places, count):
     with transaction.atomic():
         for number in range(count):
-            audit_record(actor=people.caseworker_a, action="test.row", obj=places.village_a,
-                         region=places.village_a, new={"n": number})
+            audit_record(
+                actor=people.caseworker_a,
+                action="test.row",
+                obj=places.village_a,
+                region=places.village_a,
+                new={"n": number},
+            )
 
 
 def count_queries(client, url) -> tuple[int, list[str]]:
