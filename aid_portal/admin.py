@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.forms.models import model_to_dict
 from django.utils.translation import gettext_lazy as _
@@ -155,6 +156,7 @@ class UserAdmin(DjangoUserAdmin):
             assignment = inline_form.instance
             try:
                 if formset._should_delete_form(inline_form) and assignment.pk:
+                    access.require_role(request.user, access.STAFF_MANAGERS, assignment.region)
                     services.role_revoke(
                         actor=request.user, assignment=assignment, reason=_("staff admin")
                     )
@@ -170,6 +172,8 @@ class UserAdmin(DjangoUserAdmin):
                     )
             except DomainError as exc:
                 messages.error(request, exc.message)
+            except PermissionDenied as exc:
+                messages.error(request, str(exc))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "region":

@@ -26,8 +26,14 @@ DEFAULT_DATABASE_NAME = "aid_portal"
 _held: dict[str, object] = {}
 
 
+def data_path() -> Path:
+    """Where the embedded servers and development files live (not created here)."""
+    return Path(os.environ.get("AID_PORTAL_DATA_DIR") or BASE_DIR / ".data").resolve()
+
+
 def data_dir() -> Path:
-    path = Path(os.environ.get("AID_PORTAL_DATA_DIR") or BASE_DIR / ".data").resolve()
+    """The data folder, created on first use."""
+    path = data_path()
     path.mkdir(parents=True, exist_ok=True)
     return path
 

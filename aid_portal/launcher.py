@@ -203,6 +203,8 @@ def main(argv: list[str]) -> int:
             # picks up a test's task (and the reverse).
             os.environ["AID_PORTAL_DATA_DIR"] = str(BASE_DIR / ".data" / "test")
         embedded.ensure_services()
+        # Import the settings now so that any bad value stops here, in one line.
+        import aid_portal.settings  # noqa: F401
     except config.ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2

@@ -64,20 +64,22 @@ class ClientAddressMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        token = client_address.set(self.address(request))
+        token = client_address.set(client_address_of(request))
         try:
             return self.get_response(request)
         finally:
             client_address.reset(token)
 
-    @staticmethod
-    def address(request) -> str | None:
-        proxies = settings.AXES_IPWARE_PROXY_COUNT
-        if proxies:
-            forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")]
-            if len(forwarded) >= proxies and forwarded[-proxies]:
-                return forwarded[-proxies]
-        return request.META.get("REMOTE_ADDR") or None
+
+def client_address_of(request) -> str | None:
+    """The client's address: REMOTE_ADDR, or the entry TRUSTED_PROXY_COUNT proxies back
+    in X-Forwarded-For (entries further left can be forged by the client)."""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies:
+        forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")]
+        if len(forwarded) >= proxies and forwarded[-proxies]:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR") or None
 
 
 class LanguageMiddleware:

@@ -137,6 +137,7 @@ def region_tree_load(*, csv_text: str, actor: User | None) -> RegionImportResult
 
 def role_grant(*, actor: User | None, user: User, role: str, region: Region) -> RoleAssignment:
     """Give ``user`` ``role`` at ``region`` (a village, a township or a county and above)."""
+    _refuse_self_service(actor=actor, user=user)
     allowed_levels = ROLE_LEVELS.get(role)
     if allowed_levels is None:
         raise DomainError(_("Unknown role."), field="role")
@@ -164,6 +165,7 @@ def role_grant(*, actor: User | None, user: User, role: str, region: Region) -> 
 
 
 def role_revoke(*, actor: User | None, assignment: RoleAssignment, reason: str) -> None:
+    _refuse_self_service(actor=actor, user=assignment.user)
     with transaction.atomic():
         deleted, _rows = RoleAssignment.objects.filter(pk=assignment.pk).delete()
         if not deleted:
@@ -223,6 +225,13 @@ def _sync_staff_access(user: User) -> None:
         user.groups.add(_feed_admin_group())
     else:
         user.groups.remove(*Group.objects.filter(name=FEED_ADMIN_GROUP))
+
+
+def _refuse_self_service(*, actor: User | None, user: User) -> None:
+    """Nobody but a superuser changes their own roles: a data-feed admin could otherwise
+    make themselves a county auditor and read the audit log."""
+    if actor is not None and actor.pk == user.pk and not actor.is_superuser:
+        raise DomainError(_("You cannot change your own roles."), field="role")
 
 
 def user_create(

@@ -141,7 +141,13 @@ AXES_COOLOFF_TIME = timedelta(minutes=config.env_int("LOGIN_COOLOFF_MINUTES", 15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = config.env_int("TRUSTED_PROXY_COUNT", 0)
+# Behind a reverse proxy (TRUSTED_PROXY_COUNT > 0) the client's address comes from
+# X-Forwarded-For; lockouts and the audit log read it through the same function, so a
+# proxy's own address never stands for every user.
+TRUSTED_PROXY_COUNT = config.env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "aid_portal.middleware.client_address_of"
+if TRUSTED_PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Guardian: per-object grants use direct foreign-key tables (see aid_portal.models).
 ANONYMOUS_USER_NAME = None
@@ -163,7 +169,7 @@ STORAGES = {
 }
 # Uploaded scans hold personal data: kept outside any web root, served only by views
 # that pass the access gate.
-MEDIA_ROOT = Path(config.env_str("PRIVATE_FILES_ROOT", str(embedded.data_dir() / "files")))
+MEDIA_ROOT = Path(config.env_str("PRIVATE_FILES_ROOT", str(embedded.data_path() / "files")))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

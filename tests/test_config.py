@@ -57,3 +57,18 @@ def test_good_urls_parse():
     parsed = config.parse_database_url("postgres://app:secret@db.example:5433/aid")
     assert (parsed["HOST"], parsed["PORT"], parsed["NAME"]) == ("db.example", 5433, "aid")
     assert config.validate_redis_url("redis+socket:///tmp/redis.sock")
+
+
+def test_any_bad_setting_stops_the_launcher_in_one_line():
+    result = subprocess.run(
+        [sys.executable, "-m", "aid_portal.launcher", "start"],
+        cwd=BASE_DIR,
+        env={**os.environ, "SESSION_IDLE_MINUTES": "soon"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "configuration error: SESSION_IDLE_MINUTES: expected a whole number, got 'soon'"
+    )

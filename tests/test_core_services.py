@@ -94,3 +94,28 @@ def test_disabling_twice_is_refused_and_needs_a_reason(people):
     services.user_disable(actor=people.superuser, user=people.caseworker_a, reason="left")
     with pytest.raises(DomainError):
         services.user_disable(actor=people.superuser, user=people.caseworker_a, reason="again")
+
+
+def test_nobody_changes_their_own_roles(people, places):
+    with pytest.raises(DomainError):
+        services.role_grant(
+            actor=people.feedadmin,
+            user=people.feedadmin,
+            role=Role.COUNTY_AUDITOR,
+            region=places.county,
+        )
+    with pytest.raises(DomainError):
+        services.role_revoke(
+            actor=people.feedadmin,
+            assignment=people.feedadmin.role_assignments.get(),
+            reason="self",
+        )
+
+
+def test_client_address_behind_a_trusted_proxy(rf, settings):
+    from aid_portal.middleware import client_address_of
+
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 10.0.0.7", REMOTE_ADDR="127.0.0.1")
+    assert client_address_of(request) == "127.0.0.1"
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert client_address_of(request) == "10.0.0.7"  # the left entry could be forged

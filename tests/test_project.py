@@ -11,9 +11,10 @@ from django.core.management import call_command
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def test_ruff_is_clean():
+@pytest.mark.parametrize("command", [["check", "."], ["format", "--check", "."]])
+def test_ruff_is_clean(command):
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "."], cwd=BASE_DIR, capture_output=True, text=True
+        [sys.executable, "-m", "ruff", *command], cwd=BASE_DIR, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
