@@ -212,6 +212,9 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aid_portal.settings")
     try:
         return start() if command == "start" else test(rest)
+    except config.ConfigError as exc:  # the launcher's own variables (PORTAL_PORT, CI, ...)
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
     finally:
         embedded.release_services()
 
