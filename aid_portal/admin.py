@@ -130,10 +130,9 @@ class UserAdmin(DjangoUserAdmin):
         if "is_active" in form.changed_data:
             # Enabling and disabling are services with their own rules and audit rows.
             try:
-                if obj.is_active:
-                    services.user_enable(actor=request.user, user=obj, reason=_("staff admin"))
-                else:
-                    services.user_disable(actor=request.user, user=obj, reason=_("staff admin"))
+                services.user_set_active(
+                    actor=request.user, user=obj, active=obj.is_active, reason=_("staff admin")
+                )
             except DomainError as exc:
                 messages.error(request, exc.message)
         changed = [f for f in form.changed_data if f not in {"is_active", "password"}]

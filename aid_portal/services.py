@@ -262,41 +262,31 @@ def user_create(
     return user
 
 
-def user_disable(*, actor: User | None, user: User, reason: str) -> None:
-    """Disable an account. Its sessions end at once: Django's auth middleware refuses an
-    inactive user on the very next request, and API tokens are deleted here."""
+def user_set_active(*, actor: User | None, user: User, active: bool, reason: str) -> None:
+    """Enable or disable an account. A disabled user's sessions end at once: Django's
+    auth middleware refuses an inactive user on the very next request, and API tokens
+    are deleted here."""
     if not reason.strip():
-        raise DomainError(_("Say why the account is disabled."), field="reason")
+        raise DomainError(_("Say why the account is enabled or disabled."), field="reason")
     with transaction.atomic():
-        changed = User.objects.filter(pk=user.pk, is_active=True).update(is_active=False)
+        changed = User.objects.filter(pk=user.pk, is_active=not active).update(is_active=active)
         if not changed:
-            raise DomainError(_("This account is already disabled."))
-        Token.objects.filter(user=user).delete()
+            raise DomainError(
+                _("This account is already enabled.")
+                if active
+                else _("This account is already disabled.")
+            )
+        if not active:
+            Token.objects.filter(user=user).delete()
         audit_record(
             actor=actor,
-            action="user.disable",
+            action="user.enable" if active else "user.disable",
             obj=user,
-            old={"is_active": True},
-            new={"is_active": False},
+            old={"is_active": not active},
+            new={"is_active": active},
             reason=reason,
         )
-    user.is_active = False
-
-
-def user_enable(*, actor: User | None, user: User, reason: str) -> None:
-    with transaction.atomic():
-        changed = User.objects.filter(pk=user.pk, is_active=False).update(is_active=True)
-        if not changed:
-            raise DomainError(_("This account is already enabled."))
-        audit_record(
-            actor=actor,
-            action="user.enable",
-            obj=user,
-            old={"is_active": False},
-            new={"is_active": True},
-            reason=reason,
-        )
-    user.is_active = True
+    user.is_active = active
 
 
 def region_cover_grant(*, actor: User | None, user: User, region: Region, reason: str) -> None:

@@ -85,7 +85,9 @@ def test_idle_htmx_request_is_redirected_by_header(client, people, settings):
 def test_a_disabled_users_session_ends_at_once(client, people):
     login(client, "caseworker_a")
     assert client.get(reverse("home")).status_code == 200
-    services.user_disable(actor=people.superuser, user=people.caseworker_a, reason="left")
+    services.user_set_active(
+        active=False, actor=people.superuser, user=people.caseworker_a, reason="left"
+    )
     assert client.get(reverse("home")).status_code == 302
     assert AuditEvent.objects.get(action="user.disable").reason == "left"
 
@@ -96,7 +98,9 @@ def test_api_token_works_until_the_user_is_disabled(people):
     assert token.status_code == 200
     api.credentials(HTTP_AUTHORIZATION=f"Token {token.json()['token']}")
     assert api.get(reverse("api-me")).json()["username"] == "caseworker_a"
-    services.user_disable(actor=people.superuser, user=people.caseworker_a, reason="left")
+    services.user_set_active(
+        active=False, actor=people.superuser, user=people.caseworker_a, reason="left"
+    )
     assert api.get(reverse("api-me")).status_code == 401
 
 

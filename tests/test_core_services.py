@@ -90,10 +90,16 @@ def test_cover_grant_needs_a_reason(people, places):
 
 def test_disabling_twice_is_refused_and_needs_a_reason(people):
     with pytest.raises(DomainError):
-        services.user_disable(actor=people.superuser, user=people.caseworker_a, reason="")
-    services.user_disable(actor=people.superuser, user=people.caseworker_a, reason="left")
+        services.user_set_active(
+            active=False, actor=people.superuser, user=people.caseworker_a, reason=""
+        )
+    services.user_set_active(
+        active=False, actor=people.superuser, user=people.caseworker_a, reason="left"
+    )
     with pytest.raises(DomainError):
-        services.user_disable(actor=people.superuser, user=people.caseworker_a, reason="again")
+        services.user_set_active(
+            active=False, actor=people.superuser, user=people.caseworker_a, reason="again"
+        )
 
 
 def test_nobody_changes_their_own_roles(people, places):
