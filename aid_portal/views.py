@@ -50,16 +50,8 @@ def _home_region(user):
 
 @login_required
 def home(request):
-    return render(
-        request, "home.html", {"jurisdiction_regions": _jurisdiction_summary(request.user)}
-    )
-
-
-def _jurisdiction_summary(user):
-    return [
-        {"role": a.get_role_display(), "region": a.region, "level": a.region.get_level_display()}
-        for a in access.role_assignments_of(user)
-    ]
+    # The roles themselves come from the context processor (my_roles).
+    return render(request, "home.html")
 
 
 @login_required
