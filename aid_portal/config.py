@@ -90,3 +90,20 @@ def validate_redis_url(url: str) -> str:
     except ValueError:
         raise ConfigError("REDIS_URL: the port is not a number between 0 and 65535") from None
     return url
+
+
+def parse_fernet_keys(name: str, value: str) -> list[str]:
+    """Comma-separated Fernet keys (newest first), each checked now rather than at first use."""
+    from cryptography.fernet import Fernet
+
+    keys = [key.strip() for key in value.split(",") if key.strip()]
+    if not keys:
+        raise ConfigError(f"{name}: at least one key is needed")
+    for key in keys:
+        try:
+            Fernet(key.encode())
+        except ValueError:
+            raise ConfigError(
+                f"{name}: {key[:6]}… is not a Fernet key (32 url-safe base64-encoded bytes)"
+            ) from None
+    return keys

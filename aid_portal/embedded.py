@@ -98,3 +98,21 @@ def release_services() -> None:
     server = _held.pop("postgres", None)
     if server is not None:
         server.cleanup()
+
+
+def development_field_keys() -> tuple[str, str]:
+    """Encryption and hash keys for a development checkout, made once, kept in .data."""
+    import json
+
+    from cryptography.fernet import Fernet
+
+    path = data_dir() / "field_keys.json"
+    if not path.exists():
+        keys = {
+            "encryption": Fernet.generate_key().decode(),
+            "hash": Fernet.generate_key().decode(),
+        }
+        path.write_text(json.dumps(keys))
+        path.chmod(0o600)
+    keys = json.loads(path.read_text())
+    return keys["encryption"], keys["hash"]

@@ -32,6 +32,20 @@ if SECRET_KEY is None:
         key_file.chmod(0o600)
     SECRET_KEY = key_file.read_text().strip()
 
+# Keys for the encrypted personal-data fields (aid_portal.crypto).
+_encryption_keys = config.env_str("FIELD_ENCRYPTION_KEYS")
+_hash_key = config.env_str("FIELD_HASH_KEY")
+if _encryption_keys is None or _hash_key is None:
+    if not config.env_bool("AID_PORTAL_DEV", default=True):
+        raise config.ConfigError(
+            "FIELD_ENCRYPTION_KEYS: must be set (with FIELD_HASH_KEY) outside development"
+        )
+    _dev_encryption, _dev_hash = embedded.development_field_keys()
+    _encryption_keys = _encryption_keys or _dev_encryption
+    _hash_key = _hash_key or _dev_hash
+FIELD_ENCRYPTION_KEYS = config.parse_fernet_keys("FIELD_ENCRYPTION_KEYS", _encryption_keys)
+FIELD_HASH_KEY = _hash_key
+
 ALLOWED_HOSTS = (config.env_str("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")).split(",")
 CSRF_TRUSTED_ORIGINS = [
     origin

@@ -1,1 +1,844 @@
-"""Models arrive with this app's issue."""
+"""Households, their members and declarations, applications and the steps of their path.
+
+The application is the case: it belongs to one village (and so one township), and every
+read of it passes the access gate on ``village``. Its state changes only through
+cases.services, each change writing an ApplicationEvent (the timeline) and an audit row.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from aid_portal.crypto import EncryptedTextField
+from aid_portal.identity import mask_identity_number
+from aid_portal.models import Region
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class AssistanceType(models.TextChoices):
+    DIBAO_URBAN = "dibao_urban", _("dibao (urban)")
+    DIBAO_RURAL = "dibao_rural", _("dibao (rural)")
+    EXTREME_POVERTY = "extreme_poverty", _("extreme-poverty support")
+    TEMPORARY_EMERGENCY = "temporary_emergency", _("temporary assistance (emergency)")
+    TEMPORARY_EXPENDITURE = "temporary_expenditure", _("temporary assistance (expenditure)")
+    LOW_INCOME_EDGE = "low_income_edge", _("low-income edge household")
+
+    @classmethod
+    def dibao(cls) -> set[str]:
+        return {cls.DIBAO_URBAN, cls.DIBAO_RURAL}
+
+
+class Policy(models.Model):
+    """A county's rules (domain.md §8), in force from ``effective_from`` until the next row.
+
+    A change never rewrites history: a new row with a later date takes over on that date,
+    and decisions made before it keep the figures they were made with.
+    """
+
+    class DecidingLevel(models.TextChoices):
+        TOWNSHIP = "township", _("township")
+        COUNTY = "county", _("county")
+
+    county = models.ForeignKey(
+        Region,
+        verbose_name=_("county"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"level": Region.Level.COUNTY},
+    )
+    effective_from = models.DateField(_("in force from"))
+    dibao_standard_urban = models.DecimalField(
+        _("urban dibao standard (yuan per person per month)"),
+        **MONEY,
+        validators=[MinValueValidator(Decimal("1"))],
+    )
+    dibao_standard_rural = models.DecimalField(
+        _("rural dibao standard (yuan per person per month)"),
+        **MONEY,
+        validators=[MinValueValidator(Decimal("1"))],
+    )
+    edge_multiple = models.DecimalField(
+        _("low-income edge multiple of the standard"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("1.50"),
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("3"))],
+    )
+    extreme_poverty_multiple = models.DecimalField(
+        _("extreme-poverty support as a multiple of the standard"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("1.30"),
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("5"))],
+    )
+    temporary_months = models.PositiveSmallIntegerField(
+        _("temporary assistance: months of the standard per person"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+    )
+    deposit_limit_per_person = models.DecimalField(
+        _("deposit limit per household member (yuan)"),
+        **MONEY,
+        default=Decimal("20000"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    vehicles_allowed = models.PositiveSmallIntegerField(
+        _("vehicles a household may own (beyond exempt ones)"),
+        default=0,
+    )
+    houses_allowed = models.PositiveSmallIntegerField(
+        _("homes a household may own"),
+        default=1,
+    )
+    deciding_level = models.CharField(
+        _("who decides"),
+        max_length=16,
+        choices=DecidingLevel.choices,
+        default=DecidingLevel.TOWNSHIP,
+    )
+    investigation_start_days = models.PositiveSmallIntegerField(
+        _("investigation starts within (working days)"),
+        default=3,
+    )
+    total_days_township = models.PositiveSmallIntegerField(
+        _("time limit where the township decides (working days)"),
+        default=20,
+    )
+    total_days_county = models.PositiveSmallIntegerField(
+        _("time limit where the county decides (working days)"),
+        default=30,
+    )
+    total_days_extended = models.PositiveSmallIntegerField(
+        _("extended time limit (working days)"),
+        default=45,
+    )
+    rejection_notice_days = models.PositiveSmallIntegerField(
+        _("rejection notice within (working days)"),
+        default=3,
+    )
+    notice_days = models.PositiveSmallIntegerField(
+        _("public notice (days)"),
+        default=7,
+        validators=[MinValueValidator(1)],
+    )
+    objection_days = models.PositiveSmallIntegerField(
+        _("objection window after a feedback letter (days)"),
+        default=15,
+        validators=[MinValueValidator(1)],
+    )
+    income_tolerance = models.DecimalField(
+        _("income tolerance for 'basically consistent'"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("0.10"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("county policy")
+        verbose_name_plural = _("county policies")
+        ordering = ["county", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["county", "effective_from"], name="one_policy_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.county} {self.effective_from}"
+
+    def dibao_standard(self, assistance_type: str) -> Decimal:
+        if assistance_type == AssistanceType.DIBAO_URBAN:
+            return self.dibao_standard_urban
+        return self.dibao_standard_rural
+
+
+class ProofItem(models.Model):
+    """A proof document on the published catalogue, which a family may replace with a
+    certificate-notification commitment (告知承诺)."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    required_for = models.JSONField(
+        _("required for"),
+        default=list,
+        blank=True,
+        help_text=_("Assistance types that need this item; empty means every type."),
+    )
+    committable = models.BooleanField(
+        _("may be replaced by a commitment"),
+        default=True,
+    )
+    active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        verbose_name = _("proof item")
+        verbose_name_plural = _("proof items")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def applies_to(self, assistance_type: str) -> bool:
+        return not self.required_for or assistance_type in self.required_for
+
+
+class Person(models.Model):
+    """Someone known to the portal by their identity number, once, whatever households
+    they belong to over the years. The number is encrypted; lookups use its keyed hash."""
+
+    identity_number = EncryptedTextField(_("identity number"))
+    identity_hash = models.CharField(max_length=64, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=50)
+    birth_date = models.DateField(_("birth date"))
+    sex = models.CharField(_("sex"), max_length=1, choices=[("M", _("male")), ("F", _("female"))])
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def masked_identity_number(self) -> str:
+        return mask_identity_number(self.identity_number)
+
+
+class Household(models.Model):
+    """The family (共同生活家庭) as declared, filed in one village."""
+
+    village = models.ForeignKey(
+        Region,
+        verbose_name=_("village"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"level": Region.Level.VILLAGE},
+    )
+    registration_region = models.ForeignKey(
+        Region,
+        verbose_name=_("household registration"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    address = models.CharField(_("address of residence"), max_length=200)
+    phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    bank_account = EncryptedTextField(_("one-card account"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+
+    def __str__(self) -> str:
+        applicant = next((m for m in self.members.all() if m.is_applicant), None)
+        return str(applicant.person) if applicant else f"#{self.pk}"
+
+
+class Member(models.Model):
+    """A person in a household: a member living together, or a legally bound supporter
+    living elsewhere (declared and verified too, never counted as a member)."""
+
+    class Relation(models.TextChoices):
+        SELF = "self", _("applicant")
+        SPOUSE = "spouse", _("spouse")
+        CHILD = "child", _("child")
+        PARENT = "parent", _("parent")
+        GRANDCHILD = "grandchild", _("grandchild")
+        GRANDPARENT = "grandparent", _("grandparent")
+        SIBLING = "sibling", _("sibling")
+        OTHER = "other", _("other relative")
+
+    class WorkAbility(models.TextChoices):
+        FULL = "full", _("able to work")
+        PARTIAL = "partial", _("partly able to work")
+        NONE = "none", _("unable to work")
+
+    class Disability(models.TextChoices):
+        NONE = "", _("none")
+        VISUAL = "visual", _("visual")
+        HEARING = "hearing", _("hearing")
+        SPEECH = "speech", _("speech")
+        PHYSICAL = "physical", _("physical")
+        INTELLECTUAL = "intellectual", _("intellectual")
+        MENTAL = "mental", _("mental")
+        MULTIPLE = "multiple", _("multiple")
+
+    class Health(models.TextChoices):
+        HEALTHY = "healthy", _("healthy")
+        CHRONIC = "chronic", _("chronic illness")
+        SERIOUS = "serious", _("serious illness")
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("household"), on_delete=models.CASCADE, related_name="members"
+    )
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="memberships"
+    )
+    relation = models.CharField(
+        _("relation to the applicant"), max_length=16, choices=Relation.choices
+    )
+    is_supporter = models.BooleanField(
+        _("legally bound supporter living elsewhere"),
+        default=False,
+    )
+    work_ability = models.CharField(
+        _("ability to work"), max_length=8, choices=WorkAbility.choices, default=WorkAbility.FULL
+    )
+    disability = models.CharField(
+        _("disability"), max_length=16, choices=Disability.choices, blank=True, default=""
+    )
+    disability_grade = models.PositiveSmallIntegerField(
+        _("disability grade"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(4)],
+    )
+    health = models.CharField(
+        _("health"), max_length=8, choices=Health.choices, default=Health.HEALTHY
+    )
+    health_note = EncryptedTextField(_("health details"), blank=True)
+    is_student = models.BooleanField(_("student"), default=False)
+    # True while the household has an application that is not closed: a person may be
+    # an active member of one household only, which the partial unique index enforces.
+    active = models.BooleanField(default=True, editable=False)
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        ordering = ["household", "is_supporter", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(active=True, is_supporter=False),
+                name="one_active_household_per_person",
+            ),
+            models.UniqueConstraint(fields=["household", "person"], name="member_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.get_relation_display()})"
+
+    @property
+    def is_applicant(self) -> bool:
+        return self.relation == self.Relation.SELF
+
+
+class Application(models.Model):
+    """One application of a household for one kind of assistance: the case."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        SUBMITTED = "submitted", _("submitted")
+        RETURNED = "returned", _("returned for completion")
+        ACCEPTED = "accepted", _("accepted")
+        UNDER_VERIFICATION = "under_verification", _("under verification")
+        FEEDBACK = "feedback", _("clear gap: objection window")
+        HOME_VISIT = "home_visit", _("home visit")
+        DEMOCRATIC_REVIEW = "democratic_review", _("democratic review")
+        PUBLIC_NOTICE = "public_notice", _("public notice")
+        AWAITING_DECISION = "awaiting_decision", _("awaiting decision")
+        APPROVED = "approved", _("approved")
+        IN_PAYMENT = "in_payment", _("in payment")
+        REJECTED = "rejected", _("rejected")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    OPEN_STATES = frozenset(
+        {
+            State.DRAFT,
+            State.SUBMITTED,
+            State.RETURNED,
+            State.ACCEPTED,
+            State.UNDER_VERIFICATION,
+            State.FEEDBACK,
+            State.HOME_VISIT,
+            State.DEMOCRATIC_REVIEW,
+            State.PUBLIC_NOTICE,
+            State.AWAITING_DECISION,
+        }
+    )
+    ENROLLED_STATES = frozenset({State.APPROVED, State.IN_PAYMENT})
+
+    class Path(models.TextChoices):
+        UNDECIDED = "", _("not yet known")
+        SIMPLIFIED = "simplified", _("simplified (basically consistent)")
+        NORMAL = "normal", _("normal")
+
+    household = models.ForeignKey(
+        Household,
+        verbose_name=_("household"),
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    village = models.ForeignKey(
+        Region,
+        verbose_name=_("village"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    assistance_type = models.CharField(
+        _("assistance"), max_length=32, choices=AssistanceType.choices
+    )
+    state = models.CharField(
+        _("state"), max_length=24, choices=State.choices, default=State.DRAFT, db_index=True
+    )
+    path = models.CharField(
+        _("path"), max_length=16, choices=Path.choices, blank=True, default=Path.UNDECIDED
+    )
+    extended = models.BooleanField(
+        _("extended time limit (objection, living away, hard investigation)"),
+        default=False,
+    )
+    declaration_committed_on = models.DateField(
+        _("declaration commitment signed"), null=True, blank=True
+    )
+    informed_on = models.DateField(_("duties explained to the applicant"), null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    accepted_on = models.DateField(_("accepted on"), null=True, blank=True)
+    # Deadlines in working days from acceptance (domain.md §8), computed when the case is
+    # accepted (and again if the limit is extended) so that queues sort on them in SQL.
+    investigation_due_on = models.DateField(_("investigation starts by"), null=True, blank=True)
+    due_on = models.DateField(_("decision due by"), null=True, blank=True, db_index=True)
+    missing_items = models.JSONField(_("missing at return"), default=list, blank=True)
+    # The decision.
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    monthly_amount = models.DecimalField(_("monthly amount (yuan)"), **MONEY, null=True, blank=True)
+    amount_basis = models.JSONField(
+        _("how the amount was computed"), null=True, blank=True, encoder=DjangoJSONEncoder
+    )
+    start_month = models.DateField(_("payment from (month)"), null=True, blank=True)
+    rejection_reasons = models.TextField(_("reasons for rejection"), blank=True)
+    county_check_done_on = models.DateField(_("county key check done"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["village", "state"], name="application_queue")]
+
+    def __str__(self) -> str:
+        return _("Application %(number)s") % {"number": self.number}
+
+    @property
+    def number(self) -> str:
+        return f"{self.village.code[:9]}-{self.pk:06d}" if self.pk else "—"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN_STATES
+
+
+class ApplicationEvent(models.Model):
+    """One step of an application: the timeline, and the source of its statistics."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=40)
+    from_state = models.CharField(max_length=24, blank=True)
+    to_state = models.CharField(max_length=24, blank=True)
+    reason = models.TextField(blank=True)
+    data = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["application", "at"], name="event_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+class Income(models.Model):
+    """One source of income of one member, as declared."""
+
+    class Source(models.TextChoices):
+        WAGES = "wages", _("wages")
+        BUSINESS = "business", _("business")
+        PROPERTY = "property", _("property income")
+        TRANSFER = "transfer", _("transfers and maintenance")
+        PENSION = "pension", _("pension")
+        OTHER = "other", _("other income")
+        # Recorded but never counted (domain.md §8, income excluded).
+        VETERANS = "veterans", _("veterans' and survivors' benefits")
+        FAMILY_PLANNING = "family_planning", _("family-planning awards")
+        SCHOLARSHIP = "scholarship", _("scholarships and honours")
+        SOCIAL_ASSISTANCE = "social_assistance", _("government social assistance")
+        BASIC_PENSION = "basic_pension", _("central basic pension of the residents' scheme")
+
+    EXCLUDED = frozenset(
+        {
+            Source.VETERANS,
+            Source.FAMILY_PLANNING,
+            Source.SCHOLARSHIP,
+            Source.SOCIAL_ASSISTANCE,
+            Source.BASIC_PENSION,
+        }
+    )
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="incomes")
+    source = models.CharField(_("source"), max_length=24, choices=Source.choices)
+    # Either twelve monthly figures (oldest first) or a monthly average.
+    monthly_amounts = models.JSONField(
+        _("last 12 months"), null=True, blank=True, encoder=DjangoJSONEncoder
+    )
+    monthly_average = models.DecimalField(
+        _("monthly average"),
+        **MONEY,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    job_costs = models.DecimalField(
+        _("necessary job costs per month"),
+        **MONEY,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("income")
+        verbose_name_plural = _("incomes")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(monthly_amounts__isnull=False) | Q(monthly_average__isnull=False),
+                name="income_has_figures",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.get_source_display()}"
+
+    @property
+    def counted(self) -> bool:
+        return self.source not in self.EXCLUDED
+
+    @property
+    def monthly(self) -> Decimal:
+        """The monthly figure: the average given, or the mean of the twelve months."""
+        if self.monthly_average is not None:
+            gross = self.monthly_average
+        else:
+            gross = sum((Decimal(str(v)) for v in self.monthly_amounts), Decimal("0")) / 12
+        return max(gross - self.job_costs, Decimal("0"))
+
+
+class Asset(models.Model):
+    class Kind(models.TextChoices):
+        DEPOSIT = "deposit", _("deposits")
+        VEHICLE = "vehicle", _("vehicle")
+        REAL_ESTATE = "real_estate", _("real estate")
+        SECURITIES = "securities", _("securities and funds")
+        BUSINESS = "business", _("business registration")
+        OTHER = "other", _("other asset")
+
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="assets")
+    member = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.CASCADE, related_name="assets"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    description = models.CharField(_("description"), max_length=200)
+    value = models.DecimalField(
+        _("value (yuan)"), **MONEY, validators=[MinValueValidator(Decimal("0"))]
+    )
+    exempt = models.BooleanField(
+        _("necessary for living or production (exempt)"),
+        default=False,
+    )
+
+    class Meta:
+        verbose_name = _("asset")
+        verbose_name_plural = _("assets")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.description}"
+
+
+class RigidExpenditure(models.Model):
+    class Kind(models.TextChoices):
+        MEDICAL = "medical", _("medical")
+        EDUCATION = "education", _("education")
+        DISABILITY_CARE = "disability_care", _("disability care")
+
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="expenditures")
+    member = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.CASCADE, related_name="expenditures"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    monthly_amount = models.DecimalField(
+        _("per month (yuan)"), **MONEY, validators=[MinValueValidator(Decimal("0"))]
+    )
+    description = models.CharField(_("description"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("rigid expenditure")
+        verbose_name_plural = _("rigid expenditures")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.monthly_amount}"
+
+
+class ProofStatus(models.Model):
+    """Where an application stands on one catalogue item: provided, or promised instead."""
+
+    class Status(models.TextChoices):
+        PROVIDED = "provided", _("provided")
+        COMMITTED = "committed", _("replaced by a commitment")
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="proofs")
+    item = models.ForeignKey(ProofItem, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    recorded_on = models.DateField(_("recorded on"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["application", "item"], name="proof_once")]
+
+    def __str__(self) -> str:
+        return f"{self.item} {self.get_status_display()}"
+
+
+class Authorisation(models.Model):
+    """A person's signed authorisation to verify their economic status (核对授权书)."""
+
+    member = models.OneToOneField(Member, on_delete=models.CASCADE, related_name="authorisation")
+    signed_on = models.DateField(_("signed on"))
+    scan = models.ForeignKey(
+        "Document", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("verification authorisation")
+        verbose_name_plural = _("verification authorisations")
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.signed_on}"
+
+
+class NearRelativeFiling(models.Model):
+    """A member is, or is close kin of, staff, a village committee member or a public
+    employee. Forces the normal path and a county key check before any decision."""
+
+    class Position(models.TextChoices):
+        CASEWORKER = "caseworker", _("social-assistance caseworker")
+        VILLAGE_COMMITTEE = "village_committee", _("village committee member")
+        PUBLIC_EMPLOYEE = "public_employee", _("public employee")
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="near_relative_filings"
+    )
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    official_name = models.CharField(_("name of the official"), max_length=50)
+    position = models.CharField(_("position"), max_length=24, choices=Position.choices)
+    kinship = models.CharField(_("kinship with the member"), max_length=50)
+    filed_on = models.DateField(_("filed on"))
+
+    class Meta:
+        verbose_name = _("near-relative filing")
+        verbose_name_plural = _("near-relative filings")
+
+    def __str__(self) -> str:
+        return f"{self.member} ~ {self.official_name}"
+
+
+class VerificationOutcome(models.Model):
+    """What verification concluded, taken in through cases.services.verification_outcome_record.
+
+    The narrow interface between cases and verification: an outcome (consistent or
+    gap) with the items that differ. Until the verification app exists a caseworker
+    records it by hand, with a reason.
+    """
+
+    class Outcome(models.TextChoices):
+        CONSISTENT = "consistent", _("basically consistent")
+        GAP = "gap", _("clear gap")
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("recorded by hand")
+        VERIFICATION = "verification", _("verification report")
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="verification_outcomes"
+    )
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    gap_items = models.JSONField(
+        _("items that differ"), default=list, blank=True, encoder=DjangoJSONEncoder
+    )
+    source = models.CharField(max_length=16, choices=Source.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    objection_deadline = models.DateField(_("objection deadline"), null=True, blank=True)
+    family_objected = models.BooleanField(_("the family objected with evidence"), default=False)
+    objection_text = models.TextField(_("the family's objection"), blank=True)
+
+    class Meta:
+        ordering = ["-recorded_at"]
+
+    def __str__(self) -> str:
+        return self.get_outcome_display()
+
+
+class HomeVisit(models.Model):
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="home_visits"
+    )
+    visited_on = models.DateField(_("visited on"))
+    investigators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="+", verbose_name=_("investigators")
+    )
+    family_member_present = models.CharField(_("family member present"), max_length=50)
+    findings = models.TextField(_("findings"))
+    investigators_signature = models.ForeignKey(
+        "Document",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("investigators' signatures (scan)"),
+    )
+    family_signature = models.ForeignKey(
+        "Document",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("family member's signature (scan)"),
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("home visit")
+        verbose_name_plural = _("home visits")
+
+    def __str__(self) -> str:
+        return f"{self.application} {self.visited_on}"
+
+
+class PublicNotice(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="notices")
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    place = models.CharField(_("posted at"), max_length=200)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("public notice")
+        verbose_name_plural = _("public notices")
+        ordering = ["-starts_on"]
+
+    def __str__(self) -> str:
+        return f"{self.starts_on} – {self.ends_on}"
+
+
+class NoticeObjection(models.Model):
+    notice = models.ForeignKey(PublicNotice, on_delete=models.CASCADE, related_name="objections")
+    objector = models.CharField(_("who objected"), max_length=100)
+    content = models.TextField(_("the objection"))
+    raised_on = models.DateField(_("raised on"))
+    handling = models.TextField(_("how it was handled"), blank=True)
+    handled_on = models.DateField(_("handled on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("objection during notice")
+        verbose_name_plural = _("objections during notice")
+
+    def __str__(self) -> str:
+        return f"{self.objector}: {self.content[:30]}"
+
+
+class DemocraticReview(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="reviews")
+    held_on = models.DateField(_("held on"))
+    participants = models.PositiveSmallIntegerField(_("participants"))
+    opinion = models.TextField(_("opinion"))
+    minutes = models.ForeignKey(
+        "Document",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("minutes (scan)"),
+    )
+
+    class Meta:
+        verbose_name = _("democratic review")
+        verbose_name_plural = _("democratic reviews")
+
+    def __str__(self) -> str:
+        return f"{self.application} {self.held_on}"
+
+
+class Document(models.Model):
+    """A file of the household's file (一户一档), kept outside any web root."""
+
+    class Kind(models.TextChoices):
+        ID_CARD = "id_card", _("identity card")
+        HOUSEHOLD_REGISTER = "household_register", _("household register")
+        APPLICATION = "application", _("application form")
+        AUTHORISATION = "authorisation", _("verification authorisation")
+        COMMITMENT = "commitment", _("commitment")
+        VERIFICATION_REPORT = "verification_report", _("verification report")
+        HOME_VISIT = "home_visit", _("home-visit record")
+        NOTICE_PHOTO = "notice_photo", _("notice photo")
+        REVIEW_MINUTES = "review_minutes", _("democratic review minutes")
+        APPROVAL = "approval", _("approval form")
+        OTHER = "other", _("other")
+
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="documents")
+    application = models.ForeignKey(
+        Application, null=True, blank=True, on_delete=models.PROTECT, related_name="documents"
+    )
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to="households/%Y/%m/")
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["kind", "uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.original_name}"

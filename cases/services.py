@@ -1,0 +1,1361 @@
+"""Every state change of a case: one keyword-only function each, one transaction each,
+each writing its ApplicationEvent (the timeline) and its audit row.
+
+Transitions lock the application row (select_for_update) and check its state after the
+lock, so of two people acting at once exactly one succeeds; the other gets a clear
+"already ..." answer (Conflict, HTTP 409).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aid_portal import access
+from aid_portal.audit import audit_record
+from aid_portal.crypto import blind_index
+from aid_portal.errors import Conflict, DomainError
+from aid_portal.identity import identity_facts
+from aid_portal.models import Region, Role, User
+from aid_portal.workdays import CalendarYearUnknown, add_working_days
+from cases.models import (
+    Application,
+    ApplicationEvent,
+    Asset,
+    AssistanceType,
+    Authorisation,
+    DemocraticReview,
+    Document,
+    HomeVisit,
+    Household,
+    Income,
+    Member,
+    NearRelativeFiling,
+    NoticeObjection,
+    Person,
+    Policy,
+    ProofItem,
+    ProofStatus,
+    PublicNotice,
+    RigidExpenditure,
+    VerificationOutcome,
+)
+
+S = Application.State
+INTAKE = frozenset({Role.TOWNSHIP_CASEWORKER, Role.VILLAGE_ASSISTANT})
+CASEWORK = frozenset({Role.TOWNSHIP_CASEWORKER})
+DECIDERS = frozenset({Role.TOWNSHIP_APPROVER})
+EDITABLE = frozenset({S.DRAFT, S.RETURNED})
+MAX_MONTHLY_AMOUNT = Decimal("1000000")  # more than this a month is a typing error
+
+
+# --- policy -----------------------------------------------------------------------------
+
+
+def county_of(region: Region) -> Region:
+    if region.level == Region.Level.COUNTY:
+        return region
+    return Region.objects.get(code=region.code[:6] + "000000")
+
+
+def policy_in_force(*, county: Region, on: datetime.date) -> Policy:
+    policy = (
+        Policy.objects.filter(county=county, effective_from__lte=on)
+        .order_by("-effective_from")
+        .first()
+    )
+    if policy is None:
+        raise DomainError(
+            _(
+                "%(county)s has no assistance policy in force on %(date)s; a county admin "
+                "must enter one."
+            )
+            % {"county": county.name, "date": on}
+        )
+    return policy
+
+
+def policy_create(
+    *, actor: User, county: Region, effective_from: datetime.date, **values
+) -> Policy:
+    """A new policy row for ``county`` from ``effective_from`` (earlier rows stay)."""
+    access.require_role(actor, {Role.FEED_ADMIN}, county)
+    if county.level != Region.Level.COUNTY:
+        raise DomainError(_("A policy belongs to a county."), field="county")
+    policy = Policy(county=county, effective_from=effective_from, created_by=actor, **values)
+    try:
+        policy.full_clean()
+    except ValidationError as exc:
+        raise DomainError(
+            "; ".join(
+                f"{Policy._meta.get_field(f).verbose_name}: {' '.join(m)}"
+                for f, m in exc.message_dict.items()
+            ),
+            field=next(iter(exc.message_dict)),
+        ) from None
+    with transaction.atomic():
+        policy.save()
+        audit_record(
+            actor=actor,
+            action="policy.create",
+            obj=policy,
+            region=county,
+            new={"effective_from": effective_from, **values},
+        )
+    return policy
+
+
+# --- the household and its declaration -------------------------------------------------
+
+
+def household_create(
+    *,
+    actor: User,
+    village: Region,
+    address: str,
+    phone: str = "",
+    registration_region: Region | None = None,
+) -> Household:
+    access.require_role(actor, INTAKE, village)
+    if village.level != Region.Level.VILLAGE:
+        raise DomainError(_("A household is filed in a village."), field="village")
+    if not address.strip():
+        raise DomainError(_("Give the address where the family lives."), field="address")
+    with transaction.atomic():
+        household = Household.objects.create(
+            village=village,
+            address=address.strip(),
+            phone=phone.strip(),
+            registration_region=registration_region,
+        )
+        audit_record(actor=actor, action="household.create", obj=household, region=village)
+    return household
+
+
+def _editable_application(household: Household) -> Application | None:
+    """The household's application still being filled in, if any."""
+    return household.applications.filter(state__in=EDITABLE).first()
+
+
+def _require_editable(actor: User, household: Household) -> None:
+    access.require_role(actor, INTAKE, household.village)
+    has_open = (
+        household.applications.exclude(state__in=EDITABLE)
+        .filter(state__in=Application.OPEN_STATES)
+        .exists()
+    )
+    if has_open:
+        raise DomainError(_("The declaration cannot change once the application is accepted."))
+
+
+def member_add(
+    *,
+    actor: User,
+    household: Household,
+    identity_number: str,
+    name: str,
+    relation: str,
+    is_supporter: bool = False,
+    work_ability: str = Member.WorkAbility.FULL,
+    disability: str = "",
+    disability_grade: int | None = None,
+    health: str = Member.Health.HEALTHY,
+    health_note: str = "",
+    is_student: bool = False,
+) -> Member:
+    """Add a person to the household. Birth date and sex come from the identity number.
+
+    A person may be an active member of one household only; if they are already in
+    another, the error names that household's township, and nothing more unless the
+    user may see it.
+    """
+    _require_editable(actor, household)
+    try:
+        facts = identity_facts(identity_number)
+    except ValidationError as exc:
+        raise DomainError(exc.messages[0], field="identity_number") from None
+    if not name.strip():
+        raise DomainError(_("Give the person's name."), field="name")
+    if disability and disability_grade is None:
+        raise DomainError(_("Give the grade of the disability (1 to 4)."), field="disability_grade")
+    if (
+        relation == Member.Relation.SELF
+        and household.members.filter(relation=Member.Relation.SELF).exists()
+    ):
+        raise DomainError(_("The household already has an applicant."), field="relation")
+    with transaction.atomic():
+        person, _created = Person.objects.get_or_create(
+            identity_hash=blind_index(facts.number),
+            defaults={
+                "identity_number": facts.number,
+                "name": name.strip(),
+                "birth_date": facts.birth_date,
+                "sex": facts.sex,
+            },
+        )
+        if not is_supporter:
+            _refuse_second_household(actor=actor, person=person, household=household)
+        try:
+            with transaction.atomic():
+                member = Member.objects.create(
+                    household=household,
+                    person=person,
+                    relation=relation,
+                    is_supporter=is_supporter,
+                    work_ability=work_ability,
+                    disability=disability,
+                    disability_grade=disability_grade or None,
+                    health=health,
+                    health_note=health_note,
+                    is_student=is_student,
+                )
+        except IntegrityError:
+            # Someone added the same person elsewhere at the same moment.
+            _refuse_second_household(actor=actor, person=person, household=household)
+            raise DomainError(
+                _("This person is already in this household."), field="identity_number"
+            ) from None
+        audit_record(
+            actor=actor,
+            action="member.add",
+            obj=member,
+            region=household.village,
+            new={"person": person.pk, "relation": relation, "is_supporter": is_supporter},
+        )
+    return member
+
+
+def _refuse_second_household(*, actor: User, person: Person, household: Household) -> None:
+    other = (
+        Member.objects.filter(person=person, active=True, is_supporter=False)
+        .exclude(household=household)
+        .select_related("household__village")
+        .first()
+    )
+    if other is None:
+        return
+    township = Region.objects.get(code=other.household.village.code[:9] + "000")
+    if access.jurisdiction_for(actor).contains(other.household.village):
+        message = _(
+            "This person is already an active member of household #%(id)s in %(village)s."
+        ) % {"id": other.household_id, "village": other.household.village.name}
+    else:
+        message = _("This person is already an active member of a household in %(township)s.") % {
+            "township": township.name
+        }
+    raise DomainError(message, field="identity_number")
+
+
+def member_remove(*, actor: User, member: Member) -> None:
+    _require_editable(actor, member.household)
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="member.remove",
+            obj=member,
+            region=member.household.village,
+            old={"person": member.person_id},
+        )
+        member.delete()
+
+
+def _money(value, field: str) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except ArithmeticError:
+        raise DomainError(_("Enter an amount in yuan."), field=field) from None
+    if not amount.is_finite():
+        raise DomainError(_("Enter an amount in yuan."), field=field)
+    if amount < 0:
+        raise DomainError(_("An amount cannot be negative."), field=field)
+    if amount >= MAX_MONTHLY_AMOUNT:
+        raise DomainError(_("This amount is implausibly large; check it."), field=field)
+    return amount.quantize(Decimal("0.01"))
+
+
+def income_add(
+    *,
+    actor: User,
+    member: Member,
+    source: str,
+    monthly_amounts: Iterable | None = None,
+    monthly_average=None,
+    job_costs=0,
+    note: str = "",
+) -> Income:
+    """Declare one source of income: twelve monthly figures, or a monthly average."""
+    _require_editable(actor, member.household)
+    if source not in Income.Source.values:
+        raise DomainError(_("Choose a source of income."), field="source")
+    amounts = None
+    if monthly_amounts is not None:
+        amounts = [_money(v, "monthly_amounts") for v in monthly_amounts]
+        if len(amounts) != 12:
+            raise DomainError(
+                _("Give twelve monthly figures, oldest first."), field="monthly_amounts"
+            )
+    average = (
+        _money(monthly_average, "monthly_average") if monthly_average not in (None, "") else None
+    )
+    if (amounts is None) == (average is None):
+        raise DomainError(
+            _("Give either the twelve monthly figures or a monthly average."),
+            field="monthly_average",
+        )
+    with transaction.atomic():
+        income = Income.objects.create(
+            member=member,
+            source=source,
+            monthly_amounts=amounts,
+            monthly_average=average,
+            job_costs=_money(job_costs or 0, "job_costs"),
+            note=note,
+        )
+        audit_record(
+            actor=actor,
+            action="income.add",
+            obj=income,
+            region=member.household.village,
+            new={"source": source, "monthly": income.monthly},
+        )
+    return income
+
+
+def asset_add(
+    *,
+    actor: User,
+    household: Household,
+    kind: str,
+    description: str,
+    value,
+    member: Member | None = None,
+    exempt: bool = False,
+) -> Asset:
+    _require_editable(actor, household)
+    if kind not in Asset.Kind.values:
+        raise DomainError(_("Choose a kind of asset."), field="kind")
+    if not description.strip():
+        raise DomainError(_("Describe the asset."), field="description")
+    amount = Decimal(str(value)) if value not in (None, "") else None
+    if amount is None or amount < 0:
+        raise DomainError(_("Give the asset's value; it cannot be negative."), field="value")
+    if amount >= Decimal("1000000000"):
+        raise DomainError(_("This amount is implausibly large; check it."), field="value")
+    with transaction.atomic():
+        asset = Asset.objects.create(
+            household=household,
+            member=member,
+            kind=kind,
+            description=description.strip(),
+            value=amount,
+            exempt=exempt,
+        )
+        audit_record(
+            actor=actor,
+            action="asset.add",
+            obj=asset,
+            region=household.village,
+            new={"kind": kind, "value": amount, "exempt": exempt},
+        )
+    return asset
+
+
+def expenditure_add(
+    *,
+    actor: User,
+    household: Household,
+    kind: str,
+    monthly_amount,
+    member: Member | None = None,
+    description: str = "",
+) -> RigidExpenditure:
+    _require_editable(actor, household)
+    if kind not in RigidExpenditure.Kind.values:
+        raise DomainError(_("Choose a kind of expenditure."), field="kind")
+    amount = _money(monthly_amount, "monthly_amount")
+    with transaction.atomic():
+        expenditure = RigidExpenditure.objects.create(
+            household=household,
+            member=member,
+            kind=kind,
+            monthly_amount=amount,
+            description=description,
+        )
+        audit_record(
+            actor=actor,
+            action="expenditure.add",
+            obj=expenditure,
+            region=household.village,
+            new={"kind": kind, "monthly": amount},
+        )
+    return expenditure
+
+
+def declaration_row_remove(*, actor: User, row: Income | Asset | RigidExpenditure) -> None:
+    household = row.member.household if isinstance(row, Income) else row.household
+    _require_editable(actor, household)
+    with transaction.atomic():
+        audit_record(
+            actor=actor, action=f"{row._meta.model_name}.remove", obj=row, region=household.village
+        )
+        row.delete()
+
+
+def authorisation_record(
+    *, actor: User, member: Member, signed_on: datetime.date, scan: Document | None = None
+) -> Authorisation:
+    access.require_role(actor, INTAKE, member.household.village)
+    if signed_on > timezone.localdate():
+        raise DomainError(_("The signing date lies in the future."), field="signed_on")
+    with transaction.atomic():
+        authorisation, _created = Authorisation.objects.update_or_create(
+            member=member,
+            defaults={"signed_on": signed_on, "scan": scan},
+        )
+        audit_record(
+            actor=actor,
+            action="authorisation.record",
+            obj=member,
+            region=member.household.village,
+            new={"signed_on": signed_on},
+        )
+    return authorisation
+
+
+# --- the application -------------------------------------------------------------------
+
+
+def application_create(*, actor: User, household: Household, assistance_type: str) -> Application:
+    """Open a draft. The household's members become active (one household per person)."""
+    access.require_role(actor, INTAKE, household.village)
+    if assistance_type not in AssistanceType.values:
+        raise DomainError(_("Choose the kind of assistance."), field="assistance_type")
+    with transaction.atomic():
+        Household.objects.select_for_update().filter(pk=household.pk).get()
+        if household.applications.filter(
+            assistance_type=assistance_type,
+            state__in=Application.OPEN_STATES | Application.ENROLLED_STATES,
+        ).exists():
+            raise DomainError(
+                _(
+                    "This household already has an open or approved application for this "
+                    "assistance."
+                ),
+                field="assistance_type",
+            )
+        for member in household.members.filter(active=False, is_supporter=False):
+            _refuse_second_household(actor=actor, person=member.person, household=household)
+        household.members.filter(active=False).update(active=True)
+        application = Application.objects.create(
+            household=household,
+            village=household.village,
+            assistance_type=assistance_type,
+            created_by=actor,
+        )
+        _event(application, actor, "create", "", S.DRAFT)
+        audit_record(
+            actor=actor,
+            action="application.create",
+            obj=application,
+            region=household.village,
+            new={"assistance_type": assistance_type},
+        )
+    return application
+
+
+def proof_record(
+    *, actor: User, application: Application, item: ProofItem, status: str
+) -> ProofStatus:
+    """Record that a proof item was provided, or replaced by a commitment."""
+    access.require_role(actor, INTAKE, application.village)
+    if application.state not in EDITABLE | {S.SUBMITTED}:
+        raise DomainError(_("Proof items are recorded before acceptance."))
+    if status == ProofStatus.Status.COMMITTED and not item.committable:
+        raise DomainError(
+            _("%(item)s cannot be replaced by a commitment.") % {"item": item}, field="status"
+        )
+    with transaction.atomic():
+        proof, _created = ProofStatus.objects.update_or_create(
+            application=application,
+            item=item,
+            defaults={"status": status, "recorded_on": timezone.localdate()},
+        )
+        audit_record(
+            actor=actor,
+            action="proof.record",
+            obj=application,
+            region=application.village,
+            new={"item": item.code, "status": status},
+        )
+    return proof
+
+
+def declaration_commit(
+    *, actor: User, application: Application, signed_on: datetime.date, informed_on: datetime.date
+) -> None:
+    """The family was told its duties (informed) and signed the declaration commitment."""
+    access.require_role(actor, INTAKE, application.village)
+    today = timezone.localdate()
+    if signed_on > today or informed_on > today:
+        raise DomainError(_("The date lies in the future."), field="signed_on")
+    with transaction.atomic():
+        changed = Application.objects.filter(pk=application.pk, state__in=EDITABLE).update(
+            declaration_committed_on=signed_on,
+            informed_on=informed_on,
+        )
+        if not changed:
+            raise DomainError(_("The commitment is signed before the application is submitted."))
+        audit_record(
+            actor=actor,
+            action="declaration.commit",
+            obj=application,
+            region=application.village,
+            new={"signed_on": signed_on, "informed_on": informed_on},
+        )
+    application.declaration_committed_on, application.informed_on = signed_on, informed_on
+
+
+def near_relative_file(
+    *,
+    actor: User,
+    application: Application,
+    member: Member,
+    official_name: str,
+    position: str,
+    kinship: str,
+) -> NearRelativeFiling:
+    access.require_role(actor, INTAKE, application.village)
+    if member.household_id != application.household_id:
+        raise DomainError(_("Choose a member of this household."), field="member")
+    if position not in NearRelativeFiling.Position.values:
+        raise DomainError(_("Choose the official's position."), field="position")
+    if not official_name.strip() or not kinship.strip():
+        raise DomainError(_("Give the official's name and the kinship."), field="official_name")
+    with transaction.atomic():
+        filing = NearRelativeFiling.objects.create(
+            application=application,
+            member=member,
+            official_name=official_name.strip(),
+            position=position,
+            kinship=kinship.strip(),
+            filed_on=timezone.localdate(),
+        )
+        _event(
+            application,
+            actor,
+            "near_relative_file",
+            application.state,
+            application.state,
+            data={"position": position},
+        )
+        audit_record(
+            actor=actor,
+            action="near_relative.file",
+            obj=application,
+            region=application.village,
+            new={"member": member.pk, "position": position},
+        )
+    return filing
+
+
+def missing_for_acceptance(application: Application) -> list[str]:
+    """Everything that stops acceptance, all at once (domain.md §8: never piecemeal).
+
+    A catalogue item covered by a commitment never blocks; neither does anything a
+    government platform supplies (those are verified, not asked for).
+    """
+    missing: list[str] = []
+    members = list(application.household.members.select_related("person"))
+    if not any(m.is_applicant for m in members):
+        missing.append(_("The applicant is not among the members."))
+    if application.informed_on is None:
+        missing.append(_("The applicant has not been told the duty to declare truthfully."))
+    if application.declaration_committed_on is None:
+        missing.append(_("The declaration commitment is not signed."))
+    missing += [
+        _("No signed verification authorisation from %(name)s.") % {"name": name}
+        for name in unauthorised_names(application)
+    ]
+    covered = set(application.proofs.values_list("item_id", flat=True))
+    for item in ProofItem.objects.filter(active=True):
+        if item.applies_to(application.assistance_type) and item.pk not in covered:
+            missing.append(_("Proof missing: %(item)s.") % {"item": item.name})
+    return missing
+
+
+def unauthorised_names(application: Application) -> list[str]:
+    """Members and supporters without a signed verification authorisation."""
+    return list(
+        application.household.members.filter(authorisation__isnull=True)
+        .order_by("id")
+        .values_list("person__name", flat=True)
+    )
+
+
+def application_submit(*, actor: User, application_id: int) -> Application:
+    return _transition(
+        application_id=application_id,
+        actor=actor,
+        roles=INTAKE,
+        action="submit",
+        allowed_from={S.DRAFT, S.RETURNED},
+        to=S.SUBMITTED,
+        extra=lambda app: {"submitted_at": timezone.now()},
+        check=lambda app: _require(
+            app.household.members.filter(relation=Member.Relation.SELF).exists(),
+            _("Add the applicant first."),
+        ),
+    )
+
+
+def application_accept(
+    *, actor: User, application_id: int, also_missing: Iterable[str] = ()
+) -> Application:
+    """Accept the application, or return it with the complete list of what is missing.
+
+    ``also_missing`` adds what the caseworker found beyond the automatic checks.
+    """
+    with transaction.atomic():
+        app = _lock(application_id, actor, CASEWORK, allowed_from={S.SUBMITTED})
+        missing = [*missing_for_acceptance(app), *(m for m in also_missing if m.strip())]
+        if missing:
+            return _move(
+                app,
+                actor,
+                "return",
+                S.RETURNED,
+                data={"missing": missing},
+                fields={"missing_items": missing},
+            )
+        today = timezone.localdate()
+        fields = {"accepted_on": today, "missing_items": [], **_deadlines(app, today)}
+        return _move(app, actor, "accept", S.ACCEPTED, fields=fields)
+
+
+def _deadlines(app: Application, accepted_on: datetime.date) -> dict:
+    policy = policy_in_force(county=county_of(app.village), on=accepted_on)
+    if app.extended:
+        total = policy.total_days_extended
+    elif policy.deciding_level == Policy.DecidingLevel.TOWNSHIP:
+        total = policy.total_days_township
+    else:
+        total = policy.total_days_county
+    try:
+        return {
+            "investigation_due_on": add_working_days(accepted_on, policy.investigation_start_days),
+            "due_on": add_working_days(accepted_on, total),
+        }
+    except CalendarYearUnknown as exc:
+        raise DomainError(str(exc)) from None
+
+
+def application_extend(*, actor: User, application_id: int, reason: str) -> Application:
+    """Use the extended time limit (45 working days): objections, living away, hard cases."""
+    _require(reason.strip(), _("Say why the time limit is extended."), field="reason")
+    with transaction.atomic():
+        app = _lock(
+            application_id,
+            actor,
+            CASEWORK,
+            allowed_from=Application.OPEN_STATES - {S.DRAFT, S.SUBMITTED, S.RETURNED},
+        )
+        if app.extended:
+            raise Conflict(_("The time limit is already extended."))
+        app.extended = True
+        return _move(
+            app,
+            actor,
+            "extend",
+            app.state,
+            reason=reason,
+            fields={"extended": True, **_deadlines(app, app.accepted_on)},
+        )
+
+
+def verification_request(*, actor: User, application_id: int) -> Application:
+    """Ask for the family's economic status to be verified (domain.md §4)."""
+
+    def authorised(app: Application) -> None:
+        unsigned = unauthorised_names(app)
+        _require(
+            not unsigned,
+            _(
+                "No verification may be asked for a person without a "
+                "signed authorisation: %(names)s."
+            )
+            % {"names": "、".join(unsigned)},
+        )
+
+    return _transition(
+        application_id=application_id,
+        actor=actor,
+        roles=CASEWORK,
+        action="verification_request",
+        allowed_from={S.ACCEPTED},
+        to=S.UNDER_VERIFICATION,
+        check=authorised,
+    )
+
+
+def verification_outcome_record(
+    *,
+    actor: User | None,
+    application_id: int,
+    outcome: str,
+    gap_items: list[dict] | None = None,
+    source: str = VerificationOutcome.Source.MANUAL,
+    reason: str = "",
+) -> Application:
+    """The narrow interface through which verification's result enters the case.
+
+    Basically consistent → public notice on the simplified path (no home visit, no
+    review), unless a near-relative filing forces the normal path. Clear gap → the
+    family is told what differs and has the objection window.
+    """
+    if outcome not in VerificationOutcome.Outcome.values:
+        raise DomainError(_("Choose the outcome."), field="outcome")
+    if source == VerificationOutcome.Source.MANUAL and not reason.strip():
+        raise DomainError(_("Say why the outcome is recorded by hand."), field="reason")
+    if outcome == VerificationOutcome.Outcome.GAP and not gap_items:
+        raise DomainError(_("List the items that differ."), field="gap_items")
+    with transaction.atomic():
+        roles = CASEWORK | {Role.VERIFICATION_OFFICER}
+        app = _lock(
+            application_id,
+            actor,
+            roles,
+            allowed_from={S.UNDER_VERIFICATION},
+            check_role=actor is not None,
+        )
+        policy = policy_in_force(county=county_of(app.village), on=timezone.localdate())
+        record = VerificationOutcome.objects.create(
+            application=app,
+            outcome=outcome,
+            gap_items=gap_items or [],
+            source=source,
+            reason=reason,
+            recorded_by=actor,
+        )
+        if outcome == VerificationOutcome.Outcome.GAP:
+            record.objection_deadline = timezone.localdate() + datetime.timedelta(
+                days=policy.objection_days
+            )
+            record.save(update_fields=["objection_deadline"])
+            return _move(
+                app,
+                actor,
+                "verification_gap",
+                S.FEEDBACK,
+                reason=reason,
+                fields={"path": Application.Path.NORMAL},
+                data={"items": gap_items, "objection_deadline": record.objection_deadline},
+            )
+        if app.near_relative_filings.exists():
+            return _move(
+                app,
+                actor,
+                "verification_consistent",
+                S.HOME_VISIT,
+                reason=reason,
+                fields={"path": Application.Path.NORMAL},
+                data={"near_relative": True},
+            )
+        return _move(
+            app,
+            actor,
+            "verification_consistent",
+            S.PUBLIC_NOTICE,
+            reason=reason,
+            fields={"path": Application.Path.SIMPLIFIED},
+        )
+
+
+def feedback_objection_record(
+    *, actor: User, application_id: int, text: str, has_evidence: bool
+) -> Application:
+    """The family objects to the gap. With evidence, the office investigates at once."""
+    _require(text.strip(), _("Write down the family's explanation."), field="text")
+    with transaction.atomic():
+        app = _lock(application_id, actor, INTAKE, allowed_from={S.FEEDBACK})
+        outcome = app.verification_outcomes.first()
+        if timezone.localdate() > outcome.objection_deadline:
+            raise DomainError(
+                _("The objection window closed on %(date)s.") % {"date": outcome.objection_deadline}
+            )
+        VerificationOutcome.objects.filter(pk=outcome.pk).update(
+            family_objected=has_evidence, objection_text=text.strip()
+        )
+        if has_evidence:
+            return _move(
+                app, actor, "feedback_objection", S.HOME_VISIT, reason=text, data={"evidence": True}
+            )
+        _event(
+            app,
+            actor,
+            "feedback_objection",
+            app.state,
+            app.state,
+            reason=text,
+            data={"evidence": False},
+        )
+        audit_record(
+            actor=actor,
+            action="application.feedback_objection",
+            obj=app,
+            region=app.village,
+            new={"evidence": False},
+            reason=text,
+        )
+        return app
+
+
+def feedback_close(*, actor: User | None, application_id: int) -> Application:
+    """The objection window is over: the office goes on with the material it has."""
+    with transaction.atomic():
+        app = _lock(
+            application_id, actor, INTAKE, allowed_from={S.FEEDBACK}, check_role=actor is not None
+        )
+        outcome = app.verification_outcomes.first()
+        if timezone.localdate() <= outcome.objection_deadline and not outcome.objection_text:
+            raise DomainError(
+                _("The objection window is open until %(date)s.")
+                % {"date": outcome.objection_deadline}
+            )
+        return _move(app, actor, "feedback_close", S.HOME_VISIT)
+
+
+def home_visit_record(
+    *,
+    actor: User,
+    application_id: int,
+    visited_on: datetime.date,
+    investigators: list[User],
+    family_member_present: str,
+    findings: str,
+    investigators_signature: Document | None = None,
+    family_signature: Document | None = None,
+) -> Application:
+    """At least two investigators; both sides sign. Democratic review follows only when
+    someone objected; otherwise the case goes to public notice."""
+    _require(
+        len({u.pk for u in investigators}) >= 2,
+        _("A home visit needs at least two investigators."),
+        field="investigators",
+    )
+    _require(findings.strip(), _("Write down what the visit found."), field="findings")
+    _require(
+        family_member_present.strip(),
+        _("Name the family member who was present."),
+        field="family_member_present",
+    )
+    _require(
+        visited_on <= timezone.localdate(),
+        _("The visit date lies in the future."),
+        field="visited_on",
+    )
+    _require(
+        investigators_signature is not None and family_signature is not None,
+        _("Attach the signed record: the investigators' and the family's signatures."),
+        field="investigators_signature",
+    )
+    with transaction.atomic():
+        app = _lock(application_id, actor, INTAKE, allowed_from={S.HOME_VISIT})
+        visit = HomeVisit.objects.create(
+            application=app,
+            visited_on=visited_on,
+            family_member_present=family_member_present,
+            findings=findings,
+            investigators_signature=investigators_signature,
+            family_signature=family_signature,
+            recorded_by=actor,
+        )
+        visit.investigators.set(investigators)
+        objected = (
+            app.verification_outcomes.filter(family_objected=True).exists()
+            or NoticeObjection.objects.filter(notice__application=app).exists()
+        )
+        target = S.DEMOCRATIC_REVIEW if objected else S.PUBLIC_NOTICE
+        return _move(
+            app,
+            actor,
+            "home_visit",
+            target,
+            fields={"path": Application.Path.NORMAL},
+            data={"visit": visit.pk, "investigators": [u.pk for u in investigators]},
+        )
+
+
+def democratic_review_record(
+    *,
+    actor: User,
+    application_id: int,
+    held_on: datetime.date,
+    participants: int,
+    opinion: str,
+    minutes: Document | None = None,
+) -> Application:
+    _require(opinion.strip(), _("Write down the review's opinion."), field="opinion")
+    _require(
+        participants and participants >= 3,
+        _("A review has at least three participants."),
+        field="participants",
+    )
+    with transaction.atomic():
+        app = _lock(application_id, actor, INTAKE, allowed_from={S.DEMOCRATIC_REVIEW})
+        review = DemocraticReview.objects.create(
+            application=app,
+            held_on=held_on,
+            participants=participants,
+            opinion=opinion,
+            minutes=minutes,
+        )
+        return _move(app, actor, "democratic_review", S.PUBLIC_NOTICE, data={"review": review.pk})
+
+
+def notice_post(
+    *, actor: User, application_id: int, starts_on: datetime.date, place: str
+) -> PublicNotice:
+    """Post the public notice; it ends after the policy's number of days (7)."""
+    _require(place.strip(), _("Say where the notice is posted."), field="place")
+    with transaction.atomic():
+        app = _lock(application_id, actor, INTAKE, allowed_from={S.PUBLIC_NOTICE})
+        if app.notices.filter(closed_at__isnull=True).exists():
+            raise Conflict(_("A notice is already posted for this application."))
+        policy = policy_in_force(county=county_of(app.village), on=starts_on)
+        notice = PublicNotice.objects.create(
+            application=app,
+            starts_on=starts_on,
+            place=place.strip(),
+            ends_on=starts_on + datetime.timedelta(days=policy.notice_days - 1),
+        )
+        _move(
+            app,
+            actor,
+            "notice_post",
+            S.PUBLIC_NOTICE,
+            data={"starts_on": starts_on, "ends_on": notice.ends_on, "place": place},
+        )
+    return notice
+
+
+def notice_objection_record(
+    *, actor: User, notice: PublicNotice, objector: str, content: str, raised_on: datetime.date
+) -> NoticeObjection:
+    _require(
+        objector.strip() and content.strip(),
+        _("Say who objected and what they said."),
+        field="content",
+    )
+    with transaction.atomic():
+        app = _lock(notice.application_id, actor, INTAKE, allowed_from={S.PUBLIC_NOTICE})
+        objection = NoticeObjection.objects.create(
+            notice=notice, objector=objector.strip(), content=content.strip(), raised_on=raised_on
+        )
+        _event(
+            app,
+            actor,
+            "notice_objection",
+            app.state,
+            app.state,
+            reason=content,
+            data={"objector": objector},
+        )
+        audit_record(
+            actor=actor,
+            action="application.notice_objection",
+            obj=app,
+            region=app.village,
+            new={"objector": objector},
+            reason=content,
+        )
+    return objection
+
+
+def notice_objection_handle(*, actor: User, objection: NoticeObjection, handling: str) -> None:
+    _require(handling.strip(), _("Say how the objection was handled."), field="handling")
+    with transaction.atomic():
+        app = _lock(objection.notice.application_id, actor, INTAKE, allowed_from={S.PUBLIC_NOTICE})
+        changed = NoticeObjection.objects.filter(pk=objection.pk, handled_on__isnull=True).update(
+            handling=handling.strip(), handled_on=timezone.localdate()
+        )
+        if not changed:
+            raise Conflict(_("This objection was already handled."))
+        audit_record(
+            actor=actor,
+            action="application.notice_objection_handle",
+            obj=app,
+            region=app.village,
+            new={"objection": objection.pk},
+            reason=handling,
+        )
+
+
+def notice_close(*, actor: User, application_id: int, reinvestigate: bool = False) -> Application:
+    """After the notice period: to the decision, or back to a home visit when an
+    objection raised during notice calls for a new investigation."""
+    with transaction.atomic():
+        app = _lock(application_id, actor, INTAKE, allowed_from={S.PUBLIC_NOTICE})
+        notice = app.notices.filter(closed_at__isnull=True).first()
+        _require(notice is not None, _("Post the public notice first."))
+        _require(
+            timezone.localdate() > notice.ends_on,
+            _("The notice runs until %(date)s.") % {"date": notice.ends_on},
+        )
+        _require(
+            not notice.objections.filter(handled_on__isnull=True).exists(),
+            _("Handle every objection raised during the notice first."),
+        )
+        PublicNotice.objects.filter(pk=notice.pk).update(closed_at=timezone.now())
+        if reinvestigate:
+            return _move(
+                app,
+                actor,
+                "notice_close",
+                S.HOME_VISIT,
+                fields={"path": Application.Path.NORMAL},
+                data={"reinvestigate": True},
+            )
+        return _move(app, actor, "notice_close", S.AWAITING_DECISION)
+
+
+def county_check_record(
+    *, actor: User, application_id: int, done_on: datetime.date, findings: str
+) -> Application:
+    """The county's key check of a near-relative case, required before any decision."""
+    _require(findings.strip(), _("Write down what the check found."), field="findings")
+    with transaction.atomic():
+        app = _lock(
+            application_id, actor, {Role.COUNTY_AUDITOR}, allowed_from=Application.OPEN_STATES
+        )
+        _require(
+            app.near_relative_filings.exists(),
+            _("Only near-relative filings need the county's key check."),
+        )
+        return _move(
+            app,
+            actor,
+            "county_check",
+            app.state,
+            reason=findings,
+            fields={"county_check_done_on": done_on},
+        )
+
+
+# --- the decision ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AmountBasis:
+    """The arithmetic behind a monthly amount, shown on the page as it was computed."""
+
+    assistance_type: str
+    members: int
+    monthly_income: Decimal
+    monthly_rigid_expenditure: Decimal
+    per_capita_income: Decimal
+    standard: Decimal
+    threshold: Decimal
+    eligible: bool
+    monthly_amount: Decimal
+    rule: str
+    policy_from: datetime.date
+
+    def as_dict(self) -> dict:
+        return {
+            k: (str(v) if isinstance(v, (Decimal, datetime.date)) else v)
+            for k, v in self.__dict__.items()
+        }
+
+
+def _yuan(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def amount_compute(*, application: Application, on: datetime.date | None = None) -> AmountBasis:
+    """The monthly amount by the policy in force (domain.md §8).
+
+    Dibao: (standard − per-capita counted income net of rigid expenditure) × members.
+    Low-income edge: recognition only, eligible below standard × edge multiple.
+    Extreme poverty: standard × its multiple × members. Temporary: a one-off of the
+    standard × the policy's months × members.
+    """
+    on = on or timezone.localdate()
+    policy = policy_in_force(county=county_of(application.village), on=on)
+    members = [m for m in application.household.members.all() if not m.is_supporter]
+    count = len(members)
+    _require(count > 0, _("The household has no members."))
+    income = sum((i.monthly for m in members for i in m.incomes.all() if i.counted), Decimal("0"))
+    rigid = sum((e.monthly_amount for e in application.household.expenditures.all()), Decimal("0"))
+    per_capita = _yuan(max(income - rigid, Decimal("0")) / count)
+    kind = application.assistance_type
+    standard = policy.dibao_standard(kind)
+    threshold = standard
+    if kind in AssistanceType.dibao():
+        amount = _yuan(max(standard - per_capita, Decimal("0")) * count)
+        rule = "(standard - per_capita) * members"
+    elif kind == AssistanceType.LOW_INCOME_EDGE:
+        threshold = _yuan(standard * policy.edge_multiple)
+        amount = Decimal("0.00")
+        rule = "recognition: per_capita < standard * edge_multiple"
+    elif kind == AssistanceType.EXTREME_POVERTY:
+        amount = _yuan(standard * policy.extreme_poverty_multiple * count)
+        rule = "standard * extreme_poverty_multiple * members"
+    else:
+        amount = _yuan(standard * policy.temporary_months * count)
+        rule = "one-off: standard * temporary_months * members"
+    return AmountBasis(
+        assistance_type=kind,
+        members=count,
+        monthly_income=_yuan(income),
+        monthly_rigid_expenditure=_yuan(rigid),
+        per_capita_income=per_capita,
+        standard=standard,
+        threshold=threshold,
+        eligible=per_capita < threshold,
+        monthly_amount=amount,
+        rule=rule,
+        policy_from=policy.effective_from,
+    )
+
+
+def _decision_roles(app: Application) -> frozenset[str]:
+    policy = policy_in_force(county=county_of(app.village), on=timezone.localdate())
+    if policy.deciding_level == Policy.DecidingLevel.COUNTY:
+        return frozenset({Role.COUNTY_AUDITOR})
+    return DECIDERS
+
+
+def _ready_for_decision(app: Application) -> None:
+    if app.near_relative_filings.exists() and app.county_check_done_on is None:
+        raise DomainError(
+            _("A near-relative filing needs the county's key check before any decision.")
+        )
+
+
+def application_approve(
+    *, actor: User, application_id: int, start_month: datetime.date | None = None
+) -> Application:
+    """Approve with the amount computed now; payment starts the month after (default)."""
+    with transaction.atomic():
+        app = _lock(
+            application_id, actor, None, allowed_from={S.AWAITING_DECISION}, decided_message=True
+        )
+        access.require_role(actor, _decision_roles(app), app.village)
+        _ready_for_decision(app)
+        basis = amount_compute(application=app)
+        if not basis.eligible:
+            raise DomainError(
+                _(
+                    "The per-capita income (%(income)s) is not below %(threshold)s: this "
+                    "household does not qualify; reject with reasons instead."
+                )
+                % {"income": basis.per_capita_income, "threshold": basis.threshold}
+            )
+        today = timezone.localdate()
+        first_of_next = (today.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+        start = (start_month or first_of_next).replace(day=1)
+        _require(
+            start >= today.replace(day=1),
+            _("Payment cannot start in a past month."),
+            field="start_month",
+        )
+        return _move(
+            app,
+            actor,
+            "approve",
+            S.APPROVED,
+            data=basis.as_dict(),
+            fields={
+                "decided_at": timezone.now(),
+                "decided_by": actor,
+                "monthly_amount": basis.monthly_amount,
+                "amount_basis": basis.as_dict(),
+                "start_month": start,
+            },
+        )
+
+
+def application_reject(*, actor: User, application_id: int, reasons: str) -> Application:
+    """Reject with written reasons (they go on the printed notice)."""
+    _require(
+        len(reasons.strip()) >= 10,
+        _("Write the reasons for the rejection in full."),
+        field="reasons",
+    )
+    with transaction.atomic():
+        app = _lock(
+            application_id, actor, None, allowed_from={S.AWAITING_DECISION}, decided_message=True
+        )
+        access.require_role(actor, _decision_roles(app), app.village)
+        _ready_for_decision(app)
+        app = _move(
+            app,
+            actor,
+            "reject",
+            S.REJECTED,
+            reason=reasons,
+            fields={
+                "decided_at": timezone.now(),
+                "decided_by": actor,
+                "rejection_reasons": reasons.strip(),
+            },
+        )
+        _release_members(app)
+        return app
+
+
+def application_withdraw(*, actor: User, application_id: int, reason: str) -> Application:
+    """The family withdraws, at any stage before the decision."""
+    _require(reason.strip(), _("Say why the application is withdrawn."), field="reason")
+    with transaction.atomic():
+        app = _lock(
+            application_id,
+            actor,
+            INTAKE,
+            allowed_from=Application.OPEN_STATES,
+            decided_message=True,
+        )
+        app = _move(app, actor, "withdraw", S.WITHDRAWN, reason=reason)
+        _release_members(app)
+        return app
+
+
+def payments_start(*, today: datetime.date | None = None) -> int:
+    """Approved cases whose first month has come are in payment (run daily; idempotent)."""
+    today = today or timezone.localdate()
+    started = 0
+    for app_id in Application.objects.filter(state=S.APPROVED, start_month__lte=today).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            app = Application.objects.select_for_update().get(pk=app_id)
+            if app.state != S.APPROVED:
+                continue  # another run got there first
+            _move(app, None, "payment_start", S.IN_PAYMENT)
+            started += 1
+    return started
+
+
+# --- the machinery ---------------------------------------------------------------------
+
+
+def _require(condition, message: str, *, field: str | None = None) -> None:
+    if not condition:
+        raise DomainError(message, field=field)
+
+
+def _lock(
+    application_id: int,
+    actor: User | None,
+    roles,
+    *,
+    allowed_from,
+    check_role: bool = True,
+    decided_message: bool = False,
+) -> Application:
+    """Lock the row, then check role and state (after the lock: the race is settled)."""
+    try:
+        app = (
+            Application.objects.select_for_update(of=("self",))
+            .select_related("village", "household")
+            .get(pk=application_id)
+        )
+    except Application.DoesNotExist:
+        raise DomainError(_("No such application.")) from None
+    if actor is not None and not access.jurisdiction_for(actor).contains(app.village):
+        raise DomainError(_("No such application."))
+    if check_role and roles is not None:
+        access.require_role(actor, roles, app.village)
+    if app.state not in allowed_from:
+        if decided_message and app.state in {S.APPROVED, S.REJECTED, S.IN_PAYMENT, S.WITHDRAWN}:
+            raise Conflict(
+                _("This application was already decided or closed: %(state)s.")
+                % {"state": app.get_state_display()}
+            )
+        raise Conflict(
+            _("Not possible while the application is %(state)s.")
+            % {"state": app.get_state_display()}
+        )
+    return app
+
+
+def _move(
+    app: Application,
+    actor: User | None,
+    action: str,
+    to: str,
+    *,
+    reason: str = "",
+    data: dict | None = None,
+    fields: dict | None = None,
+) -> Application:
+    old = app.state
+    fields = {**(fields or {}), "state": to}
+    for name, value in fields.items():
+        setattr(app, name, value)
+    app.save(update_fields=[*fields, "updated_at"])
+    _event(app, actor, action, old, to, reason=reason, data=data)
+    audit_record(
+        actor=actor,
+        action=f"application.{action}",
+        obj=app,
+        region=app.village,
+        old={"state": old},
+        new={"state": to, **(data or {})},
+        reason=reason,
+    )
+    return app
+
+
+def _event(
+    app: Application,
+    actor: User | None,
+    action: str,
+    from_state: str,
+    to_state: str,
+    *,
+    reason: str = "",
+    data: dict | None = None,
+) -> ApplicationEvent:
+    return ApplicationEvent.objects.create(
+        application=app,
+        actor=actor,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+        data=data,
+    )
+
+
+def _transition(
+    *,
+    application_id: int,
+    actor: User,
+    roles,
+    action: str,
+    allowed_from,
+    to: str,
+    check: Callable[[Application], None] | None = None,
+    extra: Callable[[Application], dict] | None = None,
+) -> Application:
+    with transaction.atomic():
+        app = _lock(application_id, actor, roles, allowed_from=allowed_from)
+        if check is not None:
+            check(app)
+        return _move(app, actor, action, to, fields=extra(app) if extra else None)
+
+
+def _release_members(app: Application) -> None:
+    """A closed application frees its members unless another application holds them."""
+    if not app.household.applications.filter(
+        state__in=Application.OPEN_STATES | Application.ENROLLED_STATES
+    ).exists():
+        Member.objects.filter(household=app.household).update(active=False)
