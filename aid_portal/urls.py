@@ -16,6 +16,7 @@ api_patterns = [
         "audit-events/<int:event_id>/", api.AuditEventDetailView.as_view(), name="api-audit-detail"
     ),
     path("auth/token/", obtain_auth_token, name="api-token"),
+    path("", include("cases.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -28,6 +29,7 @@ urlpatterns = [
     path("audit/", views.audit_list, name="audit-list"),
     path("audit/<int:event_id>/", views.audit_detail, name="audit-detail"),
     path("healthz/", views.healthz, name="healthz"),
+    path("cases/", include("cases.urls")),
     path("api/", include(api_patterns)),
     path("admin/", admin.site.urls),
 ]

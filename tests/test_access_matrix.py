@@ -8,6 +8,7 @@ never the object, never "forbidden" (which would confirm it exists). For lists, 
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -17,6 +18,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from aid_portal.audit import audit_record
+from tests.cases.world import build_case_world
 
 ANON = "anonymous"
 PEOPLE = [
@@ -40,6 +42,7 @@ class World:
     people: object
     event_a: object  # an audit row about township A
     event_other: object  # an audit row about the other county
+    cases: object = None  # tests.cases.world.CaseWorld
 
 
 @dataclass
@@ -50,6 +53,7 @@ class Row:
     default: int = 200
     api: bool = False
     must_not_contain: dict[str, Callable[[World], str]] = field(default_factory=dict)
+    url_name: str = ""  # the URL name this row covers (see test_every_url_is_in_the_matrix)
 
     def status_for(self, person: str) -> int:
         return self.expect.get(person, self.default)
@@ -144,6 +148,20 @@ ROWS = [
 ]
 
 
+# Each feature keeps its rows in a module of its own; they all run here.
+ROW_MODULES = [
+    "tests.cases.access_rows_intake",
+    "tests.cases.access_rows_casework",
+    "tests.cases.access_rows_api",
+]
+for _module in ROW_MODULES:
+    try:
+        ROWS += importlib.import_module(_module).ROWS
+    except ModuleNotFoundError as exc:
+        if exc.name != _module:
+            raise
+
+
 @pytest.fixture
 def world(places, people) -> World:
     with transaction.atomic():
@@ -156,7 +174,13 @@ def world(places, people) -> World:
         event_other = audit_record(
             actor=None, action="test.outside", obj=places.other_village, region=places.other_village
         )
-    return World(places=places, people=people, event_a=event_a, event_other=event_other)
+    return World(
+        places=places,
+        people=people,
+        event_a=event_a,
+        event_other=event_other,
+        cases=build_case_world(places, people),
+    )
 
 
 def client_for(person: str, world: World, *, api: bool):
@@ -184,42 +208,51 @@ def test_access_matrix(row: Row, world: World):
     assert not failures, f"{row.name} ({row.url(world)}):\n" + "\n".join(failures)
 
 
+# The core rows above, by the URL name each covers (feature rows set Row.url_name).
+CORE_URL_NAMES = {
+    "login": "login page",
+    "healthz": "health",
+    "home": "home",
+    "audit-list": "audit list",
+    "audit-detail": "audit detail, township A",
+    "api-root": "api root",
+    "api-me": "api me",
+    "api-region-list": "api regions",
+    "api-region-detail": "api region, township A",
+    "api-audit-list": "api audit list",
+    "api-audit-detail": "api audit detail, township A",
+    "api-schema": "api schema",
+    "api-docs": "api docs",
+}
+assert set(CORE_URL_NAMES.values()) <= {row.name for row in ROWS}
+
+# URL names whose GET is not a page (POST-only actions); each is tested where it lives.
+POST_ONLY = {"logout", "set_language", "api-token"}
+for _module in ROW_MODULES:
+    try:
+        POST_ONLY |= set(getattr(importlib.import_module(_module), "POST_ONLY", ()))
+    except ModuleNotFoundError as exc:
+        if exc.name != _module:
+            raise
+
+
 def test_every_url_is_in_the_matrix():
     """A new page or endpoint without a row here fails this test."""
     from django.urls import get_resolver
 
-    covered = {row.name for row in ROWS}
     names = set()
 
-    def walk(patterns, prefix=""):
+    def walk(patterns, namespace=""):
         for pattern in patterns:
             if hasattr(pattern, "url_patterns"):
-                if getattr(pattern, "namespace", None) == "admin":
+                if pattern.namespace == "admin":
                     continue  # the admin is covered by its own rows above
-                walk(pattern.url_patterns)
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                walk(pattern.url_patterns, inner)
             elif pattern.name:
-                names.add(pattern.name)
+                names.add(namespace + pattern.name)
 
     walk(get_resolver().url_patterns)
-    # Name -> a row that covers it. Actions (POST-only) are covered by their own tests.
-    coverage = {
-        "home": "home",
-        "login": "login page",
-        "healthz": "health",
-        "audit-list": "audit list",
-        "audit-detail": "audit detail, township A",
-        "api-root": "api root",
-        "api-me": "api me",
-        "api-region-list": "api regions",
-        "api-region-detail": "api region, township A",
-        "api-audit-list": "api audit list",
-        "api-audit-detail": "api audit detail, township A",
-        "api-schema": "api schema",
-        "api-docs": "api docs",
-        "logout": None,
-        "set_language": None,
-        "api-token": None,  # POST-only, tested apart
-    }
-    missing = names - set(coverage)
+    covered = set(CORE_URL_NAMES) | {row.url_name for row in ROWS if row.url_name} | POST_ONLY
+    missing = names - covered
     assert not missing, f"URLs with no row in the access matrix: {sorted(missing)}"
-    assert {row for row in coverage.values() if row} <= covered
