@@ -208,12 +208,12 @@ FEED_ADMIN_PERMISSIONS = [
 
 
 def _feed_admin_group() -> Group:
-    group, created = Group.objects.get_or_create(name=FEED_ADMIN_GROUP)
-    if created:
-        wanted = Q()
-        for app_label, codename in FEED_ADMIN_PERMISSIONS:
-            wanted |= Q(content_type__app_label=app_label, codename=codename)
-        group.permissions.set(Permission.objects.filter(wanted))
+    # The permissions are set every time, so a release that adds one reaches the group.
+    group, _created = Group.objects.get_or_create(name=FEED_ADMIN_GROUP)
+    wanted = Q()
+    for app_label, codename in FEED_ADMIN_PERMISSIONS:
+        wanted |= Q(content_type__app_label=app_label, codename=codename)
+    group.permissions.set(Permission.objects.filter(wanted))
     return group
 
 

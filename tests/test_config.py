@@ -21,6 +21,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
         ("REDIS_URL", "http://localhost:6379", "must start with redis://"),
         ("REDIS_URL", "redis://", "no host"),
         ("REDIS_URL", "redis+socket://", "socket's path"),
+        ("FIELD_ENCRYPTION_KEYS", "not-a-key", "is not a Fernet key"),
     ],
 )
 @pytest.mark.parametrize("entry", ["manage.py", "launcher"])
