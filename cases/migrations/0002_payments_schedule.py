@@ -1,4 +1,5 @@
-"""Every morning at 01:00, approved cases whose first month has come go into payment."""
+"""Every morning at 01:00: approved cases whose first month has come go into payment,
+and objection windows that have ended move on to the home visit."""
 
 from django.db import migrations
 
@@ -18,11 +19,15 @@ def add_schedule(apps, schema_editor):
         name="start payments of approved cases",
         defaults={"task": "cases.payments_start", "crontab": daily, "enabled": True},
     )
+    PeriodicTask.objects.get_or_create(
+        name="close ended objection windows",
+        defaults={"task": "cases.feedback_windows_close", "crontab": daily, "enabled": True},
+    )
 
 
 def remove_schedule(apps, schema_editor):
     apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(
-        name="start payments of approved cases"
+        name__in=["start payments of approved cases", "close ended objection windows"]
     ).delete()
 
 
