@@ -27,6 +27,22 @@ class NavItem:
 
 ITEMS = [
     NavItem(_("Home"), "home", EVERYONE),
+    NavItem(
+        _("New application"),
+        "cases:intake-start",
+        frozenset({Role.VILLAGE_ASSISTANT, Role.TOWNSHIP_CASEWORKER}),
+    ),
+    NavItem(
+        _("Work queue"),
+        "cases:queue",
+        frozenset({Role.VILLAGE_ASSISTANT, Role.TOWNSHIP_CASEWORKER}),
+    ),
+    NavItem(
+        _("Awaiting decision"),
+        "cases:decisions",
+        frozenset({Role.TOWNSHIP_APPROVER, Role.COUNTY_AUDITOR}),
+    ),
+    NavItem(_("County policies"), "cases:policies", access.CASE_READERS | {Role.FEED_ADMIN}),
     NavItem(_("Audit log"), "audit-list", access.AUDIT_READERS),
     NavItem(_("Staff and settings"), "admin:index", frozenset({Role.FEED_ADMIN})),
     NavItem(_("API"), "api-docs", EVERYONE),

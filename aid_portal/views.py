@@ -50,8 +50,10 @@ def _home_region(user):
 
 @login_required
 def home(request):
-    # The roles themselves come from the context processor (my_roles).
-    return render(request, "home.html")
+    """The user's work: each feature contributes its queue (roles come from my_roles)."""
+    from cases.views_casework import home_queue_context
+
+    return render(request, "home.html", home_queue_context(request.user))
 
 
 @login_required

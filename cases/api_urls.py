@@ -1,3 +1,104 @@
-"""API routes of the cases app (under /api/)."""
+"""API routes of the cases app (under /api/). Names: api-households-* and api-cases-*."""
 
-urlpatterns = []
+from django.urls import path
+
+from cases import api
+
+# POST /api/applications/<id>/<action>/: one view per step of the path.
+ACTIONS = {
+    "submit": api.SubmitView,
+    "accept": api.AcceptView,
+    "extend": api.ExtendView,
+    "request-verification": api.VerificationRequestView,
+    "verification-outcome": api.VerificationOutcomeView,
+    "feedback-objection": api.FeedbackObjectionView,
+    "feedback-close": api.FeedbackCloseView,
+    "home-visit": api.HomeVisitView,
+    "democratic-review": api.DemocraticReviewView,
+    "notice": api.NoticeView,
+    "notice-close": api.NoticeCloseView,
+    "county-check": api.CountyCheckView,
+    "approve": api.ApproveView,
+    "reject": api.RejectView,
+    "withdraw": api.WithdrawView,
+    "proofs": api.ProofView,
+    "commitment": api.CommitmentView,
+    "authorisations": api.AuthorisationView,
+    "near-relative": api.NearRelativeView,
+}
+
+urlpatterns = [
+    path("households/", api.HouseholdCreateView.as_view(), name="api-households-create"),
+    path(
+        "households/<int:household_id>/",
+        api.HouseholdDetailView.as_view(),
+        name="api-households-detail",
+    ),
+    path(
+        "households/<int:household_id>/members/",
+        api.MemberAddView.as_view(),
+        name="api-households-member-add",
+    ),
+    path(
+        "households/<int:household_id>/assets/",
+        api.AssetAddView.as_view(),
+        name="api-households-asset-add",
+    ),
+    path(
+        "households/<int:household_id>/expenditures/",
+        api.ExpenditureAddView.as_view(),
+        name="api-households-expenditure-add",
+    ),
+    path(
+        "households/<int:household_id>/documents/",
+        api.DocumentUploadView.as_view(),
+        name="api-households-document-upload",
+    ),
+    path(
+        "members/<int:member_id>/",
+        api.MemberRemoveView.as_view(),
+        name="api-households-member-remove",
+    ),
+    path(
+        "members/<int:member_id>/incomes/",
+        api.IncomeAddView.as_view(),
+        name="api-households-income-add",
+    ),
+    path(
+        "incomes/<int:income_id>/",
+        api.IncomeRemoveView.as_view(),
+        name="api-households-income-remove",
+    ),
+    path(
+        "assets/<int:asset_id>/", api.AssetRemoveView.as_view(), name="api-households-asset-remove"
+    ),
+    path(
+        "expenditures/<int:expenditure_id>/",
+        api.ExpenditureRemoveView.as_view(),
+        name="api-households-expenditure-remove",
+    ),
+    path(
+        "documents/<int:document_id>/download/",
+        api.DocumentDownloadView.as_view(),
+        name="api-cases-document-download",
+    ),
+    path("applications/", api.ApplicationListView.as_view(), name="api-cases-application-list"),
+    path(
+        "applications/<int:application_id>/",
+        api.ApplicationDetailView.as_view(),
+        name="api-cases-application-detail",
+    ),
+    path(
+        "applications/<int:application_id>/amount/",
+        api.AmountView.as_view(),
+        name="api-cases-amount",
+    ),
+    *(
+        path(
+            f"applications/<int:application_id>/{action}/",
+            view.as_view(),
+            name=f"api-cases-{action}",
+        )
+        for action, view in ACTIONS.items()
+    ),
+]

@@ -25,6 +25,7 @@ from aid_portal.errors import Conflict, DomainError
 from aid_portal.identity import identity_facts
 from aid_portal.models import Region, Role, User
 from aid_portal.workdays import CalendarYearUnknown, add_working_days
+from cases import documents
 from cases.models import (
     Application,
     ApplicationEvent,
@@ -409,12 +410,28 @@ def declaration_row_remove(*, actor: User, row: Income | Asset | RigidExpenditur
 
 
 def authorisation_record(
-    *, actor: User, member: Member, signed_on: datetime.date, scan: Document | None = None
+    *,
+    actor: User,
+    member: Member,
+    signed_on: datetime.date,
+    scan: Document | None = None,
+    upload=None,
+    application: Application | None = None,
 ) -> Authorisation:
+    """Record a signed authorisation; ``upload`` stores its scan in the household file
+    in the same transaction (a refused record leaves no orphan document)."""
     access.require_role(actor, INTAKE, member.household.village)
     if signed_on > timezone.localdate():
         raise DomainError(_("The signing date lies in the future."), field="signed_on")
     with transaction.atomic():
+        if upload is not None:
+            scan = documents.document_upload(
+                actor=actor,
+                household=member.household,
+                application=application,
+                kind=Document.Kind.AUTHORISATION,
+                upload=upload,
+            )
         authorisation, _created = Authorisation.objects.update_or_create(
             member=member,
             defaults={"signed_on": signed_on, "scan": scan},
@@ -468,6 +485,29 @@ def application_create(*, actor: User, household: Household, assistance_type: st
             new={"assistance_type": assistance_type},
         )
     return application
+
+
+def application_start(
+    *,
+    actor: User,
+    village: Region,
+    address: str,
+    phone: str,
+    identity_number: str,
+    name: str,
+    assistance_type: str,
+) -> Application:
+    """The first intake step: the household, its applicant and the draft, all or nothing."""
+    with transaction.atomic():
+        household = household_create(actor=actor, village=village, address=address, phone=phone)
+        member_add(
+            actor=actor,
+            household=household,
+            identity_number=identity_number,
+            name=name,
+            relation=Member.Relation.SELF,
+        )
+        return application_create(actor=actor, household=household, assistance_type=assistance_type)
 
 
 def proof_record(

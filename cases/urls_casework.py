@@ -1,1 +1,18 @@
-urlpatterns = []
+"""Casework pages, included under /cases/ in the "cases" namespace (cases.urls)."""
+
+from django.urls import path
+
+from cases import views_casework as views
+
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("decisions/", views.decisions, name="decisions"),
+    path("policies/", views.policies, name="policies"),
+    path("<int:application_id>/", views.detail, name="detail"),
+    path("<int:application_id>/act/<str:action>/", views.act, name="act"),
+    path(
+        "<int:application_id>/rejection-notice/",
+        views.rejection_notice,
+        name="rejection-notice",
+    ),
+]

@@ -34,3 +34,8 @@ def test_every_chinese_string_is_translated():
         catalog = read_po(po_file)
     untranslated = [m.id for m in catalog if m.id and (not m.string or m.fuzzy)]
     assert not untranslated, untranslated
+
+
+@pytest.mark.django_db
+def test_the_openapi_schema_is_valid_and_warning_free(tmp_path):
+    call_command("spectacular", validate=True, fail_on_warn=True, file=str(tmp_path / "s.yaml"))

@@ -1,0 +1,199 @@
+"""Forms of the intake pages. They parse input only; the services judge it.
+
+A form checks what the browser can get wrong (a missing field, a number that is not a
+number, an identity number that fails its check character). Every rule of the domain
+(negative amounts, twelve monthly figures, one household per person) stays in
+cases.services, whose DomainError the view puts back on the form field it names.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from aid_portal.errors import DomainError
+from aid_portal.identity import IdentityNumberFormField
+from cases.models import (
+    Asset,
+    AssistanceType,
+    Document,
+    Income,
+    Member,
+    NearRelativeFiling,
+    ProofItem,
+    ProofStatus,
+    RigidExpenditure,
+)
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+FIGURE_SEPARATORS = re.compile(r"[\s,，、;；]+")
+
+
+def add_domain_error(form: forms.Form, exc: DomainError) -> None:
+    """Show a service's refusal on the field it concerns (or above the form)."""
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
+    for line in exc.errors:
+        form.add_error(None, line)
+
+
+class HouseholdForm(forms.Form):
+    """A form about one household: member choices are that household's members."""
+
+    def __init__(self, *args, household=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.household = household
+        for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField) and field.queryset.model is Member:
+                field.queryset = (
+                    household.members.select_related("person")
+                    if household is not None
+                    else Member.objects.none()
+                )
+                field.label_from_instance = lambda m: (
+                    f"{m.person.name} · {m.get_relation_display()}"
+                )
+
+
+class StartForm(forms.Form):
+    village = forms.ModelChoiceField(queryset=None, label=_("village"), empty_label=None)
+    address = forms.CharField(label=_("address of residence"), max_length=200)
+    phone = forms.CharField(label=_("contact phone"), max_length=20, required=False)
+    assistance_type = forms.ChoiceField(
+        label=_("assistance applied for"), choices=AssistanceType.choices
+    )
+    identity_number = IdentityNumberFormField(label=_("applicant's identity number"))
+    name = forms.CharField(label=_("applicant's name"), max_length=50)
+
+    def __init__(self, *args, villages, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["village"].queryset = villages
+
+
+class MemberForm(HouseholdForm):
+    identity_number = IdentityNumberFormField(label=_("identity number"))
+    name = forms.CharField(label=pgettext_lazy("person", "name"), max_length=50)
+    relation = forms.ChoiceField(
+        label=_("relation to the applicant"),
+        choices=Member.Relation.choices,
+        initial=Member.Relation.SPOUSE,
+    )
+    is_supporter = forms.BooleanField(
+        label=_("legally bound supporter living elsewhere"), required=False
+    )
+    work_ability = forms.ChoiceField(
+        label=_("ability to work"),
+        choices=Member.WorkAbility.choices,
+        initial=Member.WorkAbility.FULL,
+    )
+    disability = forms.ChoiceField(
+        label=_("disability"), choices=Member.Disability.choices, required=False
+    )
+    disability_grade = forms.IntegerField(
+        label=_("disability grade"), min_value=1, max_value=4, required=False
+    )
+    health = forms.ChoiceField(
+        label=_("health"), choices=Member.Health.choices, initial=Member.Health.HEALTHY
+    )
+    is_student = forms.BooleanField(label=_("student"), required=False)
+
+
+class MonthlyFiguresField(forms.CharField):
+    """Twelve figures typed in one line, oldest first; the service counts them."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        figures = []
+        for token in FIGURE_SEPARATORS.split(value.strip()):
+            try:
+                figures.append(Decimal(token))
+            except InvalidOperation:
+                raise forms.ValidationError(
+                    _("Type the monthly figures as numbers separated by spaces.")
+                ) from None
+        return figures
+
+
+class IncomeForm(HouseholdForm):
+    member = forms.ModelChoiceField(queryset=Member.objects.none(), label=_("member"))
+    source = forms.ChoiceField(
+        label=pgettext_lazy("income", "source"), choices=Income.Source.choices
+    )
+    monthly_average = forms.DecimalField(label=_("monthly average"), required=False)
+    monthly_amounts = MonthlyFiguresField(
+        label=_("or the last 12 months, oldest first"),
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "1200 1200 900 …"}),
+    )
+    job_costs = forms.DecimalField(
+        label=_("necessary job costs per month"), required=False, initial=0
+    )
+    note = forms.CharField(label=_("note"), max_length=200, required=False)
+
+
+class AssetForm(HouseholdForm):
+    member = forms.ModelChoiceField(
+        queryset=Member.objects.none(), label=_("owner"), required=False
+    )
+    kind = forms.ChoiceField(label=_("kind"), choices=Asset.Kind.choices)
+    description = forms.CharField(label=_("description"), max_length=200)
+    value = forms.DecimalField(label=_("value (yuan)"))
+    exempt = forms.BooleanField(
+        label=_("necessary for living or production (exempt)"), required=False
+    )
+
+
+class ExpenditureForm(HouseholdForm):
+    member = forms.ModelChoiceField(
+        queryset=Member.objects.none(), label=_("for member"), required=False
+    )
+    kind = forms.ChoiceField(label=_("kind"), choices=RigidExpenditure.Kind.choices)
+    monthly_amount = forms.DecimalField(label=_("per month (yuan)"))
+    description = forms.CharField(label=_("description"), max_length=200, required=False)
+
+
+class ProofForm(HouseholdForm):
+    item = forms.ModelChoiceField(queryset=ProofItem.objects.filter(active=True))
+    status = forms.ChoiceField(choices=ProofStatus.Status.choices)
+
+
+class CommitmentForm(HouseholdForm):
+    informed_on = forms.DateField(
+        label=_("told the duty to declare truthfully on"), widget=DATE, initial=timezone.localdate
+    )
+    signed_on = forms.DateField(
+        label=_("declaration commitment signed on"), widget=DATE, initial=timezone.localdate
+    )
+
+
+class AuthorisationForm(HouseholdForm):
+    member = forms.ModelChoiceField(queryset=Member.objects.none(), label=_("person"))
+    signed_on = forms.DateField(label=_("signed on"), widget=DATE, initial=timezone.localdate)
+    scan = forms.FileField(label=_("scan of the signed authorisation (PDF, JPEG or PNG)"))
+
+    def clean_signed_on(self):
+        # Checked here as well as in the service, so that no scan is stored for a
+        # record that the service would then refuse.
+        signed_on = self.cleaned_data["signed_on"]
+        if signed_on > timezone.localdate():
+            raise forms.ValidationError(_("The signing date lies in the future."))
+        return signed_on
+
+
+class NearRelativeForm(HouseholdForm):
+    member = forms.ModelChoiceField(queryset=Member.objects.none(), label=_("member"))
+    official_name = forms.CharField(label=_("name of the official"), max_length=50)
+    position = forms.ChoiceField(label=_("position"), choices=NearRelativeFiling.Position.choices)
+    kinship = forms.CharField(label=_("kinship with the member"), max_length=50)
+
+
+class DocumentForm(HouseholdForm):
+    kind = forms.ChoiceField(label=_("kind"), choices=Document.Kind.choices)
+    file = forms.FileField(label=_("file (PDF, JPEG or PNG)"))

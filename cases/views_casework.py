@@ -1,0 +1,797 @@
+"""Casework pages: the work queues, the case page with its next actions, the decision,
+the printable rejection notice and the county policies.
+
+Thin views: a form parses the input, one service acts, the page redirects. A refusal
+(DomainError) is shown on the page beside the form it concerns; a lost race (Conflict)
+is a warning; a role that may not act gets 403 from the service itself.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from aid_portal import access
+from aid_portal.errors import Conflict, DomainError
+from aid_portal.models import Role, User
+from cases import documents, selectors, services
+from cases.forms_casework import (
+    AcceptForm,
+    ApproveForm,
+    CountyCheckForm,
+    DemocraticReviewForm,
+    EmptyForm,
+    FeedbackObjectionForm,
+    HomeVisitForm,
+    NoticeCloseForm,
+    NoticeObjectionForm,
+    NoticeObjectionHandleForm,
+    NoticePostForm,
+    PolicyForm,
+    QueueFilterForm,
+    ReasonForm,
+    RejectForm,
+    VerificationOutcomeForm,
+)
+from cases.models import Application, Document, Policy
+from cases.selectors_casework import (
+    POLICY_READERS,
+    investigator_list_for_application,
+    policy_county_list_for_admin,
+    policy_list_for_user,
+    village_list_for_user,
+    with_applicant,
+)
+
+S = Application.State
+QUEUE_PAGE_SIZE = 50
+ALERT_DAYS = 5  # a deadline this close (or past) is highlighted
+QUEUE_READERS = services.INTAKE
+DECISION_READERS = frozenset({Role.TOWNSHIP_APPROVER, Role.COUNTY_AUDITOR})
+
+# How each step of the timeline reads (ApplicationEvent.action).
+EVENT_LABELS = {
+    "create": gettext_lazy("application opened"),
+    "submit": gettext_lazy("submitted"),
+    "return": gettext_lazy("returned for completion"),
+    "accept": gettext_lazy("accepted"),
+    "extend": gettext_lazy("time limit extended"),
+    "near_relative_file": gettext_lazy("near-relative filing recorded"),
+    "verification_request": gettext_lazy("verification requested"),
+    "verification_consistent": gettext_lazy("verification: basically consistent"),
+    "verification_gap": gettext_lazy("verification: clear gap, family told"),
+    "feedback_objection": gettext_lazy("family objected to the gap"),
+    "feedback_close": gettext_lazy("objection window closed"),
+    "home_visit": gettext_lazy("home visit recorded"),
+    "democratic_review": gettext_lazy("democratic review recorded"),
+    "notice_post": gettext_lazy("public notice posted"),
+    "notice_objection": gettext_lazy("objection raised during notice"),
+    "notice_close": gettext_lazy("public notice closed"),
+    "county_check": gettext_lazy("county key check done"),
+    "approve": gettext_lazy("approved"),
+    "reject": gettext_lazy("rejected"),
+    "withdraw": gettext_lazy("withdrawn"),
+    "payment_start": gettext_lazy("payment started"),
+}
+STATE_LABELS = dict(Application.State.choices)
+RULE_LABELS = {
+    "(standard - per_capita) * members": gettext_lazy("(standard − per-capita income) × members"),
+    "recognition: per_capita < standard * edge_multiple": gettext_lazy(
+        "recognition only: per-capita income below the standard × the edge multiple"
+    ),
+    "standard * extreme_poverty_multiple * members": gettext_lazy(
+        "standard × the extreme-poverty multiple × members"
+    ),
+    "one-off: standard * temporary_months * members": gettext_lazy(
+        "one-off: standard × the policy's months × members"
+    ),
+}
+
+
+# --- the actions -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Action:
+    """One next step offered on the case page: who, from which states, with what form."""
+
+    name: str
+    label: Promise
+    form_class: type[forms.Form]
+    roles: Callable[[Application], frozenset[str]]
+    states: frozenset[str]
+    run: Callable[[HttpRequest, Application, forms.Form], str | None]
+    when: Callable[[Application], bool] = lambda app: True
+    form_kwargs: Callable[[HttpRequest, Application], dict] = field(default=lambda request, app: {})
+    danger: bool = False
+
+
+def _fixed(roles) -> Callable[[Application], frozenset[str]]:
+    return lambda app: frozenset(roles)
+
+
+def decider_roles(app: Application) -> frozenset[str]:
+    """Who decides in the case's county (a setting of the policy in force)."""
+    if "_decider_roles" not in app.__dict__:
+        app.__dict__["_decider_roles"] = _decider_roles(app)
+    return app.__dict__["_decider_roles"]
+
+
+def _decider_roles(app: Application) -> frozenset[str]:
+    try:
+        policy = services.policy_in_force(
+            county=services.county_of(app.village), on=timezone.localdate()
+        )
+    except DomainError:
+        return services.DECIDERS
+    if policy.deciding_level == Policy.DecidingLevel.COUNTY:
+        return frozenset({Role.COUNTY_AUDITOR})
+    return services.DECIDERS
+
+
+def _open_notice(app: Application):
+    return next((n for n in app.notices.all() if n.closed_at is None), None)
+
+
+def _unhandled_objections(app: Application) -> list:
+    notice = _open_notice(app)
+    if notice is None:
+        return []
+    return [o for o in notice.objections.all() if o.handled_on is None]
+
+
+def _run_accept(request, app, form):
+    result = services.application_accept(
+        actor=request.user,
+        application_id=app.pk,
+        also_missing=form.cleaned_data["also_missing"],
+    )
+    if result.state == S.RETURNED:
+        messages.warning(
+            request,
+            _("Returned for completion. Everything missing: %(items)s")
+            % {"items": "；".join(result.missing_items)},
+        )
+        return None
+    return _("Accepted. The decision is due by %(date)s.") % {"date": result.due_on}
+
+
+def _run_extend(request, app, form):
+    result = services.application_extend(
+        actor=request.user, application_id=app.pk, reason=form.cleaned_data["reason"]
+    )
+    return _("Time limit extended: the decision is now due by %(date)s.") % {"date": result.due_on}
+
+
+def _run_verification_request(request, app, form):
+    services.verification_request(actor=request.user, application_id=app.pk)
+    return _("Verification requested.")
+
+
+def _run_verification_outcome(request, app, form):
+    data = form.cleaned_data
+    services.verification_outcome_record(
+        actor=request.user,
+        application_id=app.pk,
+        outcome=data["outcome"],
+        gap_items=data["gap_items"],
+        reason=data["reason"],
+    )
+    return _("Verification outcome recorded.")
+
+
+def _run_feedback_objection(request, app, form):
+    services.feedback_objection_record(
+        actor=request.user,
+        application_id=app.pk,
+        text=form.cleaned_data["text"],
+        has_evidence=form.cleaned_data["has_evidence"],
+    )
+    return _("The family's objection is recorded.")
+
+
+def _run_feedback_close(request, app, form):
+    services.feedback_close(actor=request.user, application_id=app.pk)
+    return _("Objection window closed; the case goes on to a home visit.")
+
+
+def _run_home_visit(request, app, form):
+    data = form.cleaned_data
+    # The scans belong to the visit: if the visit is refused, they are not kept either.
+    with transaction.atomic():
+        scans = [
+            documents.document_upload(
+                actor=request.user,
+                household=app.household,
+                application=app,
+                kind=Document.Kind.HOME_VISIT,
+                upload=data[name],
+            )
+            for name in ("investigators_signature", "family_signature")
+        ]
+        services.home_visit_record(
+            actor=request.user,
+            application_id=app.pk,
+            visited_on=data["visited_on"],
+            investigators=data["investigators"],
+            family_member_present=data["family_member_present"],
+            findings=data["findings"],
+            investigators_signature=scans[0],
+            family_signature=scans[1],
+        )
+    return _("Home visit recorded.")
+
+
+def _run_democratic_review(request, app, form):
+    data = form.cleaned_data
+    with transaction.atomic():
+        minutes = None
+        if data["minutes"]:
+            minutes = documents.document_upload(
+                actor=request.user,
+                household=app.household,
+                application=app,
+                kind=Document.Kind.REVIEW_MINUTES,
+                upload=data["minutes"],
+            )
+        services.democratic_review_record(
+            actor=request.user,
+            application_id=app.pk,
+            held_on=data["held_on"],
+            participants=data["participants"],
+            opinion=data["opinion"],
+            minutes=minutes,
+        )
+    return _("Democratic review recorded.")
+
+
+def _run_notice_post(request, app, form):
+    notice = services.notice_post(
+        actor=request.user,
+        application_id=app.pk,
+        starts_on=form.cleaned_data["starts_on"],
+        place=form.cleaned_data["place"],
+    )
+    return _("Public notice posted: %(start)s to %(end)s.") % {
+        "start": notice.starts_on,
+        "end": notice.ends_on,
+    }
+
+
+def _run_notice_objection(request, app, form):
+    data = form.cleaned_data
+    services.notice_objection_record(
+        actor=request.user,
+        notice=_open_notice(app),
+        objector=data["objector"],
+        content=data["content"],
+        raised_on=data["raised_on"],
+    )
+    return _("Objection recorded; handle it before the notice is closed.")
+
+
+def _run_notice_objection_handle(request, app, form):
+    services.notice_objection_handle(
+        actor=request.user,
+        objection=form.cleaned_data["objection"],
+        handling=form.cleaned_data["handling"],
+    )
+    return _("Handling of the objection recorded.")
+
+
+def _run_notice_close(request, app, form):
+    result = services.notice_close(
+        actor=request.user,
+        application_id=app.pk,
+        reinvestigate=form.cleaned_data["reinvestigate"],
+    )
+    return _("Public notice closed. The case is now: %(state)s.") % {
+        "state": result.get_state_display()
+    }
+
+
+def _run_county_check(request, app, form):
+    services.county_check_record(
+        actor=request.user,
+        application_id=app.pk,
+        done_on=form.cleaned_data["done_on"],
+        findings=form.cleaned_data["findings"],
+    )
+    return _("County key check recorded.")
+
+
+def _run_approve(request, app, form):
+    result = services.application_approve(
+        actor=request.user,
+        application_id=app.pk,
+        start_month=form.cleaned_data["start_month"],
+    )
+    return _("Approved: %(amount)s yuan a month from %(month)s.") % {
+        "amount": result.monthly_amount,
+        "month": result.start_month.strftime("%Y-%m"),
+    }
+
+
+def _run_reject(request, app, form):
+    services.application_reject(
+        actor=request.user, application_id=app.pk, reasons=form.cleaned_data["reasons"]
+    )
+    return _("Rejected. Print the notice for the family.")
+
+
+def _run_withdraw(request, app, form):
+    services.application_withdraw(
+        actor=request.user, application_id=app.pk, reason=form.cleaned_data["reason"]
+    )
+    return _("The application is withdrawn.")
+
+
+_ACTIONS = [
+    Action(
+        "accept",
+        gettext_lazy("Accept (or return with everything missing)"),
+        AcceptForm,
+        _fixed(services.CASEWORK),
+        frozenset({S.SUBMITTED}),
+        _run_accept,
+    ),
+    Action(
+        "verification_request",
+        gettext_lazy("Request verification"),
+        EmptyForm,
+        _fixed(services.CASEWORK),
+        frozenset({S.ACCEPTED}),
+        _run_verification_request,
+    ),
+    Action(
+        "verification_outcome",
+        gettext_lazy("Record the verification outcome by hand"),
+        VerificationOutcomeForm,
+        _fixed(services.CASEWORK | {Role.VERIFICATION_OFFICER}),
+        frozenset({S.UNDER_VERIFICATION}),
+        _run_verification_outcome,
+    ),
+    Action(
+        "feedback_objection",
+        gettext_lazy("Record the family's objection"),
+        FeedbackObjectionForm,
+        _fixed(services.INTAKE),
+        frozenset({S.FEEDBACK}),
+        _run_feedback_objection,
+    ),
+    Action(
+        "feedback_close",
+        gettext_lazy("Close the objection window"),
+        EmptyForm,
+        _fixed(services.INTAKE),
+        frozenset({S.FEEDBACK}),
+        _run_feedback_close,
+    ),
+    Action(
+        "home_visit",
+        gettext_lazy("Record the home visit"),
+        HomeVisitForm,
+        _fixed(services.INTAKE),
+        frozenset({S.HOME_VISIT}),
+        _run_home_visit,
+        form_kwargs=lambda request, app: {
+            "investigators": investigator_list_for_application(user=request.user, application=app)
+        },
+    ),
+    Action(
+        "democratic_review",
+        gettext_lazy("Record the democratic review"),
+        DemocraticReviewForm,
+        _fixed(services.INTAKE),
+        frozenset({S.DEMOCRATIC_REVIEW}),
+        _run_democratic_review,
+    ),
+    Action(
+        "notice_post",
+        gettext_lazy("Post the public notice"),
+        NoticePostForm,
+        _fixed(services.INTAKE),
+        frozenset({S.PUBLIC_NOTICE}),
+        _run_notice_post,
+        when=lambda app: _open_notice(app) is None,
+    ),
+    Action(
+        "notice_objection",
+        gettext_lazy("Record an objection raised during notice"),
+        NoticeObjectionForm,
+        _fixed(services.INTAKE),
+        frozenset({S.PUBLIC_NOTICE}),
+        _run_notice_objection,
+        when=lambda app: _open_notice(app) is not None,
+    ),
+    Action(
+        "notice_objection_handle",
+        gettext_lazy("Record how an objection was handled"),
+        NoticeObjectionHandleForm,
+        _fixed(services.INTAKE),
+        frozenset({S.PUBLIC_NOTICE}),
+        _run_notice_objection_handle,
+        when=lambda app: bool(_unhandled_objections(app)),
+        form_kwargs=lambda request, app: {"objections": _unhandled_objections(app)},
+    ),
+    Action(
+        "notice_close",
+        gettext_lazy("Close the public notice"),
+        NoticeCloseForm,
+        _fixed(services.INTAKE),
+        frozenset({S.PUBLIC_NOTICE}),
+        _run_notice_close,
+        when=lambda app: _open_notice(app) is not None,
+    ),
+    Action(
+        "county_check",
+        gettext_lazy("Record the county key check"),
+        CountyCheckForm,
+        _fixed({Role.COUNTY_AUDITOR}),
+        Application.OPEN_STATES,
+        _run_county_check,
+        when=lambda app: bool(app.near_relative_filings.all()) and not app.county_check_done_on,
+    ),
+    Action(
+        "approve",
+        gettext_lazy("Approve"),
+        ApproveForm,
+        decider_roles,
+        frozenset({S.AWAITING_DECISION}),
+        _run_approve,
+    ),
+    Action(
+        "reject",
+        gettext_lazy("Reject with reasons"),
+        RejectForm,
+        decider_roles,
+        frozenset({S.AWAITING_DECISION}),
+        _run_reject,
+        danger=True,
+    ),
+    Action(
+        "extend",
+        gettext_lazy("Extend the time limit"),
+        ReasonForm,
+        _fixed(services.CASEWORK),
+        Application.OPEN_STATES - {S.DRAFT, S.SUBMITTED, S.RETURNED},
+        _run_extend,
+        when=lambda app: not app.extended,
+    ),
+    Action(
+        "withdraw",
+        gettext_lazy("Withdraw the application"),
+        ReasonForm,
+        _fixed(services.INTAKE),
+        Application.OPEN_STATES,
+        _run_withdraw,
+        danger=True,
+    ),
+]
+ACTIONS = {action.name: action for action in _ACTIONS}
+
+
+def actions_for(user: User, app: Application) -> list[Action]:
+    """The next steps valid for the case's state and the user's own roles over it."""
+    return [
+        action
+        for action in _ACTIONS
+        if app.state in action.states
+        and action.when(app)
+        and access.has_role(user, action.roles(app), app.village)
+    ]
+
+
+# --- the case page -----------------------------------------------------------------------
+
+
+def _url_if_present(name: str, **kwargs) -> str | None:
+    """A link to an intake page, if that page exists (the intake pages are a separate part)."""
+    try:
+        return reverse(name, kwargs=kwargs)
+    except NoReverseMatch:
+        return None
+
+
+def _intake_links(app: Application) -> dict:
+    household_file = _url_if_present(
+        "cases:intake-documents", application_id=app.pk
+    ) or _url_if_present("cases:documents", application_id=app.pk)
+    return {
+        "documents_url": household_file,
+        "intake_url": (
+            _url_if_present("cases:intake-members", application_id=app.pk)
+            if app.state in services.EDITABLE
+            else None
+        ),
+        "documents": [
+            (
+                document,
+                _url_if_present(
+                    "cases:document-download",
+                    household_id=document.household_id,
+                    document_id=document.pk,
+                ),
+            )
+            for document in app.documents.all()
+        ],
+    }
+
+
+def amount_explanation(basis: services.AmountBasis) -> str:
+    """The arithmetic with the case's own figures, e.g. (600.00 − 150.00) × 2 = 900.00."""
+    if basis.rule.startswith("(standard - per_capita)"):
+        return (
+            f"({basis.standard} − {basis.per_capita_income}) × {basis.members}"
+            f" = {basis.monthly_amount}"
+        )
+    if basis.rule.startswith("recognition"):
+        sign = "<" if basis.eligible else "≥"
+        return f"{basis.per_capita_income} {sign} {basis.threshold}"
+    if not basis.standard or not basis.members:
+        return f"{basis.monthly_amount}"
+    factor = (basis.monthly_amount / (basis.standard * basis.members)).quantize(Decimal("0.01"))
+    return f"{basis.standard} × {factor} × {basis.members} = {basis.monthly_amount}"
+
+
+def _render_case(
+    request: HttpRequest,
+    app: Application,
+    *,
+    bound: tuple[str, forms.Form] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    actions = []
+    for action in actions_for(request.user, app):
+        if bound and bound[0] == action.name:
+            form, is_open = bound[1], True
+        else:
+            form, is_open = action.form_class(**action.form_kwargs(request, app)), False
+        actions.append({"action": action, "form": form, "open": is_open})
+    context = {
+        "app": app,
+        "actions": actions,
+        **_case_facts(app),
+        **_deadline_context(),
+        **_intake_links(app),
+    }
+    if any(item["action"].name == "approve" for item in actions):
+        try:
+            basis = services.amount_compute(application=app)
+        except DomainError as exc:
+            context["amount_error"] = exc.message
+        else:
+            context["basis"] = basis
+            context["basis_rule"] = RULE_LABELS.get(basis.rule, basis.rule)
+            context["basis_line"] = amount_explanation(basis)
+    if any(item["action"].name == "notice_post" for item in actions):
+        try:
+            policy = services.policy_in_force(
+                county=services.county_of(app.village), on=timezone.localdate()
+            )
+        except DomainError:
+            policy = None
+        context["notice_days"] = policy.notice_days if policy else None
+    return render(request, "cases/casework/detail.html", context, status=status)
+
+
+def _case_facts(app: Application) -> dict:
+    """What the case page lists, arranged from the prefetched rows (no further queries)."""
+    everyone = list(app.household.members.all())
+    members = [m for m in everyone if not m.is_supporter]
+    by_id = {m.pk: m for m in everyone}
+    incomes = [(m, income) for m in everyone for income in m.incomes.all()]
+    counted = sum(
+        (income.monthly for m, income in incomes if income.counted and not m.is_supporter), 0
+    )
+    expenditures = list(app.household.expenditures.all())
+    timeline = [
+        {
+            "event": event,
+            "label": EVENT_LABELS.get(event.action, event.action),
+            "from": STATE_LABELS.get(event.from_state, event.from_state),
+            "to": STATE_LABELS.get(event.to_state, event.to_state),
+        }
+        for event in app.events.all()
+    ]
+    return {
+        "members": members,
+        "supporters": [m for m in everyone if m.is_supporter],
+        "applicant": next((m for m in members if m.is_applicant), None),
+        "incomes": incomes,
+        "counted_income": counted,
+        "assets": [(a, by_id.get(a.member_id)) for a in app.household.assets.all()],
+        "expenditures": [(e, by_id.get(e.member_id)) for e in expenditures],
+        "rigid_total": sum((e.monthly_amount for e in expenditures), 0),
+        "timeline": timeline,
+        "open_notice": _open_notice(app),
+    }
+
+
+def _deadline_context() -> dict:
+    today = timezone.localdate()
+    return {"today": today, "soon": today + datetime.timedelta(days=ALERT_DAYS)}
+
+
+@login_required
+def detail(request, application_id: int):
+    app = selectors.application_get_for_user(user=request.user, application_id=application_id)
+    return _render_case(request, app)
+
+
+@login_required
+@require_POST
+def act(request, application_id: int, action: str):
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise Http404(_("No such action."))
+    app = selectors.application_get_for_user(user=request.user, application_id=application_id)
+    # A role that may never take this step is refused whatever it sent (the service
+    # checks again, under the lock).
+    access.require_role(request.user, spec.roles(app), app.village)
+    form = spec.form_class(request.POST, request.FILES, **spec.form_kwargs(request, app))
+    if not form.is_valid():
+        messages.error(request, _("Check the form “%(action)s” below.") % {"action": spec.label})
+        return _render_case(request, app, bound=(action, form), status=400)
+    try:
+        done = spec.run(request, app, form)
+    except Conflict as exc:
+        # Someone acted first, or the case moved on: the form no longer applies.
+        messages.warning(request, exc.message)
+    except DomainError as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        messages.error(request, exc.message)
+        return _render_case(request, app, bound=(action, form), status=400)
+    else:
+        if done:
+            messages.success(request, done)
+    return redirect("cases:detail", application_id=app.pk)
+
+
+@login_required
+def rejection_notice(request, application_id: int):
+    """The written notice of rejection with reasons (domain.md §8), to print."""
+    app = selectors.application_get_for_user(user=request.user, application_id=application_id)
+    if app.state != S.REJECTED:
+        raise Http404(_("Only a rejected application has a rejection notice."))
+    members = list(app.household.members.all())
+    return render(
+        request,
+        "cases/casework/rejection_notice.html",
+        {
+            "app": app,
+            "applicant": next((m for m in members if m.is_applicant), None),
+            "township": app.village.parent,
+            "decided_on": timezone.localdate(app.decided_at) if app.decided_at else None,
+        },
+    )
+
+
+# --- the queues --------------------------------------------------------------------------
+
+
+def _queue(request, queryset, *, states, title, template_name: str):
+    villages = village_list_for_user(user=request.user)
+    filters = QueueFilterForm(request.GET or None, villages=villages, states=states)
+    rows = with_applicant(filters.apply(queryset))
+    page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"filters": filters, "page": page, "title": title, **_deadline_context()}
+    if request.htmx:
+        return render(request, "cases/casework/_queue_table.html", context)
+    return render(request, template_name, context)
+
+
+@login_required
+def queue(request):
+    """Open cases of the user's places, nearest deadline first."""
+    access.require_role(request.user, QUEUE_READERS)
+    return _queue(
+        request,
+        selectors.work_queue_for_user(user=request.user),
+        states=selectors.CASEWORKER_QUEUE_STATES,
+        title=gettext_lazy("Work queue"),
+        template_name="cases/casework/queue.html",
+    )
+
+
+@login_required
+def decisions(request):
+    """Cases awaiting the decision in the approver's township."""
+    access.require_role(request.user, DECISION_READERS)
+    return _queue(
+        request,
+        selectors.work_queue_for_user(user=request.user, states=selectors.APPROVER_QUEUE_STATES),
+        states=selectors.APPROVER_QUEUE_STATES,
+        title=gettext_lazy("Awaiting decision"),
+        template_name="cases/casework/queue.html",
+    )
+
+
+def home_queue_context(user: User) -> dict:
+    """Context for templates/cases/_home_queue.html on the home page.
+
+    Caseworkers and assistants see their work queue, approvers what awaits their
+    decision; both see the deadlines past or within ALERT_DAYS days.
+    """
+    if access.has_role(user, QUEUE_READERS):
+        url, states = reverse("cases:queue"), selectors.CASEWORKER_QUEUE_STATES
+    elif access.has_role(user, DECISION_READERS):
+        url, states = reverse("cases:decisions"), selectors.APPROVER_QUEUE_STATES
+    else:
+        return {"home_queue_url": None, "home_alerts": [], "home_queue": []}
+    alerts = selectors.deadline_alerts_for_user(user=user, within_days=ALERT_DAYS)
+    queue = selectors.work_queue_for_user(user=user, states=states)
+    return {
+        "home_queue_url": url,
+        "home_alerts": list(with_applicant(alerts)[:20]),
+        "home_queue": list(with_applicant(queue)[:10]),
+        **_deadline_context(),
+    }
+
+
+# --- county policies ---------------------------------------------------------------------
+
+
+@login_required
+def policies(request):
+    """The policy rows of the user's counties; a data-feed admin adds dated rows."""
+    access.require_role(request.user, POLICY_READERS)
+    may_add = access.has_role(request.user, access.STAFF_MANAGERS)
+    form = None
+    status = 200
+    if request.method == "POST":
+        access.require_role(request.user, access.STAFF_MANAGERS)
+        counties = policy_county_list_for_admin(user=request.user)
+        form = PolicyForm(request.POST, counties=counties)
+        if form.is_valid():
+            values = dict(form.cleaned_data)
+            try:
+                policy = services.policy_create(
+                    actor=request.user,
+                    county=values.pop("county"),
+                    effective_from=values.pop("effective_from"),
+                    **values,
+                )
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(
+                    request,
+                    _("Policy of %(county)s from %(date)s added.")
+                    % {"county": policy.county.name, "date": policy.effective_from},
+                )
+                if policy.effective_from < timezone.localdate():
+                    messages.warning(
+                        request,
+                        _(
+                            "This policy is in force from a past date (%(date)s): deadlines "
+                            "and amounts computed from that date on now follow it."
+                        )
+                        % {"date": policy.effective_from},
+                    )
+                return redirect("cases:policies")
+        status = 400
+    elif may_add:
+        form = PolicyForm(counties=policy_county_list_for_admin(user=request.user))
+    return render(
+        request,
+        "cases/casework/policies.html",
+        {"policies": policy_list_for_user(user=request.user), "form": form},
+        status=status,
+    )
