@@ -15,6 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from aid_portal.crypto import EncryptedTextField
 from aid_portal.identity import mask_identity_number
@@ -259,7 +260,7 @@ class Member(models.Model):
         SELF = "self", _("applicant")
         SPOUSE = "spouse", _("spouse")
         CHILD = "child", _("child")
-        PARENT = "parent", _("parent")
+        PARENT = "parent", pgettext_lazy("relation", "parent")
         GRANDCHILD = "grandchild", _("grandchild")
         GRANDPARENT = "grandparent", _("grandparent")
         SIBLING = "sibling", _("sibling")
