@@ -38,7 +38,8 @@ def document_upload(
         raise DomainError(_("Choose the kind of document."), field="kind")
     if upload.size > MAX_BYTES:
         raise DomainError(
-            _("The file is larger than %(mb)d MB.") % {"mb": MAX_BYTES // 2**20}, field="file"
+            _("The file is larger than %(mb)s MB.") % {"mb": f"{MAX_BYTES / 2**20:g}"},
+            field="file",
         )
     head = upload.read(262)
     upload.seek(0)

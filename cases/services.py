@@ -267,7 +267,9 @@ def member_remove(*, actor: User, member: Member) -> None:
         member.delete()
 
 
-def _money(value, field: str) -> Decimal:
+def _money(value, field: str, *, limit: Decimal = MAX_MONTHLY_AMOUNT) -> Decimal:
+    if value in (None, ""):
+        raise DomainError(_("Enter an amount in yuan."), field=field)
     try:
         amount = Decimal(str(value))
     except ArithmeticError:
@@ -276,7 +278,7 @@ def _money(value, field: str) -> Decimal:
         raise DomainError(_("Enter an amount in yuan."), field=field)
     if amount < 0:
         raise DomainError(_("An amount cannot be negative."), field=field)
-    if amount >= MAX_MONTHLY_AMOUNT:
+    if amount >= limit:
         raise DomainError(_("This amount is implausibly large; check it."), field=field)
     return amount.quantize(Decimal("0.01"))
 
@@ -344,11 +346,7 @@ def asset_add(
         raise DomainError(_("Choose a kind of asset."), field="kind")
     if not description.strip():
         raise DomainError(_("Describe the asset."), field="description")
-    amount = Decimal(str(value)) if value not in (None, "") else None
-    if amount is None or amount < 0:
-        raise DomainError(_("Give the asset's value; it cannot be negative."), field="value")
-    if amount >= Decimal("1000000000"):
-        raise DomainError(_("This amount is implausibly large; check it."), field="value")
+    amount = _money(value, "value", limit=Decimal("1000000000"))
     with transaction.atomic():
         asset = Asset.objects.create(
             household=household,
@@ -515,13 +513,19 @@ def proof_record(
 ) -> ProofStatus:
     """Record that a proof item was provided, or replaced by a commitment."""
     access.require_role(actor, INTAKE, application.village)
-    if application.state not in EDITABLE | {S.SUBMITTED}:
-        raise DomainError(_("Proof items are recorded before acceptance."))
     if status == ProofStatus.Status.COMMITTED and not item.committable:
         raise DomainError(
             _("%(item)s cannot be replaced by a commitment.") % {"item": item}, field="status"
         )
     with transaction.atomic():
+        # The state is read under the lock, not from the caller's possibly stale copy.
+        state = (
+            Application.objects.select_for_update()
+            .values_list("state", flat=True)
+            .get(pk=application.pk)
+        )
+        if state not in EDITABLE | {S.SUBMITTED}:
+            raise DomainError(_("Proof items are recorded before acceptance."))
         proof, _created = ProofStatus.objects.update_or_create(
             application=application,
             item=item,

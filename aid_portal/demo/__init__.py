@@ -70,4 +70,8 @@ def load_demo() -> list[DemoUser]:
         CalendarYear.objects.get_or_create(
             year=2027, defaults={"source": "演示数据：2027年放假安排公布前按周末计算，公布后须更新"}
         )
+    # Imported here: cases depends on the core, not the other way round.
+    from cases.demo import load_case_demo
+
+    load_case_demo()
     return DEMO_USERS

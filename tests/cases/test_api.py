@@ -204,7 +204,9 @@ def test_the_normal_path_with_a_gap_an_objection_and_a_near_relative(make_family
     act(cw, app_id, "submit")
     act(cw, app_id, "accept")
     # 45 working days may reach into next year, whose holidays must then be known.
-    CalendarYear.objects.create(year=timezone.localdate().year + 1, source="测试")
+    CalendarYear.objects.get_or_create(
+        year=timezone.localdate().year + 1, defaults={"source": "测试"}
+    )
     assert act(cw, app_id, "extend", reason="户籍不在本地，调查困难")["extended"] is True
     act(cw, app_id, "request-verification")
     assert "gap_items" in act(
