@@ -64,6 +64,13 @@ class StartForm(forms.Form):
     village = forms.ModelChoiceField(queryset=None, label=_("village"), empty_label=None)
     address = forms.CharField(label=_("address of residence"), max_length=200)
     phone = forms.CharField(label=_("contact phone"), max_length=20, required=False)
+    registration_code = forms.RegexField(
+        label=_("household registration (division code)"),
+        regex=r"^\d{12}$",
+        required=False,
+        help_text=_("Only if the family's household registration is not in this village."),
+        error_messages={"invalid": _("A division code is 12 digits.")},
+    )
     assistance_type = forms.ChoiceField(
         label=_("assistance applied for"), choices=AssistanceType.choices
     )

@@ -34,7 +34,7 @@ def application_list_for_user(*, user: User) -> QuerySet[Application]:
 def application_get_for_user(*, user: User, application_id: int) -> Application:
     """One application with its household, members and timeline, or 404."""
     queryset = Application.objects.select_related(
-        "village", "household", "decided_by", "created_by"
+        "village", "household__registration_region", "decided_by", "created_by"
     ).prefetch_related(
         Prefetch(
             "household__members",

@@ -494,10 +494,30 @@ def application_start(
     identity_number: str,
     name: str,
     assistance_type: str,
+    registration_code: str = "",
 ) -> Application:
-    """The first intake step: the household, its applicant and the draft, all or nothing."""
+    """The first intake step: the household, its applicant and the draft, all or nothing.
+
+    The household registration (户籍) is the village itself unless a division code of
+    another place is given.
+    """
+    registration = village
+    if registration_code:
+        registration = Region.objects.filter(code=registration_code).first()
+        if registration is None:
+            raise DomainError(
+                _("No place with the division code %(code)s is known.")
+                % {"code": registration_code},
+                field="registration_code",
+            )
     with transaction.atomic():
-        household = household_create(actor=actor, village=village, address=address, phone=phone)
+        household = household_create(
+            actor=actor,
+            village=village,
+            address=address,
+            phone=phone,
+            registration_region=registration,
+        )
         member_add(
             actor=actor,
             household=household,
@@ -1181,7 +1201,9 @@ def amount_compute(*, application: Application, on: datetime.date | None = None)
     )
 
 
-def _decision_roles(app: Application) -> frozenset[str]:
+def decision_roles(app: Application) -> frozenset[str]:
+    """Who decides in the case's county: the township approver, or the county where the
+    policy in force says so."""
     policy = policy_in_force(county=county_of(app.village), on=timezone.localdate())
     if policy.deciding_level == Policy.DecidingLevel.COUNTY:
         return frozenset({Role.COUNTY_AUDITOR})
@@ -1203,7 +1225,7 @@ def application_approve(
         app = _lock(
             application_id, actor, None, allowed_from={S.AWAITING_DECISION}, decided_message=True
         )
-        access.require_role(actor, _decision_roles(app), app.village)
+        access.require_role(actor, decision_roles(app), app.village)
         _ready_for_decision(app)
         basis = amount_compute(application=app)
         if not basis.eligible:
@@ -1249,7 +1271,7 @@ def application_reject(*, actor: User, application_id: int, reasons: str) -> App
         app = _lock(
             application_id, actor, None, allowed_from={S.AWAITING_DECISION}, decided_message=True
         )
-        access.require_role(actor, _decision_roles(app), app.village)
+        access.require_role(actor, decision_roles(app), app.village)
         _ready_for_decision(app)
         app = _move(
             app,

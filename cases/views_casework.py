@@ -49,7 +49,7 @@ from cases.forms_casework import (
     RejectForm,
     VerificationOutcomeForm,
 )
-from cases.models import Application, Document, Policy
+from cases.models import Application, Document
 from cases.selectors_casework import (
     POLICY_READERS,
     investigator_list_for_application,
@@ -129,20 +129,11 @@ def _fixed(roles) -> Callable[[Application], frozenset[str]]:
 def decider_roles(app: Application) -> frozenset[str]:
     """Who decides in the case's county (a setting of the policy in force)."""
     if "_decider_roles" not in app.__dict__:
-        app.__dict__["_decider_roles"] = _decider_roles(app)
+        try:
+            app.__dict__["_decider_roles"] = services.decision_roles(app)
+        except DomainError:  # no policy in force: the decision form says so when used
+            app.__dict__["_decider_roles"] = services.DECIDERS
     return app.__dict__["_decider_roles"]
-
-
-def _decider_roles(app: Application) -> frozenset[str]:
-    try:
-        policy = services.policy_in_force(
-            county=services.county_of(app.village), on=timezone.localdate()
-        )
-    except DomainError:
-        return services.DECIDERS
-    if policy.deciding_level == Policy.DecidingLevel.COUNTY:
-        return frozenset({Role.COUNTY_AUDITOR})
-    return services.DECIDERS
 
 
 def _open_notice(app: Application):

@@ -371,6 +371,7 @@ def start(request):
                 village=data["village"],
                 address=data["address"],
                 phone=data["phone"],
+                registration_code=data["registration_code"],
                 identity_number=data["identity_number"],
                 name=data["name"],
                 assistance_type=data["assistance_type"],

@@ -660,3 +660,39 @@ def test_township_b_gets_404_on_every_page_of_an_application_in_a(client, draft,
     assert {u: client.get(u).status_code for u in gets} == dict.fromkeys(gets, 404)
     assert {u: client.post(u).status_code for u in posts} == dict.fromkeys(posts, 404)
     assert household.members.count() == 2 and app.state == S.DRAFT
+
+
+def test_the_household_registration_defaults_to_the_village_or_takes_a_known_code(cw, places):
+    from cases.models import Household
+
+    data = {
+        "village": places.village_a.pk,
+        "address": "龙王坝村五组3号",
+        "phone": "",
+        "assistance_type": "dibao_rural",
+        "identity_number": identity("642222", "19600101", 571),
+        "name": "马某",
+    }
+    cw.post(url("intake-start"), data)
+    assert Household.objects.get(address="龙王坝村五组3号").registration_region == places.village_a
+    bad = cw.post(
+        url("intake-start"),
+        {
+            **data,
+            "address": "x2",
+            "registration_code": "999999999999",
+            "identity_number": identity("642222", "19600101", 573),
+        },
+    )
+    assert bad.status_code == 400
+    assert not Household.objects.filter(address="x2").exists()
+    cw.post(
+        url("intake-start"),
+        {
+            **data,
+            "address": "x3",
+            "registration_code": places.village_b.code,
+            "identity_number": identity("642222", "19600101", 575),
+        },
+    )
+    assert Household.objects.get(address="x3").registration_region == places.village_b
