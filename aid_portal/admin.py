@@ -7,12 +7,16 @@ own jurisdiction only.
 
 from __future__ import annotations
 
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.forms.models import model_to_dict
 from django.utils.translation import gettext_lazy as _
+from django_celery_beat.admin import PeriodicTaskAdmin as BeatPeriodicTaskAdmin
+from django_celery_beat.models import PeriodicTask
 
 from aid_portal import access, services
 from aid_portal.audit import audit_record
@@ -174,6 +178,14 @@ class UserAdmin(DjangoUserAdmin):
             except PermissionDenied as exc:
                 messages.error(request, str(exc))
 
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:  # the form was valid
+            with transaction.atomic():
+                user = User.objects.get(pk=id)
+                audit_record(actor=request.user, action="user.password_set", obj=user)
+        return response
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "region":
             kwargs["queryset"] = region_list_for_user(user=request.user)
@@ -211,3 +223,48 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- third-party pages a data-feed admin uses: audited, and limited to their places ---
+
+
+class AuditedPeriodicTaskAdmin(AuditedAdmin, BeatPeriodicTaskAdmin):
+    """Schedules (batch comparisons, payment start...) change what the portal does on
+    its own: each edit is recorded like any other change."""
+
+
+class JurisdictionAccessAttemptAdmin(AxesAccessAttemptAdmin):
+    """Locked-out logins of the staff inside the admin's places only; unlocking (deleting
+    the attempt) is recorded."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        staff = access.restrict(
+            RoleAssignment.objects.all(),
+            request.user,
+            region_field="region",
+            roles=access.STAFF_MANAGERS,
+        ).values_list("user__username", flat=True)
+        return queryset.filter(username__in=staff)
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            audit_record(
+                actor=request.user,
+                action="login.unlock",
+                obj=obj,
+                old={"username": obj.username, "failures": obj.failures_since_start},
+            )
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
+admin.site.unregister(PeriodicTask)
+admin.site.register(PeriodicTask, AuditedPeriodicTaskAdmin)
+admin.site.unregister(AccessAttempt)
+admin.site.register(AccessAttempt, JurisdictionAccessAttemptAdmin)
