@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -915,8 +916,8 @@ def home_visit_record(
     investigators: list[User],
     family_member_present: str,
     findings: str,
-    investigators_signature: Document | None = None,
-    family_signature: Document | None = None,
+    investigators_signature: Document | UploadedFile | None = None,
+    family_signature: Document | UploadedFile | None = None,
 ) -> Application:
     """At least two investigators; both sides sign. Democratic review follows only when
     someone objected; otherwise the case goes to public notice."""
@@ -943,6 +944,10 @@ def home_visit_record(
     )
     with transaction.atomic():
         app = _lock(application_id, actor, INTAKE, allowed_from={S.HOME_VISIT})
+        investigators_signature = _stored(
+            actor, app, investigators_signature, Document.Kind.HOME_VISIT
+        )
+        family_signature = _stored(actor, app, family_signature, Document.Kind.HOME_VISIT)
         visit = HomeVisit.objects.create(
             application=app,
             visited_on=visited_on,
@@ -975,7 +980,7 @@ def democratic_review_record(
     held_on: datetime.date,
     participants: int,
     opinion: str,
-    minutes: Document | None = None,
+    minutes: Document | UploadedFile | None = None,
 ) -> Application:
     _require(opinion.strip(), _("Write down the review's opinion."), field="opinion")
     _require(
@@ -985,6 +990,7 @@ def democratic_review_record(
     )
     with transaction.atomic():
         app = _lock(application_id, actor, INTAKE, allowed_from={S.DEMOCRATIC_REVIEW})
+        minutes = _stored(actor, app, minutes, Document.Kind.REVIEW_MINUTES)
         review = DemocraticReview.objects.create(
             application=app,
             held_on=held_on,
@@ -1322,6 +1328,16 @@ def payments_start(*, today: datetime.date | None = None) -> int:
 
 
 # --- the machinery ---------------------------------------------------------------------
+
+
+def _stored(actor: User, app: Application, scan, kind: str) -> Document | None:
+    """A scan given as a stored Document, or as an upload stored now, in the caller's
+    transaction: a refused step keeps no orphan file in the household file."""
+    if scan is None or isinstance(scan, Document):
+        return scan
+    return documents.document_upload(
+        actor=actor, household=app.household, application=app, kind=kind, upload=scan
+    )
 
 
 def _require(condition, message: str, *, field: str | None = None) -> None:

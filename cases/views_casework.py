@@ -17,7 +17,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -30,7 +29,7 @@ from django.views.decorators.http import require_POST
 from aid_portal import access
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import Role, User
-from cases import documents, selectors, services
+from cases import selectors, services
 from cases.forms_casework import (
     AcceptForm,
     ApproveForm,
@@ -49,7 +48,7 @@ from cases.forms_casework import (
     RejectForm,
     VerificationOutcomeForm,
 )
-from cases.models import Application, Document
+from cases.models import Application
 from cases.selectors_casework import (
     POLICY_READERS,
     investigator_list_for_application,
@@ -204,51 +203,29 @@ def _run_feedback_close(request, app, form):
 
 def _run_home_visit(request, app, form):
     data = form.cleaned_data
-    # The scans belong to the visit: if the visit is refused, they are not kept either.
-    with transaction.atomic():
-        scans = [
-            documents.document_upload(
-                actor=request.user,
-                household=app.household,
-                application=app,
-                kind=Document.Kind.HOME_VISIT,
-                upload=data[name],
-            )
-            for name in ("investigators_signature", "family_signature")
-        ]
-        services.home_visit_record(
-            actor=request.user,
-            application_id=app.pk,
-            visited_on=data["visited_on"],
-            investigators=data["investigators"],
-            family_member_present=data["family_member_present"],
-            findings=data["findings"],
-            investigators_signature=scans[0],
-            family_signature=scans[1],
-        )
+    services.home_visit_record(
+        actor=request.user,
+        application_id=app.pk,
+        visited_on=data["visited_on"],
+        investigators=data["investigators"],
+        family_member_present=data["family_member_present"],
+        findings=data["findings"],
+        investigators_signature=data["investigators_signature"],
+        family_signature=data["family_signature"],
+    )
     return _("Home visit recorded.")
 
 
 def _run_democratic_review(request, app, form):
     data = form.cleaned_data
-    with transaction.atomic():
-        minutes = None
-        if data["minutes"]:
-            minutes = documents.document_upload(
-                actor=request.user,
-                household=app.household,
-                application=app,
-                kind=Document.Kind.REVIEW_MINUTES,
-                upload=data["minutes"],
-            )
-        services.democratic_review_record(
-            actor=request.user,
-            application_id=app.pk,
-            held_on=data["held_on"],
-            participants=data["participants"],
-            opinion=data["opinion"],
-            minutes=minutes,
-        )
+    services.democratic_review_record(
+        actor=request.user,
+        application_id=app.pk,
+        held_on=data["held_on"],
+        participants=data["participants"],
+        opinion=data["opinion"],
+        minutes=data["minutes"] or None,
+    )
     return _("Democratic review recorded.")
 
 
