@@ -204,7 +204,16 @@ FEED_ADMIN_PERMISSIONS = [
     ("django_celery_beat", "add_crontabschedule"),
     ("axes", "view_accessattempt"),
     ("axes", "delete_accessattempt"),
+    ("cases", "view_proofitem"),
+    ("cases", "add_proofitem"),
+    ("cases", "change_proofitem"),
 ]
+
+
+def feed_admin_group_sync(**_kwargs) -> None:
+    """Bring an existing feed-admin group up to FEED_ADMIN_PERMISSIONS (after migrate)."""
+    if Group.objects.filter(name=FEED_ADMIN_GROUP).exists():
+        _feed_admin_group()
 
 
 def _feed_admin_group() -> Group:

@@ -94,3 +94,9 @@ def test_editing_a_schedule_is_recorded(client, people):
     task.refresh_from_db()
     assert task.enabled is False
     assert AuditEvent.objects.filter(action="periodictask.change").exists()
+
+
+def test_a_feed_admin_keeps_the_proof_catalogue(client, people):
+    client.force_login(people.feedadmin)
+    assert client.get(reverse("admin:cases_proofitem_changelist")).status_code == 200
+    assert client.get(reverse("admin:cases_proofitem_add")).status_code == 200
