@@ -87,6 +87,21 @@ ACTION_LABELS = {
     "application.reject": _("rejected an application"),
     "application.withdraw": _("withdrew an application"),
     "application.payment_start": _("started payment"),
+    # verification
+    "verification.request": _("requested verification from departments"),
+    "verification.query_answer": _("a department answered"),
+    "verification.query_fail": _("a department could not answer"),
+    "verification.query_reask": _("asked a department again"),
+    "verification.report_build": _("built a verification report"),
+    "verification.report_issue": _("issued a verification report"),
+    "feed.configure": _("changed a feed's settings"),
+    "snapshot.upload": _("uploaded a department file"),
+    "snapshot.complete": _("a department file was loaded"),
+    "snapshot.rejected": _("a department file was rejected"),
+    "snapshot.failed": _("a department file failed to load"),
+    "batch.run": _("ran a batch comparison"),
+    "batch.request": _("started a batch comparison"),
+    "batch_finding.resolve": _("resolved a batch comparison finding"),
 }
 
 

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from aid_portal import config, embedded
 
@@ -91,7 +92,7 @@ def start() -> int:
             "--concurrency",
             str(config.env_int("CELERY_CONCURRENCY", 2, minimum=1)),
             "--queues",
-            "default",
+            "default,verification,batch",
             "--hostname",
             "portal@%h",
         ],
@@ -108,6 +109,24 @@ def start() -> int:
             str(embedded.data_dir() / "celerybeat-schedule"),
         ],
     }
+    # The department simulator plays the live departments of the demo, on loopback only.
+    simulator = urlsplit(config.env_str("SIMULATOR_URL", "http://127.0.0.1:8090"))
+    if simulator.hostname in {"127.0.0.1", "localhost"}:
+        processes["simulator"] = [
+            PYTHON,
+            "-m",
+            "verification.simulator",
+            "--host",
+            simulator.hostname,
+            "--port",
+            str(simulator.port or 80),
+            "--latency-ms",
+            "150",
+            "--failure-rate",
+            "0.05",
+            "--seed",
+            "7",
+        ]
     stopping = False
 
     def stop(signum, frame):

@@ -43,6 +43,20 @@ ITEMS = [
         frozenset({Role.TOWNSHIP_APPROVER, Role.COUNTY_AUDITOR}),
     ),
     NavItem(_("County policies"), "cases:policies", access.CASE_READERS | {Role.FEED_ADMIN}),
+    NavItem(
+        _("Verification requests"),
+        "verification:requests",
+        frozenset({Role.VERIFICATION_OFFICER}),
+    ),
+    NavItem(
+        _("Departments and data feeds"), "verification:departments", frozenset({Role.FEED_ADMIN})
+    ),
+    NavItem(
+        _("Batch comparisons"),
+        "verification:batch-runs",
+        frozenset({Role.COUNTY_AUDITOR, Role.VERIFICATION_OFFICER, Role.FEED_ADMIN}),
+    ),
+    NavItem(_("Batch findings"), "verification:findings", frozenset({Role.TOWNSHIP_CASEWORKER})),
     NavItem(_("Audit log"), "audit-list", access.AUDIT_READERS),
     NavItem(_("Staff and settings"), "admin:index", frozenset({Role.FEED_ADMIN})),
     NavItem(_("API"), "api-docs", EVERYONE),

@@ -235,6 +235,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT 
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Queries to other departments wait on the network: their own queue, so a slow
+# department never holds up a caseworker's other work (architecture.md).
+CELERY_TASK_ROUTES = {
+    "verification.query_*": {"queue": "verification"},
+    "verification.batch_*": {"queue": "batch"},
+}
+# The department simulator's address, for the demo's live department (bin/start runs it).
+SIMULATOR_URL = config.env_str("SIMULATOR_URL", "http://127.0.0.1:8090")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 

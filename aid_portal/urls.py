@@ -30,6 +30,7 @@ urlpatterns = [
     path("audit/<int:event_id>/", views.audit_detail, name="audit-detail"),
     path("healthz/", views.healthz, name="healthz"),
     path("cases/", include("cases.urls")),
+    path("verification/", include("verification.urls")),
     path("api/", include(api_patterns)),
     path("admin/", admin.site.urls),
 ]

@@ -48,6 +48,7 @@ def application_get_for_user(*, user: User, application_id: int) -> Application:
         "proofs__item",
         "near_relative_filings__member__person",
         "verification_outcomes",
+        "verification_requests",
         "home_visits__investigators",
         "notices__objections",
         "reviews",

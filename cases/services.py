@@ -758,15 +758,22 @@ def verification_request(*, actor: User, application_id: int) -> Application:
             % {"names": "、".join(unsigned)},
         )
 
-    return _transition(
-        application_id=application_id,
-        actor=actor,
-        roles=CASEWORK,
-        action="verification_request",
-        allowed_from={S.ACCEPTED},
-        to=S.UNDER_VERIFICATION,
-        check=authorised,
-    )
+    with transaction.atomic():
+        app = _transition(
+            application_id=application_id,
+            actor=actor,
+            roles=CASEWORK,
+            action="verification_request",
+            allowed_from={S.ACCEPTED},
+            to=S.UNDER_VERIFICATION,
+            check=authorised,
+        )
+        # The verification side takes over: one query per department, sent after
+        # commit. Imported here because verification depends on cases.
+        from verification.services import verification_start
+
+        verification_start(actor=actor, application=app)
+    return app
 
 
 def verification_outcome_record(

@@ -133,6 +133,9 @@ def _test_database_url() -> str:
     return f"postgres://{auth}@{quote(host, safe='')}{port}/{s['NAME']}"
 
 
+WORKER_QUEUES = "default,verification,batch"
+
+
 @pytest.fixture
 def celery_worker_process(transactional_db):
     """A real Celery worker in its own process, on the real broker and the test database.
@@ -152,7 +155,7 @@ def celery_worker_process(transactional_db):
         "--loglevel",
         "WARNING",
         "--queues",
-        "default",
+        WORKER_QUEUES,
         "--hostname",
         f"test-{os.getpid()}@%h",
         "--without-gossip",
@@ -174,6 +177,13 @@ def celery_worker_process(transactional_db):
                 process.kill()
                 process.wait()
 
+    # Tasks left in the broker by earlier tests (enqueued while no worker ran) refer to
+    # rows that no longer exist: empty the queues before this test's worker starts.
+    from aid_portal.celery import app as celery_app
+
+    with celery_app.connection_for_write() as connection_:
+        for queue in WORKER_QUEUES.split(","):
+            connection_.default_channel.queue_purge(queue)
     worker = start()
 
     class Handle:

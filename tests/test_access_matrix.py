@@ -153,6 +153,9 @@ ROW_MODULES = [
     "tests.cases.access_rows_intake",
     "tests.cases.access_rows_casework",
     "tests.cases.access_rows_api",
+    "tests.verification.access_rows_feeds",
+    "tests.verification.access_rows_requests",
+    "tests.verification.access_rows_batch",
 ]
 for _module in ROW_MODULES:
     try:

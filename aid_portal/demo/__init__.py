@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 
 from aid_portal import services
@@ -70,8 +71,21 @@ def load_demo() -> list[DemoUser]:
         CalendarYear.objects.get_or_create(
             year=2027, defaults={"source": "演示数据：2027年放假安排公布前按周末计算，公布后须更新"}
         )
-    # Imported here: cases depends on the core, not the other way round.
+    # Imported here: the features depend on the core, not the other way round.
     from cases.demo import load_case_demo
+    from verification.catalogue import load_catalogue
+    from verification.demo_batch import load_batch_demo
+    from verification.demo_feeds import load_feeds_demo
+    from verification.models import Department
 
+    # The department catalogue first, so that the demo cases under verification send
+    # their queries (the worker answers them once the portal runs); the housing fund
+    # answers live, through the department simulator that bin/start runs beside the portal.
+    load_catalogue()
+    Department.objects.filter(code="provident_fund").update(
+        channel=Department.Channel.LIVE, live_url=settings.SIMULATOR_URL
+    )
     load_case_demo()
+    load_feeds_demo()
+    load_batch_demo()
     return DEMO_USERS

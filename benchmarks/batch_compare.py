@@ -1,0 +1,328 @@
+"""Benchmark of the batch comparison (issue 4, "Speed"): a county-scale data set, the
+comparison run, and a plain SQL join over the same tables for reference.
+
+Not a test. Run it from the project folder:
+
+    .venv/bin/python benchmarks/batch_compare.py                 # 100,000 people, 1,000,000 rows
+    .venv/bin/python benchmarks/batch_compare.py --people 20000 --records 200000
+
+It works in a database of its own (``<name>_benchmark`` on the same server, migrated on
+first use) and inside one transaction that is rolled back at the end, so it leaves
+nothing behind. People, households, members, applications and the department records
+are loaded with COPY; the comparison is verification.batch.batch_run, exactly as the
+scheduled task runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import io
+import json
+import os
+import random
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aid_portal.settings")
+
+import django
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, connections, models, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from aid_portal.crypto import blind_index, encrypt  # noqa: E402
+from aid_portal.models import Region, User  # noqa: E402
+from cases.models import Application, Household, Member, Person, Policy  # noqa: E402
+from verification.batch import batch_run  # noqa: E402
+from verification.catalogue import load_catalogue  # noqa: E402
+from verification.models import DataItem, Feed, Snapshot, SnapshotRecord  # noqa: E402
+from verification.models_batch import BatchRun  # noqa: E402
+
+COUNTY = "659901000000"  # a county code no real data uses
+TOWNSHIPS = 10
+VILLAGES_PER_TOWNSHIP = 10
+PEOPLE_PER_HOUSEHOLD = 2.5
+# The share of each department's rows that concern enrolled people (the rest are the
+# county's other residents). Most enrolled people have a household registration, many a
+# small deposit or a pension record; few a car, a house, a business or a public salary,
+# and fewer still a death record. Everything else is the county's other residents.
+ENROLLED_SHARE = {
+    "information": 0.5,
+    "monthly_income": 0.3,
+    "deposit": 0.3,
+    "securities": 0.01,
+    "vehicle": 0.03,
+    "real_estate": 0.03,
+    "business": 0.01,
+    "public_salary": 0.005,
+    "death": 0.002,
+}
+
+
+class Rolledback(Exception):
+    pass
+
+
+def use_benchmark_database() -> str:
+    """Switch the default connection to ``<name>_benchmark``, created and migrated once."""
+    name = connection.settings_dict["NAME"] + "_benchmark"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
+    connections["default"].settings_dict["NAME"] = name
+    call_command("migrate", verbosity=0)
+    return name
+
+
+def _cell(value) -> str:
+    if value is None:
+        return r"\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, dict | list):
+        value = json.dumps(value)
+    text = str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+
+
+def copy_rows(model: type[models.Model], rows: list[dict]) -> None:
+    """COPY ``rows`` into ``model``'s table. Columns a row leaves out get the field's
+    default (Django defaults live in Python, not in the database)."""
+    now = timezone.now()
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    fallback = {}
+    for f in fields:
+        if f.has_default():
+            fallback[f.attname] = f.get_default()
+        elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            fallback[f.attname] = now
+        elif f.null:
+            fallback[f.attname] = None
+        else:
+            fallback[f.attname] = ""
+    columns = [f.attname for f in fields]
+    buffer = io.StringIO()
+    for row in rows:
+        buffer.write("\t".join(_cell(row.get(c, fallback[c])) for c in columns))
+        buffer.write("\n")
+    buffer.seek(0)
+    column_list = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(f"COPY {model._meta.db_table} ({column_list}) FROM STDIN", buffer)
+
+
+def _ids(model, **filters) -> list[int]:
+    return list(model.objects.filter(**filters).order_by("pk").values_list("pk", flat=True))
+
+
+def generate(people: int, records: int, seed: int) -> dict:
+    rng = random.Random(seed)
+    county = Region.objects.create(code=COUNTY, name="基准县", level=Region.Level.COUNTY)
+    villages = []
+    for t in range(TOWNSHIPS):
+        township = Region.objects.create(
+            code=f"{COUNTY[:6]}{100 + t:03d}000",
+            name=f"基准镇{t}",
+            level=Region.Level.TOWNSHIP,
+            parent=county,
+        )
+        for v in range(VILLAGES_PER_TOWNSHIP):
+            villages.append(
+                Region.objects.create(
+                    code=f"{township.code[:9]}{200 + v:03d}",
+                    name=f"基准村{t}-{v}",
+                    level=Region.Level.VILLAGE,
+                    parent=township,
+                )
+            )
+    Policy.objects.create(
+        county=county,
+        effective_from=datetime.date(2020, 1, 1),
+        dibao_standard_urban=Decimal("800"),
+        dibao_standard_rural=Decimal("600"),
+    )
+    user = User.objects.create(username="benchmark")
+    load_catalogue()
+
+    started = time.perf_counter()
+    # People: one encrypted token for all (nothing here reads the number back), a real
+    # blind index each.
+    token = encrypt("640422197001010011")
+    hashes = [blind_index(f"bench-{seed}-{i}") for i in range(people)]
+    copy_rows(
+        Person,
+        [
+            {
+                "identity_number": token,
+                "identity_hash": h,
+                "name": f"人{i}",
+                "birth_date": "1970-01-01",
+                "sex": "M",
+            }
+            for i, h in enumerate(hashes)
+        ],
+    )
+    person_ids = _ids(Person)[-people:]  # the benchmark database holds only these
+    households = int(people / PEOPLE_PER_HOUSEHOLD)
+    copy_rows(
+        Household,
+        [
+            {"village_id": villages[i % len(villages)].pk, "address": f"基准{i}号"}
+            for i in range(households)
+        ],
+    )
+    household_ids = _ids(Household)[-households:]
+    village_of = {hid: villages[i % len(villages)].pk for i, hid in enumerate(household_ids)}
+    copy_rows(
+        Member,
+        [
+            {
+                "household_id": household_ids[i % households],
+                "person_id": pid,
+                "relation": "self" if i < households else "child",
+                "active": True,
+            }
+            for i, pid in enumerate(person_ids)
+        ],
+    )
+    decided = timezone.now() - datetime.timedelta(days=120)
+    copy_rows(
+        Application,
+        [
+            {
+                "household_id": hid,
+                "village_id": village_of[hid],
+                "assistance_type": "dibao_rural",
+                "state": "in_payment",
+                "decided_at": decided,
+                "monthly_amount": Decimal("600"),
+                "created_by_id": user.pk,
+            }
+            for hid in household_ids
+        ],
+    )
+    # Department records: the snapshot in use of every snapshot department.
+    items = list(
+        DataItem.objects.filter(department__feed__isnull=False).select_related("department")
+    )
+    per_item = records // len(items)
+    residents = 5 * people  # the county's other residents, unknown to the portal
+    value_of = {
+        "death": lambda: None,
+        "vehicle": lambda: rng.randint(5000, 200000),
+        "real_estate": lambda: rng.randint(50000, 900000),
+        "deposit": lambda: rng.randint(100, 60000),
+        "public_salary": lambda: rng.randint(2000, 9000),
+    }
+    total = 0
+    for item in items:
+        snapshot = Snapshot.objects.create(
+            feed=Feed.objects.get(department=item.department),
+            status=Snapshot.Status.COMPLETE,
+            file=f"feeds/bench-{item.code}.csv",
+            original_name=f"bench-{item.code}.csv",
+            uploaded_by=user,
+        )
+        Feed.objects.filter(department=item.department).update(current=snapshot)
+        share = ENROLLED_SHARE[item.compare_as]
+        value = value_of.get(item.compare_as, lambda: rng.randint(100, 5000))
+        rows = []
+        for _ in range(per_item):
+            if rng.random() < share:
+                identity_hash = hashes[rng.randrange(people)]
+            else:
+                identity_hash = blind_index(f"resident-{rng.randrange(residents)}")
+            rows.append(
+                {
+                    "snapshot_id": snapshot.pk,
+                    "identity_hash": identity_hash,
+                    "item_id": item.pk,
+                    "value": value(),
+                    "record_date": "2026-01-01",
+                }
+            )
+        copy_rows(SnapshotRecord, rows)
+        total += len(rows)
+    load_seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return {"county": county, "records": total, "households": households, "load": load_seconds}
+
+
+PLAIN_JOIN = """
+SELECT count(*), count(DISTINCT a.id)
+FROM cases_application a
+JOIN aid_portal_region v ON v.id = a.village_id
+JOIN cases_member m ON m.household_id = a.household_id AND NOT m.is_supporter
+JOIN cases_person p ON p.id = m.person_id
+JOIN verification_snapshotrecord r ON r.identity_hash = p.identity_hash
+JOIN verification_feed f ON f.current_id = r.snapshot_id
+JOIN verification_dataitem i ON i.id = r.item_id
+WHERE a.state IN ('approved', 'in_payment') AND v.code LIKE %s
+"""
+
+
+def best_of(times: int, function):
+    results = []
+    for _ in range(times):
+        started = time.perf_counter()
+        value = function()
+        results.append((time.perf_counter() - started, value))
+    return min(results, key=lambda r: r[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3, help="best of N timings")
+    args = parser.parse_args()
+
+    database = use_benchmark_database()
+    print(f"database {database}: {args.people:,} enrolled people, {args.records:,} records")
+    try:
+        with transaction.atomic():
+            data = generate(args.people, args.records, args.seed)
+            print(
+                f"generated {data['households']:,} households and {data['records']:,} "
+                f"department records with COPY in {data['load']:.1f} s"
+            )
+            county = data["county"]
+
+            def plain():
+                with connection.cursor() as cursor:
+                    cursor.execute(PLAIN_JOIN, [county.prefix + "%"])
+                    return cursor.fetchone()
+
+            def compare():
+                return batch_run(county=county, kind=BatchRun.Kind.ON_DEMAND)
+
+            plain_seconds, (matches, applications) = best_of(args.repeat, plain)
+            compare_seconds, run = best_of(args.repeat, compare)
+            print(
+                f"plain join:       {plain_seconds:7.2f} s  ({matches:,} person-records of "
+                f"{applications:,} applications)"
+            )
+            print(
+                f"batch comparison: {compare_seconds:7.2f} s  ({run.total:,} findings: "
+                + ", ".join(f"{k} {n}" for k, n in run.counts.items() if n)
+                + ")"
+            )
+            print(f"ratio:            {compare_seconds / plain_seconds:7.2f} × the plain join")
+            raise Rolledback
+    except Rolledback:
+        print("rolled back: the benchmark database is as it was")
+
+
+if __name__ == "__main__":
+    main()

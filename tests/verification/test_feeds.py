@@ -1,0 +1,417 @@
+"""Snapshot file feeds: upload, validation, COPY loading, the swap, the pages, the task."""
+
+from __future__ import annotations
+
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone, translation
+from openpyxl import Workbook
+
+import verification.tasks_feeds  # noqa: F401 (registers verification.feed_import)
+from aid_portal.crypto import blind_index
+from aid_portal.errors import Conflict, DomainError
+from aid_portal.models import AuditEvent
+from tests.cases.conftest import identity, make_family, policy, proof_items  # noqa: F401 (fixtures)
+from tests.conftest import wait_for
+from verification.catalogue import CATALOGUE, load_catalogue
+from verification.feeds import current_records, feed_configure, snapshot_import, snapshot_upload
+from verification.models import DataItem, Department, Feed, QuarantinedRow, Snapshot
+
+S = Snapshot.Status
+HEADER = "身份证号,姓名,项目,数值,日期"
+MA = identity("642222", "19700101", 3)
+LI = identity("642222", "19750505", 4)
+WANG = identity("642222", "19800808", 5)
+
+
+@pytest.fixture(autouse=True)
+def _private_files_in_english(settings, tmp_path, monkeypatch):
+    # Files of this run in a folder of their own; a worker started after this reads the
+    # same folder through its environment.
+    settings.MEDIA_ROOT = tmp_path / "files"
+    monkeypatch.setenv("PRIVATE_FILES_ROOT", str(tmp_path / "files"))
+    # Celery autodiscovers verification/tasks.py; until that module imports the feed
+    # task, a worker started by a test is told to import it (click's auto envvar of
+    # `celery worker --include`).
+    monkeypatch.setenv("CELERY_WORKER_INCLUDE", "verification.tasks_feeds")
+    # The messages are checked in their English source form.
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def hrss(db) -> Feed:
+    load_catalogue()
+    return Feed.objects.select_related("department").get(department__code="hrss")
+
+
+def csv_file(lines: list[str], *, encoding: str = "utf-8", name: str = "hrss.csv"):
+    return SimpleUploadedFile(name, ("\n".join(lines) + "\n").encode(encoding), "text/csv")
+
+
+def good_lines() -> list[str]:
+    return [
+        HEADER,
+        f"{MA},马一,pension,1200.50,2026-01-31",
+        f"{LI},李二,social_insurance_wage,2300,2026-01-31",
+        f"{WANG},王三,养老金,900,2026/01/31",
+    ]
+
+
+def upload_and_import(feed, people, upload) -> Snapshot:
+    snapshot = snapshot_upload(actor=people.feedadmin, feed=feed, upload=upload)
+    assert snapshot.status == S.LOADING
+    snapshot_import(snapshot_id=snapshot.pk)
+    snapshot.refresh_from_db()
+    return snapshot
+
+
+def records_of(feed: Feed, *numbers: str) -> dict[str, list[tuple]]:
+    found: dict[str, list[tuple]] = {}
+    hashes = {blind_index(n): n for n in numbers}
+    for record in current_records(department=feed.department, identity_hashes=hashes):
+        found.setdefault(hashes[record.identity_hash], []).append(
+            (record.item.code, record.value, record.record_date)
+        )
+    return found
+
+
+# --- the catalogue --------------------------------------------------------------------
+
+
+def test_catalogue_loads_every_department_once(db):
+    load_catalogue()
+    load_catalogue()
+    assert Department.objects.count() == len(CATALOGUE) == 10
+    assert Feed.objects.count() == 10
+    vehicle = DataItem.objects.get(department__code="public_security", code="vehicle")
+    assert vehicle.compare_as == DataItem.CompareAs.VEHICLE
+    assert DataItem.objects.get(code="death").compare_as == DataItem.CompareAs.DEATH
+    assert Feed.objects.get(department__code="bank").column_mapping["identity_number"] == "身份证号"
+
+
+# --- encodings and formats --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
+def test_csv_in_each_encoding_is_loaded(hrss, people, encoding):
+    snapshot = upload_and_import(hrss, people, csv_file(good_lines(), encoding=encoding))
+
+    assert snapshot.status == S.COMPLETE, snapshot.error
+    assert (snapshot.rows_total, snapshot.rows_loaded, snapshot.rows_quarantined) == (3, 3, 0)
+    hrss.refresh_from_db()
+    assert hrss.current_id == snapshot.pk
+    assert records_of(hrss, MA, LI, WANG) == {
+        MA: [("pension", Decimal("1200.50"), datetime.date(2026, 1, 31))],
+        LI: [("social_insurance_wage", Decimal("2300.00"), datetime.date(2026, 1, 31))],
+        WANG: [("pension", Decimal("900.00"), datetime.date(2026, 1, 31))],
+    }
+    record = current_records(department=hrss.department, identity_hashes=[blind_index(LI)]).get()
+    assert record.name == "李二"  # the GBK name decoded, not mojibake
+
+
+def test_xlsx_is_loaded(hrss, people):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["身份证号", "姓名", "项目", "数值", "日期", "备注"])
+    sheet.append([MA, "马一", "pension", 1200.5, datetime.datetime(2026, 1, 31), "x"])
+    sheet.append([LI, "李二", "social_insurance_wage", 2300, "2026-01-31", None])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    upload = SimpleUploadedFile("hrss.xlsx", buffer.getvalue())
+
+    snapshot = upload_and_import(hrss, people, upload)
+
+    assert snapshot.status == S.COMPLETE, snapshot.error
+    assert records_of(hrss, MA, LI) == {
+        MA: [("pension", Decimal("1200.50"), datetime.date(2026, 1, 31))],
+        LI: [("social_insurance_wage", Decimal("2300.00"), datetime.date(2026, 1, 31))],
+    }
+
+
+def test_extra_columns_are_ignored(hrss, people):
+    lines = [HEADER + ",备注", f"{MA},马一,pension,1200,2026-01-31,来自人社"]
+    snapshot = upload_and_import(hrss, people, csv_file(lines))
+    assert snapshot.status == S.COMPLETE
+    assert snapshot.rows_loaded == 1
+
+
+def test_missing_columns_reject_the_file_naming_them(hrss, people):
+    lines = ["身份证号,姓名,数值", f"{MA},马一,1200"]
+    snapshot = upload_and_import(hrss, people, csv_file(lines))
+
+    assert snapshot.status == S.REJECTED
+    assert "项目" in snapshot.error and "日期" in snapshot.error
+    assert "身份证号" not in snapshot.error.split(".")[0]
+    assert snapshot.records.count() == 0
+
+
+def test_a_file_in_neither_encoding_nor_a_workbook_is_refused(hrss, people):
+    bad = SimpleUploadedFile("hrss.csv", b"\x81\x30" * 3 + b"\xff\xfe\xfd")
+    snapshot = upload_and_import(hrss, people, bad)
+    assert snapshot.status == S.REJECTED
+    with pytest.raises(DomainError, match="CSV or XLSX"):
+        snapshot_upload(actor=people.feedadmin, feed=hrss, upload=SimpleUploadedFile("a.txt", b"x"))
+
+
+# --- bad rows ---------------------------------------------------------------------------
+
+FUTURE = (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("642222197001010X3,马一,pension,1200,2026-01-31", "identity number"),
+        (f"{MA[:-1]}{'0' if MA[-1] != '0' else '1'},马一,pension,1200,2026-01-31", "identity"),
+        (f"{MA},马一,pension,1200,{FUTURE}", "future"),
+        (f"{MA},马一,pension,-5,2026-01-31", "negative amount -5"),
+        (f"{MA},马一,pension,abc,2026-01-31", "not a number"),
+        (f"{MA},马一,pension,1200,2026-02-30", "not a date"),
+        (f"{MA},马一,vehicle,1,2026-01-31", "unknown item 'vehicle'"),
+        (f"{LI},李二,social_insurance_wage,2300,2026-01-31", "duplicate of line 3"),
+    ],
+    ids=[
+        "malformed",
+        "bad-check",
+        "future",
+        "negative",
+        "nan",
+        "no-date",
+        "unknown-item",
+        "duplicate",
+    ],
+)
+def test_bad_rows_are_quarantined_with_reasons(hrss, people, line, reason):
+    feed_configure(
+        actor=people.feedadmin,
+        feed=hrss,
+        column_mapping=hrss.column_mapping,
+        bad_rows=Feed.BadRows.QUARANTINE,
+    )
+    lines = [*good_lines(), line]  # header is line 1: the bad row is line 5
+    snapshot = upload_and_import(hrss, people, csv_file(lines))
+
+    assert snapshot.status == S.COMPLETE
+    assert (snapshot.rows_total, snapshot.rows_loaded, snapshot.rows_quarantined) == (4, 3, 1)
+    quarantined = QuarantinedRow.objects.get(snapshot=snapshot)
+    assert quarantined.line == 5
+    assert reason in " ".join(quarantined.reasons), quarantined.reasons
+    # What is kept for display shows the identity number masked.
+    shown = quarantined.raw["身份证号"]
+    assert "****" in shown and shown != line.split(",")[0]
+    assert records_of(hrss, MA, LI, WANG).keys() == {MA, LI, WANG}
+
+
+def test_reject_mode_lists_bad_lines_loads_nothing_and_keeps_the_current(hrss, people):
+    first = upload_and_import(hrss, people, csv_file(good_lines()))
+    assert first.status == S.COMPLETE
+    lines = [
+        HEADER,
+        f"{MA},马一,pension,1500,2026-02-28",
+        f"{LI},李二,pension,-1,2026-02-28",
+        f"{WANG},王三,pension,900,{FUTURE}",
+        "12345,无名,pension,100,2026-02-28",
+    ]
+    second = upload_and_import(hrss, people, csv_file(lines))
+
+    assert second.status == S.REJECTED
+    assert second.records.count() == 0
+    assert second.rows_quarantined == 3
+    assert "3 of 4 rows are bad" in second.error
+    assert "line 3: negative amount -1" in second.error
+    assert "line 4:" in second.error and "future" in second.error
+    assert "line 5: identity number" in second.error
+    assert list(second.quarantined.values_list("line", flat=True)) == [3, 4, 5]
+    hrss.refresh_from_db()
+    assert hrss.current_id == first.pk
+    first.refresh_from_db()
+    assert first.status == S.COMPLETE
+    assert records_of(hrss, MA)[MA] == [("pension", Decimal("1200.50"), datetime.date(2026, 1, 31))]
+
+
+# --- the swap and idempotence -----------------------------------------------------------
+
+
+def test_the_previous_snapshot_stays_in_use_until_the_new_one_is_complete(hrss, people):
+    first = upload_and_import(hrss, people, csv_file(good_lines()))
+    lines = [HEADER, f"{MA},马一,pension,1500,2026-02-28"]
+    second = snapshot_upload(actor=people.feedadmin, feed=hrss, upload=csv_file(lines))
+
+    # Uploaded, not yet imported: the first file still answers.
+    assert records_of(hrss, MA)[MA] == [("pension", Decimal("1200.50"), datetime.date(2026, 1, 31))]
+    with pytest.raises(Conflict, match="still loading"):
+        snapshot_upload(actor=people.feedadmin, feed=hrss, upload=csv_file(lines))
+
+    snapshot_import(snapshot_id=second.pk)
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    hrss.refresh_from_db()
+    assert (first.status, second.status) == (S.REPLACED, S.COMPLETE)
+    assert hrss.current_id == second.pk
+    assert records_of(hrss, MA, LI) == {
+        MA: [("pension", Decimal("1500.00"), datetime.date(2026, 2, 28))]
+    }
+
+
+def test_running_the_import_twice_does_nothing_the_second_time(hrss, people):
+    snapshot = upload_and_import(hrss, people, csv_file(good_lines()))
+    audit_rows = AuditEvent.objects.count()
+    finished_at = snapshot.finished_at
+
+    snapshot_import(snapshot_id=snapshot.pk)
+
+    snapshot.refresh_from_db()
+    assert snapshot.status == S.COMPLETE
+    assert snapshot.finished_at == finished_at
+    assert snapshot.records.count() == 3
+    assert AuditEvent.objects.count() == audit_rows
+
+
+def test_only_a_feed_admin_uploads(hrss, people):
+    with pytest.raises(PermissionDenied):
+        snapshot_upload(actor=people.caseworker_a, feed=hrss, upload=csv_file(good_lines()))
+    assert not Snapshot.objects.exists()
+
+
+def test_upload_is_audited(hrss, people):
+    snapshot = snapshot_upload(actor=people.feedadmin, feed=hrss, upload=csv_file(good_lines()))
+    event = AuditEvent.objects.get(action="snapshot.upload")
+    assert event.object_id == str(snapshot.pk)
+    assert event.actor == people.feedadmin
+
+
+# --- the pages ------------------------------------------------------------------------------
+
+
+def test_upload_page_then_progress_partial(client, hrss, people):
+    client.force_login(people.feedadmin)
+    page = client.get(reverse("verification:feed", args=["hrss"]))
+    assert page.status_code == 200
+    assert "养老金" in page.content.decode()
+
+    response = client.post(
+        reverse("verification:feed-upload", args=["hrss"]), {"file": csv_file(good_lines())}
+    )
+    assert response.status_code == 302
+    snapshot = Snapshot.objects.get()
+    assert snapshot.status == S.LOADING
+
+    page = client.get(reverse("verification:feed", args=["hrss"])).content.decode()
+    assert 'hx-trigger="every 1s"' in page
+    progress_url = reverse("verification:snapshot-progress", args=[snapshot.pk])
+    assert progress_url in page
+    partial = client.get(progress_url, headers={"HX-Request": "true"})
+    assert partial.status_code == 200
+    assert "<progress" in partial.content.decode()
+    assert "HX-Refresh" not in partial
+
+    snapshot_import(snapshot_id=snapshot.pk)
+    partial = client.get(progress_url, headers={"HX-Request": "true"})
+    assert partial["HX-Refresh"] == "true"
+    assert "every 1s" not in partial.content.decode()
+
+
+def test_upload_of_a_wrong_file_shows_the_reason(client, hrss, people, settings):
+    client.force_login(people.feedadmin)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.post(
+        reverse("verification:feed-upload", args=["hrss"]),
+        {"file": SimpleUploadedFile("notes.txt", b"hello")},
+    )
+    assert response.status_code == 400
+    assert "Upload a CSV or XLSX file." in response.content.decode()
+    assert not Snapshot.objects.exists()
+
+
+def test_settings_form_saves_the_mapping_and_refuses_a_blank_identity_column(client, hrss, people):
+    client.force_login(people.feedadmin)
+    url = reverse("verification:feed-settings", args=["hrss"])
+    data = {
+        "identity_number": "证件号码",
+        "name": "姓名",
+        "item": "项目",
+        "value": "金额",
+        "date": "日期",
+        "text": "",
+        "bad_rows": "quarantine",
+    }
+    assert client.post(url, data).status_code == 302
+    hrss.refresh_from_db()
+    assert hrss.column_mapping["identity_number"] == "证件号码"
+    assert hrss.bad_rows == Feed.BadRows.QUARANTINE
+
+    response = client.post(url, {**data, "identity_number": ""})
+    assert response.status_code == 400
+    hrss.refresh_from_db()
+    assert hrss.column_mapping["identity_number"] == "证件号码"
+
+
+def test_snapshot_page_lists_bad_lines(client, hrss, people):
+    lines = [*good_lines(), f"{MA},马一,pension,-3,2026-01-31"]
+    snapshot = upload_and_import(hrss, people, csv_file(lines))
+    client.force_login(people.feedadmin)
+    page = client.get(reverse("verification:snapshot", args=[snapshot.pk])).content.decode()
+    assert "negative amount -3" in page
+    assert MA not in page  # masked
+
+
+def test_departments_page_lists_items_and_is_for_feed_admins(client, hrss, people):
+    client.force_login(people.feedadmin)
+    page = client.get(reverse("verification:departments")).content.decode()
+    for name in ("公安", "机动车", "民政", "死亡火化"):
+        assert name in page
+    client.force_login(people.caseworker_a)
+    assert client.get(reverse("verification:departments")).status_code == 403
+
+
+# --- a real worker ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_celery_worker_imports_an_uploaded_file(celery_worker_process, places, people, client):
+    load_catalogue()
+    client.force_login(people.feedadmin)
+    response = client.post(
+        reverse("verification:feed-upload", args=["hrss"]), {"file": csv_file(good_lines())}
+    )
+    assert response.status_code == 302
+    snapshot = Snapshot.objects.get()
+
+    def finished():
+        snapshot.refresh_from_db()
+        return snapshot.status != S.LOADING
+
+    wait_for(finished, timeout=60)
+    assert snapshot.status == S.COMPLETE, snapshot.error
+    assert snapshot.rows_loaded == 3
+    assert Feed.objects.get(department__code="hrss").current_id == snapshot.pk
+
+
+# --- the demo ----------------------------------------------------------------------------------
+
+
+def test_demo_feeds_load_every_snapshot_department_once(make_family, people):  # noqa: F811
+    from verification.demo_feeds import load_feeds_demo
+
+    family = make_family()
+    assert load_feeds_demo() == 10
+    assert load_feeds_demo() == 0
+    assert Snapshot.objects.count() == 10
+    # One family: the registry knows both (and the findings may pick them too).
+    feed = Feed.objects.select_related("current").get(department__code="public_security")
+    assert feed.current.status == S.COMPLETE
+    assert feed.current.rows_loaded >= 2
+    applicant = family.applicant.person
+    registration = current_records(
+        department=Department.objects.get(code="public_security"),
+        identity_hashes=[applicant.identity_hash],
+    )
+    assert "household_registration" in {record.item.code for record in registration}

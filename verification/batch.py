@@ -1,0 +1,414 @@
+"""Batch comparisons: a county's enrolled people against the departments' current
+snapshots, in set-based SQL (domain.md §4; NC Hubei's flags).
+
+One INSERT ... SELECT writes every finding of a run: the enrolled population is joined
+once with the records of each department's snapshot in use (``Feed.current``), and each
+kind of finding is one branch of a UNION ALL. ``ON CONFLICT DO NOTHING`` on the
+finding's unique key makes a run safe to compute twice. Findings are then resolved one
+by one by the township's caseworker, with a reason.
+
+The reads of the pages are here too, each starting from the user's jurisdiction.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
+from django.db.models import Count, QuerySet
+from django.db.models.functions import Substr
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aid_portal import access
+from aid_portal.audit import audit_record
+from aid_portal.errors import Conflict, DomainError
+from aid_portal.models import Region, Role, User
+from cases.models import Application, Asset, Member, Person
+from cases.services import CASEWORK, policy_in_force
+from verification.models import DataItem, Department, Feed, SnapshotRecord
+from verification.models_batch import BatchFinding, BatchRun
+
+# Who starts runs and reads their summaries: the county's auditor, verification officer
+# and data-feed admin.
+RUN_READERS = frozenset({Role.COUNTY_AUDITOR, Role.VERIFICATION_OFFICER, Role.FEED_ADMIN})
+FINDING_READERS = CASEWORK
+COMPARE_WORK_MEM = "256MB"
+K = BatchFinding.Kind
+
+
+# --- the comparison ----------------------------------------------------------------------
+
+
+def batch_period(kind: str, today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The period a run covers: last month (monthly), the half-year that just ended
+    (half-yearly), or the day itself (on demand)."""
+    if kind == BatchRun.Kind.MONTHLY_NEW:
+        end = today.replace(day=1) - datetime.timedelta(days=1)
+        return end.replace(day=1), end
+    if kind == BatchRun.Kind.HALF_YEARLY_ALL:
+        if today.month > 6:
+            return datetime.date(today.year, 1, 1), datetime.date(today.year, 6, 30)
+        return datetime.date(today.year - 1, 7, 1), datetime.date(today.year - 1, 12, 31)
+    return today, today
+
+
+def _tables() -> dict[str, str]:
+    models = {
+        "application": Application,
+        "member": Member,
+        "person": Person,
+        "asset": Asset,
+        "region": Region,
+        "feed": Feed,
+        "record": SnapshotRecord,
+        "item": DataItem,
+        "department": Department,
+        "finding": BatchFinding,
+    }
+    return {name: connection.ops.quote_name(m._meta.db_table) for name, m in models.items()}
+
+
+# The findings of one run. Parameters: run, county prefix, enrolled states, decided
+# window (NULLs for "everyone"), deposit limit per person.
+FINDINGS_SQL = """
+WITH enrolled AS (
+    SELECT a.id AS application_id, a.household_id, m.id AS member_id, m.person_id,
+           p.identity_hash
+    FROM {application} a
+    JOIN {region} v ON v.id = a.village_id
+    JOIN {member} m ON m.household_id = a.household_id AND NOT m.is_supporter
+    JOIN {person} p ON p.id = m.person_id
+    WHERE a.state = ANY(%(states)s)
+      AND v.code LIKE %(prefix)s
+      AND (%(decided_from)s::timestamptz IS NULL OR a.decided_at >= %(decided_from)s)
+      AND (%(decided_to)s::timestamptz IS NULL OR a.decided_at < %(decided_to)s)
+),
+records AS (
+    SELECT e.application_id, e.household_id, e.member_id, i.compare_as,
+           jsonb_build_object(
+               'department', d.code, 'item', i.code, 'value', r.value,
+               'text', r.text, 'date', r.record_date
+           ) AS record,
+           r.value
+    FROM enrolled e
+    JOIN {record} r ON r.identity_hash = e.identity_hash
+    JOIN {feed} f ON f.current_id = r.snapshot_id
+    JOIN {item} i ON i.id = r.item_id
+    JOIN {department} d ON d.id = i.department_id
+    WHERE i.compare_as IN ('death', 'public_salary', 'vehicle', 'real_estate', 'business',
+                           'deposit')
+),
+sizes AS (
+    SELECT application_id, count(*) AS members FROM enrolled GROUP BY application_id
+),
+found AS (
+    -- Personal records: death, public salary, and assets the household did not declare.
+    SELECT CASE r.compare_as WHEN 'death' THEN 'dead_but_paid' ELSE r.compare_as END AS kind,
+           r.application_id, r.member_id,
+           jsonb_build_object('records', jsonb_agg(r.record ORDER BY r.record->>'item'))
+               AS detail
+    FROM records r
+    WHERE r.compare_as IN ('death', 'public_salary')
+       OR (r.compare_as IN ('vehicle', 'real_estate', 'business') AND NOT EXISTS (
+               SELECT 1 FROM {asset} s
+               WHERE s.household_id = r.household_id AND s.kind = r.compare_as))
+    GROUP BY 1, 2, 3
+
+    UNION ALL
+    -- Deposits of the whole household above the limit per member.
+    SELECT 'deposit_over_limit', r.application_id, NULL,
+           jsonb_build_object(
+               'total', sum(r.value), 'limit', %(deposit_limit)s * max(z.members),
+               'members', max(z.members),
+               'records', jsonb_agg(r.record ORDER BY r.record->>'item'))
+    FROM records r JOIN sizes z ON z.application_id = r.application_id
+    WHERE r.compare_as = 'deposit'
+    GROUP BY r.application_id
+    HAVING sum(r.value) > %(deposit_limit)s * max(z.members)
+
+    UNION ALL
+    -- The same person a member of another household that is also enrolled.
+    SELECT 'two_households', e.application_id, e.member_id,
+           jsonb_build_object('others', jsonb_agg(DISTINCT jsonb_build_object(
+               'application', oa.id, 'household', oa.household_id,
+               'village', ov.code, 'village_name', ov.name)))
+    FROM enrolled e
+    JOIN {member} om ON om.person_id = e.person_id AND NOT om.is_supporter
+                    AND om.household_id <> e.household_id
+    JOIN {application} oa ON oa.household_id = om.household_id AND oa.state = ANY(%(states)s)
+    JOIN {region} ov ON ov.id = oa.village_id
+    GROUP BY e.application_id, e.member_id
+
+    UNION ALL
+    -- The same household enrolled in another kind of assistance at the same time.
+    SELECT 'two_programmes', a.id, NULL,
+           jsonb_build_object('others', jsonb_agg(jsonb_build_object(
+               'application', o.id, 'assistance_type', o.assistance_type) ORDER BY o.id))
+    FROM (
+        -- Households with enrolled applications of more than one kind (one hash pass).
+        SELECT household_id FROM {application}
+        WHERE state = ANY(%(states)s)
+        GROUP BY household_id HAVING count(DISTINCT assistance_type) > 1
+    ) h
+    JOIN {application} a ON a.household_id = h.household_id
+    JOIN {application} o ON o.household_id = a.household_id AND o.id <> a.id
+                        AND o.state = ANY(%(states)s)
+                        AND o.assistance_type <> a.assistance_type
+    WHERE a.id IN (SELECT application_id FROM enrolled)
+    GROUP BY a.id
+)
+INSERT INTO {finding} (run_id, kind, application_id, member_id, detail, resolution,
+                       resolution_reason)
+SELECT %(run)s, kind, application_id, member_id, detail, 'open', ''
+FROM found
+ON CONFLICT DO NOTHING
+"""
+
+
+def _decided_window(
+    kind: str, period: tuple[datetime.date, datetime.date]
+) -> tuple[datetime.datetime | None, datetime.datetime | None]:
+    if kind != BatchRun.Kind.MONTHLY_NEW:
+        return None, None
+    tz = timezone.get_current_timezone()
+    start = datetime.datetime.combine(period[0], datetime.time.min, tzinfo=tz)
+    end = datetime.datetime.combine(
+        period[1] + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz
+    )
+    return start, end
+
+
+def _compare(run: BatchRun, today: datetime.date) -> dict[str, int]:
+    """Write the run's findings in one statement; return the counts by kind.
+
+    The deposit limit is the county policy's in force on the day of the run: the
+    snapshots compared are today's too."""
+    policy = policy_in_force(county=run.county, on=today)
+    decided_from, decided_to = _decided_window(run.kind, (run.period_start, run.period_end))
+    with connection.cursor() as cursor:
+        # One big join and a few sorts: in memory, not in temporary files (for this
+        # transaction only).
+        cursor.execute(f"SET LOCAL work_mem = '{COMPARE_WORK_MEM}'")
+        cursor.execute(
+            FINDINGS_SQL.format(**_tables()),
+            {
+                "run": run.pk,
+                "prefix": run.county.prefix + "%",
+                "states": sorted(Application.ENROLLED_STATES),
+                "decided_from": decided_from,
+                "decided_to": decided_to,
+                "deposit_limit": policy.deposit_limit_per_person,
+            },
+        )
+    counts = dict.fromkeys(K.values, 0)
+    for row in run.findings.values("kind").annotate(n=Count("id")).order_by():
+        counts[row["kind"]] = row["n"]
+    return counts
+
+
+def batch_run(
+    *,
+    county: Region,
+    kind: str,
+    actor: User | None = None,
+    today: datetime.date | None = None,
+    run_id: int | None = None,
+) -> BatchRun:
+    """Compare ``county``'s enrolled people with the current snapshots.
+
+    Scheduled kinds reuse the run of their period if the task is delivered twice;
+    ``run_id`` names a run opened beforehand (on demand, by batch_run_request). Running
+    it again adds only what is new (ON CONFLICT DO NOTHING).
+    """
+    if kind not in BatchRun.Kind.values:
+        raise DomainError(_("Unknown kind of batch comparison."), field="kind")
+    if county.level != Region.Level.COUNTY:
+        raise DomainError(_("A batch comparison covers a county."), field="county")
+    today = today or timezone.localdate()
+    start, end = batch_period(kind, today)
+    with transaction.atomic():
+        if run_id is not None:
+            run = BatchRun.objects.select_for_update().get(pk=run_id, county=county, kind=kind)
+        elif kind == BatchRun.Kind.ON_DEMAND:
+            run = BatchRun.objects.create(
+                county=county, kind=kind, period_start=start, period_end=end, started_by=actor
+            )
+        else:
+            run, _created = BatchRun.objects.get_or_create(
+                county=county,
+                kind=kind,
+                period_start=start,
+                period_end=end,
+                defaults={"started_by": actor},
+            )
+            run = BatchRun.objects.select_for_update().get(pk=run.pk)
+        try:
+            with transaction.atomic():
+                counts = _compare(run, today)
+        except DomainError as exc:
+            # No policy in force, say: the run is recorded as failed with the reason.
+            BatchRun.objects.filter(pk=run.pk).update(
+                status=BatchRun.Status.FAILED, error=exc.message, finished_at=timezone.now()
+            )
+            run.refresh_from_db()
+            return run
+        BatchRun.objects.filter(pk=run.pk).update(
+            status=BatchRun.Status.FINISHED, counts=counts, finished_at=timezone.now(), error=""
+        )
+        audit_record(
+            actor=actor,
+            action="batch.run",
+            obj=run,
+            region=county,
+            new={"kind": kind, "counts": counts},
+        )
+    run.refresh_from_db()
+    return run
+
+
+def batch_run_request(*, actor: User, county: Region) -> BatchRun:
+    """Open an on-demand run of ``county`` and hand it to the batch queue."""
+    access.require_role(actor, RUN_READERS, county)
+    if county.level != Region.Level.COUNTY:
+        raise DomainError(_("A batch comparison covers a county."), field="county")
+    today = timezone.localdate()
+    with transaction.atomic():
+        run = BatchRun.objects.create(
+            county=county,
+            kind=BatchRun.Kind.ON_DEMAND,
+            period_start=today,
+            period_end=today,
+            started_by=actor,
+        )
+        audit_record(actor=actor, action="batch.request", obj=run, region=county)
+        from verification.tasks_batch import batch_run_task
+
+        transaction.on_commit(
+            lambda: batch_run_task.delay(county.pk, BatchRun.Kind.ON_DEMAND, run.pk)
+        )
+    return run
+
+
+def finding_resolve(
+    *, actor: User, finding: BatchFinding, resolution: str, reason: str
+) -> BatchFinding:
+    """The township caseworker dismisses a finding or opens a review, with a reason."""
+    village = finding.application.village
+    if not access.has_role(actor, CASEWORK, village):
+        raise PermissionDenied(_("Only a caseworker of the case's township resolves findings."))
+    if resolution not in {BatchFinding.Resolution.DISMISSED, BatchFinding.Resolution.REVIEW_OPENED}:
+        raise DomainError(_("Choose: dismissed or review opened."), field="resolution")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Give the reason for the resolution."), field="reason")
+    with transaction.atomic():
+        now = timezone.now()
+        updated = BatchFinding.objects.filter(
+            pk=finding.pk, resolution=BatchFinding.Resolution.OPEN
+        ).update(
+            resolution=resolution, resolved_by=actor, resolved_at=now, resolution_reason=reason
+        )
+        if updated != 1:
+            raise Conflict(_("This finding has already been resolved."))
+        audit_record(
+            actor=actor,
+            action="batch_finding.resolve",
+            obj=finding,
+            region=village,
+            old={"resolution": BatchFinding.Resolution.OPEN},
+            new={"resolution": resolution},
+            reason=reason,
+        )
+    finding.refresh_from_db()
+    return finding
+
+
+# --- reads -------------------------------------------------------------------------------
+
+
+def batch_county_list_for_user(*, user: User) -> QuerySet[Region]:
+    """Counties where the user may start runs (their own role, not cover grants)."""
+    jurisdiction = access.jurisdiction_for(user, roles=RUN_READERS, include_grants=False)
+    return Region.objects.filter(level=Region.Level.COUNTY).filter(jurisdiction.q(None))
+
+
+def batch_run_list_for_user(*, user: User) -> QuerySet[BatchRun]:
+    return access.restrict(
+        BatchRun.objects.select_related("county", "started_by"),
+        user,
+        region_field="county",
+        roles=RUN_READERS,
+    )
+
+
+def batch_run_get_for_user(*, user: User, run_id: int) -> BatchRun:
+    return access.get_object_or_404(
+        BatchRun.objects.select_related("county", "started_by"),
+        user,
+        region_field="county",
+        roles=RUN_READERS,
+        pk=run_id,
+    )
+
+
+@dataclass
+class RunSummary:
+    kinds: list[tuple[str, str]]  # (kind, label) in display order
+    townships: list[tuple[Region, list[int], int]]  # township, counts per kind, total
+    totals: list[int]
+    total: int
+
+
+def batch_run_summary(*, run: BatchRun) -> RunSummary:
+    """Counts by kind × township (one grouped query and one for the township names)."""
+    rows = (
+        run.findings.annotate(township=Substr("application__village__code", 1, 9))
+        .values("township", "kind")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    kinds = list(K.choices)
+    index = {value: i for i, (value, _label) in enumerate(kinds)}
+    by_township: dict[str, list[int]] = {}
+    for row in rows:
+        by_township.setdefault(row["township"], [0] * len(kinds))[index[row["kind"]]] += row["n"]
+    names = {
+        r.code[:9]: r
+        for r in Region.objects.filter(code__in=[p + "000" for p in by_township]).order_by("code")
+    }
+    townships = [
+        (names.get(prefix) or Region(code=prefix + "000", name=prefix), counts, sum(counts))
+        for prefix, counts in sorted(by_township.items())
+    ]
+    totals = [sum(counts[i] for _t, counts, _n in townships) for i in range(len(kinds))]
+    return RunSummary(kinds=kinds, townships=townships, totals=totals, total=sum(totals))
+
+
+def batch_finding_list_for_run(*, run: BatchRun) -> QuerySet[BatchFinding]:
+    """The findings of a run already read through the gate, for the XLSX download."""
+    return run.findings.select_related(
+        "application__village", "member__person", "resolved_by"
+    ).order_by("application__village__code", "kind", "application_id", "member_id")
+
+
+def finding_list_for_user(*, user: User, open_only: bool = True) -> QuerySet[BatchFinding]:
+    """Findings on applications of the caseworker's township, newest run first."""
+    queryset = BatchFinding.objects.select_related(
+        "run", "application__village", "member__person"
+    ).order_by("-run__started_at", "application__village__code", "application_id", "kind")
+    if open_only:
+        queryset = queryset.filter(resolution=BatchFinding.Resolution.OPEN)
+    return access.restrict(queryset, user, region_field="application__village", roles=CASEWORK)
+
+
+def finding_get_for_user(*, user: User, finding_id: int) -> BatchFinding:
+    return access.get_object_or_404(
+        BatchFinding.objects.select_related("application__village", "member__person"),
+        user,
+        region_field="application__village",
+        roles=CASEWORK,
+        pk=finding_id,
+    )

@@ -1,0 +1,18 @@
+"""Feed pages, included under /verification/ in the "verification" namespace."""
+
+from django.urls import path
+
+from verification import views_feeds as views
+
+urlpatterns = [
+    path("departments/", views.departments, name="departments"),
+    path("feeds/<slug:department_code>/", views.feed, name="feed"),
+    path("feeds/<slug:department_code>/settings/", views.feed_settings, name="feed-settings"),
+    path("feeds/<slug:department_code>/upload/", views.feed_upload, name="feed-upload"),
+    path("snapshots/<int:snapshot_id>/", views.snapshot, name="snapshot"),
+    path(
+        "snapshots/<int:snapshot_id>/progress/",
+        views.snapshot_progress,
+        name="snapshot-progress",
+    ),
+]

@@ -1,0 +1,18 @@
+"""Pages of verification requests and reports (verification.views_requests)."""
+
+from django.urls import path
+
+from verification import views_requests as views
+
+urlpatterns = [
+    path("requests/", views.request_list, name="requests"),
+    path("requests/<int:verification_id>/", views.report, name="report"),
+    path("requests/<int:verification_id>/issue/", views.report_issue, name="report-issue"),
+    path("requests/<int:verification_id>/print/", views.report_print, name="report-print"),
+    path(
+        "requests/<int:verification_id>/feedback-letter/",
+        views.feedback_letter,
+        name="feedback-letter",
+    ),
+    path("queries/<int:query_id>/reask/", views.query_reask, name="query-reask"),
+]

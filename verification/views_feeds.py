@@ -1,0 +1,121 @@
+"""Feed pages for data-feed admins: the department catalogue, one feed's settings,
+upload and import history with a live progress bar, and one import's bad rows.
+
+Thin views: a form parses the input, one service in verification.feeds acts, the page
+redirects. Everyone but a data-feed admin gets 403 from the selectors and services.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from aid_portal.errors import DomainError
+from verification import feeds
+from verification.forms_feeds import FeedSettingsForm, SnapshotUploadForm
+from verification.models import Feed, Snapshot
+
+QUARANTINE_PAGE_SIZE = 100
+
+
+@login_required
+@require_GET
+def departments(request: HttpRequest) -> HttpResponse:
+    rows = feeds.department_list_for_admin(user=request.user)
+    return render(request, "verification/feeds/departments.html", {"departments": rows})
+
+
+def _render_feed(
+    request: HttpRequest,
+    feed: Feed,
+    *,
+    settings_form: FeedSettingsForm | None = None,
+    upload_form: SnapshotUploadForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "feed": feed,
+        "department": feed.department,
+        "items": feed.department.items.all(),
+        "settings_form": settings_form or FeedSettingsForm.for_feed(feed),
+        "upload_form": upload_form or SnapshotUploadForm(),
+        "snapshots": feeds.snapshot_list_for_feed(feed=feed),
+    }
+    return render(request, "verification/feeds/feed.html", context, status=status)
+
+
+@login_required
+@require_GET
+def feed(request: HttpRequest, department_code: str) -> HttpResponse:
+    feed = feeds.feed_get_for_admin(user=request.user, department_code=department_code)
+    return _render_feed(request, feed)
+
+
+@login_required
+@require_POST
+def feed_settings(request: HttpRequest, department_code: str) -> HttpResponse:
+    feed = feeds.feed_get_for_admin(user=request.user, department_code=department_code)
+    form = FeedSettingsForm(request.POST)
+    if form.is_valid():
+        try:
+            feeds.feed_configure(
+                actor=request.user,
+                feed=feed,
+                column_mapping=form.column_mapping(),
+                bad_rows=form.cleaned_data["bad_rows"],
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("The feed settings were saved."))
+            return redirect("verification:feed", department_code=department_code)
+    return _render_feed(request, feed, settings_form=form, status=400)
+
+
+@login_required
+@require_POST
+def feed_upload(request: HttpRequest, department_code: str) -> HttpResponse:
+    feed = feeds.feed_get_for_admin(user=request.user, department_code=department_code)
+    form = SnapshotUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            snapshot = feeds.snapshot_upload(
+                actor=request.user, feed=feed, upload=form.cleaned_data["file"]
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(
+                request,
+                _("%(file)s was uploaded; it is being checked and loaded.")
+                % {"file": snapshot.original_name},
+            )
+            return redirect("verification:feed", department_code=department_code)
+    return _render_feed(request, feed, upload_form=form, status=400)
+
+
+@login_required
+@require_GET
+def snapshot_progress(request: HttpRequest, snapshot_id: int) -> HttpResponse:
+    """The progress bar of one import, polled by htmx every second while it loads."""
+    snapshot = feeds.snapshot_get_for_admin(user=request.user, snapshot_id=snapshot_id)
+    response = render(request, "verification/feeds/_progress.html", {"snapshot": snapshot})
+    if snapshot.status != Snapshot.Status.LOADING and request.headers.get("HX-Request"):
+        response["HX-Refresh"] = "true"  # the history table shows the outcome
+    return response
+
+
+@login_required
+@require_GET
+def snapshot(request: HttpRequest, snapshot_id: int) -> HttpResponse:
+    snapshot = feeds.snapshot_get_for_admin(user=request.user, snapshot_id=snapshot_id)
+    page = Paginator(snapshot.quarantined.all(), QUARANTINE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context = {"snapshot": snapshot, "department": snapshot.feed.department, "page": page}
+    return render(request, "verification/feeds/snapshot.html", context)
