@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from aid_portal import access
 from aid_portal.models import Role, User
-from cases.models import Member, VerificationOutcome
+from cases.models import Application, Member, VerificationOutcome
 from verification.models import DepartmentQuery, SnapshotRecord, VerificationRequest
 
 # Who watches the requests of a county (the verification centre).
@@ -48,6 +48,8 @@ def request_open_list_for_user(*, user: User) -> QuerySet[VerificationRequest]:
     department queries (one query for the requests, one for all their queries)."""
     return access.restrict(
         VerificationRequest.objects.exclude(status=VerificationRequest.Status.REPORTED)
+        # A case that moved on (an outcome recorded by hand) no longer waits for it.
+        .filter(application__state=Application.State.UNDER_VERIFICATION)
         .select_related("application__village")
         .select_related("application__household")
         .prefetch_related(_QUERIES, _APPLICANT)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -51,7 +52,10 @@ def request_list(request):
     access.require_role(request.user, selectors.OFFICERS)
     today = timezone.localdate()
     rows = []
-    for verification in selectors.request_open_list_for_user(user=request.user):
+    page = Paginator(selectors.request_open_list_for_user(user=request.user), 50).get_page(
+        request.GET.get("page")
+    )
+    for verification in page.object_list:
         queries = [
             {
                 "query": query,
@@ -70,7 +74,9 @@ def request_list(request):
                 "overdue": any(q["overdue"] for q in queries),
             }
         )
-    return render(request, "verification/requests/list.html", {"rows": rows, "today": today})
+    return render(
+        request, "verification/requests/list.html", {"rows": rows, "today": today, "page": page}
+    )
 
 
 @login_required
