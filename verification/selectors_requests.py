@@ -111,19 +111,8 @@ def snapshot_in_use(department) -> int | None:
 
 
 def snapshot_records_for(*, department, identity_hashes: Iterable[str]) -> list[SnapshotRecord]:
-    """The records of ``department``'s snapshot in use about these people.
+    """The records of ``department``'s snapshot in use about these people."""
+    from verification.feeds import current_records
 
-    verification.feeds.current_records is the shared selector; until it is there this
-    reads the same rows itself.
-    """
     hashes = list(identity_hashes)
-    try:
-        from verification.feeds import current_records
-    except ImportError:
-        snapshot_id = snapshot_in_use(department)
-        return list(
-            SnapshotRecord.objects.filter(
-                snapshot_id=snapshot_id, identity_hash__in=hashes
-            ).select_related("item")
-        )
     return list(current_records(department=department, identity_hashes=hashes))

@@ -215,10 +215,8 @@ def _ask(query: DepartmentQuery, people: list[Member]) -> list[Answer]:
 
 
 def _ask_live(query: DepartmentQuery, people: list[Member]) -> list[Answer]:
-    try:
-        from verification import connector
-    except ImportError:
-        raise QueryFailed(_("No connector is installed for live departments.")) from None
+    from verification import connector
+
     if not people:
         return []
     try:
@@ -228,7 +226,7 @@ def _ask_live(query: DepartmentQuery, people: list[Member]) -> list[Answer]:
             people=[(m.person.identity_number, m.person.name) for m in people],
         )
     except connector.ConnectorError as exc:
-        raise QueryFailed(getattr(exc, "message", str(exc))) from None
+        raise QueryFailed(exc.message) from None
     by_number = {m.person.identity_number: m for m in people}
     source = f"live {query.request_id}"
     answers = []
