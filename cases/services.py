@@ -612,20 +612,13 @@ def near_relative_file(
             kinship=kinship.strip(),
             filed_on=timezone.localdate(),
         )
-        _event(
+        _note(
             application,
             actor,
             "near_relative_file",
-            application.state,
-            application.state,
             data={"position": position},
-        )
-        audit_record(
-            actor=actor,
-            action="near_relative.file",
-            obj=application,
-            region=application.village,
-            new={"member": member.pk, "position": position},
+            audit_action="near_relative.file",
+            audit_new={"member": member.pk, "position": position},
         )
     return filing
 
@@ -868,23 +861,7 @@ def feedback_objection_record(
             return _move(
                 app, actor, "feedback_objection", S.HOME_VISIT, reason=text, data={"evidence": True}
             )
-        _event(
-            app,
-            actor,
-            "feedback_objection",
-            app.state,
-            app.state,
-            reason=text,
-            data={"evidence": False},
-        )
-        audit_record(
-            actor=actor,
-            action="application.feedback_objection",
-            obj=app,
-            region=app.village,
-            new={"evidence": False},
-            reason=text,
-        )
+        _note(app, actor, "feedback_objection", reason=text, data={"evidence": False})
         return app
 
 
@@ -1047,23 +1024,7 @@ def notice_objection_record(
         objection = NoticeObjection.objects.create(
             notice=notice, objector=objector.strip(), content=content.strip(), raised_on=raised_on
         )
-        _event(
-            app,
-            actor,
-            "notice_objection",
-            app.state,
-            app.state,
-            reason=content,
-            data={"objector": objector},
-        )
-        audit_record(
-            actor=actor,
-            action="application.notice_objection",
-            obj=app,
-            region=app.village,
-            new={"objector": objector},
-            reason=content,
-        )
+        _note(app, actor, "notice_objection", reason=content, data={"objector": objector})
     return objection
 
 
@@ -1413,6 +1374,28 @@ def _move(
         reason=reason,
     )
     return app
+
+
+def _note(
+    app: Application,
+    actor: User | None,
+    action: str,
+    *,
+    reason: str = "",
+    data: dict | None = None,
+    audit_action: str | None = None,
+    audit_new: dict | None = None,
+) -> None:
+    """A step that leaves the state as it is: its timeline row and its audit row."""
+    _event(app, actor, action, app.state, app.state, reason=reason, data=data)
+    audit_record(
+        actor=actor,
+        action=audit_action or f"application.{action}",
+        obj=app,
+        region=app.village,
+        new=data if audit_new is None else audit_new,
+        reason=reason,
+    )
 
 
 def _event(
