@@ -42,6 +42,11 @@ from aid_portal.models import Region, User  # noqa: E402
 from cases.models import Application, Household, Member, Person, Policy  # noqa: E402
 from verification.batch import batch_run  # noqa: E402
 from verification.catalogue import load_catalogue  # noqa: E402
+from verification.feeds import (  # noqa: E402
+    records_table_attach,
+    records_table_create,
+    records_table_index,
+)
 from verification.models import DataItem, Feed, Snapshot, SnapshotRecord  # noqa: E402
 from verification.models_batch import BatchRun  # noqa: E402
 
@@ -94,9 +99,9 @@ def _cell(value) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
 
 
-def copy_rows(model: type[models.Model], rows: list[dict]) -> None:
-    """COPY ``rows`` into ``model``'s table. Columns a row leaves out get the field's
-    default (Django defaults live in Python, not in the database)."""
+def copy_rows(model: type[models.Model], rows: list[dict], table: str | None = None) -> None:
+    """COPY ``rows`` into ``model``'s table (or ``table``). Columns a row leaves out get
+    the field's default (Django defaults live in Python, not in the database)."""
     now = timezone.now()
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     fallback = {}
@@ -117,7 +122,9 @@ def copy_rows(model: type[models.Model], rows: list[dict]) -> None:
     buffer.seek(0)
     column_list = ", ".join(connection.ops.quote_name(c) for c in columns)
     with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(f"COPY {model._meta.db_table} ({column_list}) FROM STDIN", buffer)
+        cursor.cursor.copy_expert(
+            f"COPY {table or model._meta.db_table} ({column_list}) FROM STDIN", buffer
+        )
 
 
 def _ids(model, **filters) -> list[int]:
@@ -244,13 +251,18 @@ def generate(people: int, records: int, seed: int) -> dict:
             rows.append(
                 {
                     "snapshot_id": snapshot.pk,
-                    "identity_hash": identity_hash,
+                    "identity_hash": "\\x" + identity_hash,  # bytea, in hexadecimal
                     "item_id": item.pk,
                     "value": value(),
                     "record_date": "2026-01-01",
                 }
             )
-        copy_rows(SnapshotRecord, rows)
+        # As an import stores them: a table of the snapshot's own, indexed after the
+        # load and attached as a partition.
+        records_table_create(snapshot.pk)
+        copy_rows(SnapshotRecord, rows, table=f"{SnapshotRecord._meta.db_table}_{snapshot.pk}")
+        records_table_index(snapshot.pk)
+        records_table_attach(snapshot.pk)
         total += len(rows)
     load_seconds = time.perf_counter() - started
     with connection.cursor() as cursor:
@@ -264,7 +276,7 @@ FROM cases_application a
 JOIN aid_portal_region v ON v.id = a.village_id
 JOIN cases_member m ON m.household_id = a.household_id AND NOT m.is_supporter
 JOIN cases_person p ON p.id = m.person_id
-JOIN verification_snapshotrecord r ON r.identity_hash = p.identity_hash
+JOIN verification_snapshotrecord r ON r.identity_hash = decode(p.identity_hash, 'hex')
 JOIN verification_feed f ON f.current_id = r.snapshot_id
 JOIN verification_dataitem i ON i.id = r.item_id
 WHERE a.state IN ('approved', 'in_payment') AND v.code LIKE %s

@@ -1,11 +1,12 @@
 """Batch comparisons: a county's enrolled people against the departments' current
 snapshots, in set-based SQL (domain.md §4; NC Hubei's flags).
 
-One INSERT ... SELECT writes every finding of a run: the enrolled population is joined
-once with the records of each department's snapshot in use (``Feed.current``), and each
-kind of finding is one branch of a UNION ALL. ``ON CONFLICT DO NOTHING`` on the
-finding's unique key makes a run safe to compute twice. Findings are then resolved one
-by one by the township's caseworker, with a reason.
+A run is two statements. The first joins the enrolled population once with the records
+of each department's snapshot in use (``Feed.current``) into a temporary table (a plain
+query, which PostgreSQL may run on several cores); the second writes every finding in
+one INSERT ... SELECT, each kind of finding one branch of a UNION ALL. A run computed
+again adds only what is new (``ON CONFLICT DO NOTHING`` on the finding's unique key).
+Findings are then resolved one by one by the township's caseworker, with a reason.
 
 The reads of the pages are here too, each starting from the user's jurisdiction.
 """
@@ -71,38 +72,68 @@ def _tables() -> dict[str, str]:
     return {name: connection.ops.quote_name(m._meta.db_table) for name, m in models.items()}
 
 
-# The findings of one run. Parameters: run, county prefix, enrolled states, decided
-# window (NULLs for "everyone"), deposit limit per person.
+# Kinds of data item a run compares.
+COMPARED = ("death", "public_salary", "vehicle", "real_estate", "business", "deposit")
+
+# Step 1: what the snapshots in use say about the enrolled people, in a table of the
+# transaction's own. A query that only reads, so PostgreSQL may run it in parallel (an
+# INSERT ... SELECT never is), and it joins the records with the person table itself, so
+# that the planner knows how many distinct people there are (see migration 0004's
+# statistics on the decoded blind index) and hashes the people, not the records. Only
+# the partitions of the snapshots in use that supply a compared item are read.
+# Parameters: snapshots, county prefix, enrolled states, decided window (NULLs for
+# "everyone").
+RECORDS_SQL = """
+CREATE TEMPORARY TABLE batch_records ON COMMIT DROP AS
+SELECT a.id AS application_id, a.household_id, m.id AS member_id, i.compare_as,
+       jsonb_build_object(
+           'department', d.code, 'item', i.code, 'value', r.value,
+           'text', r.text, 'date', r.record_date
+       ) AS record,
+       r.value
+FROM {record} r
+JOIN {item} i ON i.id = r.item_id
+JOIN {department} d ON d.id = i.department_id
+JOIN {person} p ON decode(p.identity_hash, 'hex') = r.identity_hash
+JOIN {member} m ON m.person_id = p.id AND NOT m.is_supporter
+JOIN {application} a ON a.household_id = m.household_id
+JOIN {region} v ON v.id = a.village_id
+WHERE r.snapshot_id = ANY(%(snapshots)s)
+  AND i.compare_as IN ('death', 'public_salary', 'vehicle', 'real_estate', 'business',
+                       'deposit')
+  AND a.state = ANY(%(states)s)
+  AND v.code LIKE %(prefix)s
+  AND (%(decided_from)s::timestamptz IS NULL OR a.decided_at >= %(decided_from)s)
+  AND (%(decided_to)s::timestamptz IS NULL OR a.decided_at < %(decided_to)s)
+"""
+
+# Step 2: the findings of the run, from those records and the enrolled population.
+# Parameters: run, county prefix, enrolled states, decided window, deposit limit per
+# person.
 FINDINGS_SQL = """
 WITH enrolled AS (
-    SELECT a.id AS application_id, a.household_id, m.id AS member_id, m.person_id,
-           p.identity_hash
+    SELECT a.id AS application_id, a.household_id, m.id AS member_id, m.person_id
     FROM {application} a
     JOIN {region} v ON v.id = a.village_id
     JOIN {member} m ON m.household_id = a.household_id AND NOT m.is_supporter
-    JOIN {person} p ON p.id = m.person_id
     WHERE a.state = ANY(%(states)s)
       AND v.code LIKE %(prefix)s
       AND (%(decided_from)s::timestamptz IS NULL OR a.decided_at >= %(decided_from)s)
       AND (%(decided_to)s::timestamptz IS NULL OR a.decided_at < %(decided_to)s)
 ),
-records AS (
-    SELECT e.application_id, e.household_id, e.member_id, i.compare_as,
-           jsonb_build_object(
-               'department', d.code, 'item', i.code, 'value', r.value,
-               'text', r.text, 'date', r.record_date
-           ) AS record,
-           r.value
-    FROM enrolled e
-    JOIN {record} r ON r.identity_hash = e.identity_hash
-    JOIN {feed} f ON f.current_id = r.snapshot_id
-    JOIN {item} i ON i.id = r.item_id
-    JOIN {department} d ON d.id = i.department_id
-    WHERE i.compare_as IN ('death', 'public_salary', 'vehicle', 'real_estate', 'business',
-                           'deposit')
-),
-sizes AS (
-    SELECT application_id, count(*) AS members FROM enrolled GROUP BY application_id
+deposits AS (
+    -- Households whose deposits are above the limit per member: first above one
+    -- member's limit (no household with fewer members can be over it), then counted.
+    SELECT d.application_id, d.total, count(*) AS members
+    FROM (
+        SELECT application_id, household_id, sum(value) AS total
+        FROM batch_records WHERE compare_as = 'deposit'
+        GROUP BY application_id, household_id
+        HAVING sum(value) > %(deposit_limit)s
+    ) d
+    JOIN {member} m ON m.household_id = d.household_id AND NOT m.is_supporter
+    GROUP BY d.application_id, d.total
+    HAVING d.total > %(deposit_limit)s * count(*)
 ),
 found AS (
     -- Personal records: death, public salary, and assets the household did not declare.
@@ -110,7 +141,7 @@ found AS (
            r.application_id, r.member_id,
            jsonb_build_object('records', jsonb_agg(r.record ORDER BY r.record->>'item'))
                AS detail
-    FROM records r
+    FROM batch_records r
     WHERE r.compare_as IN ('death', 'public_salary')
        OR (r.compare_as IN ('vehicle', 'real_estate', 'business') AND NOT EXISTS (
                SELECT 1 FROM {asset} s
@@ -119,15 +150,13 @@ found AS (
 
     UNION ALL
     -- Deposits of the whole household above the limit per member.
-    SELECT 'deposit_over_limit', r.application_id, NULL,
+    SELECT 'deposit_over_limit', o.application_id, NULL,
            jsonb_build_object(
-               'total', sum(r.value), 'limit', %(deposit_limit)s * max(z.members),
-               'members', max(z.members),
+               'total', o.total, 'limit', %(deposit_limit)s * o.members, 'members', o.members,
                'records', jsonb_agg(r.record ORDER BY r.record->>'item'))
-    FROM records r JOIN sizes z ON z.application_id = r.application_id
-    WHERE r.compare_as = 'deposit'
-    GROUP BY r.application_id
-    HAVING sum(r.value) > %(deposit_limit)s * max(z.members)
+    FROM deposits o
+    JOIN batch_records r ON r.application_id = o.application_id AND r.compare_as = 'deposit'
+    GROUP BY o.application_id, o.total, o.members
 
     UNION ALL
     -- The same person a member of another household that is also enrolled.
@@ -136,6 +165,11 @@ found AS (
                'application', oa.id, 'household', oa.household_id,
                'village', ov.code, 'village_name', ov.name)))
     FROM enrolled e
+    JOIN (
+        -- People in more than one household (one hash pass over the members).
+        SELECT person_id FROM {member} WHERE NOT is_supporter
+        GROUP BY person_id HAVING count(*) > 1
+    ) several ON several.person_id = e.person_id
     JOIN {member} om ON om.person_id = e.person_id AND NOT om.is_supporter
                     AND om.household_id <> e.household_id
     JOIN {application} oa ON oa.household_id = om.household_id AND oa.state = ANY(%(states)s)
@@ -151,7 +185,7 @@ found AS (
         -- Households with enrolled applications of more than one kind (one hash pass).
         SELECT household_id FROM {application}
         WHERE state = ANY(%(states)s)
-        GROUP BY household_id HAVING count(DISTINCT assistance_type) > 1
+        GROUP BY household_id HAVING min(assistance_type) <> max(assistance_type)
     ) h
     JOIN {application} a ON a.household_id = h.household_id
     JOIN {application} o ON o.household_id = a.household_id AND o.id <> a.id
@@ -164,7 +198,7 @@ INSERT INTO {finding} (run_id, kind, application_id, member_id, detail, resoluti
                        resolution_reason)
 SELECT %(run)s, kind, application_id, member_id, detail, 'open', ''
 FROM found
-ON CONFLICT DO NOTHING
+{on_conflict}
 """
 
 
@@ -188,21 +222,43 @@ def _compare(run: BatchRun, today: datetime.date) -> dict[str, int]:
     snapshots compared are today's too."""
     policy = policy_in_force(county=run.county, on=today)
     decided_from, decided_to = _decided_window(run.kind, (run.period_start, run.period_end))
+    snapshots = list(
+        Feed.objects.filter(current__isnull=False, department__items__compare_as__in=COMPARED)
+        .values_list("current_id", flat=True)
+        .distinct()
+    )
+    parameters = {
+        "run": run.pk,
+        "snapshots": snapshots,
+        "prefix": run.county.prefix + "%",
+        "states": sorted(Application.ENROLLED_STATES),
+        "decided_from": decided_from,
+        "decided_to": decided_to,
+        "deposit_limit": policy.deposit_limit_per_person,
+    }
+    # A run computed again adds only what it did not find before; the first time there
+    # is nothing to collide with (the run's row is locked) and the plain INSERT is the
+    # cheaper one. The unique constraint holds either way.
+    again = run.findings.exists()
+    tables = _tables()
     with connection.cursor() as cursor:
         # One big join and a few sorts: in memory, not in temporary files (for this
         # transaction only).
         cursor.execute(f"SET LOCAL work_mem = '{COMPARE_WORK_MEM}'")
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.batch_records")
+        # The records step on every core: the planner's default costs keep this join
+        # (a few hundred thousand rows once pruned) on one.
+        cursor.execute("SET LOCAL parallel_setup_cost = 0")
+        cursor.execute("SET LOCAL parallel_tuple_cost = 0")
+        cursor.execute(RECORDS_SQL.format(**tables), parameters)
+        cursor.execute("SET LOCAL parallel_setup_cost TO DEFAULT")
+        cursor.execute("SET LOCAL parallel_tuple_cost TO DEFAULT")
+        cursor.execute("ANALYZE pg_temp.batch_records (compare_as, application_id)")  # step 2
         cursor.execute(
-            FINDINGS_SQL.format(**_tables()),
-            {
-                "run": run.pk,
-                "prefix": run.county.prefix + "%",
-                "states": sorted(Application.ENROLLED_STATES),
-                "decided_from": decided_from,
-                "decided_to": decided_to,
-                "deposit_limit": policy.deposit_limit_per_person,
-            },
+            FINDINGS_SQL.format(**tables, on_conflict="ON CONFLICT DO NOTHING" if again else ""),
+            parameters,
         )
+        cursor.execute("DROP TABLE pg_temp.batch_records")
     counts = dict.fromkeys(K.values, 0)
     for row in run.findings.values("kind").annotate(n=Count("id")).order_by():
         counts[row["kind"]] = row["n"]
@@ -322,6 +378,16 @@ def finding_resolve(
             new={"resolution": resolution},
             reason=reason,
         )
+        if resolution == BatchFinding.Resolution.REVIEW_OPENED:
+            from cases.reviews import review_open  # the review is the case's (cases app)
+
+            review_open(
+                actor=actor,
+                application_id=finding.application_id,
+                trigger="batch_finding",
+                trigger_id=finding.pk,
+                reason=reason,
+            )
     finding.refresh_from_db()
     return finding
 

@@ -532,3 +532,29 @@ def test_on_demand_run_on_a_real_worker(bw, people, places, celery_worker_proces
     )
     assert finished.total == 10
     assert finished.counts[K.VEHICLE] == 2
+
+
+def test_records_imported_into_a_partition_are_compared(bw, places, people, settings, tmp_path):
+    """The fixture's records are written through the ORM (the default partition); an
+    imported file lands in a partition of its own, which the run reads the same way."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from verification.feeds import snapshot_import, snapshot_upload
+
+    settings.MEDIA_ROOT = tmp_path
+    feed = Feed.objects.get(department__code="civil_affairs")
+    lines = [
+        "身份证号,姓名,项目,数值,日期",
+        f"{_number(bw.salaried.spouse)},配偶,death,,2026-04-01",
+    ]
+    upload = SimpleUploadedFile("civil.csv", ("\n".join(lines) + "\n").encode(), "text/csv")
+    snapshot = snapshot_upload(actor=people.feedadmin, feed=feed, upload=upload)
+    snapshot_import(snapshot_id=snapshot.pk)
+    snapshot.refresh_from_db()
+    assert snapshot.status == Snapshot.Status.COMPLETE, snapshot.error
+
+    run = batch_run(county=places.county, kind=BatchRun.Kind.ON_DEMAND)
+
+    dead = {(app, member) for kind, app, member in _found(run) if kind == K.DEAD_BUT_PAID}
+    # The new file replaced the civil affairs snapshot that recorded the other death.
+    assert dead == {(bw.salaried.application.pk, bw.salaried.spouse.pk)}

@@ -7,8 +7,9 @@ import io
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone, translation
 from openpyxl import Workbook
@@ -16,12 +17,21 @@ from openpyxl import Workbook
 import verification.tasks_feeds  # noqa: F401 (registers verification.feed_import)
 from aid_portal.crypto import blind_index
 from aid_portal.errors import Conflict, DomainError
+from aid_portal.identity import validate_identity_number
 from aid_portal.models import AuditEvent
 from tests.cases.conftest import identity, make_family, policy, proof_items  # noqa: F401 (fixtures)
 from tests.conftest import wait_for
+from verification import feeds
 from verification.catalogue import CATALOGUE, load_catalogue
 from verification.feeds import current_records, feed_configure, snapshot_import, snapshot_upload
-from verification.models import DataItem, Department, Feed, QuarantinedRow, Snapshot
+from verification.models import (
+    DataItem,
+    Department,
+    Feed,
+    QuarantinedRow,
+    Snapshot,
+    SnapshotRecord,
+)
 
 S = Snapshot.Status
 HEADER = "身份证号,姓名,项目,数值,日期"
@@ -415,3 +425,202 @@ def test_demo_feeds_load_every_snapshot_department_once(make_family, people):  #
         identity_hashes=[applicant.identity_hash],
     )
     assert "household_registration" in {record.item.code for record in registration}
+
+
+# --- storage: a partition per snapshot ------------------------------------------------------
+
+
+def _partitions() -> dict[str, list[str]]:
+    """Partitions of the records table -> the parent indexes their own indexes belong to."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.relname, coalesce(array_agg(pi.relname ORDER BY pi.relname)
+                                       FILTER (WHERE pi.relname IS NOT NULL), '{}')
+            FROM pg_inherits i
+            JOIN pg_class c ON c.oid = i.inhrelid
+            LEFT JOIN pg_index x ON x.indrelid = c.oid
+            LEFT JOIN pg_inherits ii ON ii.inhrelid = x.indexrelid
+            LEFT JOIN pg_class pi ON pi.oid = ii.inhparent
+            WHERE i.inhparent = 'verification_snapshotrecord'::regclass
+            GROUP BY c.relname
+            """
+        )
+        return dict(cursor.fetchall())
+
+
+def _table_exists(name: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [name])
+        return cursor.fetchone()[0]
+
+
+def test_each_snapshot_is_a_partition_with_its_index_and_the_replaced_one_is_dropped(hrss, people):
+    first = upload_and_import(hrss, people, csv_file(good_lines()))
+    table = feeds._partition(first.pk)
+    # Attached, with its index the partition of the index on the records table (built
+    # before the swap: ATTACH built nothing), and nothing else.
+    assert _partitions()[table] == ["record_person"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'",
+            [table],
+        )
+        assert cursor.fetchone()[0] == 2  # the foreign keys to snapshot and item hold
+
+    second = upload_and_import(
+        hrss, people, csv_file([HEADER, f"{MA},马一,pension,1500,2026-02-28"])
+    )
+
+    assert second.status == S.COMPLETE
+    assert feeds._partition(second.pk) in _partitions()
+    assert not _table_exists(table)
+    assert SnapshotRecord.objects.filter(snapshot=first).count() == 0
+
+
+def test_a_loading_table_is_read_by_nobody_until_the_swap(hrss, people):
+    first = upload_and_import(hrss, people, csv_file(good_lines()))
+    second = snapshot_upload(
+        actor=people.feedadmin,
+        feed=hrss,
+        upload=csv_file([HEADER, f"{MA},马一,pension,1500,2026-02-28"]),
+    )
+    # What a worker that died half-way through the load left behind.
+    feeds.records_table_create(second.pk)
+    with connection.cursor() as cursor:
+        table = feeds._partition(second.pk)
+        cursor.execute(
+            f"INSERT INTO {table} (identity_hash, name, item_id, text) "  # noqa: S608
+            "SELECT identity_hash, name, item_id, 'half' FROM verification_snapshotrecord"
+        )
+    assert feeds._partition(second.pk) not in _partitions()
+    assert records_of(hrss, MA)[MA] == [("pension", Decimal("1200.50"), datetime.date(2026, 1, 31))]
+
+    snapshot_import(snapshot_id=second.pk)  # the task delivered again
+
+    second.refresh_from_db()
+    assert second.status == S.COMPLETE
+    assert second.rows_loaded == 1
+    assert records_of(hrss, MA) == {
+        MA: [("pension", Decimal("1500.00"), datetime.date(2026, 2, 28))]
+    }
+    assert not SnapshotRecord.objects.filter(text="half").exists()
+    first.refresh_from_db()
+    assert first.status == S.REPLACED
+
+
+def test_a_rejected_file_leaves_no_table_behind_and_a_sweep_drops_leftovers(hrss, people):
+    rejected = upload_and_import(
+        hrss, people, csv_file([HEADER, "12345,无名,pension,1,2026-01-01"])
+    )
+    assert rejected.status == S.REJECTED
+    assert not _table_exists(feeds._partition(rejected.pk))
+    # A table of a rejected snapshot that a drop could not remove (a read held the
+    # records table) goes with the next import.
+    feeds.records_table_create(rejected.pk)
+
+    upload_and_import(hrss, people, csv_file(good_lines()))
+
+    assert not _table_exists(feeds._partition(rejected.pk))
+
+
+# --- reading files: the plain path and the csv module agree ------------------------------------
+
+
+def test_crlf_blank_lines_and_chunk_boundaries_keep_line_numbers_and_duplicates(
+    hrss, people, monkeypatch
+):
+    monkeypatch.setattr(feeds, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(feeds, "CHUNK_CHARS", 40)
+    feed_configure(
+        actor=people.feedadmin,
+        feed=hrss,
+        column_mapping=hrss.column_mapping,
+        bad_rows=Feed.BadRows.QUARANTINE,
+    )
+    lines = [
+        HEADER,
+        f"{MA},马一,pension,1200.50,2026-01-31",
+        "",
+        " , ,,,",
+        f"{LI},李二,social_insurance_wage,2300,2026-01-31",
+        f"{WANG},王三,养老金,900,2026/01/31",
+        f"{MA},马一,pension,1300,2026/01/31",  # the same person, item and date as line 2
+        f"{LI},李二,pension,-1,2026-01-31",
+    ]
+    upload = SimpleUploadedFile("hrss.csv", ("\r\n".join(lines) + "\r\n").encode(), "text/csv")
+
+    snapshot = upload_and_import(hrss, people, upload)
+
+    assert snapshot.status == S.COMPLETE, snapshot.error
+    assert (snapshot.rows_total, snapshot.rows_loaded, snapshot.rows_quarantined) == (5, 3, 2)
+    assert {row.line: row.reasons for row in snapshot.quarantined.all()} == {
+        7: ["duplicate of line 2"],
+        8: ["negative amount -1"],
+    }
+    assert records_of(hrss, MA)[MA] == [("pension", Decimal("1200.50"), datetime.date(2026, 1, 31))]
+
+
+def test_quoted_cells_spanning_lines_go_through_the_csv_module(hrss, people):
+    feed_configure(
+        actor=people.feedadmin,
+        feed=hrss,
+        column_mapping=hrss.column_mapping,
+        bad_rows=Feed.BadRows.QUARANTINE,
+    )
+    lines = [
+        HEADER,
+        f'{MA},"马,一\n（曾用名）",pension,1200.50,2026-01-31',
+        f'{LI},"李""二""",social_insurance_wage,2300,2026-01-31',
+        f"{WANG},王三,pension,abc,2026-01-31",
+    ]
+    snapshot = upload_and_import(hrss, people, csv_file(lines))
+
+    assert snapshot.status == S.COMPLETE, snapshot.error
+    assert snapshot.quarantined.get().line == 5  # the first row took lines 2 and 3
+    names = {
+        record.name
+        for record in current_records(
+            department=hrss.department, identity_hashes=[blind_index(MA), blind_index(LI)]
+        )
+    }
+    assert names == {"马,一\n（曾用名）", '李"二"'}
+
+
+def test_the_quick_identity_check_agrees_with_the_validator():
+    today = timezone.localdate()
+    plain = feeds._PlainNumbers(today)
+    numbers = [MA, LI, WANG, identity("110101", "20000229", 7)]
+    numbers += [n[:-1] + ("0" if n[-1] != "0" else "1") for n in numbers]  # check character
+    numbers += [
+        identity("642222", "19700230", 3)[:17] + "0",  # no such day
+        identity("999999", "19700101", 3),  # no such area
+        identity("642222", (today + datetime.timedelta(days=2)).strftime("%Y%m%d"), 3),
+        MA.lower(),
+        "６" + MA[1:],  # a full-width digit
+        MA[:17],
+    ]
+    expected = []
+    for number in numbers:
+        try:
+            expected.append(validate_identity_number(number) == number)
+        except ValidationError:
+            expected.append(False)
+    assert [plain(number) for number in numbers] == expected
+    assert plain.plain(numbers) == [n for n, ok in zip(numbers, expected, strict=True) if ok]
+    assert plain.plain([MA, LI]) == [MA, LI]  # the column-wise path
+    index = feeds._BlindIndex()
+    assert index.many(numbers) == [blind_index(number) for number in numbers]
+
+
+def test_a_file_with_a_nul_character_is_rejected(hrss, people):
+    first = upload_and_import(hrss, people, csv_file(good_lines()))
+    lines = [*good_lines(), f"{WANG},王\0三,pension,1,2026-03-31"]
+
+    snapshot = upload_and_import(hrss, people, csv_file(lines))
+
+    assert snapshot.status == S.REJECTED
+    assert snapshot.error == "The file contains NUL characters: it is not a text file."
+    assert not _table_exists(feeds._partition(snapshot.pk))
+    hrss.refresh_from_db()
+    assert hrss.current_id == first.pk
