@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cases import api
+from cases import api, api_review
 
 # POST /api/applications/<id>/<action>/: one view per step of the path.
 ACTIONS = {
@@ -100,5 +100,37 @@ urlpatterns = [
             name=f"api-cases-{action}",
         )
         for action, view in ACTIONS.items()
+    ),
+    # Periodic reviews and adjustment proposals (cases.api_review).
+    path("reviews/", api_review.ReviewListView.as_view(), name="api-cases-review-list"),
+    path(
+        "reviews/<int:review_id>/",
+        api_review.ReviewDetailView.as_view(),
+        name="api-cases-review-detail",
+    ),
+    *(
+        path(f"reviews/<int:review_id>/{step}/", view.as_view(), name=f"api-cases-review-{step}")
+        for step, view in api_review.REVIEW_STEPS.items()
+    ),
+    path(
+        "applications/<int:application_id>/review/",
+        api_review.ReviewOpenView.as_view(),
+        name="api-cases-review-open",
+    ),
+    path(
+        "applications/<int:application_id>/death/",
+        api_review.MemberDeathView.as_view(),
+        name="api-cases-member-death",
+    ),
+    path("adjustments/", api_review.AdjustmentListView.as_view(), name="api-cases-adjustment-list"),
+    path(
+        "adjustments/<int:proposal_id>/",
+        api_review.AdjustmentDetailView.as_view(),
+        name="api-cases-adjustment-detail",
+    ),
+    path(
+        "adjustments/<int:proposal_id>/handle/",
+        api_review.AdjustmentHandleView.as_view(),
+        name="api-cases-adjustment-handle",
     ),
 ]

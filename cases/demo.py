@@ -95,7 +95,8 @@ TARGETS = {
     S.PUBLIC_NOTICE: 24,
     S.AWAITING_DECISION: 24,
     S.APPROVED: 16,
-    S.IN_PAYMENT: 70,
+    S.IN_PAYMENT: 66,
+    S.STOPPED: 4,
     S.REJECTED: 18,
     S.WITHDRAWN: 14,
 }
@@ -124,6 +125,7 @@ GAPS = {
     "approve_now": (1, 5),
     "reject": (1, 5),
     "withdraw": (1, 10),
+    "stop": (30, 90),
 }
 
 PREFIX = ["submit", "accept", "verify"]
@@ -149,6 +151,10 @@ REJECTIONS = [
     "经核对，家庭成员名下登记小型轿车一辆（非生产经营必需），不符合家庭财产规定。",
     "经核对，家庭存款超过当地规定标准（每人20000元），不符合低保条件。",
     "申请人子女为财政供养人员，具有赡养能力，家庭经济状况不符合条件。",
+]
+STOPS = [
+    "复核发现家庭成员已稳定就业，人均收入超过当地低保标准，停发。",
+    "户主已去世，家庭其他成员迁出本县，停发。",
 ]
 WITHDRAWALS = [
     "申请人外出务工，收入已改善，主动撤回申请。",
@@ -320,7 +326,7 @@ class _Builder:
         )[0]
         if near_relative:
             kind = AssistanceType.DIBAO_RURAL
-        decided = {S.APPROVED, S.IN_PAYMENT, S.REJECTED}
+        decided = {S.APPROVED, S.IN_PAYMENT, S.REJECTED, S.STOPPED}
         middle = (
             NEAR_RELATIVE
             if near_relative
@@ -330,8 +336,13 @@ class _Builder:
         if target in decided:
             if near_relative:
                 full = [*full, "county_check"]
-            last = {S.APPROVED: "approve", S.IN_PAYMENT: "approve_now", S.REJECTED: "reject"}
-            steps = [*full, last[target]]
+            last = {
+                S.APPROVED: ["approve"],
+                S.IN_PAYMENT: ["approve_now"],
+                S.REJECTED: ["reject"],
+                S.STOPPED: ["approve", "stop"],
+            }
+            steps = [*full, *last[target]]
         elif target == S.AWAITING_DECISION:
             # Some near-relative cases still wait for the county's key check.
             checked = near_relative and rng.random() < 0.5
@@ -444,6 +455,8 @@ class _Builder:
             lag = rng.randint(self.today.day, max(self.today.day, min(300, since_policy)))
         elif plan.target in {S.REJECTED, S.WITHDRAWN}:
             lag = rng.randint(1, 150)
+        elif plan.target == S.STOPPED:
+            lag = rng.randint(1, 40)
         elif plan.target == S.APPROVED:
             lag = rng.randint(0, self.today.day - 1)  # decided this month
         elif plan.target in {S.PUBLIC_NOTICE, S.FEEDBACK}:
@@ -917,6 +930,10 @@ class _Builder:
                 else rng.choice(REJECTIONS)
             )
             services.application_reject(actor=decider, application_id=app_id, reasons=reasons)
+        elif step == "stop":
+            services.application_stop(
+                actor=decider, application_id=app_id, reason=rng.choice(STOPS), today=day
+            )
         elif step == "withdraw":
             services.application_withdraw(
                 actor=intake, application_id=app_id, reason=rng.choice(WITHDRAWALS)

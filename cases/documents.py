@@ -31,9 +31,11 @@ def document_upload(
     kind: str,
     upload: UploadedFile,
     application: Application | None = None,
+    roles: frozenset[str] = UPLOADERS,
 ) -> Document:
-    """Store one file. Its type is read from its first bytes; its name is only kept."""
-    access.require_role(actor, UPLOADERS, household.village)
+    """Store one file. Its type is read from its first bytes; its name is only kept.
+    ``roles``: who may add it (a county auditor's spot-check evidence widens them)."""
+    access.require_role(actor, roles, household.village)
     if kind not in Document.Kind.values:
         raise DomainError(_("Choose the kind of document."), field="kind")
     if upload.size > MAX_BYTES:

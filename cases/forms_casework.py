@@ -297,6 +297,13 @@ class PolicyForm(forms.ModelForm):
             "notice_days",
             "objection_days",
             "income_tolerance",
+            "review_months_stable",
+            "review_months_unstable",
+            "review_months_after_death",
+            "gradual_exit_months",
+            "spot_check_new_ratio",
+            "spot_check_new_within_months",
+            "spot_check_annual_ratio",
         ]
         widgets = {"effective_from": DateInput}
         help_texts = {

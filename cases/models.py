@@ -142,6 +142,46 @@ class Policy(models.Model):
         default=Decimal("0.10"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
     )
+    # Dynamic management and supervision (domain.md §5, §8).
+    review_months_stable = models.PositiveSmallIntegerField(
+        _("periodic review of a stable family every (months)"),
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+    )
+    review_months_unstable = models.PositiveSmallIntegerField(
+        _("periodic review with irregular income or a member able to work every (months)"),
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+    )
+    review_months_after_death = models.PositiveSmallIntegerField(
+        _("re-check after a member's death within (months)"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+    )
+    gradual_exit_months = models.PositiveSmallIntegerField(
+        _("gradual exit: benefits continue at most (months)"),
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+    )
+    spot_check_new_ratio = models.DecimalField(
+        _("spot-check share of newly confirmed cases"),
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("0.30"),
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("1"))],
+    )
+    spot_check_new_within_months = models.PositiveSmallIntegerField(
+        _("new cases are spot-checked within (months of confirmation)"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+    )
+    spot_check_annual_ratio = models.DecimalField(
+        _("annual home spot-check share of enrolled dibao and extreme-poverty households"),
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("0.20"),
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("1"))],
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -359,6 +399,7 @@ class Application(models.Model):
         IN_PAYMENT = "in_payment", _("in payment")
         REJECTED = "rejected", _("rejected")
         WITHDRAWN = "withdrawn", _("withdrawn")
+        STOPPED = "stopped", _("benefits stopped")
 
     OPEN_STATES = frozenset(
         {
@@ -433,6 +474,13 @@ class Application(models.Model):
     start_month = models.DateField(_("payment from (month)"), null=True, blank=True)
     rejection_reasons = models.TextField(_("reasons for rejection"), blank=True)
     county_check_done_on = models.DateField(_("county key check done"), null=True, blank=True)
+    # After approval (domain.md §5): when the household is next reviewed, and, during a
+    # gradual exit, the last month still paid.
+    next_review_on = models.DateField(
+        _("next periodic review"), null=True, blank=True, db_index=True
+    )
+    exit_after_month = models.DateField(_("gradual exit: paid up to"), null=True, blank=True)
+    stopped_on = models.DateField(_("benefits stopped on"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -457,6 +505,106 @@ class Application(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in self.OPEN_STATES
+
+
+class Suspension(models.Model):
+    """A hold on a case, raised by something outside the workflow (a credit sanction, a
+    spot-check): while it lasts an open application does not move and an enrolled one is
+    not paid. Lifting it leaves the row, so the hold stays in the history."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="suspensions"
+    )
+    source = models.CharField(_("raised by"), max_length=60)
+    reason = models.TextField(_("reason"))
+    started_at = models.DateTimeField(auto_now_add=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    end_reason = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("suspension")
+        verbose_name_plural = _("suspensions")
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "source"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_active_suspension_per_source",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application} {self.source}"
+
+    @property
+    def active(self) -> bool:
+        return self.ended_at is None
+
+
+class AdjustmentProposal(models.Model):
+    """What a spot-check, a periodic review or a batch finding recommends for an enrolled
+    case; the township acts on it (domain.md §5: stop, increase or decrease)."""
+
+    class Action(models.TextChoices):
+        KEEP = "keep", _("keep as it is")
+        INCREASE = "increase", _("increase the benefit")
+        DECREASE = "decrease", _("decrease the benefit")
+        STOP = "stop", _("stop the benefit")
+
+    class Source(models.TextChoices):
+        SPOT_CHECK = "spot_check", _("county spot-check")
+        REVIEW = "review", _("periodic review")
+        BATCH = "batch", _("batch comparison")
+        CREDIT = "credit", _("credit finding")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("to act on")
+        ADOPTED = "adopted", _("adopted")
+        DECLINED = "declined", _("declined")
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="adjustment_proposals"
+    )
+    action = models.CharField(_("recommended action"), max_length=16, choices=Action.choices)
+    reasons = models.TextField(_("reasons"))
+    proposed_amount = models.DecimalField(
+        _("proposed monthly amount (yuan)"), **MONEY, null=True, blank=True
+    )
+    source = models.CharField(_("from"), max_length=16, choices=Source.choices)
+    source_id = models.PositiveBigIntegerField(null=True, blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handling_note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("adjustment proposal")
+        verbose_name_plural = _("adjustment proposals")
+        ordering = ["proposed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "source_id"],
+                condition=models.Q(source_id__isnull=False),
+                name="one_proposal_per_source",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application} {self.get_action_display()}"
 
 
 class ApplicationEvent(models.Model):
@@ -843,3 +991,11 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.original_name}"
+
+
+from cases.models_review import (  # noqa: E402,F401
+    MemberDeath,
+    MonthlyFileCheck,
+    MonthlyFileCheckItem,
+    PeriodicReview,
+)

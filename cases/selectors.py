@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from aid_portal import access
 from aid_portal.models import User
-from cases.models import Application, ApplicationEvent, Household, Member
+from cases.models import AdjustmentProposal, Application, ApplicationEvent, Household, Member
 
 S = Application.State
 
@@ -79,3 +79,28 @@ def deadline_alerts_for_user(*, user: User, within_days: int = 5) -> QuerySet[Ap
     """Open cases past their decision deadline or due within ``within_days`` days."""
     soon = timezone.localdate() + datetime.timedelta(days=within_days)
     return work_queue_for_user(user=user).filter(due_on__lte=soon)
+
+
+def adjustment_list_for_user(*, user: User, open_only: bool = True) -> QuerySet[AdjustmentProposal]:
+    """Adjustment proposals on cases in the user's places, the oldest first."""
+    proposals = access.restrict(
+        AdjustmentProposal.objects.select_related(
+            "application__village", "application__household", "proposed_by", "handled_by"
+        ),
+        user,
+        region_field="application__village",
+    )
+    if open_only:
+        proposals = proposals.filter(status=AdjustmentProposal.Status.OPEN)
+    return proposals.order_by("proposed_at", "id")
+
+
+def adjustment_get_for_user(*, user: User, proposal_id: int) -> AdjustmentProposal:
+    return access.get_object_or_404(
+        AdjustmentProposal.objects.select_related(
+            "application__village", "application__household", "proposed_by", "handled_by"
+        ),
+        user,
+        region_field="application__village",
+        pk=proposal_id,
+    )

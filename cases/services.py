@@ -8,6 +8,7 @@ lock, so of two people acting at once exactly one succeeds; the other gets a cle
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -16,7 +17,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from aid_portal import access
@@ -28,6 +31,7 @@ from aid_portal.models import Region, Role, User
 from aid_portal.workdays import CalendarYearUnknown, add_working_days
 from cases import documents
 from cases.models import (
+    AdjustmentProposal,
     Application,
     ApplicationEvent,
     Asset,
@@ -47,8 +51,10 @@ from cases.models import (
     ProofStatus,
     PublicNotice,
     RigidExpenditure,
+    Suspension,
     VerificationOutcome,
 )
+from credit.selectors import block_in_force
 
 S = Application.State
 INTAKE = frozenset({Role.TOWNSHIP_CASEWORKER, Role.VILLAGE_ASSISTANT})
@@ -56,6 +62,10 @@ CASEWORK = frozenset({Role.TOWNSHIP_CASEWORKER})
 DECIDERS = frozenset({Role.TOWNSHIP_APPROVER})
 EDITABLE = frozenset({S.DRAFT, S.RETURNED})
 MAX_MONTHLY_AMOUNT = Decimal("1000000")  # more than this a month is a typing error
+CLOSED_OR_DECIDED = frozenset({S.APPROVED, S.REJECTED, S.IN_PAYMENT, S.WITHDRAWN, S.STOPPED})
+# Who may put a case on hold or propose an adjustment: the township's staff, and the
+# county's auditors (spot-checks, confirmed credit findings).
+SUPERVISORS = frozenset({Role.TOWNSHIP_CASEWORKER, Role.TOWNSHIP_APPROVER, Role.COUNTY_AUDITOR})
 
 
 # --- policy -----------------------------------------------------------------------------
@@ -155,6 +165,11 @@ def _require_editable(actor: User, household: Household) -> None:
     )
     if has_open:
         raise DomainError(_("The declaration cannot change once the application is accepted."))
+    enrolled = household.applications.filter(state__in=Application.ENROLLED_STATES)
+    if enrolled.exists() and not enrolled.filter(periodic_reviews__state="redeclaration").exists():
+        raise DomainError(
+            _("The declaration of an enrolled case changes only in a review's re-declaration.")
+        )
 
 
 def member_add(
@@ -192,6 +207,8 @@ def member_add(
         and household.members.filter(relation=Member.Relation.SELF).exists()
     ):
         raise DomainError(_("The household already has an applicant."), field="relation")
+    if not is_supporter:
+        refuse_blocked_person(facts.number)
     with transaction.atomic():
         person, _created = Person.objects.get_or_create(
             identity_hash=blind_index(facts.number),
@@ -232,6 +249,23 @@ def member_add(
             new={"person": person.pk, "relation": relation, "is_supporter": is_supporter},
         )
     return member
+
+
+def refuse_blocked_person(identity_number: str, on: datetime.date | None = None) -> None:
+    """A person under a credit block (credit.selectors) may not apply for new assistance:
+    the error gives the reason and the day the block ends."""
+    block = block_in_force(
+        identity_hashes=[blind_index(identity_number)], on=on or timezone.localdate()
+    )
+    if block is not None:
+        raise DomainError(
+            _(
+                "This person may not apply for new assistance until %(date)s because of a "
+                "credit finding: %(reason)s."
+            )
+            % {"date": date_format(block.ends_on), "reason": block.reason},
+            field="identity_number",
+        )
 
 
 def _refuse_second_household(*, actor: User, person: Person, household: Household) -> None:
@@ -502,6 +536,8 @@ def application_start(
     The household registration (户籍) is the village itself unless a division code of
     another place is given.
     """
+    with contextlib.suppress(ValidationError):  # member_add says what is wrong with it
+        refuse_blocked_person(identity_facts(identity_number).number)
     registration = village
     if registration_code:
         registration = Region.objects.filter(code=registration_code).first()
@@ -1218,6 +1254,8 @@ def application_approve(
             _("Payment cannot start in a past month."),
             field="start_month",
         )
+        from cases.reviews import next_review_date  # reviews builds on these services
+
         return _move(
             app,
             actor,
@@ -1230,6 +1268,7 @@ def application_approve(
                 "monthly_amount": basis.monthly_amount,
                 "amount_basis": basis.as_dict(),
                 "start_month": start,
+                "next_review_on": next_review_date(application=app, after=today),
             },
         )
 
@@ -1273,6 +1312,7 @@ def application_withdraw(*, actor: User, application_id: int, reason: str) -> Ap
             INTAKE,
             allowed_from=Application.OPEN_STATES,
             decided_message=True,
+            allow_suspended=True,
         )
         app = _move(app, actor, "withdraw", S.WITHDRAWN, reason=reason)
         _release_members(app)
@@ -1283,16 +1323,314 @@ def payments_start(*, today: datetime.date | None = None) -> int:
     """Approved cases whose first month has come are in payment (run daily; idempotent)."""
     today = today or timezone.localdate()
     started = 0
-    for app_id in Application.objects.filter(state=S.APPROVED, start_month__lte=today).values_list(
-        "pk", flat=True
-    ):
+    due = Application.objects.filter(state=S.APPROVED, start_month__lte=today).exclude(
+        Exists(Suspension.objects.filter(application=OuterRef("pk"), ended_at__isnull=True))
+    )
+    for app_id in due.values_list("pk", flat=True):
         with transaction.atomic():
             app = Application.objects.select_for_update().get(pk=app_id)
-            if app.state != S.APPROVED:
-                continue  # another run got there first
+            if app.state != S.APPROVED or active_suspension(app) is not None:
+                continue  # another run got there first, or a hold came in between
             _move(app, None, "payment_start", S.IN_PAYMENT)
             started += 1
     return started
+
+
+# --- after approval: holds, adjustments, gradual exit, stop (domain.md §5) -------------
+
+
+def active_suspension(app: Application) -> Suspension | None:
+    return app.suspensions.filter(ended_at__isnull=True).order_by("started_at").first()
+
+
+def application_suspend(
+    *, actor: User | None, application_id: int, source: str, reason: str
+) -> Suspension:
+    """Put a case on hold for ``source`` (e.g. ``credit_finding:12``): an open application
+    stops moving, an enrolled one is not paid. Asking twice for the same source returns the
+    hold already in force."""
+    _require(source.strip(), _("Say what puts the case on hold."), field="source")
+    _require(reason.strip(), _("Say why the case is put on hold."), field="reason")
+    with transaction.atomic():
+        app = _lock(
+            application_id,
+            actor,
+            SUPERVISORS,
+            allowed_from=Application.OPEN_STATES | Application.ENROLLED_STATES,
+            check_role=actor is not None,
+            allow_suspended=True,
+        )
+        held = app.suspensions.filter(source=source, ended_at__isnull=True).first()
+        if held is not None:
+            return held
+        hold = Suspension.objects.create(
+            application=app, source=source, reason=reason.strip(), started_by=actor
+        )
+        _note(app, actor, "suspend", reason=reason, data={"source": source})
+        return hold
+
+
+def application_resume(
+    *, actor: User | None, application_id: int, source: str, reason: str
+) -> bool:
+    """Lift the hold of ``source``; False when there was none (safe to call twice). Other
+    holds on the case stay."""
+    _require(reason.strip(), _("Say why the hold is lifted."), field="reason")
+    with transaction.atomic():
+        app = _lock(
+            application_id,
+            actor,
+            SUPERVISORS,
+            allowed_from=set(S.values),
+            check_role=actor is not None,
+            allow_suspended=True,
+        )
+        lifted = app.suspensions.filter(source=source, ended_at__isnull=True).update(
+            ended_at=timezone.now(), ended_by=actor, end_reason=reason.strip()
+        )
+        if lifted:
+            _note(app, actor, "resume", reason=reason, data={"source": source})
+        return bool(lifted)
+
+
+def application_amount_adjust(
+    *, actor: User, application_id: int, monthly_amount, reason: str
+) -> Application:
+    """Change the monthly amount of an enrolled case (increase or decrease)."""
+    amount = _money(monthly_amount, "monthly_amount")
+    _require(reason.strip(), _("Say why the amount changes."), field="reason")
+    with transaction.atomic():
+        app = _lock(application_id, actor, None, allowed_from=Application.ENROLLED_STATES)
+        access.require_role(actor, decision_roles(app), app.village)
+        _amount_set(app, actor, amount, reason)
+        return app
+
+
+def _amount_set(app: Application, actor: User, amount: Decimal, reason: str) -> None:
+    _require(
+        amount != app.monthly_amount,
+        _("The new amount is the same as the current one."),
+        field="monthly_amount",
+    )
+    old = app.monthly_amount
+    app.monthly_amount = amount
+    app.save(update_fields=["monthly_amount", "updated_at"])
+    _note(
+        app,
+        actor,
+        "amount_adjust",
+        reason=reason,
+        data={"old_amount": old, "new_amount": amount},
+    )
+
+
+def application_stop(
+    *, actor: User | None, application_id: int, reason: str, today: datetime.date | None = None
+) -> Application:
+    """Stop the benefits of an enrolled case (no longer eligible, end of a gradual exit)."""
+    _require(reason.strip(), _("Say why the benefits stop."), field="reason")
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        app = _lock(
+            application_id,
+            actor,
+            None,
+            allowed_from=Application.ENROLLED_STATES,
+            allow_suspended=True,
+        )
+        if actor is not None:
+            access.require_role(actor, decision_roles(app), app.village)
+        return _stop(app, actor, reason, today)
+
+
+def _stop(app: Application, actor: User | None, reason: str, today: datetime.date) -> Application:
+    app = _move(
+        app,
+        actor,
+        "stop",
+        S.STOPPED,
+        reason=reason,
+        fields={"stopped_on": today, "next_review_on": None},
+    )
+    _release_members(app)
+    return app
+
+
+def gradual_exit_start(
+    *,
+    actor: User,
+    application_id: int,
+    months: int,
+    reason: str,
+    today: datetime.date | None = None,
+) -> Application:
+    """Work lifted the family's income above the line: benefits go on for ``months`` more
+    months (at most the county's setting), then stop by themselves (domain.md §8, 渐退)."""
+    today = today or timezone.localdate()
+    _require(reason.strip(), _("Say why the family exits gradually."), field="reason")
+    with transaction.atomic():
+        app = _lock(application_id, actor, None, allowed_from=Application.ENROLLED_STATES)
+        access.require_role(actor, decision_roles(app), app.village)
+        limit = policy_in_force(county=county_of(app.village), on=today).gradual_exit_months
+        _require(
+            isinstance(months, int) and 1 <= months <= limit,
+            _("A gradual exit lasts from 1 to %(limit)s months.") % {"limit": limit},
+            field="months",
+        )
+        _require(app.exit_after_month is None, _("This case is already exiting gradually."))
+        last = _add_months(today.replace(day=1), months)
+        app.exit_after_month = last
+        app.save(update_fields=["exit_after_month", "updated_at"])
+        _note(app, actor, "gradual_exit", reason=reason, data={"months": months, "last": last})
+        return app
+
+
+def gradual_exits_finish(*, today: datetime.date | None = None) -> int:
+    """Cases whose gradual exit has run its course stop (run daily; idempotent)."""
+    today = today or timezone.localdate()
+    ended = Application.objects.filter(
+        state__in=Application.ENROLLED_STATES, exit_after_month__lt=today.replace(day=1)
+    ).values_list("pk", flat=True)
+    stopped = 0
+    for app_id in ended:
+        with transaction.atomic():
+            app = Application.objects.select_for_update().select_related("village").get(pk=app_id)
+            if app.state not in Application.ENROLLED_STATES:
+                continue  # another run got there first
+            _stop(app, None, _("end of the gradual exit"), today)
+            stopped += 1
+    return stopped
+
+
+def _add_months(month: datetime.date, months: int) -> datetime.date:
+    index = month.year * 12 + month.month - 1 + months
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def adjustment_propose(
+    *,
+    actor: User,
+    application_id: int,
+    action: str,
+    reasons: str,
+    source: str,
+    source_id: int | None = None,
+    proposed_amount=None,
+) -> AdjustmentProposal:
+    """Recommend an adjustment of an enrolled case; the township acts on it. One proposal
+    per spot-check finding, review or batch finding: proposing twice is refused."""
+    _require(
+        action in AdjustmentProposal.Action.values,
+        _("Choose the recommended action."),
+        field="action",
+    )
+    _require(source in AdjustmentProposal.Source.values, _("Unknown source."), field="source")
+    _require(reasons.strip(), _("Give the reasons for the recommendation."), field="reasons")
+    amount = None
+    changes_amount = action in {
+        AdjustmentProposal.Action.INCREASE,
+        AdjustmentProposal.Action.DECREASE,
+    }
+    if changes_amount and proposed_amount not in (None, ""):
+        amount = _money(proposed_amount, "proposed_amount")
+    with transaction.atomic():
+        app = _lock(
+            application_id,
+            actor,
+            SUPERVISORS,
+            allowed_from=Application.ENROLLED_STATES,
+            allow_suspended=True,
+        )
+        if (
+            source_id is not None
+            and AdjustmentProposal.objects.filter(source=source, source_id=source_id).exists()
+        ):
+            raise Conflict(_("An adjustment was already proposed for this."))
+        proposal = AdjustmentProposal.objects.create(
+            application=app,
+            action=action,
+            reasons=reasons.strip(),
+            proposed_amount=amount,
+            source=source,
+            source_id=source_id,
+            proposed_by=actor,
+        )
+        _note(
+            app,
+            actor,
+            "adjustment_propose",
+            reason=reasons,
+            data={"proposal": proposal.pk, "action": action, "source": source},
+        )
+        return proposal
+
+
+def adjustment_handle(
+    *,
+    actor: User,
+    proposal_id: int,
+    adopt: bool,
+    note: str = "",
+    monthly_amount=None,
+    today: datetime.date | None = None,
+) -> AdjustmentProposal:
+    """The township acts on a proposal: adopt it (keep, new amount, or stop) or decline it
+    with a note. Whoever decides the case's applications decides its adjustments."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        proposal = AdjustmentProposal.objects.select_for_update().filter(pk=proposal_id).first()
+        if proposal is None:
+            raise DomainError(_("No such adjustment proposal."))
+        app = _lock(
+            proposal.application_id,
+            actor,
+            None,
+            allowed_from=set(S.values),
+            allow_suspended=True,
+        )
+        access.require_role(actor, decision_roles(app), app.village)
+        if proposal.status != AdjustmentProposal.Status.OPEN:
+            raise Conflict(_("This proposal was already acted on."))
+        A = AdjustmentProposal.Action
+        if adopt:
+            if app.state not in Application.ENROLLED_STATES:
+                raise Conflict(
+                    _("Not possible while the application is %(state)s.")
+                    % {"state": app.get_state_display()}
+                )
+            if proposal.action in {A.INCREASE, A.DECREASE}:
+                value = monthly_amount if monthly_amount not in (None, "") else None
+                amount = _money(
+                    value if value is not None else proposal.proposed_amount, "monthly_amount"
+                )
+                rising = amount > (app.monthly_amount or Decimal(0))
+                _require(
+                    rising == (proposal.action == A.INCREASE) and amount != app.monthly_amount,
+                    _("The new amount must be higher than the current one.")
+                    if proposal.action == A.INCREASE
+                    else _("The new amount must be lower than the current one."),
+                    field="monthly_amount",
+                )
+                _amount_set(app, actor, amount, proposal.reasons)
+            elif proposal.action == A.STOP:
+                _stop(app, actor, proposal.reasons, today)
+        else:
+            _require(note.strip(), _("Say why the proposal is declined."), field="note")
+        proposal.status = (
+            AdjustmentProposal.Status.ADOPTED if adopt else AdjustmentProposal.Status.DECLINED
+        )
+        proposal.handled_by = actor
+        proposal.handled_at = timezone.now()
+        proposal.handling_note = note.strip()
+        proposal.save(update_fields=["status", "handled_by", "handled_at", "handling_note"])
+        _note(
+            app,
+            actor,
+            "adjustment_adopt" if adopt else "adjustment_decline",
+            reason=note,
+            data={"proposal": proposal.pk, "action": proposal.action},
+        )
+        return proposal
 
 
 # --- the machinery ---------------------------------------------------------------------
@@ -1321,8 +1659,9 @@ def _lock(
     allowed_from,
     check_role: bool = True,
     decided_message: bool = False,
+    allow_suspended: bool = False,
 ) -> Application:
-    """Lock the row, then check role and state (after the lock: the race is settled)."""
+    """Lock the row, then check role, state and holds (after the lock: the race is settled)."""
     try:
         app = (
             Application.objects.select_for_update(of=("self",))
@@ -1336,7 +1675,7 @@ def _lock(
     if check_role and roles is not None:
         access.require_role(actor, roles, app.village)
     if app.state not in allowed_from:
-        if decided_message and app.state in {S.APPROVED, S.REJECTED, S.IN_PAYMENT, S.WITHDRAWN}:
+        if decided_message and app.state in CLOSED_OR_DECIDED:
             raise Conflict(
                 _("This application was already decided or closed: %(state)s.")
                 % {"state": app.get_state_display()}
@@ -1345,6 +1684,13 @@ def _lock(
             _("Not possible while the application is %(state)s.")
             % {"state": app.get_state_display()}
         )
+    if not allow_suspended:
+        hold = active_suspension(app)
+        if hold is not None:
+            raise Conflict(
+                _("This application is on hold since %(date)s: %(reason)s")
+                % {"date": timezone.localdate(hold.started_at), "reason": hold.reason}
+            )
     return app
 
 

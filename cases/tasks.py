@@ -2,13 +2,19 @@
 
 from celery import shared_task
 
-from cases import services
+from cases import reviews, services
 
 
 @shared_task(name="cases.payments_start", acks_late=True)
 def payments_start() -> int:
     """Approved cases whose first payment month has come go into payment (idempotent)."""
     return services.payments_start()
+
+
+@shared_task(name="cases.gradual_exits_finish", acks_late=True)
+def gradual_exits_finish() -> int:
+    """Cases whose gradual exit has run its course stop (idempotent)."""
+    return services.gradual_exits_finish()
 
 
 @shared_task(name="cases.feedback_windows_close", acks_late=True)
@@ -21,3 +27,17 @@ def feedback_windows_close() -> int:
         services.feedback_close(actor=None, application_id=application_id)
         closed += 1
     return closed
+
+
+@shared_task(name="cases.reviews_open_due", acks_late=True)
+def reviews_open_due() -> int:
+    """Open the periodic reviews that fell due, in each township's queue (idempotent: one
+    open review per case)."""
+    return reviews.reviews_open_due()
+
+
+@shared_task(name="cases.monthly_checks_create", acks_late=True)
+def monthly_checks_create() -> list[int]:
+    """On the 1st: the county's check of last month's new dibao files (idempotent per
+    county and month)."""
+    return reviews.monthly_checks_create()

@@ -87,6 +87,22 @@ EVENT_LABELS = {
     "reject": gettext_lazy("rejected"),
     "withdraw": gettext_lazy("withdrawn"),
     "payment_start": gettext_lazy("payment started"),
+    "suspend": gettext_lazy("put on hold"),
+    "resume": gettext_lazy("hold lifted"),
+    "amount_adjust": gettext_lazy("monthly amount changed"),
+    "gradual_exit": gettext_lazy("gradual exit started"),
+    "stop": gettext_lazy("benefits stopped"),
+    "adjustment_propose": gettext_lazy("adjustment proposed"),
+    "adjustment_adopt": gettext_lazy("adjustment adopted"),
+    "adjustment_decline": gettext_lazy("adjustment declined"),
+    # Periodic reviews (cases.reviews).
+    "member_death": gettext_lazy("a member's death recorded"),
+    "review_open": gettext_lazy("periodic review opened"),
+    "review_redeclaration_start": gettext_lazy("review: re-declaration started"),
+    "review_redeclaration_finish": gettext_lazy("review: re-declaration recorded"),
+    "review_verification_request": gettext_lazy("review: verification requested"),
+    "review_outcome": gettext_lazy("review: verification outcome"),
+    "review_decide": gettext_lazy("review decided"),
 }
 STATE_LABELS = dict(Application.State.choices)
 RULE_LABELS = {
@@ -532,12 +548,17 @@ def _render_case(
         else:
             form, is_open = action.form_class(**action.form_kwargs(request, app)), False
         actions.append({"action": action, "form": form, "open": is_open})
+    from cases.views_review import case_section  # the section after approval
+    from credit.trust import honest_declarant_context  # the credit panel of the case page
+
     context = {
         "app": app,
         "actions": actions,
+        "review_section": case_section(request.user, app),
         **_case_facts(app),
         **_deadline_context(),
         **_intake_links(app),
+        **honest_declarant_context(user=request.user, application=app),
     }
     if any(item["action"].name == "approve" for item in actions):
         try:

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from stdnum.cn import ric
 
 from cases import documents, services
@@ -111,3 +112,37 @@ def make_family(people, places, policy, proof_items):
         return Family(application=application, applicant=applicant, spouse=spouse)
 
     return make
+
+
+@pytest.fixture
+def enrol(make_family, people):
+    """Take a family the whole way to an approved case (simplified path), and into payment
+    when ``paying``; returns the Family. For tests of what happens after approval."""
+
+    def run(*, income: str = "300", paying: bool = True, family: Family | None = None) -> Family:
+        family = family or make_family(income=income)
+        cw, app_id = people.caseworker_a, family.application.pk
+        services.application_submit(actor=cw, application_id=app_id)
+        services.application_accept(actor=cw, application_id=app_id)
+        services.verification_request(actor=cw, application_id=app_id)
+        services.verification_outcome_record(
+            actor=cw, application_id=app_id, outcome="consistent", reason="核对一致（手工录入）"
+        )
+        services.notice_post(
+            actor=cw,
+            application_id=app_id,
+            starts_on=timezone.localdate() - datetime.timedelta(days=8),
+            place="龙王坝村村务公开栏",
+        )
+        services.notice_close(actor=cw, application_id=app_id)
+        services.application_approve(
+            actor=people.approver_a,
+            application_id=app_id,
+            start_month=timezone.localdate().replace(day=1),
+        )
+        if paying:
+            services.payments_start()
+        family.refresh()
+        return family
+
+    return run

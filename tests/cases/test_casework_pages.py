@@ -574,6 +574,13 @@ def policy_data(county, effective_from, **overrides) -> dict:
         "notice_days": "7",
         "objection_days": "15",
         "income_tolerance": "0.10",
+        "review_months_stable": "12",
+        "review_months_unstable": "6",
+        "review_months_after_death": "3",
+        "gradual_exit_months": "6",
+        "spot_check_new_ratio": "0.30",
+        "spot_check_new_within_months": "3",
+        "spot_check_annual_ratio": "0.20",
     }
     return data | overrides
 
