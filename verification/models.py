@@ -154,19 +154,59 @@ class Snapshot(models.Model):
         return f"{self.feed} {self.uploaded_at:%Y-%m-%d %H:%M}"
 
 
-class SnapshotRecord(models.Model):
-    """One person-record of a snapshot: what a department says about a person."""
+class BlindIndexField(models.Field):
+    """A blind index (aid_portal.crypto.blind_index) stored as its 32 raw bytes.
 
-    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="records")
-    identity_hash = models.CharField(max_length=64)
+    Half the size of the 64 hexadecimal characters Person.identity_hash keeps, and
+    compared byte by byte whatever the database's collation; Python code reads and
+    writes the same hexadecimal string as everywhere else. In SQL, compare it with
+    ``decode(person.identity_hash, 'hex')``.
+    """
+
+    description = "HMAC-SHA256 blind index stored as bytea"
+
+    def db_type(self, connection) -> str:
+        return "bytea"
+
+    def from_db_value(self, value, expression, connection):
+        return None if value is None else bytes(value).hex()
+
+    def to_python(self, value):
+        if value is None or isinstance(value, str):
+            return value
+        return bytes(value).hex()
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        value = super().get_db_prep_value(value, connection, prepared)
+        if isinstance(value, str):
+            value = bytes.fromhex(value)
+        return None if value is None else connection.Database.Binary(value)
+
+
+class SnapshotRecord(models.Model):
+    """One person-record of a snapshot: what a department says about a person.
+
+    The table is partitioned by snapshot (migration 0004): an import COPYs a snapshot's
+    records into a table of its own, builds its index and attaches it as a partition in
+    the swap; the replaced snapshot's partition is dropped. Records written through the
+    ORM (none in production) land in the default partition. The only index is the one
+    the reads use, on the person within a snapshot; there is no primary-key index
+    (ids come from a sequence and nothing looks a record up by id).
+    """
+
+    snapshot = models.ForeignKey(
+        Snapshot, on_delete=models.CASCADE, related_name="records", db_index=False
+    )
+    identity_hash = BlindIndexField()
     name = models.CharField(max_length=50, blank=True)
-    item = models.ForeignKey(DataItem, on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey(DataItem, on_delete=models.PROTECT, related_name="+", db_index=False)
     value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     text = models.CharField(max_length=200, blank=True)
     record_date = models.DateField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["identity_hash", "snapshot"], name="record_person")]
+        # Within a partition (one snapshot) the person alone is the key of every read.
+        indexes = [models.Index(fields=["identity_hash"], name="record_person")]
 
     def __str__(self) -> str:
         return f"{self.item} {self.value or self.text}"
@@ -269,3 +309,9 @@ class Answer(models.Model):
 
 
 from verification.models_batch import BatchFinding, BatchRun  # noqa: E402,F401
+from verification.models_spotcheck import (  # noqa: E402,F401
+    SampleItem,
+    SampleItemUserObjectPermission,
+    SpotCheckCampaign,
+    SpotCheckFinding,
+)

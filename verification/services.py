@@ -69,7 +69,9 @@ def unauthorised_members(application: Application) -> list[Member]:
     )
 
 
-def verification_start(*, actor: User, application: Application) -> VerificationRequest:
+def verification_start(
+    *, actor: User, application: Application, review=None
+) -> VerificationRequest:
     """Open the verification request of ``application``: one query per active department,
     each due ``answer_days`` working days from today, each sent after commit.
 
@@ -85,7 +87,12 @@ def verification_start(*, actor: User, application: Application) -> Verification
             )
             % {"names": "、".join(m.person.name for m in unsigned)}
         )
-    if application.state != Application.State.UNDER_VERIFICATION:
+    if review is not None:
+        # A periodic review of an enrolled case (cases.reviews): its report's outcome
+        # goes to the review, not into the application's intake path.
+        if review.application_id != application.pk or review.state != "verification":
+            raise Conflict(_("This review is not waiting for verification."))
+    elif application.state != Application.State.UNDER_VERIFICATION:
         raise Conflict(
             _("Not possible while the application is %(state)s.")
             % {"state": application.get_state_display()}
@@ -588,6 +595,25 @@ def report_issue(*, actor: User, verification_id: int) -> VerificationRequest:
             old={"status": R.ANSWERED},
             new={"status": R.REPORTED, "verdict": request.verdict},
         )
+        from cases.models import PeriodicReview
+
+        review_id = (
+            PeriodicReview.objects.filter(verification=request).values_list("pk", flat=True).first()
+        )
+        if review_id is not None:
+            from cases.reviews import review_outcome_record
+
+            review_outcome_record(
+                actor=actor,
+                review_id=review_id,
+                outcome=outcome,
+                gap_items=gap_items(request.report)
+                if outcome == VerificationOutcome.Outcome.GAP
+                else [],
+                reason=_("verification report"),
+                manual=False,
+            )
+            return request
         case_services.verification_outcome_record(
             actor=actor,
             application_id=request.application_id,

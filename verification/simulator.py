@@ -42,6 +42,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 logger = logging.getLogger("verification.simulator")
 
 QUERY_PATH = re.compile(r"^/departments/(?P<code>[a-z0-9_-]{1,40})/query/?$")
+PLATFORM_PATH = "/credit-platform/records"  # the credit outbox delivers here (credit.tasks)
 IDENTITY_NUMBER = re.compile(r"^\d{17}[\dX]$")
 CHECK_WEIGHTS = [2 ** (17 - i) % 11 for i in range(17)]
 CHECK_CHARACTERS = "10X98765432"
@@ -197,6 +198,7 @@ class Behaviour:
     fail_first: int = 0  # the first N attempts of each request id answer 500
     seed: int = 7
     as_of: datetime.date | None = None  # records dated relative to this day (default today)
+    platform_latency_ms: int = 0  # the credit platform answers this late (after storing)
 
 
 @dataclass
@@ -206,6 +208,10 @@ class Simulator:
     attempts: OrderedDict = field(default_factory=OrderedDict)  # request id -> count
     counts: dict = field(default_factory=lambda: {"queries": 0, "answered": 0, "failed": 0})
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # The credit-information sharing platform (credit outbox): records by idempotency
+    # key, and how many times each key was received.
+    platform_records: OrderedDict = field(default_factory=OrderedDict)
+    platform_received: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.random = random.Random(self.behaviour.seed)
@@ -231,12 +237,50 @@ class Simulator:
             with self.lock:
                 stats = {**self.counts, "attempts": dict(self.attempts)}
             return as_json(200, stats)
+        if path == PLATFORM_PATH:
+            return self.platform(method, environ)
         match = QUERY_PATH.match(path)
         if not match:
             return error(404, f"no such address: {path}")
         if method != "POST":
             return error(405, "use POST")
         return self.query(match["code"], environ)
+
+    # -- the credit-information sharing platform ----------------------------------------
+
+    def platform(self, method: str, environ) -> tuple[str, list, bytes, str]:
+        """POST a record with an Idempotency-Key header: kept once per key, however many
+        times it arrives (answered 200 each time). GET: every record kept, and how many
+        times each key arrived."""
+        if method == "GET":
+            with self.lock:
+                body = {
+                    "records": list(self.platform_records.values()),
+                    "received": dict(self.platform_received),
+                }
+            return as_json(200, body)
+        if method != "POST":
+            return error(405, "use POST or GET")
+        try:
+            key = str(uuid.UUID(environ.get("HTTP_IDEMPOTENCY_KEY", "")))
+        except ValueError:
+            return error(400, "the Idempotency-Key header must be a UUID")
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            record = json.loads(environ["wsgi.input"].read(length).decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            return error(400, "the body is not JSON in UTF-8")
+        if not isinstance(record, dict):
+            return error(400, "the body must be a JSON object")
+        with self.lock:
+            self.platform_received[key] = self.platform_received.get(key, 0) + 1
+            first = key not in self.platform_records
+            if first:
+                self.platform_records[key] = {**record, "key": key}
+        if self.behaviour.platform_latency_ms:
+            time.sleep(self.behaviour.platform_latency_ms / 1000)
+        status, headers, body, _note = as_json(200, {"key": key, "duplicate": not first})
+        return status, headers, body, f"credit-platform key={key} duplicate={not first}"
 
     # -- one query ----------------------------------------------------------------------
 
@@ -444,6 +488,12 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=int(env_number("SIMULATOR_SEED", 7, int)))
     parser.add_argument(
+        "--platform-latency-ms",
+        type=int,
+        default=0,
+        help="the credit platform stores a record, then waits this long before answering",
+    )
+    parser.add_argument(
         "--as-of",
         type=datetime.date.fromisoformat,
         default=None,
@@ -467,6 +517,7 @@ def main(argv: list[str] | None = None) -> int:
         fail_first=arguments.fail_first,
         seed=arguments.seed,
         as_of=arguments.as_of,
+        platform_latency_ms=arguments.platform_latency_ms,
     )
     server = make_server(
         arguments.host,

@@ -3,6 +3,7 @@
 from verification.urls_batch import urlpatterns as batch
 from verification.urls_feeds import urlpatterns as feeds
 from verification.urls_requests import urlpatterns as requests
+from verification.urls_spotcheck import urlpatterns as spotchecks
 
 app_name = "verification"
-urlpatterns = [*feeds, *requests, *batch]
+urlpatterns = [*feeds, *requests, *batch, *spotchecks]

@@ -1,0 +1,267 @@
+"""The spot-check API for county auditors: campaigns (list, detail, draw), a campaign's
+sampled cases, and the findings of one case.
+
+One small view per operation, through the same selectors and services as the pages:
+outside the user's places 404; bad input 400 with field errors; a second draw of the
+same window or a second submission of findings 409 (aid_portal.api.exception_handler).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import generics, serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from aid_portal import access
+from aid_portal.models import User
+from cases.models import Member
+from verification import spotcheck
+from verification.models_spotcheck import SampleItem, SpotCheckCampaign, SpotCheckFinding
+
+# --- serializers ------------------------------------------------------------------------
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    county_code = serializers.CharField(source="county.code", read_only=True)
+    drawn_by = serializers.CharField(source="drawn_by.username", default=None, read_only=True)
+    seed = serializers.CharField(read_only=True, help_text="The random seed (a 62-bit integer).")
+    status = serializers.CharField(read_only=True, help_text="drawn, running or finished")
+
+    class Meta:
+        model = SpotCheckCampaign
+        fields = [
+            "id",
+            "county_code",
+            "rule",
+            "ratio",
+            "window_start",
+            "window_end",
+            "seed",
+            "population_size",
+            "sample_size",
+            "status",
+            "drawn_by",
+            "drawn_at",
+            "finished_at",
+        ]
+
+
+class ProgressRowSerializer(serializers.Serializer):
+    township_code = serializers.CharField(source="township.code")
+    township_name = serializers.CharField(source="township.name")
+    sampled = serializers.IntegerField()
+    visited = serializers.IntegerField()
+    ineligible = serializers.IntegerField()
+    adjusted = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+
+
+class CampaignDetailSerializer(CampaignSerializer):
+    progress = serializers.SerializerMethodField()
+
+    class Meta(CampaignSerializer.Meta):
+        fields = [*CampaignSerializer.Meta.fields, "progress"]
+
+    @extend_schema_field(ProgressRowSerializer(many=True))
+    def get_progress(self, campaign) -> list[dict]:
+        rows = spotcheck.campaign_progress(campaign=campaign).rows
+        return ProgressRowSerializer(rows, many=True).data
+
+
+class CampaignDrawSerializer(serializers.Serializer):
+    county = serializers.CharField(help_text="The county's 12-digit division code.")
+    rule = serializers.ChoiceField(choices=SpotCheckCampaign.Rule.choices)
+    window_start = serializers.DateField(required=False, allow_null=True, default=None)
+    window_end = serializers.DateField(required=False, allow_null=True, default=None)
+    ratio = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="e.g. 0.3 or 30%"
+    )
+    seed = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=0)
+    auditors = serializers.ListField(
+        child=serializers.CharField(), required=False, default=list, help_text="Usernames."
+    )
+
+
+class FindingOutSerializer(serializers.ModelSerializer):
+    proposal_status = serializers.CharField(source="proposal.status", default=None, read_only=True)
+
+    class Meta:
+        model = SpotCheckFinding
+        fields = [
+            "visited_on",
+            "visitors",
+            "facts",
+            "still_eligible",
+            "action",
+            "proposed_amount",
+            "proposal",
+            "proposal_status",
+            "credit_finding",
+            "recorded_at",
+        ]
+
+
+class SampleItemSerializer(serializers.ModelSerializer):
+    application = serializers.IntegerField(source="application_id")
+    application_number = serializers.CharField(source="application.number")
+    applicant = serializers.SerializerMethodField()
+    township_code = serializers.CharField(source="township.code")
+    village_code = serializers.CharField(source="application.village.code")
+    assigned_to = serializers.CharField(source="assigned_to.username", default=None, read_only=True)
+    finding = FindingOutSerializer(read_only=True, default=None)
+
+    class Meta:
+        model = SampleItem
+        fields = [
+            "id",
+            "campaign",
+            "application",
+            "application_number",
+            "applicant",
+            "township_code",
+            "village_code",
+            "reason",
+            "due_on",
+            "assigned_to",
+            "visited_at",
+            "finding",
+        ]
+
+    def get_applicant(self, item) -> str:
+        return "".join(m.person.name for m in item.application.household.applicants)
+
+
+class FindingSubmitSerializer(serializers.Serializer):
+    visited_on = serializers.DateField()
+    visitors = serializers.CharField(max_length=200)
+    facts = serializers.CharField(max_length=4000)
+    still_eligible = serializers.BooleanField()
+    action = serializers.ChoiceField(choices=SpotCheckFinding.Action.choices)
+    proposed_amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, allow_null=True, default=None
+    )
+    credit_behaviour = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A behaviour code, to open a credit finding.",
+    )
+    evidence = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+
+
+# --- views ------------------------------------------------------------------------------
+
+
+def _with_applicants(items):
+    applicants = Member.objects.filter(relation=Member.Relation.SELF).select_related("person")
+    return items.prefetch_related(
+        Prefetch("application__household__members", queryset=applicants, to_attr="applicants")
+    )
+
+
+class CampaignListView(generics.ListAPIView):
+    """The campaigns of the auditor's counties, newest first."""
+
+    serializer_class = CampaignSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return SpotCheckCampaign.objects.none()
+        access.require_role(self.request.user, spotcheck.AUDITORS)
+        return spotcheck.campaign_list_for_user(user=self.request.user)
+
+
+class CampaignDetailView(APIView):
+    """A campaign with its progress by township."""
+
+    @extend_schema(responses=CampaignDetailSerializer)
+    def get(self, request, campaign_id: int):
+        access.require_role(request.user, spotcheck.AUDITORS)
+        campaign = spotcheck.campaign_get_for_user(user=request.user, campaign_id=campaign_id)
+        return Response(CampaignDetailSerializer(campaign).data)
+
+
+class CampaignDrawView(APIView):
+    """Draw a campaign: the sample is frozen, its seed returned; auditors (usernames)
+    are handed the cases in turn."""
+
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(request=CampaignDrawSerializer, responses={201: CampaignDetailSerializer})
+    def post(self, request):
+        access.require_role(request.user, spotcheck.AUDITORS)
+        serializer = CampaignDrawSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        county = get_object_or_404(
+            spotcheck.campaign_county_list_for_user(user=request.user), code=data["county"]
+        )
+        auditors = list(User.objects.filter(username__in=data["auditors"]))
+        if len(auditors) != len(set(data["auditors"])):
+            raise serializers.ValidationError({"auditors": [_("Unknown username.")]})
+        campaign = spotcheck.campaign_draw(
+            actor=request.user,
+            county=county,
+            rule=data["rule"],
+            window_start=data["window_start"],
+            window_end=data["window_end"],
+            ratio=data["ratio"],
+            seed=data["seed"],
+            assign_to=auditors,
+        )
+        return Response(CampaignDetailSerializer(campaign).data, status=status.HTTP_201_CREATED)
+
+
+class SampleItemListView(generics.ListAPIView):
+    """A campaign's sampled cases with their findings (``?mine=1``: yours only)."""
+
+    serializer_class = SampleItemSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return SampleItem.objects.none()
+        access.require_role(self.request.user, spotcheck.AUDITORS)
+        campaign = spotcheck.campaign_get_for_user(
+            user=self.request.user, campaign_id=self.kwargs["campaign_id"]
+        )
+        return _with_applicants(
+            spotcheck.sample_item_list_for_campaign(
+                user=self.request.user,
+                campaign=campaign,
+                mine=self.request.query_params.get("mine") == "1",
+            )
+        )
+
+
+class FindingSubmitView(APIView):
+    """Record the findings of a sampled case assigned to you (multipart, for evidence)."""
+
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(request=FindingSubmitSerializer, responses={201: SampleItemSerializer})
+    def post(self, request, item_id: int):
+        access.require_role(request.user, spotcheck.AUDITORS)
+        item = spotcheck.sample_item_get_for_user(user=request.user, item_id=item_id)
+        serializer = FindingSubmitSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        spotcheck.sample_finding_record(
+            actor=request.user, item_id=item.pk, **serializer.validated_data
+        )
+        item = _with_applicants(
+            spotcheck.sample_item_list_for_campaign(user=request.user, campaign=item.campaign)
+        ).get(pk=item.pk)
+        return Response(SampleItemSerializer(item).data, status=status.HTTP_201_CREATED)
+
+
+__all__ = [
+    "CampaignDetailView",
+    "CampaignDrawView",
+    "CampaignListView",
+    "FindingSubmitView",
+    "SampleItemListView",
+]

@@ -1,0 +1,895 @@
+"""County spot-checks (domain.md §5; issue 5 items 1–3): the sampler, the services that
+draw a campaign, hand its cases to auditors and record what each home visit found, and
+the reads of the pages, each starting from the user's jurisdiction.
+
+The sample (docs/supervision.md, "Spot-check campaigns"):
+
+* the population is the county's cases the rule selects, grouped by township (the
+  first 9 digits of the village code, written as the township's 12-digit code);
+* ``rng = random.Random(seed)``; townships are taken in ascending code order, and from
+  each, ``rng.sample(ids in ascending order, ceil(ratio × n))`` is drawn;
+* the seed is ``secrets.randbits(62)`` unless the auditor gives one.
+
+Population, seed and sample are written into the audit row of the draw, so anyone can
+re-derive the sample with :func:`sample_draw` and compare.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import math
+import random
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import Substr
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from guardian.core import ObjectPermissionChecker
+
+from aid_portal import access
+from aid_portal.audit import audit_record
+from aid_portal.errors import Conflict, DomainError
+from aid_portal.models import Region, Role, RoleAssignment, User
+from cases import documents
+from cases.models import (
+    AdjustmentProposal,
+    Application,
+    AssistanceType,
+    Document,
+    NearRelativeFiling,
+    NoticeObjection,
+)
+from cases.services import adjustment_propose, policy_in_force
+from verification.models_spotcheck import (
+    SampleItem,
+    SampleItemUserObjectPermission,
+    SpotCheckCampaign,
+    SpotCheckFinding,
+)
+
+AUDITORS = frozenset({Role.COUNTY_AUDITOR})
+Rule = SpotCheckCampaign.Rule
+Action = SpotCheckFinding.Action
+CHECK_PERMISSION = "check_sampleitem"
+# The programmes a spot-check visits: those paid month after month.
+SUPERVISED_TYPES = frozenset(
+    {AssistanceType.DIBAO_URBAN, AssistanceType.DIBAO_RURAL, AssistanceType.EXTREME_POVERTY}
+)
+SEED_BITS = 62
+# The 100% rule (near-relative filings and complaints): checked within this many days
+# of the draw (settings.SPOT_CHECK_FULL_WITHIN_DAYS).
+FULL_WITHIN_DAYS_DEFAULT = 30
+
+
+# --- the sampler ------------------------------------------------------------------------
+
+
+def stratum_size(n: int, ratio: Decimal) -> int:
+    """How many of a township's ``n`` cases are drawn: ratio × n rounded up (exactly, in
+    decimals, so 30% of 10 is 3, never 4 by a float's rounding), at most ``n``."""
+    return min(n, math.ceil(Decimal(n) * ratio))
+
+
+def sample_draw(
+    population: Mapping[str, Sequence[int]], ratio: Decimal, seed: int
+) -> dict[str, list[int]]:
+    """The stratified sample: for each township (ascending code), ``stratum_size`` ids
+    drawn without repeats by ``random.Random(seed)`` from its ids in ascending order."""
+    rng = random.Random(seed)
+    sample: dict[str, list[int]] = {}
+    for township in sorted(population):
+        ids = sorted(population[township])
+        sample[township] = sorted(rng.sample(ids, stratum_size(len(ids), ratio)))
+    return sample
+
+
+def new_seed() -> int:
+    return secrets.randbits(SEED_BITS)
+
+
+# --- populations ------------------------------------------------------------------------
+
+
+def _local_bounds(start: datetime.date, end: datetime.date):
+    tz = timezone.get_current_timezone()
+    return (
+        datetime.datetime.combine(start, datetime.time.min, tzinfo=tz),
+        datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz),
+    )
+
+
+def population_queryset(
+    *, county: Region, rule: str, window_start: datetime.date, window_end: datetime.date
+) -> QuerySet[Application]:
+    """The cases ``rule`` selects in ``county``: enrolled (approved or in payment) cases of
+    the programmes paid monthly, and
+
+    * new cases: confirmed (decided) inside the window;
+    * annual: all of them (the window is the year the visits are due in);
+    * 100%: those with a near-relative filing or a complaint, confirmed inside the
+      window. A complaint is an objection raised during the public notice
+      (cases.NoticeObjection) or a report by the public that opened a credit finding
+      on the household (credit.Finding, source "report") dated inside the window.
+    """
+    from credit.models import Finding as CreditFinding
+
+    enrolled = Application.objects.filter(
+        village__code__startswith=county.prefix,
+        state__in=Application.ENROLLED_STATES,
+        assistance_type__in=SUPERVISED_TYPES,
+    )
+    start, end = _local_bounds(window_start, window_end)
+    decided_in_window = Q(decided_at__gte=start, decided_at__lt=end)
+    if rule == Rule.NEW_CASES:
+        return enrolled.filter(decided_in_window)
+    if rule == Rule.ANNUAL:
+        return enrolled
+    near_relative = Exists(NearRelativeFiling.objects.filter(application=OuterRef("pk")))
+    objection = Exists(NoticeObjection.objects.filter(notice__application=OuterRef("pk")))
+    report = Exists(
+        CreditFinding.objects.filter(
+            household=OuterRef("household"),
+            source_kind=CreditFinding.SourceKind.REPORT,
+            found_on__range=(window_start, window_end),
+        )
+    )
+    return enrolled.annotate(
+        has_near_relative=near_relative, has_objection=objection, has_report=report
+    ).filter(
+        (decided_in_window & (Q(has_near_relative=True) | Q(has_objection=True)))
+        | Q(has_report=True)
+    )
+
+
+# (application id, township code, why sampled): plain tuples, as a county's 100,000
+# cases are read in a fraction of a second.
+PopulationRow = tuple[int, str, str]
+
+
+def _reason(near_relative: bool, complaint: bool) -> str:
+    if near_relative and complaint:
+        return SampleItem.Reason.BOTH
+    return SampleItem.Reason.NEAR_RELATIVE if near_relative else SampleItem.Reason.COMPLAINT
+
+
+def population_rows(
+    *, county: Region, rule: str, window_start: datetime.date, window_end: datetime.date
+) -> list[PopulationRow]:
+    """The population sorted by id, in one query read as plain tuples."""
+    queryset = population_queryset(
+        county=county, rule=rule, window_start=window_start, window_end=window_end
+    ).annotate(township_prefix=Substr("village__code", 1, 9))
+    fields = ["pk", "township_prefix"]
+    if rule == Rule.FULL:
+        fields += ["has_near_relative", "has_objection", "has_report"]
+    sql, params = queryset.order_by("pk").values_list(*fields).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    if rule == Rule.FULL:
+        return [(row[0], row[1] + "000", _reason(row[2], row[3] or row[4])) for row in found]
+    sampled = SampleItem.Reason.SAMPLED.value
+    return [(pk, prefix + "000", sampled) for pk, prefix in found]
+
+
+def strata_of(rows: Iterable[PopulationRow]) -> dict[str, list[int]]:
+    strata: dict[str, list[int]] = {}
+    for application_id, township_code, _why in rows:
+        strata.setdefault(township_code, []).append(application_id)
+    return strata
+
+
+# --- windows, ratios, due dates ---------------------------------------------------------
+
+
+def default_window(rule: str, today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """Last month for new cases and the 100% rule (what the monthly schedule draws); the
+    current year for the annual visits."""
+    if rule == Rule.ANNUAL:
+        return datetime.date(today.year, 1, 1), datetime.date(today.year, 12, 31)
+    end = today.replace(day=1) - datetime.timedelta(days=1)
+    return end.replace(day=1), end
+
+
+def policy_ratio(*, county: Region, rule: str, on: datetime.date) -> Decimal:
+    if rule == Rule.FULL:
+        return Decimal("1")
+    policy = policy_in_force(county=county, on=on)
+    if rule == Rule.ANNUAL:
+        return policy.spot_check_annual_ratio
+    return policy.spot_check_new_ratio
+
+
+def ratio_parse(value, *, minimum: Decimal) -> Decimal:
+    """A ratio given as 0.3 or "30%": more than 0, at most 1, not below the county's
+    minimum, two decimals at most."""
+    text = str(value).strip()
+    try:
+        ratio = Decimal(text[:-1]) / 100 if text.endswith("%") else Decimal(text)
+    except InvalidOperation:
+        raise DomainError(_("Give the share as a number, e.g. 0.3."), field="ratio") from None
+    if not ratio.is_finite() or ratio <= 0 or ratio > 1:
+        raise DomainError(_("The share must be more than 0 and at most 1 (100%)."), field="ratio")
+    if ratio != ratio.quantize(Decimal("0.01")):
+        raise DomainError(_("Give the share in whole per cent, e.g. 0.35."), field="ratio")
+    if ratio < minimum:
+        raise DomainError(
+            _("The county's rules ask for at least %(percent)s%% of the cases.")
+            % {"percent": f"{minimum * 100:g}"},
+            field="ratio",
+        )
+    return ratio.quantize(Decimal("0.01"))
+
+
+def months_after(day: datetime.date, months: int) -> datetime.date:
+    """The same day ``months`` later (the month's last day if it is shorter)."""
+    year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return datetime.date(year, month0 + 1, min(day.day, calendar.monthrange(year, month0 + 1)[1]))
+
+
+def _due(*, county: Region, rule: str, window_end: datetime.date, today) -> dict:
+    """When the checks are due, as parameters of ITEMS_SQL: ``months`` after each case's
+    confirmation (new cases; PostgreSQL's date + interval gives the month's last day
+    when it is shorter, as :func:`months_after` does), or one fixed day."""
+    if rule == Rule.NEW_CASES:
+        months = policy_in_force(county=county, on=today).spot_check_new_within_months
+        return {"months": months, "fixed_due": None}
+    if rule == Rule.ANNUAL:
+        return {"months": None, "fixed_due": datetime.date(window_end.year, 12, 31)}
+    days = getattr(settings, "SPOT_CHECK_FULL_WITHIN_DAYS", FULL_WITHIN_DAYS_DEFAULT)
+    return {"months": None, "fixed_due": today + datetime.timedelta(days=days)}
+
+
+def _tables() -> dict[str, str]:
+    from aid_portal.models import Region as RegionModel
+
+    models_ = {
+        "item": SampleItem,
+        "application": Application,
+        "region": RegionModel,
+        "grant": SampleItemUserObjectPermission,
+    }
+    return {name: connection.ops.quote_name(m._meta.db_table) for name, m in models_.items()}
+
+
+# The sampled cases of a campaign in one statement: ids and reasons come as arrays, the
+# township from the village code, the due day from the confirmation (or a fixed day).
+ITEMS_SQL = """
+INSERT INTO {item} (campaign_id, application_id, township_id, reason, due_on, assigned_to_id)
+SELECT %(campaign)s, a.id, t.id, s.reason,
+       COALESCE(%(fixed_due)s::date,
+                ((a.decided_at AT TIME ZONE %(tz)s)::date
+                 + make_interval(months => %(months)s::int))::date),
+       s.auditor
+FROM unnest(%(ids)s::bigint[], %(reasons)s::text[], %(auditors)s::bigint[])
+     AS s(id, reason, auditor)
+JOIN {application} a ON a.id = s.id
+JOIN {region} v ON v.id = a.village_id
+JOIN {region} t ON t.code = substr(v.code, 1, 9) || '000'
+"""
+
+
+# --- drawing a campaign -----------------------------------------------------------------
+
+
+@dataclass
+class Draft:
+    """What a draw would take: checked input and the population, before anything is saved."""
+
+    county: Region
+    rule: str
+    ratio: Decimal
+    window_start: datetime.date
+    window_end: datetime.date
+    rows: list[PopulationRow]
+    strata: dict[str, list[int]]
+    townships: dict[str, Region]
+
+    @property
+    def shares(self) -> list[tuple[Region, int, int]]:
+        """(township, cases, to draw) in code order."""
+        return [
+            (
+                self.townships.get(code) or Region(code=code, name=code),
+                len(ids),
+                stratum_size(len(ids), self.ratio),
+            )
+            for code, ids in sorted(self.strata.items())
+        ]
+
+    @property
+    def sample_size(self) -> int:
+        return sum(stratum_size(len(ids), self.ratio) for ids in self.strata.values())
+
+
+def campaign_draft(
+    *,
+    actor: User | None,
+    county: Region,
+    rule: str,
+    window_start: datetime.date | None = None,
+    window_end: datetime.date | None = None,
+    ratio=None,
+    today: datetime.date | None = None,
+) -> Draft:
+    """Check a draw's input and read its population (no write): the draw form's preview
+    and the first half of :func:`campaign_draw`."""
+    if actor is not None:
+        access.require_role(actor, AUDITORS, county)
+    if rule not in Rule.values:
+        raise DomainError(_("Choose the rule of the spot-check."), field="rule")
+    if county.level != Region.Level.COUNTY:
+        raise DomainError(_("A spot-check campaign covers a county."), field="county")
+    today = today or timezone.localdate()
+    default_start, default_end = default_window(rule, today)
+    window_start = window_start or default_start
+    window_end = window_end or default_end
+    if window_end < window_start:
+        raise DomainError(_("The window ends before it starts."), field="window_end")
+    if rule != Rule.ANNUAL and window_start > today:
+        raise DomainError(_("The window lies in the future."), field="window_start")
+    minimum = policy_ratio(county=county, rule=rule, on=today)
+    if rule == Rule.FULL:
+        if ratio not in (None, "") and ratio_parse(ratio, minimum=Decimal("0.01")) != 1:
+            raise DomainError(
+                _("Near-relative filings and complaints are all checked (100%)."), field="ratio"
+            )
+        ratio = Decimal("1")
+    else:
+        ratio = minimum if ratio in (None, "") else ratio_parse(ratio, minimum=minimum)
+    rows = population_rows(
+        county=county, rule=rule, window_start=window_start, window_end=window_end
+    )
+    strata = strata_of(rows)
+    townships = {
+        r.code: r for r in Region.objects.filter(code__in=list(strata), level=Region.Level.TOWNSHIP)
+    }
+    return Draft(county, rule, ratio, window_start, window_end, rows, strata, townships)
+
+
+def campaign_draw(
+    *,
+    actor: User | None,
+    county: Region,
+    rule: str,
+    window_start: datetime.date | None = None,
+    window_end: datetime.date | None = None,
+    ratio=None,
+    seed: int | None = None,
+    assign_to: Sequence[User] = (),
+    today: datetime.date | None = None,
+) -> SpotCheckCampaign:
+    """Draw and freeze a campaign's sample; ``assign_to`` hands its cases out at once.
+
+    An empty population is refused with nothing saved; a second draw of the same county,
+    rule and window is refused (Conflict). The audit row holds population, seed and sample.
+    """
+    today = today or timezone.localdate()
+    draft = campaign_draft(
+        actor=actor,
+        county=county,
+        rule=rule,
+        window_start=window_start,
+        window_end=window_end,
+        ratio=ratio,
+        today=today,
+    )
+    if not draft.rows:
+        raise DomainError(
+            _("No case falls under this rule in %(start)s – %(end)s: there is nothing to draw.")
+            % {"start": draft.window_start, "end": draft.window_end},
+            field="window_start",
+        )
+    if seed is None:
+        seed = new_seed()
+    try:
+        seed = int(seed)
+    except (TypeError, ValueError):
+        seed = -1
+    if not 0 <= seed < 2**63:
+        raise DomainError(_("The seed is a whole number from 0 to 2⁶³ − 1."), field="seed")
+    missing = sorted(set(draft.strata) - set(draft.townships))
+    if missing:
+        raise DomainError(_("Unknown townships: %(codes)s.") % {"codes": ", ".join(missing)})
+    sample = sample_draw(draft.strata, draft.ratio, seed)
+    chosen = {app_id for ids in sample.values() for app_id in ids}
+    # In the order cases are dealt to auditors: by township code, then case.
+    rows = sorted((row for row in draft.rows if row[0] in chosen), key=lambda r: (r[1], r[0]))
+    due = _due(county=county, rule=rule, window_end=draft.window_end, today=today)
+    auditors = _auditors_checked(county, assign_to)
+    dealt = [auditors[n % len(auditors)].pk for n in range(len(rows))] if auditors else None
+    try:
+        with transaction.atomic():
+            campaign = SpotCheckCampaign.objects.create(
+                county=county,
+                rule=rule,
+                ratio=draft.ratio,
+                window_start=draft.window_start,
+                window_end=draft.window_end,
+                seed=seed,
+                population_size=len(draft.rows),
+                sample_size=len(chosen),
+                drawn_by=actor,
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    ITEMS_SQL.format(**_tables()),
+                    {
+                        "campaign": campaign.pk,
+                        "ids": [row[0] for row in rows],
+                        "reasons": [row[2] for row in rows],
+                        "auditors": dealt or [None] * len(rows),
+                        "tz": settings.TIME_ZONE,
+                        **due,
+                    },
+                )
+            audit_record(
+                actor=actor,
+                action="spot_check.draw",
+                obj=campaign,
+                region=county,
+                new={
+                    "rule": rule,
+                    "ratio": str(draft.ratio),
+                    "window": [draft.window_start, draft.window_end],
+                    "seed": seed,
+                    "algorithm": "random.Random(seed).sample per township, ascending codes",
+                    "population": draft.strata,
+                    "sample": sample,
+                },
+            )
+            if auditors:
+                _grant(actor, campaign, auditors, dealt, None)
+    except IntegrityError as exc:
+        if "one_campaign_per_window" not in str(exc):
+            raise
+        raise Conflict(
+            _("A campaign of this rule and window was already drawn for %(county)s.")
+            % {"county": county.name}
+        ) from None
+    campaign.refresh_from_db()
+    return campaign
+
+
+def campaign_draw_scheduled(
+    *, county: Region, rule: str, today: datetime.date | None = None
+) -> SpotCheckCampaign | None:
+    """The schedule's draw: the default window of ``rule``; the campaign already drawn
+    for it if there is one (a task delivered twice); None when nothing is to be drawn."""
+    today = today or timezone.localdate()
+    start, end = default_window(rule, today)
+    existing = SpotCheckCampaign.objects.filter(
+        county=county, rule=rule, window_start=start, window_end=end
+    ).first()
+    if existing is not None:
+        return existing
+    try:
+        return campaign_draw(actor=None, county=county, rule=rule, today=today)
+    except Conflict:
+        # Another delivery drew it between our look and our insert.
+        return SpotCheckCampaign.objects.get(
+            county=county, rule=rule, window_start=start, window_end=end
+        )
+    except DomainError as exc:
+        if exc.field == "window_start":  # an empty population: nothing to check this time
+            return None
+        raise
+
+
+# --- assignment -------------------------------------------------------------------------
+
+
+def _above(prefix: str) -> list[str]:
+    """The codes of the province, city and county nodes containing ``prefix``."""
+    return [prefix[:n].ljust(12, "0") for n in (2, 4, 6) if n <= len(prefix)]
+
+
+def auditor_list_for_county(*, county: Region) -> QuerySet[User]:
+    """The county auditors whose role covers ``county`` (held at it or above it)."""
+    holders = RoleAssignment.objects.filter(
+        role=Role.COUNTY_AUDITOR, region__code__in=_above(county.prefix)
+    ).values("user_id")
+    return User.objects.filter(pk__in=holders, is_active=True).order_by("username")
+
+
+def auditor_list_for_user(*, user: User) -> QuerySet[User]:
+    """The county auditors of the counties where ``user`` is one (to hand cases to): one
+    query, from the user's own auditor nodes."""
+    prefixes = access.jurisdiction_for(user, roles=AUDITORS, include_grants=False).prefixes
+    if user.is_superuser:
+        where = Q()
+    elif not prefixes:
+        return User.objects.none()
+    else:
+        where = Q(region__code__in=[c for p in prefixes for c in _above(p)])
+        for prefix in prefixes:
+            where |= Q(region__code__startswith=prefix)
+    holders = RoleAssignment.objects.filter(where, role=Role.COUNTY_AUDITOR).values("user_id")
+    return User.objects.filter(pk__in=holders, is_active=True).order_by("username")
+
+
+def _check_permission() -> Permission:
+    return Permission.objects.get(content_type__app_label="verification", codename=CHECK_PERMISSION)
+
+
+# The per-object grants of a campaign's cases, from the auditor each was dealt to: one
+# scan of the campaign's rows, no join (the grants of those cases were deleted before).
+GRANTS_SQL = """
+INSERT INTO {grant} (permission_id, user_id, content_object_id)
+SELECT %(permission)s, i.assigned_to_id, i.id
+FROM {item} i
+WHERE i.campaign_id = %(campaign)s AND i.visited_at IS NULL AND i.assigned_to_id IS NOT NULL
+  AND (%(only)s::bigint[] IS NULL OR i.id = ANY(%(only)s::bigint[]))
+"""
+
+
+def _auditors_checked(county: Region, auditors: Sequence[User]) -> list[User]:
+    """``auditors`` in the order cases are dealt (by username), each a county auditor of
+    ``county``."""
+    for auditor in auditors:
+        if auditor.is_superuser or not access.has_role(auditor, AUDITORS, county):
+            raise DomainError(
+                _("%(name)s is not a county auditor of %(county)s.")
+                % {"name": auditor, "county": county.name},
+                field="auditors",
+            )
+    return sorted(set(auditors), key=lambda user: user.username)
+
+
+def _grant(actor, campaign, auditors: list[User], dealt: list[int], only) -> None:
+    """The per-object grants of the cases just dealt, the campaign running, the audit row."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            GRANTS_SQL.format(**_tables()),
+            {"permission": _check_permission().pk, "campaign": campaign.pk, "only": only},
+        )
+    SpotCheckCampaign.objects.filter(pk=campaign.pk, status=SpotCheckCampaign.Status.DRAWN).update(
+        status=SpotCheckCampaign.Status.RUNNING
+    )
+    audit_record(
+        actor=actor,
+        action="spot_check.assign",
+        obj=campaign,
+        region=campaign.county,
+        new={a.username: dealt.count(a.pk) for a in auditors},
+    )
+
+
+def _assign(actor: User | None, campaign: SpotCheckCampaign, auditors, item_ids) -> int:
+    """Deal the campaign's unvisited items (or ``item_ids`` of them) in turn to
+    ``auditors``, replacing earlier grants of those items. In the caller's transaction."""
+    auditors = _auditors_checked(campaign.county, auditors)
+    items = campaign.items.filter(visited_at__isnull=True)
+    if item_ids is not None:
+        items = items.filter(pk__in=item_ids)
+    ids = list(items.order_by("township__code", "application_id").values_list("pk", flat=True))
+    if not ids:
+        raise DomainError(_("No unvisited case is left to assign."), field="auditors")
+    SampleItemUserObjectPermission.objects.filter(content_object_id__in=ids).delete()
+    dealt = [auditors[n % len(auditors)].pk for n in range(len(ids))]
+    for n, auditor in enumerate(auditors):
+        SampleItem.objects.filter(pk__in=ids[n :: len(auditors)]).update(assigned_to=auditor)
+    _grant(actor, campaign, auditors, dealt, ids)
+    return len(ids)
+
+
+def sample_items_assign(
+    *,
+    actor: User,
+    campaign_id: int,
+    auditors: Sequence[User],
+    item_ids: Sequence[int] | None = None,
+) -> int:
+    """Hand the campaign's unvisited cases (all, or ``item_ids``) to ``auditors`` in turn.
+    Returns how many were assigned."""
+    if not auditors:
+        raise DomainError(_("Choose at least one auditor."), field="auditors")
+    with transaction.atomic():
+        campaign = (
+            SpotCheckCampaign.objects.select_for_update(of=("self",))
+            .select_related("county")
+            .filter(pk=campaign_id)
+            .first()
+        )
+        if campaign is None or not access.jurisdiction_for(actor, roles=AUDITORS).contains(
+            campaign.county
+        ):
+            raise DomainError(_("No such campaign."))
+        access.require_role(actor, AUDITORS, campaign.county)
+        if campaign.status == SpotCheckCampaign.Status.FINISHED:
+            raise Conflict(_("This campaign is finished."))
+        return _assign(actor, campaign, list(auditors), item_ids)
+
+
+# --- findings ---------------------------------------------------------------------------
+
+
+def sample_finding_record(
+    *,
+    actor: User,
+    item_id: int,
+    visited_on: datetime.date,
+    visitors: str,
+    facts: str,
+    still_eligible: bool,
+    action: str,
+    proposed_amount=None,
+    credit_behaviour: str = "",
+    evidence: Sequence[UploadedFile] = (),
+    today: datetime.date | None = None,
+) -> SpotCheckFinding:
+    """Record the home visit of a sampled case, in one transaction: the finding, the
+    evidence in the household file, the adjustment proposal to the township (unless
+    "keep"), and the credit finding when a behaviour is given.
+
+    Only the auditor the case is assigned to records it ("not in your sample"
+    otherwise); a second submission is a Conflict and adds nothing."""
+    today = today or timezone.localdate()
+    visitors, facts = (visitors or "").strip(), (facts or "").strip()
+    credit_behaviour = (credit_behaviour or "").strip()
+    if action not in Action.values:
+        raise DomainError(_("Choose the recommended action."), field="action")
+    if visited_on is None or visited_on > today:
+        raise DomainError(_("The home visit cannot lie in the future."), field="visited_on")
+    if not visitors:
+        raise DomainError(_("Name who made the home visit."), field="visitors")
+    if not facts:
+        raise DomainError(_("Write down the facts found."), field="facts")
+    if not still_eligible and action in {Action.KEEP, Action.INCREASE}:
+        raise DomainError(
+            _("A family found no longer eligible cannot keep or raise its benefit."),
+            field="action",
+        )
+    if proposed_amount not in (None, "") and action not in {Action.INCREASE, Action.DECREASE}:
+        raise DomainError(
+            _("A proposed amount goes with an increase or a decrease."), field="proposed_amount"
+        )
+    with transaction.atomic():
+        item = (
+            SampleItem.objects.select_for_update(of=("self",))
+            .select_related("campaign__county", "application__village", "application__household")
+            .filter(pk=item_id)
+            .first()
+        )
+        if item is None or not access.jurisdiction_for(actor, roles=AUDITORS).contains(
+            item.application.village
+        ):
+            raise DomainError(_("No such sampled case."))
+        if not ObjectPermissionChecker(actor).has_perm(CHECK_PERMISSION, item):
+            raise DomainError(_("This case is not in your sample: it is assigned to someone else."))
+        if item.visited_at is not None or SpotCheckFinding.objects.filter(item=item).exists():
+            raise Conflict(_("The findings on this case were already recorded."))
+        if visited_on < timezone.localdate(item.campaign.drawn_at):
+            raise DomainError(
+                _("The home visit was before the case was drawn."), field="visited_on"
+            )
+        app = item.application
+        finding = SpotCheckFinding.objects.create(
+            item=item,
+            visited_on=visited_on,
+            visitors=visitors,
+            facts=facts,
+            still_eligible=still_eligible,
+            action=action,
+            proposed_amount=None,
+            credit_behaviour=credit_behaviour,
+            recorded_by=actor,
+        )
+        stored = [
+            documents.document_upload(
+                actor=actor,
+                household=app.household,
+                application=app,
+                kind=Document.Kind.HOME_VISIT,
+                upload=upload,
+                roles=AUDITORS | documents.UPLOADERS,
+            )
+            for upload in evidence
+        ]
+        finding.evidence.set(stored)
+        reasons = _("County spot-check, home visit on %(day)s by %(who)s: %(facts)s") % {
+            "day": visited_on,
+            "who": visitors,
+            "facts": facts,
+        }
+        if action != Action.KEEP:
+            finding.proposal = adjustment_propose(
+                actor=actor,
+                application_id=app.pk,
+                action=action,
+                reasons=reasons,
+                source=AdjustmentProposal.Source.SPOT_CHECK,
+                source_id=item.pk,
+                proposed_amount=proposed_amount,
+            )
+            finding.proposed_amount = finding.proposal.proposed_amount
+        if credit_behaviour:
+            from credit.services import finding_record
+
+            finding.credit_finding = finding_record(
+                actor=actor,
+                household_id=app.household_id,
+                person_id=None,
+                behaviour_code=credit_behaviour,
+                facts=reasons,
+                source_kind="spot_check",
+                source_id=item.pk,
+                application_id=app.pk,
+                evidence=stored,
+                found_on=visited_on,
+            )
+        finding.save(update_fields=["proposal", "proposed_amount", "credit_finding"])
+        now = timezone.now()
+        if (
+            SampleItem.objects.filter(pk=item.pk, visited_at__isnull=True).update(visited_at=now)
+            != 1
+        ):
+            raise Conflict(_("The findings on this case were already recorded."))
+        campaign = item.campaign
+        if not campaign.items.filter(visited_at__isnull=True).exists():
+            SpotCheckCampaign.objects.filter(pk=campaign.pk).update(
+                status=SpotCheckCampaign.Status.FINISHED, finished_at=now
+            )
+        audit_record(
+            actor=actor,
+            action="spot_check.finding",
+            obj=app,
+            region=app.village,
+            new={
+                "campaign": campaign.pk,
+                "item": item.pk,
+                "still_eligible": still_eligible,
+                "action": action,
+                "proposal": finding.proposal_id,
+                "credit_finding": finding.credit_finding_id,
+                "evidence": [d.pk for d in stored],
+            },
+            reason=facts,
+        )
+    return finding
+
+
+# --- reads ------------------------------------------------------------------------------
+
+
+def campaign_county_list_for_user(*, user: User) -> QuerySet[Region]:
+    """Counties where the user draws campaigns (their own role, not cover grants)."""
+    jurisdiction = access.jurisdiction_for(user, roles=AUDITORS, include_grants=False)
+    return Region.objects.filter(level=Region.Level.COUNTY).filter(jurisdiction.q(None))
+
+
+def campaign_list_for_user(*, user: User) -> QuerySet[SpotCheckCampaign]:
+    return access.restrict(
+        SpotCheckCampaign.objects.select_related("county", "drawn_by")
+        .annotate(visited=Count("items", filter=Q(items__visited_at__isnull=False)))
+        .order_by("-drawn_at", "-id"),
+        user,
+        region_field="county",
+        roles=AUDITORS,
+    )
+
+
+def campaign_get_for_user(*, user: User, campaign_id: int) -> SpotCheckCampaign:
+    return access.get_object_or_404(
+        SpotCheckCampaign.objects.select_related("county", "drawn_by"),
+        user,
+        region_field="county",
+        roles=AUDITORS,
+        pk=campaign_id,
+    )
+
+
+def _items() -> QuerySet[SampleItem]:
+    return SampleItem.objects.select_related(
+        "campaign__county",
+        "application__village",
+        "application__household",
+        "township",
+        "assigned_to",
+        "finding__proposal",
+    )
+
+
+def sample_item_list_for_campaign(
+    *, user: User, campaign: SpotCheckCampaign, mine: bool = False
+) -> QuerySet[SampleItem]:
+    """A campaign's cases (read through the gate already), by township and case;
+    ``mine``: only those assigned to ``user``."""
+    items = access.restrict(
+        _items().filter(campaign=campaign),
+        user,
+        region_field="application__village",
+        roles=AUDITORS,
+    )
+    if mine:
+        items = items.filter(assigned_to=user)
+    return items.order_by("township__code", "application_id")
+
+
+def sample_item_get_for_user(*, user: User, item_id: int) -> SampleItem:
+    return access.get_object_or_404(
+        _items(), user, region_field="application__village", roles=AUDITORS, pk=item_id
+    )
+
+
+def sample_item_may_check(*, user: User, item: SampleItem) -> bool:
+    return ObjectPermissionChecker(user).has_perm(CHECK_PERMISSION, item)
+
+
+@dataclass
+class ProgressRow:
+    township: Region
+    sampled: int
+    visited: int
+    ineligible: int
+    adjusted: int
+    overdue: int
+
+
+@dataclass
+class Progress:
+    rows: list[ProgressRow]
+    total: ProgressRow
+
+
+def campaign_progress(
+    *, campaign: SpotCheckCampaign, today: datetime.date | None = None
+) -> Progress:
+    """Sampled, visited, found ineligible, adjusted (proposal adopted) and overdue, by
+    township: one grouped query."""
+    today = today or timezone.localdate()
+    counts = (
+        campaign.items.values("township")
+        .annotate(
+            sampled=Count("id"),
+            visited=Count("id", filter=Q(visited_at__isnull=False)),
+            ineligible=Count("id", filter=Q(finding__still_eligible=False)),
+            adjusted=Count(
+                "id", filter=Q(finding__proposal__status=AdjustmentProposal.Status.ADOPTED)
+            ),
+            overdue=Count("id", filter=Q(visited_at__isnull=True, due_on__lt=today)),
+            code=F("township__code"),
+            name=F("township__name"),
+        )
+        .order_by("code")
+    )
+    rows = [
+        ProgressRow(
+            Region(pk=c["township"], code=c["code"], name=c["name"]),
+            c["sampled"],
+            c["visited"],
+            c["ineligible"],
+            c["adjusted"],
+            c["overdue"],
+        )
+        for c in counts
+    ]
+    total = ProgressRow(
+        Region(name=_("Total")),
+        *(
+            sum(getattr(r, f) for r in rows)
+            for f in ("sampled", "visited", "ineligible", "adjusted", "overdue")
+        ),
+    )
+    return Progress(rows=rows, total=total)
+
+
+def campaign_audit_payload(*, campaign: SpotCheckCampaign) -> dict:
+    """The draw's audit row as written: population, seed and sample, to re-derive."""
+    from aid_portal.models import AuditEvent
+
+    event = AuditEvent.objects.get(
+        action="spot_check.draw",
+        object_type=campaign._meta.label_lower,
+        object_id=str(campaign.pk),
+    )
+    return event.new_values

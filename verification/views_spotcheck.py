@@ -1,0 +1,306 @@
+"""Spot-check pages of the county auditor: the campaigns, drawing one (with a preview of
+the population and of each township's share), a campaign's progress with its XLSX
+download and its sampled cases, and the findings form of one case.
+
+Thin views: a form parses, one service of verification.spotcheck acts, the page
+redirects. Reads go through its selectors, which start from the user's jurisdiction.
+"""
+
+from __future__ import annotations
+
+import io
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from aid_portal import access
+from aid_portal.errors import Conflict, DomainError
+from aid_portal.models import User
+from cases.models import Member
+from verification import spotcheck
+from verification.forms_spotcheck import AssignForm, CampaignDrawForm, FindingForm
+
+CAMPAIGNS_PAGE_SIZE = 50
+ITEMS_PAGE_SIZE = 50
+
+
+def _auditors(user: User):
+    """The auditors of the user's counties, to hand cases to."""
+    return spotcheck.auditor_list_for_user(user=user)
+
+
+def _draw_form(request, data=None) -> CampaignDrawForm:
+    form = CampaignDrawForm(
+        data,
+        counties=spotcheck.campaign_county_list_for_user(user=request.user),
+        auditors=_auditors(request.user),
+    )
+    if data is None and not request.user.is_superuser:
+        form.fields["auditors"].initial = [request.user.pk]
+    return form
+
+
+def _draw_arguments(form: CampaignDrawForm) -> dict:
+    data = form.cleaned_data
+    return {
+        "county": data["county"],
+        "rule": data["rule"],
+        "window_start": data["window_start"],
+        "window_end": data["window_end"],
+        "ratio": data["ratio"],
+    }
+
+
+# --- campaigns --------------------------------------------------------------------------
+
+
+@login_required
+def campaigns(request):
+    """The campaigns of the user's counties, newest first."""
+    access.require_role(request.user, spotcheck.AUDITORS)
+    page = Paginator(
+        spotcheck.campaign_list_for_user(user=request.user), CAMPAIGNS_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    return render(request, "verification/spotcheck/campaigns.html", {"page": page})
+
+
+def _render_draw(request, form, *, status: int = 200) -> HttpResponse:
+    return render(request, "verification/spotcheck/draw.html", {"form": form}, status=status)
+
+
+@login_required
+def campaign_draw(request):
+    access.require_role(request.user, spotcheck.AUDITORS)
+    if request.method != "POST":
+        return _render_draw(request, _draw_form(request))
+    form = _draw_form(request, request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Check the form below."))
+        return _render_draw(request, form, status=400)
+    try:
+        campaign = spotcheck.campaign_draw(
+            actor=request.user,
+            seed=form.cleaned_data["seed"],
+            assign_to=list(form.cleaned_data["auditors"]),
+            **_draw_arguments(form),
+        )
+    except DomainError as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        messages.error(request, exc.message)
+        return _render_draw(request, form, status=409 if isinstance(exc, Conflict) else 400)
+    messages.success(
+        request,
+        _("Drawn: %(sample)s of %(population)s cases, seed %(seed)s.")
+        % {
+            "sample": campaign.sample_size,
+            "population": campaign.population_size,
+            "seed": campaign.seed,
+        },
+    )
+    return redirect("verification:spotcheck-campaign", campaign_id=campaign.pk)
+
+
+@login_required
+def campaign_preview(request):
+    """The population and each township's share for the draw form's current values
+    (htmx, as the form changes); nothing is saved."""
+    access.require_role(request.user, spotcheck.AUDITORS)
+    form = _draw_form(request, request.GET)
+    draft, error = None, None
+    if form.is_valid():
+        try:
+            draft = spotcheck.campaign_draft(actor=request.user, **_draw_arguments(form))
+        except DomainError as exc:
+            error = exc.message
+    else:
+        error = _("Check the form below.")
+    return render(request, "verification/spotcheck/_preview.html", {"draft": draft, "error": error})
+
+
+@login_required
+def campaign_detail(request, campaign_id: int):
+    """Progress by township, the seed, and the sampled cases (yours only with ?mine=1)."""
+    access.require_role(request.user, spotcheck.AUDITORS)
+    campaign = spotcheck.campaign_get_for_user(user=request.user, campaign_id=campaign_id)
+    return _render_campaign(request, campaign, AssignForm(auditors=_auditors(request.user)))
+
+
+def _render_campaign(request, campaign, assign_form, *, status: int = 200) -> HttpResponse:
+    mine = request.GET.get("mine") == "1"
+    applicants = Member.objects.filter(relation=Member.Relation.SELF).select_related("person")
+    items = spotcheck.sample_item_list_for_campaign(
+        user=request.user, campaign=campaign, mine=mine
+    ).prefetch_related(
+        Prefetch("application__household__members", queryset=applicants, to_attr="applicants")
+    )
+    page = Paginator(items, ITEMS_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "verification/spotcheck/campaign.html",
+        {
+            "campaign": campaign,
+            "progress": spotcheck.campaign_progress(campaign=campaign),
+            "page": page,
+            "mine": mine,
+            "today": timezone.localdate(),
+            "assign_form": assign_form,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def campaign_assign(request, campaign_id: int):
+    access.require_role(request.user, spotcheck.AUDITORS)
+    campaign = spotcheck.campaign_get_for_user(user=request.user, campaign_id=campaign_id)
+    form = AssignForm(request.POST, auditors=_auditors(request.user))
+    if not form.is_valid():
+        messages.error(request, _("Choose at least one auditor."))
+        return _render_campaign(request, campaign, form, status=400)
+    try:
+        count = spotcheck.sample_items_assign(
+            actor=request.user, campaign_id=campaign.pk, auditors=form.cleaned_data["auditors"]
+        )
+    except Conflict as exc:
+        messages.warning(request, exc.message)
+    except DomainError as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        messages.error(request, exc.message)
+        return _render_campaign(request, campaign, form, status=400)
+    else:
+        messages.success(request, _("%(count)s cases assigned.") % {"count": count})
+    return redirect("verification:spotcheck-campaign", campaign_id=campaign.pk)
+
+
+@login_required
+def campaign_xlsx(request, campaign_id: int):
+    """Sheet 1: progress by township; sheet 2: every sampled case and its outcome."""
+    access.require_role(request.user, spotcheck.AUDITORS)
+    campaign = spotcheck.campaign_get_for_user(user=request.user, campaign_id=campaign_id)
+    progress = spotcheck.campaign_progress(campaign=campaign)
+    today = timezone.localdate()
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Progress")
+    sheet.append([_("Rule"), campaign.get_rule_display()])
+    sheet.append([_("Window"), f"{campaign.window_start} – {campaign.window_end}"])
+    sheet.append([_("Share drawn"), f"{campaign.ratio * 100:g}%"])
+    sheet.append([_("Random seed"), str(campaign.seed)])
+    sheet.append([])
+    header = [
+        _("Township"),
+        _("Sampled"),
+        _("Visited"),
+        _("Found ineligible"),
+        _("Adjusted"),
+        _("Overdue"),
+    ]
+    sheet.append(header)
+    for row in [*progress.rows, progress.total]:
+        sheet.append(
+            [row.township.name, row.sampled, row.visited, row.ineligible, row.adjusted, row.overdue]
+        )
+    cases = book.create_sheet(_("Sampled cases"))
+    cases.append(
+        [
+            _("Township"),
+            _("Village"),
+            _("Application"),
+            _("Why sampled"),
+            _("Due by"),
+            _("Auditor"),
+            _("Visited"),
+            _("Still eligible"),
+            _("Recommended action"),
+            _("Adjustment"),
+            _("Overdue"),
+        ]
+    )
+    for item in spotcheck.sample_item_list_for_campaign(user=request.user, campaign=campaign):
+        finding = getattr(item, "finding", None)
+        cases.append(
+            [
+                item.township.name,
+                item.application.village.name,
+                item.application.number,
+                item.get_reason_display(),
+                item.due_on,
+                str(item.assigned_to or ""),
+                timezone.localtime(item.visited_at).date() if item.visited_at else "",
+                ("" if finding is None else _("yes") if finding.still_eligible else _("no")),
+                finding.get_action_display() if finding else "",
+                finding.proposal.get_status_display() if finding and finding.proposal else "",
+                _("overdue") if item.visited_at is None and item.due_on < today else "",
+            ]
+        )
+    for cell in [*sheet[6], *cases[1]]:
+        cell.font = Font(bold=True)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="spot-check-{campaign.county.code}-{campaign.pk}.xlsx"'
+    )
+    return response
+
+
+# --- one sampled case ---------------------------------------------------------------------
+
+
+def _behaviours():
+    from credit.models import Behaviour
+
+    return Behaviour.objects.filter(active=True).order_by("source", "code")
+
+
+def _render_item(request, item, form, *, status: int = 200) -> HttpResponse:
+    return render(
+        request,
+        "verification/spotcheck/item.html",
+        {
+            "item": item,
+            "finding": getattr(item, "finding", None),
+            "may_check": spotcheck.sample_item_may_check(user=request.user, item=item),
+            "form": form,
+            "today": timezone.localdate(),
+        },
+        status=status,
+    )
+
+
+@login_required
+def item_detail(request, item_id: int):
+    """A sampled case: what to check, and the findings form for the auditor it is
+    assigned to (POST records the findings)."""
+    access.require_role(request.user, spotcheck.AUDITORS)
+    item = spotcheck.sample_item_get_for_user(user=request.user, item_id=item_id)
+    if request.method != "POST":
+        return _render_item(request, item, FindingForm(behaviours=_behaviours()))
+    form = FindingForm(request.POST, request.FILES, behaviours=_behaviours())
+    if not form.is_valid():
+        messages.error(request, _("Check the form below."))
+        return _render_item(request, item, form, status=400)
+    try:
+        spotcheck.sample_finding_record(actor=request.user, item_id=item.pk, **form.cleaned_data)
+    except Conflict as exc:
+        messages.warning(request, exc.message)
+    except DomainError as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        messages.error(request, exc.message)
+        return _render_item(request, item, form, status=400)
+    else:
+        messages.success(request, _("Findings recorded."))
+    return redirect("verification:spotcheck-item", item_id=item.pk)
