@@ -1,0 +1,898 @@
+"""Every state change of credit discipline: one keyword-only function each, one
+transaction each, each writing its FindingEvent and its audit row.
+
+Steps lock the finding row (select_for_update) and check its state after the lock, so of
+two people acting at once exactly one succeeds; the other gets a clear "already ..."
+answer (Conflict). A finding outside the actor's jurisdiction is "not found".
+
+The finding switches its sanctions on when it takes effect and off when it is withdrawn
+(objection upheld) or repaired; the sanctions are rows, so the history keeps them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+
+import httpx
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from aid_portal import access
+from aid_portal.audit import audit_record
+from aid_portal.errors import Conflict, DomainError
+from aid_portal.models import Role, User
+from cases import documents
+from cases import services as case_services
+from cases.models import Application, Document, Household, Member, Person
+from credit.models import (
+    Behaviour,
+    Finding,
+    FindingEvent,
+    Interview,
+    Level,
+    Objection,
+    OutboxMessage,
+    Repair,
+    Repayment,
+    RepaymentOrder,
+    Sanction,
+)
+
+logger = logging.getLogger(__name__)
+
+F = Finding.State
+K = Sanction.Kind
+
+# Who records findings, interviews, objections and repair applications: the township.
+RECORDERS = frozenset({Role.TOWNSHIP_CASEWORKER, Role.TOWNSHIP_APPROVER})
+TOWNSHIP_DECIDERS = frozenset({Role.TOWNSHIP_APPROVER})
+COUNTY = frozenset({Role.COUNTY_AUDITOR})
+OBJECTION_REVIEWERS = TOWNSHIP_DECIDERS | COUNTY
+OUTBOX_KEEPERS = frozenset({Role.COUNTY_AUDITOR, Role.FEED_ADMIN})
+
+NEXT_LEVEL = {Level.LIGHT: Level.MODERATE, Level.MODERATE: Level.SEVERE}
+BLOCK_MONTHS = {Level.MODERATE: 6, Level.SEVERE: 12}
+# Findings that took effect and so count in a chain of consecutive findings.
+EFFECTIVE_STATES = frozenset({F.STANDING, F.OBJECTED, F.REPAIRED})
+
+
+def _today(day: datetime.date | None) -> datetime.date:
+    return day or timezone.localdate()
+
+
+def _require(condition, message: str, *, field: str | None = None) -> None:
+    if not condition:
+        raise DomainError(message, field=field)
+
+
+# --- escalation ---------------------------------------------------------------------------
+
+
+def escalated_level(
+    *, household_id: int, level: str, on: datetime.date, exclude_id: int | None = None
+) -> tuple[str, Finding | None]:
+    """The level a new finding of ``level`` takes, and the finding that raised it.
+
+    Two findings are consecutive (docs/credit.md) when the earlier one is the household's
+    latest finding that took effect before ``on``, it is still in force (not repaired,
+    not withdrawn), and it took effect less than CREDIT_TRUSTWORTHY_MONTHS before ``on``.
+    Two consecutive light make the second moderate; two consecutive moderate, severe.
+    """
+    if level not in NEXT_LEVEL:
+        return level, None
+    previous = (
+        Finding.objects.filter(
+            household_id=household_id, state__in=EFFECTIVE_STATES, effective_on__lte=on
+        )
+        .exclude(pk=exclude_id)
+        .order_by("-effective_on", "-id")
+        .first()
+    )
+    if previous is None or previous.state == F.REPAIRED or previous.level != level:
+        return level, None
+    trustworthy_since = previous.effective_on + relativedelta(
+        months=settings.CREDIT_TRUSTWORTHY_MONTHS
+    )
+    if on >= trustworthy_since:
+        return level, None
+    return NEXT_LEVEL[level], previous
+
+
+# --- recording and deciding ----------------------------------------------------------------
+
+
+def finding_record(
+    *,
+    actor: User,
+    household_id: int,
+    person_id: int | None,
+    behaviour_code: str,
+    facts: str,
+    source_kind: str,
+    source_id: int | None = None,
+    application_id: int | None = None,
+    evidence: Sequence[UploadedFile | Document] = (),
+    found_on: datetime.date | None = None,
+) -> Finding:
+    """Record a finding for the township to decide. The level comes from the catalogue,
+    raised by escalation when the household's previous finding was of the same level."""
+    found_on = _today(found_on)
+    household = Household.objects.select_related("village").filter(pk=household_id).first()
+    if household is None or not access.jurisdiction_for(actor).contains(household.village):
+        raise DomainError(_("No such household."), field="household")
+    # The county records what its own spot-check home visits found; everything else is
+    # found and recorded by the township.
+    recorders = RECORDERS | COUNTY if source_kind == Finding.SourceKind.SPOT_CHECK else RECORDERS
+    access.require_role(actor, recorders, household.village)
+    _require(facts.strip(), _("Describe the facts that were found."), field="facts")
+    behaviour = Behaviour.objects.filter(code=behaviour_code, active=True).first()
+    _require(behaviour is not None, _("Choose a behaviour from the catalogue."), field="behaviour")
+    _require(
+        source_kind in Finding.SourceKind.values,
+        _("Say where the behaviour was found."),
+        field="source_kind",
+    )
+    _require(
+        found_on <= timezone.localdate(),
+        _("The date found cannot be in the future."),
+        field="found_on",
+    )
+    person = None
+    if person_id is not None:
+        person = Person.objects.filter(
+            pk=person_id, memberships__household=household, memberships__is_supporter=False
+        ).first()
+        _require(
+            person is not None, _("The person is not a member of this household."), field="person"
+        )
+    application = None
+    if application_id is not None:
+        application = household.applications.filter(pk=application_id).first()
+        _require(
+            application is not None,
+            _("The application is not this household's."),
+            field="application",
+        )
+    with transaction.atomic():
+        # Two findings on one household at once must see each other for escalation.
+        Household.objects.select_for_update().filter(pk=household.pk).first()
+        recorded = behaviour.portal_level
+        level, previous = escalated_level(household_id=household.pk, level=recorded, on=found_on)
+        finding = Finding.objects.create(
+            household=household,
+            person=person,
+            village=household.village,
+            application=application,
+            behaviour=behaviour,
+            level_recorded=recorded,
+            level=level,
+            escalated_from=previous,
+            facts=facts.strip(),
+            found_by=actor,
+            found_on=found_on,
+            source_kind=source_kind,
+            source_id=source_id,
+        )
+        stored = [_stored(actor, household, scan) for scan in evidence]
+        finding.evidence.add(*stored)
+        data = {"behaviour": behaviour.code, "level": level, "level_recorded": recorded}
+        if previous is not None:
+            data["escalated_from"] = previous.pk
+        _event(finding, actor, "record", "", F.PROPOSED, on=found_on, data=data)
+        audit_record(
+            actor=actor,
+            action="credit_finding.record",
+            obj=finding,
+            region=household.village,
+            new=data,
+        )
+    return finding
+
+
+def finding_decide(
+    *, actor: User, finding_id: int, note: str = "", today: datetime.date | None = None
+) -> Finding:
+    """The township's decision. Light and moderate take effect now; a severe finding is
+    proposed to the county, which confirms it (finding_confirm)."""
+    today = _today(today)
+    with transaction.atomic():
+        finding = _lock(finding_id, actor, TOWNSHIP_DECIDERS, allowed_from={F.PROPOSED})
+        level, previous = escalated_level(
+            household_id=finding.household_id,
+            level=finding.level_recorded,
+            on=finding.found_on,
+            exclude_id=finding.pk,
+        )
+        if level != finding.level:
+            # The earlier finding was withdrawn or repaired since: the chain is gone.
+            finding.level, finding.escalated_from = level, previous
+            finding.save(update_fields=["level", "escalated_from", "updated_at"])
+        if finding.level == Level.SEVERE:
+            return _move(
+                finding,
+                actor,
+                "propose",
+                F.COUNTY_PENDING,
+                on=today,
+                reason=note,
+                fields={"proposed_by": actor},
+            )
+        _move(finding, actor, "decide", F.STANDING, on=today, reason=note)
+        _take_effect(finding, actor, today)
+        return finding
+
+
+def finding_confirm(
+    *,
+    actor: User,
+    finding_id: int,
+    note: str = "",
+    repayment_amount=None,
+    repayment_deadline: datetime.date | None = None,
+    today: datetime.date | None = None,
+) -> Finding:
+    """The county confirms a severe finding the township proposed; it takes effect now,
+    with a repayment order when an amount is given."""
+    today = _today(today)
+    amount = _amount(repayment_amount) if repayment_amount not in (None, "") else None
+    if amount is not None:
+        _require(
+            repayment_deadline is not None and repayment_deadline > today,
+            _("Give a repayment deadline after today."),
+            field="repayment_deadline",
+        )
+    with transaction.atomic():
+        finding = _lock(finding_id, actor, COUNTY, allowed_from={F.COUNTY_PENDING})
+        _move(finding, actor, "confirm", F.STANDING, on=today, reason=note)
+        _take_effect(finding, actor, today, amount=amount, deadline=repayment_deadline)
+        return finding
+
+
+def finding_dismiss(
+    *, actor: User, finding_id: int, reason: str, today: datetime.date | None = None
+) -> Finding:
+    """The township (or, for a proposed severe finding, the county) does not confirm it."""
+    today = _today(today)
+    _require(reason.strip(), _("Say why the finding is not confirmed."), field="reason")
+    with transaction.atomic():
+        finding = _lock(finding_id, actor, None, allowed_from=Finding.UNDECIDED)
+        roles = TOWNSHIP_DECIDERS if finding.state == F.PROPOSED else COUNTY
+        access.require_role(actor, roles, finding.village)
+        return _move(
+            finding,
+            actor,
+            "dismiss",
+            F.DISMISSED,
+            on=today,
+            reason=reason,
+            fields={"ended_on": today},
+        )
+
+
+def _take_effect(
+    finding: Finding,
+    actor: User,
+    today: datetime.date,
+    *,
+    amount: Decimal | None = None,
+    deadline: datetime.date | None = None,
+) -> None:
+    """Switch on the sanctions of the finding's level; open the objection window."""
+    finding.effective_on = today
+    finding.objection_deadline = today + datetime.timedelta(days=settings.CREDIT_OBJECTION_DAYS)
+    finding.decided_by = actor
+    finding.save(update_fields=["effective_on", "objection_deadline", "decided_by", "updated_at"])
+    interview_on = today + datetime.timedelta(days=settings.CREDIT_INTERVIEW_DAYS)
+    Interview.objects.create(finding=finding, scheduled_for=interview_on)
+    rows = [Sanction(finding=finding, kind=K.INTERVIEW, starts_on=today)]
+    if finding.level == Level.LIGHT:
+        rows.append(
+            Sanction(
+                finding=finding,
+                kind=K.WATCH_LIST,
+                starts_on=today,
+                ends_on=today + relativedelta(months=settings.CREDIT_TRUSTWORTHY_MONTHS),
+            )
+        )
+    else:
+        reason = _("Credit finding #%(id)s: %(behaviour)s") % {
+            "id": finding.pk,
+            "behaviour": finding.behaviour.name,
+        }
+        for application in finding.household.applications.filter(
+            state__in=Application.OPEN_STATES | Application.ENROLLED_STATES
+        ).order_by("id"):
+            case_services.application_suspend(
+                actor=actor, application_id=application.pk, source=finding.source, reason=reason
+            )
+            rows.append(
+                Sanction(
+                    finding=finding, kind=K.SUSPENSION, application=application, starts_on=today
+                )
+            )
+        block_until = today + relativedelta(months=BLOCK_MONTHS[finding.level])
+        members = Member.objects.filter(household=finding.household, is_supporter=False)
+        rows += [
+            Sanction(
+                finding=finding,
+                kind=K.BLOCK,
+                person_id=person_id,
+                starts_on=today,
+                ends_on=block_until,
+            )
+            for person_id in members.values_list("person_id", flat=True).order_by("person_id")
+        ]
+    if finding.level == Level.SEVERE:
+        if amount is not None:
+            RepaymentOrder.objects.create(finding=finding, amount=amount, deadline=deadline)
+            rows.append(Sanction(finding=finding, kind=K.REPAYMENT, starts_on=today))
+        rows.append(Sanction(finding=finding, kind=K.PLATFORM, starts_on=today))
+        _outbox_write(finding, OutboxMessage.Kind.RECORD, today)
+    Sanction.objects.bulk_create(rows)
+    _note(
+        finding,
+        actor,
+        "sanctions_on",
+        on=today,
+        data={"sanctions": sorted({row.kind for row in rows}), "interview_on": interview_on},
+    )
+
+
+def _end_sanctions(
+    finding: Finding, actor: User, on: datetime.date, *, why: str, withdrawn: bool
+) -> None:
+    """Switch off every sanction still in force, from ``on``; the rows stay."""
+    reason = _("Credit finding #%(id)s %(why)s") % {"id": finding.pk, "why": why}
+    active = list(finding.sanctions.filter(ended_on__isnull=True).order_by("id"))
+    for sanction in active:
+        if sanction.kind == K.SUSPENSION:
+            case_services.application_resume(
+                actor=actor,
+                application_id=sanction.application_id,
+                source=finding.source,
+                reason=reason,
+            )
+    finding.sanctions.filter(ended_on__isnull=True).update(ended_on=on, end_reason=why)
+    finding.interviews.filter(held_on__isnull=True).delete()
+    if withdrawn:
+        RepaymentOrder.objects.filter(finding=finding, state=RepaymentOrder.State.OPEN).update(
+            state=RepaymentOrder.State.CANCELLED, closed_on=on
+        )
+    if finding.level == Level.SEVERE:
+        record = OutboxMessage.objects.select_for_update().get(
+            finding=finding, kind=OutboxMessage.Kind.RECORD
+        )
+        if record.state == OutboxMessage.State.PENDING:
+            # Never sent: the platform need not hear of it at all.
+            record.state = OutboxMessage.State.CANCELLED
+            record.save(update_fields=["state"])
+        elif record.state == OutboxMessage.State.DELIVERED:
+            kind = OutboxMessage.Kind.WITHDRAWAL if withdrawn else OutboxMessage.Kind.REPAIR
+            _outbox_write(finding, kind, on)
+    _note(
+        finding,
+        actor,
+        "sanctions_off",
+        on=on,
+        reason=why,
+        data={"sanctions": sorted({s.kind for s in active})},
+    )
+
+
+# --- interviews and repayment -------------------------------------------------------------
+
+
+def interview_hold(
+    *, actor: User, interview_id: int, notes: str, held_on: datetime.date | None = None
+) -> Interview:
+    held_on = _today(held_on)
+    _require(notes.strip(), _("Write down what was said in the interview."), field="notes")
+    _require(
+        held_on <= timezone.localdate(),
+        _("The interview date cannot be in the future."),
+        field="held_on",
+    )
+    with transaction.atomic():
+        finding, interview = _lock_with(
+            Interview, interview_id, actor, RECORDERS, allowed_from=Finding.IN_FORCE
+        )
+        if interview.held_on is not None:
+            raise Conflict(_("This interview was already recorded."))
+        _require(
+            held_on >= finding.effective_on,
+            _("The interview cannot be held before the finding took effect."),
+            field="held_on",
+        )
+        interview.held_on, interview.held_by, interview.notes = held_on, actor, notes.strip()
+        interview.save(update_fields=["held_on", "held_by", "notes"])
+        finding.sanctions.filter(kind=K.INTERVIEW, ended_on__isnull=True).update(
+            ended_on=held_on, end_reason=_("held")
+        )
+        _note(finding, actor, "interview", on=held_on, reason=notes.strip())
+        return interview
+
+
+def repayment_record(
+    *, actor: User, order_id: int, amount, paid_on: datetime.date | None = None
+) -> RepaymentOrder:
+    """A payment against the order; the order closes when the whole amount is back."""
+    paid_on = _today(paid_on)
+    value = _amount(amount)
+    with transaction.atomic():
+        finding, order = _lock_with(
+            RepaymentOrder, order_id, actor, RECORDERS, allowed_from=Finding.IN_FORCE
+        )
+        if order.state != RepaymentOrder.State.OPEN:
+            raise Conflict(_("This repayment order is already closed."))
+        _require(
+            value <= order.outstanding,
+            _("Only %(left)s yuan is still owed.") % {"left": order.outstanding},
+            field="amount",
+        )
+        Repayment.objects.create(order=order, amount=value, paid_on=paid_on, recorded_by=actor)
+        order.paid_amount += value
+        fields = ["paid_amount"]
+        if order.outstanding == 0:
+            order.state, order.closed_on = RepaymentOrder.State.PAID, paid_on
+            fields += ["state", "closed_on"]
+            finding.sanctions.filter(kind=K.REPAYMENT, ended_on__isnull=True).update(
+                ended_on=paid_on, end_reason=_("repaid")
+            )
+        order.save(update_fields=fields)
+        _note(
+            finding,
+            actor,
+            "repayment",
+            on=paid_on,
+            data={"amount": value, "outstanding": order.outstanding},
+        )
+        return order
+
+
+# --- objection --------------------------------------------------------------------------
+
+
+def objection_lodge(
+    *,
+    actor: User,
+    finding_id: int,
+    statement: str,
+    evidence: Sequence[UploadedFile | Document] = (),
+    lodged_on: datetime.date | None = None,
+) -> Objection:
+    """The person objects to a finding in force, before the deadline on the notice."""
+    lodged_on = _today(lodged_on)
+    _require(statement.strip(), _("Write down what the person objects to."), field="statement")
+    with transaction.atomic():
+        finding = _lock(finding_id, actor, RECORDERS, allowed_from={F.STANDING, F.OBJECTED})
+        if finding.state == F.OBJECTED:
+            raise Conflict(_("An objection to this finding is already under review."))
+        if lodged_on > finding.objection_deadline:
+            raise DomainError(
+                _("The objection period ended on %(date)s; an objection can no longer be lodged.")
+                % {"date": finding.objection_deadline.isoformat()},
+                field="lodged_on",
+            )
+        _require(
+            lodged_on >= finding.effective_on,
+            _("The objection cannot be dated before the finding took effect."),
+            field="lodged_on",
+        )
+        objection = Objection.objects.create(
+            finding=finding,
+            lodged_on=lodged_on,
+            statement=statement.strip(),
+            recorded_by=actor,
+            review_due_on=lodged_on
+            + datetime.timedelta(days=settings.CREDIT_OBJECTION_REVIEW_DAYS),
+        )
+        objection.evidence.add(*[_stored(actor, finding.household, scan) for scan in evidence])
+        _move(
+            finding,
+            actor,
+            "object",
+            F.OBJECTED,
+            on=lodged_on,
+            reason=statement.strip(),
+            data={"objection": objection.pk, "review_due_on": objection.review_due_on},
+        )
+        return objection
+
+
+def objection_review(
+    *,
+    actor: User,
+    objection_id: int,
+    upheld: bool,
+    note: str,
+    today: datetime.date | None = None,
+) -> Objection:
+    """Someone other than the finder reviews it: upheld withdraws the finding and undoes
+    every sanction it caused; rejected leaves it standing."""
+    today = _today(today)
+    _require(note.strip(), _("Write down the outcome of the review."), field="note")
+    with transaction.atomic():
+        finding, objection = _lock_with(
+            Objection, objection_id, actor, OBJECTION_REVIEWERS, allowed_from={F.OBJECTED}
+        )
+        if objection.state != Objection.State.PENDING:
+            raise Conflict(_("This objection was already reviewed."))
+        _require(
+            actor.pk != finding.found_by_id,
+            _("The objection must be reviewed by someone other than the person who found it."),
+        )
+        objection.state = Objection.State.UPHELD if upheld else Objection.State.REJECTED
+        objection.reviewed_by, objection.reviewed_on = actor, today
+        objection.review_note = note.strip()
+        objection.save(update_fields=["state", "reviewed_by", "reviewed_on", "review_note"])
+        data = {"objection": objection.pk, "late": today > objection.review_due_on}
+        if not upheld:
+            _move(finding, actor, "objection_reject", F.STANDING, on=today, reason=note, data=data)
+            return objection
+        _move(
+            finding,
+            actor,
+            "objection_uphold",
+            F.WITHDRAWN,
+            on=today,
+            reason=note,
+            data=data,
+            fields={"ended_on": today},
+        )
+        _end_sanctions(finding, actor, today, why=_("withdrawn after objection"), withdrawn=True)
+        return objection
+
+
+# --- repair -----------------------------------------------------------------------------
+
+
+def repair_apply(
+    *,
+    actor: User,
+    finding_id: int,
+    correction: str,
+    applied_on: datetime.date | None = None,
+) -> Repair:
+    """After the interview, a person who corrected the behaviour applies for repair."""
+    applied_on = _today(applied_on)
+    _require(
+        correction.strip(),
+        _("Describe how the person corrected the behaviour."),
+        field="correction",
+    )
+    with transaction.atomic():
+        finding = _lock(finding_id, actor, RECORDERS, allowed_from=Finding.IN_FORCE)
+        if finding.state == F.OBJECTED:
+            raise Conflict(_("Wait for the objection to be reviewed before applying for repair."))
+        if finding.repairs.filter(state=Repair.State.PENDING).exists():
+            raise Conflict(_("A repair application for this finding is already waiting."))
+        _require(
+            finding.interviews.filter(held_on__isnull=False, held_on__lte=applied_on).exists(),
+            _("A repair can be applied for only after the reminder interview has been held."),
+        )
+        order = RepaymentOrder.objects.filter(finding=finding).first()
+        _require(
+            order is None or order.state == RepaymentOrder.State.PAID,
+            _("The repayment order must be paid in full before a repair (%(left)s yuan owed).")
+            % {"left": order.outstanding if order else 0},
+        )
+        repair = Repair.objects.create(
+            finding=finding, applied_on=applied_on, correction=correction.strip(), recorded_by=actor
+        )
+        _note(
+            finding,
+            actor,
+            "repair_apply",
+            on=applied_on,
+            reason=correction.strip(),
+            data={"repair": repair.pk},
+        )
+        return repair
+
+
+def repair_decide(
+    *,
+    actor: User,
+    repair_id: int,
+    grant: bool,
+    note: str,
+    today: datetime.date | None = None,
+) -> Repair:
+    """The township decides repairs of light and moderate findings, the county of severe.
+    Granted: the sanctions end from today; the finding stays in the history, repaired."""
+    today = _today(today)
+    _require(note.strip(), _("Give the reason for the decision."), field="note")
+    with transaction.atomic():
+        finding, repair = _lock_with(Repair, repair_id, actor, None, allowed_from=Finding.IN_FORCE)
+        roles = COUNTY if finding.level == Level.SEVERE else TOWNSHIP_DECIDERS
+        access.require_role(actor, roles, finding.village)
+        if repair.state != Repair.State.PENDING:
+            raise Conflict(_("This repair application was already decided."))
+        repair.state = Repair.State.GRANTED if grant else Repair.State.REFUSED
+        repair.decided_by, repair.decided_on, repair.decision_note = actor, today, note.strip()
+        repair.save(update_fields=["state", "decided_by", "decided_on", "decision_note"])
+        if not grant:
+            _note(
+                finding, actor, "repair_refuse", on=today, reason=note, data={"repair": repair.pk}
+            )
+            return repair
+        _move(
+            finding,
+            actor,
+            "repair",
+            F.REPAIRED,
+            on=today,
+            reason=note,
+            data={"repair": repair.pk},
+            fields={"ended_on": today},
+        )
+        _end_sanctions(finding, actor, today, why=_("repaired"), withdrawn=False)
+        return repair
+
+
+# --- the outbox to the credit-information sharing platform -----------------------------
+
+
+def _outbox_write(finding: Finding, kind: str, on: datetime.date) -> OutboxMessage:
+    """In the caller's transaction; delivery is queued for after the commit."""
+    payload = {
+        "kind": kind,
+        "finding": finding.pk,
+        "identity_numbers": _identity_numbers(finding),
+        "behaviour": finding.behaviour.code,
+        "behaviour_name": finding.behaviour.name,
+        "level": finding.level,
+        "effective_on": finding.effective_on,
+        "on": on,
+        "authority": finding.village.code[:6],
+    }
+    message = OutboxMessage.objects.create(finding=finding, kind=kind, payload=payload)
+    payload["key"] = str(message.key)
+    message.payload = payload
+    message.save(update_fields=["payload"])
+    from credit import tasks
+
+    transaction.on_commit(lambda: tasks.outbox_deliver.delay(message.pk))
+    return message
+
+
+def _identity_numbers(finding: Finding) -> list[str]:
+    if finding.person is not None:
+        return [finding.person.identity_number]
+    people = Person.objects.filter(
+        memberships__household=finding.household, memberships__is_supporter=False
+    ).order_by("pk")
+    return [person.identity_number for person in people]
+
+
+def outbox_deliver(*, message_id: int) -> str:
+    """Send one message to the platform, with its key as the idempotency key.
+
+    The row stays locked while the request is out, so a withdrawal and a delivery never
+    cross; a worker killed mid-request leaves it pending, and the next attempt sends the
+    same key, which the platform recognises: the record is held once, marked once.
+    """
+    with transaction.atomic():
+        message = OutboxMessage.objects.select_for_update().filter(pk=message_id).first()
+        if message is None or message.state != OutboxMessage.State.PENDING:
+            return message.state if message else "missing"
+        try:
+            response = httpx.post(
+                settings.CREDIT_PLATFORM_URL,
+                content=DjangoJSONEncoder().encode(message.payload).encode("utf-8"),
+                headers={
+                    "Content-Type": "application/json; charset=utf-8",
+                    "Idempotency-Key": str(message.key),
+                },
+                timeout=30,
+            )
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            OutboxMessage.objects.filter(pk=message.pk).update(
+                attempts=message.attempts + 1, last_error=str(exc)[:500] or type(exc).__name__
+            )
+            return message.state
+        delivered = OutboxMessage.objects.filter(
+            pk=message.pk, state=OutboxMessage.State.PENDING
+        ).update(
+            state=OutboxMessage.State.DELIVERED,
+            delivered_at=timezone.now(),
+            attempts=message.attempts + 1,
+            last_error="",
+        )
+        if delivered != 1:  # pragma: no cover - the row lock makes this impossible
+            raise Conflict("outbox message delivered twice")
+        FindingEvent.objects.create(
+            finding_id=message.finding_id,
+            on=timezone.localdate(),
+            action="outbox_delivered",
+            from_state="",
+            to_state="",
+            data={"message": str(message.key), "kind": message.kind},
+        )
+        audit_record(
+            actor=None,
+            action="credit_outbox.deliver",
+            obj=message,
+            new={"kind": message.kind, "finding": message.finding_id},
+        )
+        return OutboxMessage.State.DELIVERED
+
+
+def outbox_pending_ids() -> list[int]:
+    return list(
+        OutboxMessage.objects.filter(state=OutboxMessage.State.PENDING)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+
+
+def outbox_export(*, actor: User) -> bytes:
+    """Every message as JSON lines (one per line, oldest first), for a platform reached
+    by file; the export is recorded on each message and in the audit log."""
+    access.require_role(actor, OUTBOX_KEEPERS)
+    jurisdiction = access.jurisdiction_for(actor, roles=OUTBOX_KEEPERS, include_grants=False)
+    encoder = DjangoJSONEncoder(ensure_ascii=False)
+    with transaction.atomic():
+        messages = list(
+            OutboxMessage.objects.filter(jurisdiction.q("finding__village"))
+            .exclude(state=OutboxMessage.State.CANCELLED)
+            .order_by("created_at", "id")
+        )
+        lines = [
+            encoder.encode({**m.payload, "key": str(m.key), "state": m.state}) for m in messages
+        ]
+        OutboxMessage.objects.filter(pk__in=[m.pk for m in messages]).update(
+            exported_at=timezone.now()
+        )
+        audit_record(actor=actor, action="credit_outbox.export", new={"messages": len(lines)})
+    return ("\n".join(lines) + ("\n" if lines else "")).encode("utf-8")
+
+
+# --- the machinery ---------------------------------------------------------------------
+
+
+def _amount(value) -> Decimal:
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise DomainError(_("Give an amount in yuan."), field="amount") from None
+    _require(amount > 0, _("The amount must be more than zero."), field="amount")
+    _require(amount < Decimal("100000000"), _("The amount is too large."), field="amount")
+    return amount
+
+
+def _stored(actor: User, household: Household, scan) -> Document:
+    if isinstance(scan, Document):
+        _require(scan.household_id == household.pk, _("The document is not this household's."))
+        return scan
+    return documents.document_upload(
+        actor=actor, household=household, kind=Document.Kind.OTHER, upload=scan
+    )
+
+
+def _lock(finding_id: int, actor: User, roles, *, allowed_from) -> Finding:
+    """Lock the row, then check jurisdiction, role and state (after the lock).
+
+    FOR NO KEY UPDATE: rows that merely point at the finding (its events, written by the
+    outbox delivery while it holds its message) are not held up by the lock."""
+    finding = (
+        Finding.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("village", "behaviour", "household")
+        .filter(pk=finding_id)
+        .first()
+    )
+    if finding is None or not access.jurisdiction_for(actor).contains(finding.village):
+        raise DomainError(_("No such credit finding."))
+    if roles is not None:
+        access.require_role(actor, roles, finding.village)
+    if finding.state not in allowed_from:
+        if finding.state in Finding.IN_FORCE | {F.DISMISSED, F.WITHDRAWN, F.REPAIRED}:
+            raise Conflict(
+                _("This finding was already decided: %(state)s.")
+                % {"state": finding.get_state_display()}
+            )
+        raise Conflict(
+            _("Not possible while the finding is %(state)s.")
+            % {"state": finding.get_state_display()}
+        )
+    return finding
+
+
+MISSING = {
+    Interview: _lazy("No such interview."),
+    RepaymentOrder: _lazy("No such repayment order."),
+    Objection: _lazy("No such objection."),
+    Repair: _lazy("No such repair application."),
+}
+
+
+def _lock_with(model, pk: int, actor: User, roles, *, allowed_from):
+    """Lock a finding and then one of its rows (interview, order, objection, repair):
+    always the finding first, as every step does, so two steps never deadlock."""
+    finding_id = model.objects.filter(pk=pk).values_list("finding_id", flat=True).first()
+    _require(finding_id is not None, str(MISSING[model]))
+    finding = _lock(finding_id, actor, roles, allowed_from=allowed_from)
+    return finding, model.objects.select_for_update().get(pk=pk)
+
+
+def _move(
+    finding: Finding,
+    actor: User | None,
+    action: str,
+    to: str,
+    *,
+    on: datetime.date,
+    reason: str = "",
+    data: dict | None = None,
+    fields: dict | None = None,
+) -> Finding:
+    old = finding.state
+    fields = {**(fields or {}), "state": to}
+    for name, value in fields.items():
+        setattr(finding, name, value)
+    finding.save(update_fields=[*fields, "updated_at"])
+    _event(finding, actor, action, old, to, on=on, reason=reason, data=data)
+    audit_record(
+        actor=actor,
+        action=f"credit_finding.{action}",
+        obj=finding,
+        region=finding.village,
+        old={"state": old},
+        new={"state": to, "level": finding.level, **(data or {})},
+        reason=reason,
+    )
+    return finding
+
+
+def _note(
+    finding: Finding,
+    actor: User | None,
+    action: str,
+    *,
+    on: datetime.date,
+    reason: str = "",
+    data: dict | None = None,
+) -> None:
+    """A step that leaves the state as it is: its history row and its audit row."""
+    _event(finding, actor, action, finding.state, finding.state, on=on, reason=reason, data=data)
+    audit_record(
+        actor=actor,
+        action=f"credit_finding.{action}",
+        obj=finding,
+        region=finding.village,
+        new=data,
+        reason=reason,
+    )
+
+
+def _event(
+    finding: Finding,
+    actor: User | None,
+    action: str,
+    from_state: str,
+    to_state: str,
+    *,
+    on: datetime.date,
+    reason: str = "",
+    data: dict | None = None,
+) -> FindingEvent:
+    return FindingEvent.objects.create(
+        finding=finding,
+        on=on,
+        actor=actor,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason.strip(),
+        data=data,
+    )

@@ -1,0 +1,18 @@
+"""The credit box of the home page: a county auditor sees the latest stored
+untrustworthy rate and the way to the dashboard (``{% credit_home %}``)."""
+
+from django import template
+
+from aid_portal import access
+from credit import trust
+
+register = template.Library()
+
+
+@register.inclusion_tag("credit/trust/_home_dashboard.html", takes_context=True)
+def credit_home(context) -> dict:
+    user = context["user"]
+    if not access.has_role(user, trust.DASHBOARD_READERS):
+        return {"trust_home": {"shown": False}}
+    year, rate = trust.latest_county_rate_for_user(user=user)
+    return {"trust_home": {"shown": True, "year": year, "rate": rate}}

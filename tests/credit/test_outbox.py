@@ -1,0 +1,138 @@
+"""The outbox to the credit-information sharing platform, delivered by a real Celery
+worker to the simulator's platform over HTTP: exactly once, across a worker killed in
+the middle of a delivery, and retried while the platform is away."""
+
+from __future__ import annotations
+
+import datetime
+import time
+
+import httpx
+import pytest
+from django.utils import timezone
+
+from aid_portal.models import AuditEvent
+from credit import services, tasks
+from credit.models import FindingEvent, OutboxMessage
+from tests.conftest import wait_for
+from tests.verification.conftest import _start
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def platform(tmp_path, monkeypatch):
+    """The simulator's platform, slow to answer (it keeps the record first, then waits 4
+    s), and the worker pointed at it. Listed before celery_worker_process in the tests, so
+    the worker starts with this address."""
+    running = _start(tmp_path, platform_latency_ms=4000)
+    url = f"{running.url}/credit-platform/records"
+    monkeypatch.setenv("CREDIT_PLATFORM_URL", url)
+    running.records = lambda: httpx.get(url, timeout=10).json()
+    yield running
+    running.stop()
+
+
+def severe_finding(people, family):
+    today = timezone.localdate()
+    finding = services.finding_record(
+        actor=people.caseworker_a,
+        household_id=family.application.household_id,
+        person_id=family.applicant.person_id,
+        behaviour_code="xj-hides-assets-refuses",
+        facts="转移房产后申请低保，拒不退回",
+        source_kind="case",
+        found_on=today,
+    )
+    services.finding_decide(actor=people.approver_a, finding_id=finding.pk, today=today)
+    services.finding_confirm(
+        actor=people.auditor,
+        finding_id=finding.pk,
+        repayment_amount="2400",
+        repayment_deadline=today + datetime.timedelta(days=30),
+        today=today,
+    )
+    return finding
+
+
+def test_a_worker_killed_mid_delivery_leaves_one_record_delivered_once(
+    platform, celery_worker_process, people, make_family
+):
+    finding = severe_finding(people, make_family())
+    message = OutboxMessage.objects.get(finding=finding)
+    key = str(message.key)
+
+    # The first worker sends the record; the platform keeps it and is slow to answer.
+    # (Test runs in other checkouts share the broker and may take a queued task: ask
+    # again now and then, which is harmless, until this worker has it.)
+    def received_once():
+        if platform.records()["received"].get(key) == 1:
+            return True
+        if time.monotonic() > kicked[0] + 10:
+            tasks.outbox_deliver.delay(message.pk)
+            kicked[0] = time.monotonic()
+        return False
+
+    kicked = [time.monotonic()]
+    wait_for(received_once, timeout=90)
+    celery_worker_process.process.kill()  # mid-delivery: no answer read, nothing committed
+    celery_worker_process.process.wait()
+    message.refresh_from_db()
+    assert message.state == OutboxMessage.State.PENDING
+
+    celery_worker_process.restart()
+    tasks.outbox_relay.delay()
+
+    def delivered():
+        message.refresh_from_db()
+        if message.state == OutboxMessage.State.DELIVERED:
+            return True
+        if time.monotonic() > kicked[0] + 15:
+            tasks.outbox_relay.delay()
+            kicked[0] = time.monotonic()
+        return False
+
+    kicked[0] = time.monotonic()
+    wait_for(delivered, timeout=90)
+    held = platform.records()
+    assert [record["key"] for record in held["records"]] == [key]
+    assert held["records"][0]["finding"] == finding.pk
+    assert held["received"][key] == 2  # sent twice, the same key, kept once
+    assert message.attempts == 1 and message.delivered_at is not None
+    assert FindingEvent.objects.filter(finding=finding, action="outbox_delivered").count() == 1
+    assert AuditEvent.objects.filter(action="credit_outbox.deliver").count() == 1
+    # A third attempt (a late duplicate of the task) changes nothing.
+    assert services.outbox_deliver(message_id=message.pk) == OutboxMessage.State.DELIVERED
+    assert platform.records()["received"][key] == 2
+
+
+@pytest.mark.django_db  # no worker: the service is called here, as the task calls it
+def test_a_platform_that_is_away_is_retried_and_an_upheld_objection_is_sent_after(
+    people, make_family, settings, tmp_path
+):
+    settings.CREDIT_PLATFORM_URL = "http://127.0.0.1:9/credit-platform/records"  # nobody there
+    finding = severe_finding(people, make_family())
+    record = OutboxMessage.objects.get(finding=finding)
+    assert services.outbox_deliver(message_id=record.pk) == OutboxMessage.State.PENDING
+    record.refresh_from_db()
+    assert record.attempts >= 1 and record.last_error
+
+    running = _start(tmp_path)
+    try:
+        settings.CREDIT_PLATFORM_URL = f"{running.url}/credit-platform/records"
+        assert services.outbox_deliver(message_id=record.pk) == OutboxMessage.State.DELIVERED
+        objection = services.objection_lodge(
+            actor=people.caseworker_a, finding_id=finding.pk, statement="房产为父母所有"
+        )
+        services.objection_review(
+            actor=people.approver_a, objection_id=objection.pk, upheld=True, note="核实属实"
+        )
+        withdrawal = OutboxMessage.objects.get(finding=finding, kind="withdrawal")
+        assert services.outbox_deliver(message_id=withdrawal.pk) == OutboxMessage.State.DELIVERED
+        held = httpx.get(settings.CREDIT_PLATFORM_URL, timeout=10).json()["records"]
+        assert [(r["kind"], r["finding"]) for r in held] == [
+            ("record", finding.pk),
+            ("withdrawal", finding.pk),
+        ]
+    finally:
+        running.stop()
