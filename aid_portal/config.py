@@ -71,6 +71,24 @@ def parse_database_url(url: str) -> dict:
     return config
 
 
+def parse_level_mapping(name: str, default: str) -> dict[str, str]:
+    """``general=light,serious=severe``: Huangshi's levels onto the portal's three."""
+    value = env_str(name, default)
+    mapping: dict[str, str] = {}
+    for pair in value.split(","):
+        source, _, target = pair.partition("=")
+        source, target = source.strip(), target.strip()
+        if source not in {"general", "serious"} or target not in {"light", "moderate", "severe"}:
+            raise ConfigError(
+                f"{name}: expected general=<level>,serious=<level> with levels light, "
+                f"moderate or severe, got {value!r}"
+            )
+        mapping[source] = target
+    if set(mapping) != {"general", "serious"}:
+        raise ConfigError(f"{name}: give a level for both general and serious, got {value!r}")
+    return mapping
+
+
 REDIS_SCHEMES = {"redis", "rediss", "redis+socket", "unix"}
 
 

@@ -42,6 +42,17 @@ ITEMS = [
         "cases:decisions",
         frozenset({Role.TOWNSHIP_APPROVER, Role.COUNTY_AUDITOR}),
     ),
+    NavItem(
+        _("Periodic reviews"),
+        "cases:reviews",
+        frozenset({Role.TOWNSHIP_CASEWORKER, Role.TOWNSHIP_APPROVER}),
+    ),
+    NavItem(
+        _("Adjustments to act on"),
+        "cases:adjustments",
+        frozenset({Role.TOWNSHIP_CASEWORKER, Role.TOWNSHIP_APPROVER}),
+    ),
+    NavItem(_("Monthly file checks"), "cases:file-checks", frozenset({Role.COUNTY_AUDITOR})),
     NavItem(_("County policies"), "cases:policies", access.CASE_READERS | {Role.FEED_ADMIN}),
     NavItem(
         _("Verification requests"),
@@ -57,6 +68,39 @@ ITEMS = [
         frozenset({Role.COUNTY_AUDITOR, Role.VERIFICATION_OFFICER, Role.FEED_ADMIN}),
     ),
     NavItem(_("Batch findings"), "verification:findings", frozenset({Role.TOWNSHIP_CASEWORKER})),
+    NavItem(_("Spot-checks"), "verification:spotcheck-campaigns", frozenset({Role.COUNTY_AUDITOR})),
+    NavItem(
+        _("Trustworthy households"),
+        "credit:rewards",
+        frozenset({Role.TOWNSHIP_CASEWORKER, Role.TOWNSHIP_APPROVER, Role.COUNTY_AUDITOR}),
+    ),
+    NavItem(_("Credit dashboard"), "credit:dashboard", frozenset({Role.COUNTY_AUDITOR})),
+    NavItem(_("Credit findings"), "credit:findings", access.CASE_READERS),
+    NavItem(
+        _("Credit decisions"),
+        "credit:decisions",
+        frozenset({Role.TOWNSHIP_APPROVER, Role.COUNTY_AUDITOR}),
+    ),
+    NavItem(
+        _("Interviews"),
+        "credit:interviews",
+        frozenset({Role.TOWNSHIP_CASEWORKER, Role.TOWNSHIP_APPROVER}),
+    ),
+    NavItem(
+        _("Objections"),
+        "credit:objections",
+        frozenset({Role.TOWNSHIP_CASEWORKER, Role.TOWNSHIP_APPROVER, Role.COUNTY_AUDITOR}),
+    ),
+    NavItem(
+        _("Credit repairs"),
+        "credit:repairs",
+        frozenset({Role.TOWNSHIP_APPROVER, Role.COUNTY_AUDITOR}),
+    ),
+    NavItem(
+        _("Credit platform"),
+        "credit:outbox",
+        frozenset({Role.COUNTY_AUDITOR, Role.FEED_ADMIN}),
+    ),
     NavItem(_("Audit log"), "audit-list", access.AUDIT_READERS),
     NavItem(_("Staff and settings"), "admin:index", frozenset({Role.FEED_ADMIN})),
     NavItem(_("API"), "api-docs", EVERYONE),

@@ -207,6 +207,9 @@ FEED_ADMIN_PERMISSIONS = [
     ("cases", "view_proofitem"),
     ("cases", "add_proofitem"),
     ("cases", "change_proofitem"),
+    ("credit", "view_behaviour"),
+    ("credit", "add_behaviour"),
+    ("credit", "change_behaviour"),
 ]
 
 

@@ -17,6 +17,8 @@ api_patterns = [
     ),
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("", include("cases.api_urls")),
+    path("", include("verification.api_urls")),
+    path("", include("credit.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -31,6 +33,7 @@ urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),
     path("cases/", include("cases.urls")),
     path("verification/", include("verification.urls")),
+    path("credit/", include("credit.urls")),
     path("api/", include(api_patterns)),
     path("admin/", admin.site.urls),
 ]

@@ -44,6 +44,26 @@ def _fast_hashing_and_plain_static(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def behaviour_catalogue(request):
+    """The catalogue of untrustworthy behaviours that a data migration loads: a
+    transactional test earlier in the run may have emptied the table since, so it is
+    loaded again (idempotent) for every test that uses the database."""
+    marker = request.node.get_closest_marker("django_db")
+    if "transactional_db" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction", False)
+    ):
+        request.getfixturevalue("transactional_db")
+    elif "db" in request.fixturenames or marker is not None:
+        request.getfixturevalue("db")
+    else:
+        return
+    from credit.catalogue import catalogue_load
+    from credit.models import Behaviour
+
+    catalogue_load(Behaviour)
+
+
 @dataclass
 class Places:
     county: Region

@@ -156,6 +156,10 @@ ROW_MODULES = [
     "tests.verification.access_rows_feeds",
     "tests.verification.access_rows_requests",
     "tests.verification.access_rows_batch",
+    "tests.verification.access_rows_spotcheck",
+    "tests.cases.access_rows_reviews",
+    "tests.credit.access_rows_credit",
+    "tests.credit.access_rows_trust",
 ]
 for _module in ROW_MODULES:
     try:

@@ -76,6 +76,7 @@ def load_demo() -> list[DemoUser]:
     from verification.catalogue import load_catalogue
     from verification.demo_batch import load_batch_demo
     from verification.demo_feeds import load_feeds_demo
+    from verification.demo_spotcheck import load_spotcheck_demo
     from verification.models import Department
 
     # The department catalogue first, so that the demo cases under verification send
@@ -88,4 +89,15 @@ def load_demo() -> list[DemoUser]:
     load_case_demo()
     load_feeds_demo()
     load_batch_demo()
+    load_spotcheck_demo()
+    from cases.demo_reviews import load_review_demo
+
+    load_review_demo()
+    from credit.demo import load_credit_demo
+
+    load_credit_demo()
+    # Trust last, after every other credit demo: the yearly results count their findings.
+    from credit.demo_trust import load_trust_demo
+
+    load_trust_demo()
     return DEMO_USERS

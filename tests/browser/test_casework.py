@@ -132,7 +132,7 @@ def test_approver_rejects_with_reasons_and_prints_the_notice(page, people, make_
     take(page, "reject", lambda form: form.locator("textarea[name=reasons]").fill(reasons))
     state_is(page, "rejected")
 
-    page.goto(page.locator(".case-header a.button").get_attribute("href"))
+    page.goto(page.locator('.case-header a[href$="/rejection-notice/"]').get_attribute("href"))
     expect(page.locator("h1")).to_have_text(zh("Notice of rejection"))  # 不予批准通知书
     expect(page.locator("#reasons")).to_have_text(reasons)
     expect(page.locator("body")).to_contain_text("马1")
