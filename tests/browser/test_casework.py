@@ -5,15 +5,14 @@ printed."""
 from __future__ import annotations
 
 import datetime
-import re
 
 import pytest
-from django.utils import timezone, translation
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from cases import services
+from tests.browser.helpers import log_in, take, zh
 from tests.cases import conftest as case_fixtures
-from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,32 +20,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 policy = case_fixtures.policy
 proof_items = case_fixtures.proof_items
 make_family = case_fixtures.make_family
-
-
-def zh(text: str) -> str:
-    """What the page shows for an English source string (the pages render in Chinese)."""
-    with translation.override("zh-hans"):
-        return translation.gettext(text)
-
-
-def log_in(page, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto("/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page).not_to_have_url(re.compile("/login/"))
-
-
-def take(page, action: str, fill=None) -> None:
-    """Open an action on the case page, fill it in, send it, and wait for the answer."""
-    block = page.locator(f"#action-{action}")
-    if block.get_attribute("open") is None:
-        block.locator("summary").click()
-    if fill:
-        fill(block)
-    with page.expect_navigation():
-        block.locator("button[type=submit]").click()
 
 
 def state_is(page, label: str) -> None:

@@ -10,46 +10,21 @@ import re
 
 import pytest
 from dateutil.relativedelta import relativedelta
-from django.utils import timezone, translation
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from cases import services as case_services
 from credit import services
 from credit.catalogue import catalogue_load
 from credit.models import Behaviour, Finding
+from tests.browser.helpers import log_in, take, zh
 from tests.cases import conftest as case_fixtures
-from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 policy = case_fixtures.policy
 proof_items = case_fixtures.proof_items
 make_family = case_fixtures.make_family
-
-
-def zh(text: str) -> str:
-    with translation.override("zh-hans"):
-        return translation.gettext(text)
-
-
-def log_in(page, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto("/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page).not_to_have_url(re.compile("/login/"))
-
-
-def take(page, action: str, fill=None) -> None:
-    """Open a step on the finding page, fill it in, send it, wait for the answer."""
-    block = page.locator(f"#action-{action}")
-    if block.get_attribute("open") is None:
-        block.locator("summary").click()
-    if fill:
-        fill(block)
-    with page.expect_navigation():
-        block.locator("button[type=submit]").click()
 
 
 def state_is(page, label: str) -> None:

@@ -12,18 +12,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from cases.models import Application, Member, Policy, ProofItem
+from tests.browser.helpers import log_in
 from tests.cases.conftest import PNG, identity
-from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, username: str) -> None:
-    page.goto("/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator("h1")).to_be_visible()
 
 
 def add_row(page, section: str) -> None:

@@ -13,19 +13,13 @@ from playwright.sync_api import expect
 
 from cases import reviews
 from cases.models import Application, PeriodicReview
-from tests.browser.test_casework import log_in, zh
+from tests.browser.helpers import log_in, send, zh
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def step(page, name: str, fill=None) -> None:
-    block = page.locator(f"#step-{name}")
-    if block.get_attribute("open") is None:
-        block.locator("summary").click()
-    if fill:
-        fill(block)
-    with page.expect_navigation():
-        block.locator("button[type=submit]").click()
+    send(page, f"step-{name}", fill)
 
 
 def test_a_caseworker_works_a_review_through_to_the_approvers_decision(page, people, enrol):

@@ -13,7 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from cases.models import Application
-from tests.browser.test_casework import log_in, zh
+from tests.browser.helpers import log_in, zh
 from tests.verification.test_spotcheck import _case
 from verification import spotcheck
 from verification.models_spotcheck import SampleItem, SpotCheckCampaign

@@ -9,19 +9,13 @@ import pytest
 from playwright.sync_api import expect
 
 from cases import services as case_services
+from tests.browser.helpers import log_in
 from tests.cases.conftest import identity
-from tests.conftest import PASSWORD, wait_for
+from tests.conftest import wait_for
 from verification.catalogue import load_catalogue
 from verification.models import Department, Feed, Snapshot, VerificationRequest
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, username):
-    page.goto("/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
 
 
 def test_upload_with_a_bad_row_then_the_report(
