@@ -10,6 +10,6 @@ def portal(request):
         return {"portal_name": settings.PORTAL_NAME}
     return {
         "portal_name": settings.PORTAL_NAME,
-        "nav_items": navigation_for(user),
+        "nav_items": navigation_for(user, request.path),
         "my_roles": access.role_assignments_of(user),
     }

@@ -1,4 +1,7 @@
-"""The navigation bar: what each role finds in it. Each feature adds its entries here."""
+"""The navigation bar: what each role finds in it. Each feature adds its entries here.
+
+Entries of one ``group`` (the credit pages, say) fold into one drop-down menu where a
+user sees more than one of them, so that a county auditor's bar stays one line."""
 
 from __future__ import annotations
 
@@ -19,10 +22,21 @@ class NavItem:
     label: Promise
     url_name: str
     roles: frozenset[str] | None  # None: every signed-in user
+    group: Promise | None = None
 
     @property
     def url(self) -> str:
         return reverse(self.url_name)
+
+
+@dataclass
+class NavGroup:
+    label: Promise
+    items: list[NavItem]
+    current: bool = False  # the page shown is one of the group's
+
+
+CREDIT = _("Credit management")
 
 
 ITEMS = [
@@ -69,37 +83,45 @@ ITEMS = [
     ),
     NavItem(_("Batch findings"), "verification:findings", frozenset({Role.TOWNSHIP_CASEWORKER})),
     NavItem(_("Spot-checks"), "verification:spotcheck-campaigns", frozenset({Role.COUNTY_AUDITOR})),
-    NavItem(
-        _("Trustworthy households"),
-        "credit:rewards",
-        frozenset({Role.TOWNSHIP_CASEWORKER, Role.TOWNSHIP_APPROVER, Role.COUNTY_AUDITOR}),
-    ),
-    NavItem(_("Credit dashboard"), "credit:dashboard", frozenset({Role.COUNTY_AUDITOR})),
-    NavItem(_("Credit findings"), "credit:findings", access.CASE_READERS),
+    NavItem(_("Credit findings"), "credit:findings", access.CASE_READERS, group=CREDIT),
     NavItem(
         _("Credit decisions"),
         "credit:decisions",
         frozenset({Role.TOWNSHIP_APPROVER, Role.COUNTY_AUDITOR}),
+        group=CREDIT,
     ),
     NavItem(
         _("Interviews"),
         "credit:interviews",
         frozenset({Role.TOWNSHIP_CASEWORKER, Role.TOWNSHIP_APPROVER}),
+        group=CREDIT,
     ),
     NavItem(
         _("Objections"),
         "credit:objections",
         frozenset({Role.TOWNSHIP_CASEWORKER, Role.TOWNSHIP_APPROVER, Role.COUNTY_AUDITOR}),
+        group=CREDIT,
     ),
     NavItem(
         _("Credit repairs"),
         "credit:repairs",
         frozenset({Role.TOWNSHIP_APPROVER, Role.COUNTY_AUDITOR}),
+        group=CREDIT,
+    ),
+    NavItem(
+        _("Trustworthy households"),
+        "credit:rewards",
+        frozenset({Role.TOWNSHIP_CASEWORKER, Role.TOWNSHIP_APPROVER, Role.COUNTY_AUDITOR}),
+        group=CREDIT,
+    ),
+    NavItem(
+        _("Credit dashboard"), "credit:dashboard", frozenset({Role.COUNTY_AUDITOR}), group=CREDIT
     ),
     NavItem(
         _("Credit platform"),
         "credit:outbox",
         frozenset({Role.COUNTY_AUDITOR, Role.FEED_ADMIN}),
+        group=CREDIT,
     ),
     NavItem(_("Audit log"), "audit-list", access.AUDIT_READERS),
     NavItem(_("Staff and settings"), "admin:index", frozenset({Role.FEED_ADMIN})),
@@ -107,6 +129,21 @@ ITEMS = [
 ]
 
 
-def navigation_for(user: User) -> list[NavItem]:
+def navigation_for(user: User, path: str = "") -> list[NavItem | NavGroup]:
+    """The user's entries in order; a group stands where its first entry would, and is
+    marked current when ``path`` is one of its pages."""
     roles = access.roles_of(user)
-    return [item for item in ITEMS if item.roles is None or user.is_superuser or roles & item.roles]
+    visible = [i for i in ITEMS if i.roles is None or user.is_superuser or roles & i.roles]
+    entries: list[NavItem | NavGroup] = []
+    groups: dict[str, NavGroup] = {}
+    for item in visible:
+        if item.group is None or sum(i.group == item.group for i in visible) == 1:
+            entries.append(item)
+        elif str(item.group) in groups:
+            groups[str(item.group)].items.append(item)
+        else:
+            groups[str(item.group)] = NavGroup(item.group, [item])
+            entries.append(groups[str(item.group)])
+    for group in groups.values():
+        group.current = any(item.url == path for item in group.items)
+    return entries
