@@ -95,7 +95,10 @@ class BatchFinding(models.Model):
         DISMISSED = "dismissed", _("dismissed")
         REVIEW_OPENED = "review_opened", _("review opened")
 
-    run = models.ForeignKey(BatchRun, on_delete=models.CASCADE, related_name="findings")
+    # No index of its own: the unique constraint below starts with the run.
+    run = models.ForeignKey(
+        BatchRun, on_delete=models.CASCADE, related_name="findings", db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
     application = models.ForeignKey(
         Application, on_delete=models.PROTECT, related_name="batch_findings"
