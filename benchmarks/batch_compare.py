@@ -224,6 +224,22 @@ def generate(people: int, records: int, seed: int) -> dict:
             for i, pid in enumerate(person_ids)
         ],
     )
+    # One person in a hundred moved here from another enrolled household and is still
+    # on its member list, no longer active: the two-households finding.
+    moved = rng.sample(range(people), people // 100)
+    copy_rows(
+        Member,
+        [
+            {
+                "household_id": household_ids[(i + 1) % households],
+                "person_id": person_ids[i],
+                "relation": "other",
+                "active": False,
+            }
+            for i in moved
+            if household_ids[(i + 1) % households] != household_ids[i % households]
+        ],
+    )
     decided = timezone.now() - datetime.timedelta(days=120)
     copy_rows(
         Application,

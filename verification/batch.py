@@ -111,7 +111,9 @@ WHERE r.snapshot_id = ANY(%(snapshots)s)
 # Parameters: run, county prefix, enrolled states, decided window, deposit limit per
 # person.
 FINDINGS_SQL = """
-WITH enrolled AS (
+WITH enrolled AS NOT MATERIALIZED (
+    -- Inlined into each branch (not computed whole): the branches that use it start
+    -- from a few people or households and reach the enrolled ones by index.
     SELECT a.id AS application_id, a.household_id, m.id AS member_id, m.person_id
     FROM {application} a
     JOIN {region} v ON v.id = a.village_id
@@ -166,10 +168,12 @@ found AS (
                'village', ov.code, 'village_name', ov.name)))
     FROM enrolled e
     JOIN (
-        -- People in more than one household (one hash pass over the members).
-        SELECT person_id FROM {member} WHERE NOT is_supporter
-        GROUP BY person_id HAVING count(*) > 1
-    ) several ON several.person_id = e.person_id
+        -- People in more than one household. A person is an active member of one
+        -- household at most (cases.Member's one_active_household_per_person), so such a
+        -- person has a membership no longer active: few rows, and no pass that hashes
+        -- every member.
+        SELECT DISTINCT person_id FROM {member} WHERE NOT is_supporter AND NOT active
+    ) moved ON moved.person_id = e.person_id
     JOIN {member} om ON om.person_id = e.person_id AND NOT om.is_supporter
                     AND om.household_id <> e.household_id
     JOIN {application} oa ON oa.household_id = om.household_id AND oa.state = ANY(%(states)s)
