@@ -1,14 +1,10 @@
 """Filters of the audit log page and API (django-filter), shared by both."""
 
 import django_filters
-from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from aid_portal.forms import DateInput
 from aid_portal.models import AuditEvent
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"  # the browser's own date picker
 
 
 class AuditEventFilter(django_filters.FilterSet):

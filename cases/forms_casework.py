@@ -8,18 +8,12 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from aid_portal.forms import DateInput
 from aid_portal.models import User
 from cases.models import Application, AssistanceType, Policy, VerificationOutcome
 from cases.selectors import CASEWORKER_QUEUE_STATES
 
 GAP_ROWS = 5  # rows offered for the items that differ; more go in a second record
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
 
 
 class MonthInput(forms.DateInput):

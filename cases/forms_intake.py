@@ -16,7 +16,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from aid_portal.errors import DomainError
 from aid_portal.identity import IdentityNumberFormField
 from cases.models import (
     Asset,
@@ -32,14 +31,6 @@ from cases.models import (
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 FIGURE_SEPARATORS = re.compile(r"[\s,，、;；]+")
-
-
-def add_domain_error(form: forms.Form, exc: DomainError) -> None:
-    """Show a service's refusal on the field it concerns (or above the form)."""
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
-    for line in exc.errors:
-        form.add_error(None, line)
 
 
 class HouseholdForm(forms.Form):

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cases.forms_casework import DateInput
+from aid_portal.forms import DateInput
 from cases.models import AdjustmentProposal, Asset, Income, Member, PeriodicReview
 
 YES_NO = [("yes", _("yes")), ("no", _("no"))]

@@ -9,7 +9,6 @@ Dates are parameters (``today=``) so that schedules can be tested without a cloc
 
 from __future__ import annotations
 
-import calendar
 import datetime
 from decimal import Decimal
 
@@ -34,6 +33,8 @@ from cases.models import (
     PeriodicReview,
     Policy,
 )
+from cases.selectors_casework import with_applicant
+from cases.services import add_months
 
 S = Application.State
 R = PeriodicReview.State
@@ -47,13 +48,6 @@ ABLE_TO_WORK = frozenset({Member.WorkAbility.FULL, Member.WorkAbility.PARTIAL})
 
 
 # --- when the next review falls due ----------------------------------------------------
-
-
-def add_months(day: datetime.date, months: int) -> datetime.date:
-    """The same day ``months`` later, or the month's last day (31 Jan + 1 → 28/29 Feb)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = index // 12, index % 12 + 1
-    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def household_watched(*, household_id: int, on: datetime.date) -> bool:
@@ -546,21 +540,17 @@ def review_decide(
 # --- reads ----------------------------------------------------------------------------
 
 
-def review_list_for_user(*, user: User, open_only: bool = True) -> QuerySet[PeriodicReview]:
-    """Reviews of cases in the user's places, the longest due first."""
-    applicants = Member.objects.filter(relation=Member.Relation.SELF).select_related("person")
+def review_list_for_user(*, user: User) -> QuerySet[PeriodicReview]:
+    """Open reviews of cases in the user's places, the longest due first."""
     reviews = access.restrict(
-        PeriodicReview.objects.select_related(
-            "application__village", "application__household"
-        ).prefetch_related(
-            Prefetch("application__household__members", queryset=applicants, to_attr="applicants")
+        with_applicant(
+            PeriodicReview.objects.select_related("application__village", "application__household"),
+            through="application__",
         ),
         user,
         region_field="application__village",
     )
-    if open_only:
-        reviews = reviews.exclude(state=R.DECIDED)
-    return reviews.order_by("due_on", "id")
+    return reviews.exclude(state=R.DECIDED).order_by("due_on", "id")
 
 
 def review_get_for_user(*, user: User, review_id: int) -> PeriodicReview:
@@ -592,10 +582,7 @@ def adjustment_list_with_applicants(*, user: User) -> QuerySet:
     case's applicant, for the lists."""
     from cases.selectors import adjustment_list_for_user
 
-    applicants = Member.objects.filter(relation=Member.Relation.SELF).select_related("person")
-    return adjustment_list_for_user(user=user).prefetch_related(
-        Prefetch("application__household__members", queryset=applicants, to_attr="applicants")
-    )
+    return with_applicant(adjustment_list_for_user(user=user), through="application__")
 
 
 def review_list_for_application(application: Application) -> list[PeriodicReview]:

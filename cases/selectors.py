@@ -81,8 +81,8 @@ def deadline_alerts_for_user(*, user: User, within_days: int = 5) -> QuerySet[Ap
     return work_queue_for_user(user=user).filter(due_on__lte=soon)
 
 
-def adjustment_list_for_user(*, user: User, open_only: bool = True) -> QuerySet[AdjustmentProposal]:
-    """Adjustment proposals on cases in the user's places, the oldest first."""
+def adjustment_list_for_user(*, user: User) -> QuerySet[AdjustmentProposal]:
+    """Open adjustment proposals on cases in the user's places, the oldest first."""
     proposals = access.restrict(
         AdjustmentProposal.objects.select_related(
             "application__village", "application__household", "proposed_by", "handled_by"
@@ -90,9 +90,7 @@ def adjustment_list_for_user(*, user: User, open_only: bool = True) -> QuerySet[
         user,
         region_field="application__village",
     )
-    if open_only:
-        proposals = proposals.filter(status=AdjustmentProposal.Status.OPEN)
-    return proposals.order_by("proposed_at", "id")
+    return proposals.filter(status=AdjustmentProposal.Status.OPEN).order_by("proposed_at", "id")
 
 
 def adjustment_get_for_user(*, user: User, proposal_id: int) -> AdjustmentProposal:

@@ -19,11 +19,12 @@ INVESTIGATOR_ROLES = frozenset(
 )
 
 
-def with_applicant(queryset: QuerySet[Application]) -> QuerySet[Application]:
-    """Adds ``applicants`` (a list of at most one member) to each row: one query a page."""
+def with_applicant(queryset: QuerySet, *, through: str = "") -> QuerySet:
+    """Adds ``applicants`` (a list of at most one member) to each application: one query
+    a page. ``through`` leads from the rows to their application ("application__")."""
     return queryset.prefetch_related(
         Prefetch(
-            "household__members",
+            f"{through}household__members",
             queryset=Member.objects.filter(relation=Member.Relation.SELF).select_related("person"),
             to_attr="applicants",
         )

@@ -8,6 +8,7 @@ lock, so of two people acting at once exactly one succeeds; the other gets a cle
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import datetime
 from collections.abc import Callable, Iterable
@@ -1478,7 +1479,7 @@ def gradual_exit_start(
             field="months",
         )
         _require(app.exit_after_month is None, _("This case is already exiting gradually."))
-        last = _add_months(today.replace(day=1), months)
+        last = add_months(today.replace(day=1), months)
         app.exit_after_month = last
         app.save(update_fields=["exit_after_month", "updated_at"])
         _note(app, actor, "gradual_exit", reason=reason, data={"months": months, "last": last})
@@ -1502,9 +1503,11 @@ def gradual_exits_finish(*, today: datetime.date | None = None) -> int:
     return stopped
 
 
-def _add_months(month: datetime.date, months: int) -> datetime.date:
-    index = month.year * 12 + month.month - 1 + months
-    return datetime.date(index // 12, index % 12 + 1, 1)
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """The same day ``months`` later, or the month's last day (31 Jan + 1 → 28/29 Feb)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = index // 12, index % 12 + 1
+    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def adjustment_propose(

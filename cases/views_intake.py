@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from aid_portal import access
 from aid_portal.errors import DomainError
+from aid_portal.forms import add_domain_error
 from aid_portal.models import Role, User
 from cases import documents, selectors, selectors_intake, services
 from cases.forms_intake import (
@@ -42,7 +43,6 @@ from cases.forms_intake import (
     NearRelativeForm,
     ProofForm,
     StartForm,
-    add_domain_error,
 )
 from cases.models import Application, Asset, Income, Member, RigidExpenditure
 

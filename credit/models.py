@@ -88,6 +88,8 @@ class Finding(models.Model):
         REPORT = "report", _("report by the public")
 
     IN_FORCE = frozenset({State.STANDING, State.OBJECTED})
+    # Took effect at some time: in force now, or repaired since (never withdrawn).
+    TOOK_EFFECT = IN_FORCE | {State.REPAIRED}
     UNDECIDED = frozenset({State.PROPOSED, State.COUNTY_PENDING})
 
     household = models.ForeignKey(
@@ -240,13 +242,6 @@ class Sanction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.finding_id})"
-
-    def in_force_on(self, day) -> bool:
-        if day < self.starts_on:
-            return False
-        if self.ended_on is not None and day >= self.ended_on:
-            return False
-        return self.ends_on is None or day < self.ends_on
 
     @staticmethod
     def q_in_force(day) -> Q:

@@ -11,7 +11,6 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from aid_portal import access
 from aid_portal.models import User
-from cases.models import Household
 from credit.models import (
     Block,
     Finding,
@@ -63,7 +62,7 @@ def bad_record_exists(*, household_id: int, on: datetime.date) -> bool:
         Q(ended_on__isnull=True) | Q(ended_on__gt=on),
         household_id=household_id,
         effective_on__lte=on,
-        state__in=Finding.IN_FORCE | {F.REPAIRED},
+        state__in=Finding.TOOK_EFFECT,
     ).exists()
 
 
@@ -120,11 +119,6 @@ def finding_get_for_user(*, user: User, finding_id: int) -> Finding:
     return access.get_object_or_404(queryset, user, region_field="village", pk=finding_id)
 
 
-def household_for_finding(*, user: User, household_id: int) -> Household:
-    queryset = Household.objects.select_related("village").prefetch_related("members__person")
-    return access.get_object_or_404(queryset, user, region_field="village", pk=household_id)
-
-
 def interviews_due_for_user(*, user: User) -> QuerySet[Interview]:
     return access.restrict(
         Interview.objects.filter(held_on__isnull=True, finding__state__in=Finding.IN_FORCE)
@@ -162,13 +156,4 @@ def outbox_for_user(*, user: User) -> QuerySet[OutboxMessage]:
         ),
         user,
         region_field="finding__village",
-    )
-
-
-def blocks_for_household(*, household: Household, on: datetime.date) -> list[Block]:
-    hashes = [m.person.identity_hash for m in household.members.all()]
-    return list(
-        Block.objects.filter(Sanction.q_in_force(on), person__identity_hash__in=hashes)
-        .select_related("finding__behaviour", "person")
-        .order_by("-ends_on")
     )

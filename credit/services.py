@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import uuid
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
@@ -62,7 +63,6 @@ OUTBOX_KEEPERS = frozenset({Role.COUNTY_AUDITOR, Role.FEED_ADMIN})
 NEXT_LEVEL = {Level.LIGHT: Level.MODERATE, Level.MODERATE: Level.SEVERE}
 BLOCK_MONTHS = {Level.MODERATE: 6, Level.SEVERE: 12}
 # Findings that took effect and so count in a chain of consecutive findings.
-EFFECTIVE_STATES = frozenset({F.STANDING, F.OBJECTED, F.REPAIRED})
 
 
 def _today(day: datetime.date | None) -> datetime.date:
@@ -91,7 +91,7 @@ def escalated_level(
         return level, None
     previous = (
         Finding.objects.filter(
-            household_id=household_id, state__in=EFFECTIVE_STATES, effective_on__lte=on
+            household_id=household_id, state__in=Finding.TOOK_EFFECT, effective_on__lte=on
         )
         .exclude(pk=exclude_id)
         .order_by("-effective_on", "-id")
@@ -643,8 +643,12 @@ def repair_decide(
 
 
 def _outbox_write(finding: Finding, kind: str, on: datetime.date) -> OutboxMessage:
-    """In the caller's transaction; delivery is queued for after the commit."""
+    """In the caller's transaction; delivery is queued for after the commit. The
+    payload carries its own idempotency key, so that a file export and an HTTP delivery
+    name the record alike."""
+    key = uuid.uuid4()
     payload = {
+        "key": str(key),
         "kind": kind,
         "finding": finding.pk,
         "identity_numbers": _identity_numbers(finding),
@@ -655,10 +659,7 @@ def _outbox_write(finding: Finding, kind: str, on: datetime.date) -> OutboxMessa
         "on": on,
         "authority": finding.village.code[:6],
     }
-    message = OutboxMessage.objects.create(finding=finding, kind=kind, payload=payload)
-    payload["key"] = str(message.key)
-    message.payload = payload
-    message.save(update_fields=["payload"])
+    message = OutboxMessage.objects.create(key=key, finding=finding, kind=kind, payload=payload)
     from credit import tasks
 
     transaction.on_commit(lambda: tasks.outbox_deliver.delay(message.pk))
@@ -748,9 +749,7 @@ def outbox_export(*, actor: User) -> bytes:
             .exclude(state=OutboxMessage.State.CANCELLED)
             .order_by("created_at", "id")
         )
-        lines = [
-            encoder.encode({**m.payload, "key": str(m.key), "state": m.state}) for m in messages
-        ]
+        lines = [encoder.encode({**m.payload, "state": m.state}) for m in messages]
         OutboxMessage.objects.filter(pk__in=[m.pk for m in messages]).update(
             exported_at=timezone.now()
         )

@@ -66,14 +66,9 @@ R = YearlyResult.Result
 def _findings_in_force_during(*, first_day: datetime.date, last_day: datetime.date) -> QuerySet:
     """Findings in force at some time of the period: found by its last day, took effect,
     not withdrawn, not repaired before its first day (what bars a reward)."""
-    return Finding.objects.filter(found_on__lte=last_day, state__in=COUNTING_STATES).exclude(
+    return Finding.objects.filter(found_on__lte=last_day, state__in=Finding.TOOK_EFFECT).exclude(
         ended_on__lt=first_day
     )
-
-
-# A finding that took effect: in force (perhaps under objection) or repaired since, and
-# so ended on the day of its repair. Proposed, dismissed and withdrawn ones never count.
-COUNTING_STATES = (Finding.State.STANDING, Finding.State.OBJECTED, Finding.State.REPAIRED)
 
 
 # --- trust records --------------------------------------------------------------------------
@@ -174,10 +169,6 @@ def trust_records_of_household(*, household: Household) -> list[TrustRecord]:
         .select_related("person", "recorded_by")
         .order_by("-recorded_on", "-id")[:20]
     )
-
-
-def household_choice_label(household: Household) -> str:
-    return str(household)
 
 
 # --- the honest declarant -------------------------------------------------------------------
@@ -452,7 +443,7 @@ WITH population AS (
            OR a.stopped_on >= %(first_day)s)
 ),
 standing AS (
-    -- Findings standing at the end of the period (COUNTING_STATES, not repaired by then).
+    -- Findings standing at the end of the period (Finding.TOOK_EFFECT, not repaired by then).
     SELECT f.id, f.household_id, f.level
     FROM {finding} f
     WHERE f.found_on <= %(last_day)s

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from aid_portal import access
 from aid_portal.audit import action_label
 from aid_portal.errors import Conflict, DomainError
+from aid_portal.forms import add_domain_error
 from aid_portal.identity import identity_facts
 from aid_portal.models import Role, User
 from cases import selectors as case_selectors
@@ -331,7 +332,7 @@ def act(request, finding_id: int, action: str):
     except Conflict as exc:
         messages.warning(request, exc.message)
     except DomainError as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        add_domain_error(form, exc)
         messages.error(request, exc.message)
         return _render_finding(request, finding, bound=(action, form), status=400)
     else:
@@ -423,7 +424,7 @@ def finding_new(request):
                 found_on=data["found_on"],
             )
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_domain_error(form, exc)
         else:
             if finding.escalated:
                 messages.warning(

@@ -26,6 +26,7 @@ from openpyxl.styles import Font
 
 from aid_portal import access
 from aid_portal.errors import Conflict, DomainError
+from aid_portal.forms import add_domain_error
 from cases import selectors as case_selectors
 from credit import trust
 from credit.models_trust import Reward, TrustRecord
@@ -120,7 +121,7 @@ def record(request, application_id: int):
             recorded_on=form.cleaned_data["recorded_on"],
         )
     except DomainError as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        add_domain_error(form, exc)
         messages.error(request, exc.message)
         return _render_record(request, app, form, status=400)
     messages.success(request, _("Trustworthy behaviour recorded."))
@@ -207,7 +208,7 @@ def reward_grant(request, household_id: int):
     except Conflict as exc:
         messages.warning(request, exc.message)
     except DomainError as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        add_domain_error(form, exc)
         messages.error(request, exc.message)
         return _render_rewards(request, year, bound=(household.pk, form), status=400)
     else:
@@ -295,7 +296,7 @@ def yearly_compute(request):
             actor=request.user, county=form.cleaned_data["county"], year=form.cleaned_data["year"]
         )
     except DomainError as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        add_domain_error(form, exc)
         messages.error(request, exc.message)
         return _render_dashboard(request, form, status=400)
     messages.success(

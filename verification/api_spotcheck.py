@@ -8,7 +8,6 @@ same window or a second submission of findings 409 (aid_portal.api.exception_han
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -19,7 +18,7 @@ from rest_framework.views import APIView
 
 from aid_portal import access
 from aid_portal.models import User
-from cases.models import Member
+from cases.selectors_casework import with_applicant
 from verification import spotcheck
 from verification.models_spotcheck import SampleItem, SpotCheckCampaign, SpotCheckFinding
 
@@ -158,10 +157,7 @@ class FindingSubmitSerializer(serializers.Serializer):
 
 
 def _with_applicants(items):
-    applicants = Member.objects.filter(relation=Member.Relation.SELF).select_related("person")
-    return items.prefetch_related(
-        Prefetch("application__household__members", queryset=applicants, to_attr="applicants")
-    )
+    return with_applicant(items, through="application__")
 
 
 class CampaignListView(generics.ListAPIView):

@@ -33,7 +33,7 @@ FACTS_DECREASE = "儿子已在县城务工半年，月收入约2200元，家庭�
 
 def _months_back(today: datetime.date, months: int) -> datetime.date:
     """The first day of the month ``months`` before today's."""
-    return spotcheck.months_after(today.replace(day=1), -months)
+    return services.add_months(today.replace(day=1), -months)
 
 
 def _window(today: datetime.date, first: int, until: int) -> tuple[datetime.date, datetime.date]:

@@ -7,14 +7,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from aid_portal.forms import DateInput, MultipleFileField
 from verification.models_spotcheck import SpotCheckCampaign, SpotCheckFinding
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 class CampaignDrawForm(forms.Form):
@@ -71,21 +65,6 @@ class AssignForm(forms.Form):
     def __init__(self, *args, auditors, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["auditors"].queryset = auditors
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        if isinstance(data, list | tuple):
-            return [super(MultipleFileField, self).clean(d, initial) for d in data]
-        return [super().clean(data, initial)] if data else []
 
 
 class FindingForm(forms.Form):

@@ -16,7 +16,6 @@ re-derive the sample with :func:`sample_draw` and compare.
 
 from __future__ import annotations
 
-import calendar
 import datetime
 import math
 import random
@@ -230,16 +229,10 @@ def ratio_parse(value, *, minimum: Decimal) -> Decimal:
     return ratio.quantize(Decimal("0.01"))
 
 
-def months_after(day: datetime.date, months: int) -> datetime.date:
-    """The same day ``months`` later (the month's last day if it is shorter)."""
-    year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
-    return datetime.date(year, month0 + 1, min(day.day, calendar.monthrange(year, month0 + 1)[1]))
-
-
 def _due(*, county: Region, rule: str, window_end: datetime.date, today) -> dict:
     """When the checks are due, as parameters of ITEMS_SQL: ``months`` after each case's
     confirmation (new cases; PostgreSQL's date + interval gives the month's last day
-    when it is shorter, as :func:`months_after` does), or one fixed day."""
+    when it is shorter, as :func:`cases.services.add_months` does), or one fixed day."""
     if rule == Rule.NEW_CASES:
         months = policy_in_force(county=county, on=today).spot_check_new_within_months
         return {"months": months, "fixed_due": None}
@@ -491,14 +484,6 @@ def campaign_draw_scheduled(
 def _above(prefix: str) -> list[str]:
     """The codes of the province, city and county nodes containing ``prefix``."""
     return [prefix[:n].ljust(12, "0") for n in (2, 4, 6) if n <= len(prefix)]
-
-
-def auditor_list_for_county(*, county: Region) -> QuerySet[User]:
-    """The county auditors whose role covers ``county`` (held at it or above it)."""
-    holders = RoleAssignment.objects.filter(
-        role=Role.COUNTY_AUDITOR, region__code__in=_above(county.prefix)
-    ).values("user_id")
-    return User.objects.filter(pk__in=holders, is_active=True).order_by("username")
 
 
 def auditor_list_for_user(*, user: User) -> QuerySet[User]:

@@ -13,7 +13,6 @@ import io
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -24,8 +23,8 @@ from openpyxl.styles import Font
 
 from aid_portal import access
 from aid_portal.errors import Conflict, DomainError
-from aid_portal.models import User
-from cases.models import Member
+from aid_portal.forms import add_domain_error
+from cases.selectors_casework import with_applicant
 from verification import spotcheck
 from verification.forms_spotcheck import AssignForm, CampaignDrawForm, FindingForm
 
@@ -33,16 +32,11 @@ CAMPAIGNS_PAGE_SIZE = 50
 ITEMS_PAGE_SIZE = 50
 
 
-def _auditors(user: User):
-    """The auditors of the user's counties, to hand cases to."""
-    return spotcheck.auditor_list_for_user(user=user)
-
-
 def _draw_form(request, data=None) -> CampaignDrawForm:
     form = CampaignDrawForm(
         data,
         counties=spotcheck.campaign_county_list_for_user(user=request.user),
-        auditors=_auditors(request.user),
+        auditors=spotcheck.auditor_list_for_user(user=request.user),
     )
     if data is None and not request.user.is_superuser:
         form.fields["auditors"].initial = [request.user.pk]
@@ -94,7 +88,7 @@ def campaign_draw(request):
             **_draw_arguments(form),
         )
     except DomainError as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        add_domain_error(form, exc)
         messages.error(request, exc.message)
         return _render_draw(request, form, status=409 if isinstance(exc, Conflict) else 400)
     messages.success(
@@ -131,16 +125,16 @@ def campaign_detail(request, campaign_id: int):
     """Progress by township, the seed, and the sampled cases (yours only with ?mine=1)."""
     access.require_role(request.user, spotcheck.AUDITORS)
     campaign = spotcheck.campaign_get_for_user(user=request.user, campaign_id=campaign_id)
-    return _render_campaign(request, campaign, AssignForm(auditors=_auditors(request.user)))
+    return _render_campaign(
+        request, campaign, AssignForm(auditors=spotcheck.auditor_list_for_user(user=request.user))
+    )
 
 
 def _render_campaign(request, campaign, assign_form, *, status: int = 200) -> HttpResponse:
     mine = request.GET.get("mine") == "1"
-    applicants = Member.objects.filter(relation=Member.Relation.SELF).select_related("person")
-    items = spotcheck.sample_item_list_for_campaign(
-        user=request.user, campaign=campaign, mine=mine
-    ).prefetch_related(
-        Prefetch("application__household__members", queryset=applicants, to_attr="applicants")
+    items = with_applicant(
+        spotcheck.sample_item_list_for_campaign(user=request.user, campaign=campaign, mine=mine),
+        through="application__",
     )
     page = Paginator(items, ITEMS_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -163,7 +157,7 @@ def _render_campaign(request, campaign, assign_form, *, status: int = 200) -> Ht
 def campaign_assign(request, campaign_id: int):
     access.require_role(request.user, spotcheck.AUDITORS)
     campaign = spotcheck.campaign_get_for_user(user=request.user, campaign_id=campaign_id)
-    form = AssignForm(request.POST, auditors=_auditors(request.user))
+    form = AssignForm(request.POST, auditors=spotcheck.auditor_list_for_user(user=request.user))
     if not form.is_valid():
         messages.error(request, _("Choose at least one auditor."))
         return _render_campaign(request, campaign, form, status=400)
@@ -174,7 +168,7 @@ def campaign_assign(request, campaign_id: int):
     except Conflict as exc:
         messages.warning(request, exc.message)
     except DomainError as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        add_domain_error(form, exc)
         messages.error(request, exc.message)
         return _render_campaign(request, campaign, form, status=400)
     else:
@@ -298,7 +292,7 @@ def item_detail(request, item_id: int):
     except Conflict as exc:
         messages.warning(request, exc.message)
     except DomainError as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        add_domain_error(form, exc)
         messages.error(request, exc.message)
         return _render_item(request, item, form, status=400)
     else:
