@@ -12,8 +12,9 @@ from rest_framework.views import APIView
 
 from aid_portal import access
 from cases import reviews, selectors, selectors_api, services
+from cases.api import _parse
 from cases.models import AdjustmentProposal, Member, PeriodicReview
-from cases.serializers import ReasonSerializer, VillageOutSerializer
+from cases.serializers import EmptySerializer, ReasonSerializer, VillageOutSerializer
 from cases.views_review import ADJUSTMENT_READERS, REVIEW_READERS
 
 # --- output ---------------------------------------------------------------------------------
@@ -110,10 +111,6 @@ class ProposalSerializer(serializers.ModelSerializer):
 # --- input ----------------------------------------------------------------------------------
 
 
-class EmptySerializer(serializers.Serializer):
-    pass
-
-
 class DeathSerializer(serializers.Serializer):
     member = serializers.IntegerField()
     died_on = serializers.DateField()
@@ -150,12 +147,6 @@ class HandleSerializer(serializers.Serializer):
     monthly_amount = serializers.DecimalField(
         max_digits=12, decimal_places=2, required=False, allow_null=True, default=None
     )
-
-
-def _parse(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 # --- reviews --------------------------------------------------------------------------------
@@ -197,7 +188,7 @@ class ReviewStepView(APIView):
         raise NotImplementedError
 
     def post(self, request, review_id: int):
-        review = reviews.review_get_for_user(user=request.user, review_id=review_id)
+        review = reviews.review_gate_for_user(user=request.user, review_id=review_id)
         data = _parse(self.input_serializer, request)
         self.act(actor=request.user, review=review, data=data)
         return _review_response(request, review_id)

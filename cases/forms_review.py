@@ -36,10 +36,6 @@ class MemberDeathForm(MemberChoiceForm):
     died_on = forms.DateField(label=_("Died on"), widget=DateInput)
 
 
-class EmptyForm(forms.Form):
-    pass
-
-
 class WorkAbilityForm(MemberChoiceForm):
     work_ability = forms.ChoiceField(label=_("Ability to work"), choices=Member.WorkAbility.choices)
 

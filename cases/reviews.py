@@ -553,6 +553,16 @@ def review_list_for_user(*, user: User) -> QuerySet[PeriodicReview]:
     return reviews.exclude(state=R.DECIDED).order_by("due_on", "id")
 
 
+def review_gate_for_user(*, user: User, review_id: int) -> PeriodicReview:
+    """The review without the declaration: what a step needs before calling its service."""
+    return access.get_object_or_404(
+        PeriodicReview.objects.select_related("application__village"),
+        user,
+        region_field="application__village",
+        pk=review_id,
+    )
+
+
 def review_get_for_user(*, user: User, review_id: int) -> PeriodicReview:
     return access.get_object_or_404(
         PeriodicReview.objects.select_related(
@@ -569,7 +579,6 @@ def review_get_for_user(*, user: User, review_id: int) -> PeriodicReview:
                 queryset=Member.objects.select_related("person").prefetch_related("incomes"),
             ),
             "application__household__assets",
-            "application__household__expenditures",
         ),
         user,
         region_field="application__village",
@@ -698,15 +707,10 @@ def monthly_check_item_record(
             "notice_done": bool(notice_done),
             "visit_record": visit_record,
         }
-        all_right = (
-            all(values.values())
-            if item.visit_needed
-            else all(v for k, v in values.items() if k != "visit_record")
-        )
-        if not all_right and not note.strip():
-            raise DomainError(_("Say what is wrong with this file."), field="note")
         for name, value in values.items():
             setattr(item, name, value)
+        if not item.all_right and not note.strip():
+            raise DomainError(_("Say what is wrong with this file."), field="note")
         item.note = note.strip()
         item.checked_at = timezone.now()
         item.checked_by = actor

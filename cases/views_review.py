@@ -27,13 +27,14 @@ from django.views.decorators.http import require_POST
 
 from aid_portal import access
 from aid_portal.errors import Conflict, DomainError
+from aid_portal.forms import add_domain_error
 from aid_portal.models import Role, User
 from cases import reviews, selectors, services
+from cases.forms_casework import EmptyForm
 from cases.forms_review import (
     AdjustmentHandleForm,
     AssetAddForm,
     DecideForm,
-    EmptyForm,
     FileCheckDoneForm,
     FileCheckItemForm,
     IncomeAddForm,
@@ -392,7 +393,7 @@ def review_act(request, review_id: int, step: str):
     except Conflict as exc:
         messages.warning(request, exc.message)
     except DomainError as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        add_domain_error(form, exc)
         messages.error(request, exc.message)
         review = reviews.review_get_for_user(user=request.user, review_id=review_id)
         return _render_review(request, review, bound=(step, form), status=400)
@@ -481,7 +482,7 @@ def member_death(request, application_id: int):
         )
         message = _("Death of %(name)s recorded; the case is reviewed by %(date)s.") % {
             "name": death.person.name,
-            "date": Application.objects.get(pk=app.pk).next_review_on,
+            "date": death.application.next_review_on,  # set by the service
         }
         return message, None
 
@@ -562,7 +563,7 @@ def adjustment_handle(request, proposal_id: int):
     except Conflict as exc:
         messages.warning(request, exc.message)
     except DomainError as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        add_domain_error(form, exc)
         messages.error(request, exc.message)
         return _render_adjustments(request, bound=(proposal.pk, form), status=400)
     else:
@@ -646,7 +647,7 @@ def file_check_item(request, check_id: int, item_id: int):
     except Conflict as exc:
         messages.warning(request, exc.message)
     except DomainError as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        add_domain_error(form, exc)
         messages.error(request, exc.message)
         return _render_file_check(request, check, bound=(item.pk, form), status=400)
     else:

@@ -112,7 +112,7 @@ class FindingActionView(APIView):
         raise NotImplementedError
 
     def post(self, request, finding_id: int):
-        finding = selectors.finding_get_for_user(user=request.user, finding_id=finding_id)
+        finding = selectors.finding_gate_for_user(user=request.user, finding_id=finding_id)
         data = _parse(self.input_serializer, request)
         self.act(actor=request.user, finding=finding, data=data)
         return _finding_response(request, finding_id)

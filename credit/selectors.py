@@ -87,6 +87,16 @@ def finding_list_for_user(
     return queryset.order_by("-found_on", "-id")
 
 
+def finding_gate_for_user(*, user: User, finding_id: int) -> Finding:
+    """The finding without its history: what a step needs before calling its service."""
+    return access.get_object_or_404(
+        Finding.objects.select_related("village", "repayment_order"),
+        user,
+        region_field="village",
+        pk=finding_id,
+    )
+
+
 def finding_get_for_user(*, user: User, finding_id: int) -> Finding:
     """One finding with its history, sanctions, interviews, objections and repairs, or 404."""
     queryset = Finding.objects.select_related(
@@ -97,8 +107,6 @@ def finding_get_for_user(*, user: User, finding_id: int) -> Finding:
         "application",
         "found_by",
         "decided_by",
-        "proposed_by",
-        "escalated_from__behaviour",
         "repayment_order",
     ).prefetch_related(
         Prefetch("events", queryset=FindingEvent.objects.select_related("actor")),

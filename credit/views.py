@@ -321,12 +321,17 @@ def act(request, finding_id: int, action: str):
     spec = ACTIONS.get(action)
     if spec is None:
         raise Http404(_("No such action."))
-    finding = selectors.finding_get_for_user(user=request.user, finding_id=finding_id)
+    finding = selectors.finding_gate_for_user(user=request.user, finding_id=finding_id)
     access.require_role(request.user, spec.roles(finding), finding.village)
+
+    def refused(form):  # the page again, whole, with the form and its errors
+        whole = selectors.finding_get_for_user(user=request.user, finding_id=finding_id)
+        return _render_finding(request, whole, bound=(action, form), status=400)
+
     form = spec.form_class(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, _("Check the form “%(action)s” below.") % {"action": spec.label})
-        return _render_finding(request, finding, bound=(action, form), status=400)
+        return refused(form)
     try:
         done = spec.run(request.user, finding, form)
     except Conflict as exc:
@@ -334,7 +339,7 @@ def act(request, finding_id: int, action: str):
     except DomainError as exc:
         add_domain_error(form, exc)
         messages.error(request, exc.message)
-        return _render_finding(request, finding, bound=(action, form), status=400)
+        return refused(form)
     else:
         messages.success(request, done)
     return redirect("credit:finding", finding_id=finding.pk)
@@ -468,11 +473,14 @@ def findings(request):
         household_id=int(household) if household.isdigit() else None,
     )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)  # the pager adds its own
     return render(
         request,
         "credit/findings.html",
         {
             "page": page,
+            "query": query.urlencode(),
             "filters": filters,
             "may_record": access.has_role(request.user, services.RECORDERS),
         },

@@ -138,7 +138,7 @@ def records(request):
     return render(
         request,
         "credit/trust/records.html",
-        {"page": page, "year": year, "years": _years(), "query": f"year={year}&"},
+        {"page": page, "year": year, "years": _years(), "query": f"year={year}"},
     )
 
 
@@ -174,7 +174,7 @@ def _render_rewards(request, year: int, *, bound=None, status: int = 200) -> Htt
             "year": year,
             "years": _years(),
             "can_grant": can_grant,
-            "query": f"year={year}&",
+            "query": f"year={year}",
         },
         status=status,
     )

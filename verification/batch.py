@@ -81,8 +81,8 @@ COMPARED = ("death", "public_salary", "vehicle", "real_estate", "business", "dep
 # that the planner knows how many distinct people there are (see migration 0004's
 # statistics on the decoded blind index) and hashes the people, not the records. Only
 # the partitions of the snapshots in use that supply a compared item are read.
-# Parameters: snapshots, county prefix, enrolled states, decided window (NULLs for
-# "everyone").
+# Parameters: snapshots, compared kinds, county prefix, enrolled states, decided window
+# (NULLs for "everyone").
 RECORDS_SQL = """
 CREATE TEMPORARY TABLE batch_records ON COMMIT DROP AS
 SELECT a.id AS application_id, a.household_id, m.id AS member_id, i.compare_as,
@@ -99,8 +99,7 @@ JOIN {member} m ON m.person_id = p.id AND NOT m.is_supporter
 JOIN {application} a ON a.household_id = m.household_id
 JOIN {region} v ON v.id = a.village_id
 WHERE r.snapshot_id = ANY(%(snapshots)s)
-  AND i.compare_as IN ('death', 'public_salary', 'vehicle', 'real_estate', 'business',
-                       'deposit')
+  AND i.compare_as = ANY(%(compared)s)
   AND a.state = ANY(%(states)s)
   AND v.code LIKE %(prefix)s
   AND (%(decided_from)s::timestamptz IS NULL OR a.decided_at >= %(decided_from)s)
@@ -234,6 +233,7 @@ def _compare(run: BatchRun, today: datetime.date) -> dict[str, int]:
     parameters = {
         "run": run.pk,
         "snapshots": snapshots,
+        "compared": list(COMPARED),
         "prefix": run.county.prefix + "%",
         "states": sorted(Application.ENROLLED_STATES),
         "decided_from": decided_from,

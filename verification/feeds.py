@@ -577,7 +577,7 @@ class _Validator:
                     known[date] = day.isoformat()
 
     def chunk(self, lines: list[int], columns: dict[str, tuple]) -> str | None:
-        """The COPY text of a chunk of rows given as columns (FIELDS_IN_ORDER; fields the
+        """The COPY text of a chunk of rows given as columns (MAPPED_FIELDS; fields the
         feed does not map absent), or None if any row needs a closer look."""
         identities = columns["identity_number"]
         self._learn_people(identities)
@@ -701,7 +701,6 @@ class _Validator:
 S = Snapshot.Status
 RECORDS = SnapshotRecord._meta.db_table
 COPY_COLUMNS = "identity_hash, name, item_id, value, text, record_date"
-FIELDS_IN_ORDER = ("identity_number", "name", "item", "value", "date", "text")
 INDEX_BUILD_MEMORY = "256MB"
 DROP_LOCK_TIMEOUT = "2s"  # how long dropping a replaced partition waits for readers
 LOCK_SPACE = 7301  # advisory-lock namespace of snapshot imports
@@ -780,7 +779,7 @@ class _Load:
 
     def __post_init__(self):
         width = len(self.header)
-        self.mapped = [key for key in FIELDS_IN_ORDER if key in self.positions]
+        self.mapped = [key for key in MAPPED_FIELDS if key in self.positions]
         columns = [self.positions[key] for key in self.mapped]
         self.pick_mapped = (
             operator.itemgetter(*columns)
@@ -790,7 +789,7 @@ class _Load:
         self.needed = max(self.positions.values()) + 1
         # Row by row, a field the feed does not map reads the empty cell added at the end.
         self.pick_all = operator.itemgetter(
-            *(self.positions.get(key, width) for key in FIELDS_IN_ORDER)
+            *(self.positions.get(key, width) for key in MAPPED_FIELDS)
         )
 
     def texts(self, rows: int) -> Iterator[str]:
