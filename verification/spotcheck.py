@@ -243,31 +243,28 @@ def _due(*, county: Region, rule: str, window_end: datetime.date, today) -> dict
 
 
 def _tables() -> dict[str, str]:
-    from aid_portal.models import Region as RegionModel
-
     models_ = {
         "item": SampleItem,
         "application": Application,
-        "region": RegionModel,
         "grant": SampleItemUserObjectPermission,
     }
     return {name: connection.ops.quote_name(m._meta.db_table) for name, m in models_.items()}
 
 
-# The sampled cases of a campaign in one statement: ids and reasons come as arrays, the
-# township from the village code, the due day from the confirmation (or a fixed day).
+# The sampled cases of a campaign in one statement: ids, townships (found once for the
+# draft), reasons and auditors come as arrays; the due day from the confirmation (or a
+# fixed day).
 ITEMS_SQL = """
 INSERT INTO {item} (campaign_id, application_id, township_id, reason, due_on, assigned_to_id)
-SELECT %(campaign)s, a.id, t.id, s.reason,
+SELECT %(campaign)s, a.id, s.township, s.reason,
        COALESCE(%(fixed_due)s::date,
                 ((a.decided_at AT TIME ZONE %(tz)s)::date
                  + make_interval(months => %(months)s::int))::date),
        s.auditor
-FROM unnest(%(ids)s::bigint[], %(reasons)s::text[], %(auditors)s::bigint[])
-     AS s(id, reason, auditor)
+FROM unnest(%(ids)s::bigint[], %(townships)s::bigint[], %(reasons)s::text[],
+            %(auditors)s::bigint[])
+     AS s(id, township, reason, auditor)
 JOIN {application} a ON a.id = s.id
-JOIN {region} v ON v.id = a.village_id
-JOIN {region} t ON t.code = substr(v.code, 1, 9) || '000'
 """
 
 
@@ -419,6 +416,7 @@ def campaign_draw(
                     {
                         "campaign": campaign.pk,
                         "ids": [row[0] for row in rows],
+                        "townships": [draft.townships[row[1]].pk for row in rows],
                         "reasons": [row[2] for row in rows],
                         "auditors": dealt or [None] * len(rows),
                         "tz": settings.TIME_ZONE,
