@@ -326,8 +326,14 @@ class Member(models.Model):
         CHRONIC = "chronic", _("chronic illness")
         SERIOUS = "serious", _("serious illness")
 
+    # Indexed with is_supporter (Meta.indexes): the household's members are counted
+    # from the index alone.
     household = models.ForeignKey(
-        Household, verbose_name=_("household"), on_delete=models.CASCADE, related_name="members"
+        Household,
+        verbose_name=_("household"),
+        on_delete=models.CASCADE,
+        related_name="members",
+        db_index=False,
     )
     person = models.ForeignKey(
         Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="memberships"
@@ -371,6 +377,18 @@ class Member(models.Model):
                 name="one_active_household_per_person",
             ),
             models.UniqueConstraint(fields=["household", "person"], name="member_once"),
+        ]
+        indexes = [
+            # Members of a household, and how many live in it (a batch comparison counts
+            # them for the deposit limit per member).
+            models.Index(fields=["household", "is_supporter"], name="member_household"),
+            # The people who also have a membership no longer active: the few a batch
+            # comparison looks at for "member of two households" (verification.batch).
+            models.Index(
+                fields=["person"],
+                condition=Q(active=False, is_supporter=False),
+                name="member_inactive",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -493,7 +511,17 @@ class Application(models.Model):
         verbose_name = _("application")
         verbose_name_plural = _("applications")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["village", "state"], name="application_queue")]
+        indexes = [
+            models.Index(fields=["village", "state"], name="application_queue"),
+            # The households with an enrolled application (ENROLLED_STATES), in order: a
+            # batch comparison finds those with more than one without hashing every
+            # application.
+            models.Index(
+                fields=["household"],
+                condition=Q(state__in=["approved", "in_payment"]),
+                name="application_enrolled",
+            ),
+        ]
 
     def __str__(self) -> str:
         return _("Application %(number)s") % {"number": self.number}

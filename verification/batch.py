@@ -80,12 +80,15 @@ COMPARED = ("death", "public_salary", "vehicle", "real_estate", "business", "dep
 # INSERT ... SELECT never is), and it joins the records with the person table itself, so
 # that the planner knows how many distinct people there are (see migration 0004's
 # statistics on the decoded blind index) and hashes the people, not the records. Only
-# the partitions of the snapshots in use that supply a compared item are read.
-# Parameters: snapshots, compared kinds, county prefix, enrolled states, decided window
-# (NULLs for "everyone").
+# the partitions of the snapshots in use that supply a compared item are read, and their
+# rows are filtered by item id: the item and its department are joined to the few rows
+# that match a person, not to every row read. The county is its villages' ids, so that
+# no join with the region tree sits under the hash of the people.
+# Parameters: snapshots, compared items, the county's villages, enrolled states, decided
+# window (NULLs for "everyone").
 RECORDS_SQL = """
 CREATE TEMPORARY TABLE batch_records ON COMMIT DROP AS
-SELECT a.id AS application_id, a.household_id, m.id AS member_id, i.compare_as,
+SELECT a.id AS application_id, a.household_id, m.person_id, i.compare_as, i.code AS item,
        jsonb_build_object(
            'department', d.code, 'item', i.code, 'value', r.value,
            'text', r.text, 'date', r.record_date
@@ -97,34 +100,34 @@ JOIN {department} d ON d.id = i.department_id
 JOIN {person} p ON decode(p.identity_hash, 'hex') = r.identity_hash
 JOIN {member} m ON m.person_id = p.id AND NOT m.is_supporter
 JOIN {application} a ON a.household_id = m.household_id
-JOIN {region} v ON v.id = a.village_id
 WHERE r.snapshot_id = ANY(%(snapshots)s)
-  AND i.compare_as = ANY(%(compared)s)
+  AND r.item_id = ANY(%(items)s)
   AND a.state = ANY(%(states)s)
-  AND v.code LIKE %(prefix)s
+  AND a.village_id = ANY(%(villages)s)
   AND (%(decided_from)s::timestamptz IS NULL OR a.decided_at >= %(decided_from)s)
   AND (%(decided_to)s::timestamptz IS NULL OR a.decided_at < %(decided_to)s)
 """
 
-# Step 2: the findings of the run, from those records and the enrolled population.
-# Parameters: run, county prefix, enrolled states, decided window, deposit limit per
-# person.
+# Step 2: the findings of the run, from those records and the enrolled applications.
+# Each branch starts from few rows: the records of step 1, the people with a membership
+# no longer active, the households with more than one enrolled application.
+# Parameters: run, the county's villages, enrolled states, decided window, deposit limit
+# per person.
 FINDINGS_SQL = """
 WITH enrolled AS NOT MATERIALIZED (
-    -- Inlined into each branch (not computed whole): the branches that use it start
-    -- from a few people or households and reach the enrolled ones by index.
-    SELECT a.id AS application_id, a.household_id, m.id AS member_id, m.person_id
+    -- The applications the run covers. Inlined into each branch that uses it, which
+    -- reaches them by index from a few households.
+    SELECT a.id, a.household_id, a.assistance_type
     FROM {application} a
-    JOIN {region} v ON v.id = a.village_id
-    JOIN {member} m ON m.household_id = a.household_id AND NOT m.is_supporter
     WHERE a.state = ANY(%(states)s)
-      AND v.code LIKE %(prefix)s
+      AND a.village_id = ANY(%(villages)s)
       AND (%(decided_from)s::timestamptz IS NULL OR a.decided_at >= %(decided_from)s)
       AND (%(decided_to)s::timestamptz IS NULL OR a.decided_at < %(decided_to)s)
 ),
-deposits AS (
+over_limit AS (
     -- Households whose deposits are above the limit per member: first above one
-    -- member's limit (no household with fewer members can be over it), then counted.
+    -- member's limit (no household with fewer members can be over it), then their
+    -- members counted (from the index on household and supporter alone).
     SELECT d.application_id, d.total, count(*) AS members
     FROM (
         SELECT application_id, household_id, sum(value) AS total
@@ -138,68 +141,70 @@ deposits AS (
 ),
 found AS (
     -- Personal records: death, public salary, and assets the household did not declare.
+    -- (Item codes are ASCII: the "C" collation sorts them as any other would, faster.)
     SELECT CASE r.compare_as WHEN 'death' THEN 'dead_but_paid' ELSE r.compare_as END AS kind,
-           r.application_id, r.member_id,
-           jsonb_build_object('records', jsonb_agg(r.record ORDER BY r.record->>'item'))
+           r.application_id, r.person_id,
+           jsonb_build_object('records', jsonb_agg(r.record ORDER BY r.item COLLATE "C"))
                AS detail
     FROM batch_records r
     WHERE r.compare_as IN ('death', 'public_salary')
        OR (r.compare_as IN ('vehicle', 'real_estate', 'business') AND NOT EXISTS (
                SELECT 1 FROM {asset} s
                WHERE s.household_id = r.household_id AND s.kind = r.compare_as))
-    GROUP BY 1, 2, 3
+    GROUP BY r.compare_as, r.application_id, r.person_id
 
     UNION ALL
     -- Deposits of the whole household above the limit per member.
-    SELECT 'deposit_over_limit', o.application_id, NULL,
+    SELECT 'deposit_over_limit', o.application_id, NULL AS person_id,
            jsonb_build_object(
                'total', o.total, 'limit', %(deposit_limit)s * o.members, 'members', o.members,
-               'records', jsonb_agg(r.record ORDER BY r.record->>'item'))
-    FROM deposits o
+               'records', jsonb_agg(r.record ORDER BY r.item COLLATE "C"))
+    FROM over_limit o
     JOIN batch_records r ON r.application_id = o.application_id AND r.compare_as = 'deposit'
     GROUP BY o.application_id, o.total, o.members
 
     UNION ALL
-    -- The same person a member of another household that is also enrolled.
-    SELECT 'two_households', e.application_id, e.member_id,
+    -- The same person a member of another household that is also enrolled. A person is
+    -- an active member of one household at most (cases.Member's
+    -- one_active_household_per_person), so such a person has a membership no longer
+    -- active: the branch starts from those few people and goes by index from there.
+    SELECT 'two_households', e.id, em.person_id,
            jsonb_build_object('others', jsonb_agg(DISTINCT jsonb_build_object(
                'application', oa.id, 'household', oa.household_id,
                'village', ov.code, 'village_name', ov.name)))
-    FROM enrolled e
-    JOIN (
-        -- People in more than one household. A person is an active member of one
-        -- household at most (cases.Member's one_active_household_per_person), so such a
-        -- person has a membership no longer active: few rows, and no pass that hashes
-        -- every member.
+    FROM (
         SELECT DISTINCT person_id FROM {member} WHERE NOT is_supporter AND NOT active
-    ) moved ON moved.person_id = e.person_id
-    JOIN {member} om ON om.person_id = e.person_id AND NOT om.is_supporter
-                    AND om.household_id <> e.household_id
+    ) moved
+    JOIN {member} em ON em.person_id = moved.person_id AND NOT em.is_supporter
+    JOIN enrolled e ON e.household_id = em.household_id
+    JOIN {member} om ON om.person_id = em.person_id AND NOT om.is_supporter
+                    AND om.household_id <> em.household_id
     JOIN {application} oa ON oa.household_id = om.household_id AND oa.state = ANY(%(states)s)
     JOIN {region} ov ON ov.id = oa.village_id
-    GROUP BY e.application_id, e.member_id
+    GROUP BY e.id, em.person_id
 
     UNION ALL
     -- The same household enrolled in another kind of assistance at the same time.
-    SELECT 'two_programmes', a.id, NULL,
+    SELECT 'two_programmes', e.id, NULL AS person_id,
            jsonb_build_object('others', jsonb_agg(jsonb_build_object(
                'application', o.id, 'assistance_type', o.assistance_type) ORDER BY o.id))
     FROM (
-        -- Households with enrolled applications of more than one kind (one hash pass).
+        -- Households with more than one enrolled application, counted in order from
+        -- the partial index of enrolled applications; the kinds are compared for those
+        -- few.
         SELECT household_id FROM {application}
         WHERE state = ANY(%(states)s)
-        GROUP BY household_id HAVING min(assistance_type) <> max(assistance_type)
+        GROUP BY household_id HAVING count(*) > 1
     ) h
-    JOIN {application} a ON a.household_id = h.household_id
-    JOIN {application} o ON o.household_id = a.household_id AND o.id <> a.id
+    JOIN enrolled e ON e.household_id = h.household_id
+    JOIN {application} o ON o.household_id = e.household_id AND o.id <> e.id
                         AND o.state = ANY(%(states)s)
-                        AND o.assistance_type <> a.assistance_type
-    WHERE a.id IN (SELECT application_id FROM enrolled)
-    GROUP BY a.id
+                        AND o.assistance_type <> e.assistance_type
+    GROUP BY e.id
 )
-INSERT INTO {finding} (run_id, kind, application_id, member_id, detail, resolution,
+INSERT INTO {finding} (run_id, kind, application_id, person_id, detail, resolution,
                        resolution_reason)
-SELECT %(run)s, kind, application_id, member_id, detail, 'open', ''
+SELECT %(run)s, kind, application_id, person_id, detail, 'open', ''
 FROM found
 {on_conflict}
 """
@@ -233,8 +238,13 @@ def _compare(run: BatchRun, today: datetime.date) -> dict[str, int]:
     parameters = {
         "run": run.pk,
         "snapshots": snapshots,
-        "compared": list(COMPARED),
-        "prefix": run.county.prefix + "%",
+        "items": list(
+            DataItem.objects.filter(compare_as__in=COMPARED).values_list("id", flat=True)
+        ),
+        # Every region under the county (its villages, where applications are filed).
+        "villages": list(
+            Region.objects.filter(code__startswith=run.county.prefix).values_list("id", flat=True)
+        ),
         "states": sorted(Application.ENROLLED_STATES),
         "decided_from": decided_from,
         "decided_to": decided_to,
@@ -257,7 +267,13 @@ def _compare(run: BatchRun, today: datetime.date) -> dict[str, int]:
         cursor.execute(RECORDS_SQL.format(**tables), parameters)
         cursor.execute("SET LOCAL parallel_setup_cost TO DEFAULT")
         cursor.execute("SET LOCAL parallel_tuple_cost TO DEFAULT")
-        cursor.execute("ANALYZE pg_temp.batch_records (compare_as, application_id)")  # step 2
+        # Step 2 goes by index from a few people and households; the tables it reads
+        # are in memory, where a probe by index costs about what the next page of a
+        # sequential read does (the default of 4 assumes spinning disks).
+        cursor.execute("SET LOCAL random_page_cost = 1.1")
+        # Step 2's plans need the size of each kind; a small sample tells it.
+        cursor.execute("SET LOCAL default_statistics_target = 10")
+        cursor.execute("ANALYZE pg_temp.batch_records (compare_as, application_id)")
         cursor.execute(
             FINDINGS_SQL.format(**tables, on_conflict="ON CONFLICT DO NOTHING" if again else ""),
             parameters,
@@ -459,15 +475,15 @@ def batch_run_summary(*, run: BatchRun) -> RunSummary:
 
 def batch_finding_list_for_run(*, run: BatchRun) -> QuerySet[BatchFinding]:
     """The findings of a run already read through the gate, for the XLSX download."""
-    return run.findings.select_related(
-        "application__village", "member__person", "resolved_by"
-    ).order_by("application__village__code", "kind", "application_id", "member_id")
+    return run.findings.select_related("application__village", "person", "resolved_by").order_by(
+        "application__village__code", "kind", "application_id", "person_id"
+    )
 
 
 def finding_list_for_user(*, user: User, open_only: bool = True) -> QuerySet[BatchFinding]:
     """Findings on applications of the caseworker's township, newest run first."""
     queryset = BatchFinding.objects.select_related(
-        "run", "application__village", "member__person"
+        "run", "application__village", "person"
     ).order_by("-run__started_at", "application__village__code", "application_id", "kind")
     if open_only:
         queryset = queryset.filter(resolution=BatchFinding.Resolution.OPEN)
@@ -476,7 +492,7 @@ def finding_list_for_user(*, user: User, open_only: bool = True) -> QuerySet[Bat
 
 def finding_get_for_user(*, user: User, finding_id: int) -> BatchFinding:
     return access.get_object_or_404(
-        BatchFinding.objects.select_related("application__village", "member__person"),
+        BatchFinding.objects.select_related("application__village", "person"),
         user,
         region_field="application__village",
         roles=CASEWORK,

@@ -13,7 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from aid_portal.models import Region
-from cases.models import Application, Member
+from cases.models import Application, Person
 
 
 class BatchRun(models.Model):
@@ -78,7 +78,7 @@ class BatchRun(models.Model):
 
 
 class BatchFinding(models.Model):
-    """Something a run found about one enrolled application (and member, where personal)."""
+    """Something a run found about one enrolled application (and person, where personal)."""
 
     class Kind(models.TextChoices):
         DEAD_BUT_PAID = "dead_but_paid", _("died but still paid")
@@ -95,23 +95,54 @@ class BatchFinding(models.Model):
         DISMISSED = "dismissed", _("dismissed")
         REVIEW_OPENED = "review_opened", _("review opened")
 
-    # No index of its own: the unique constraint below starts with the run.
+    # The run, the application and the person are references without a foreign-key
+    # constraint in the database (db_constraint=False). A run writes its findings in one
+    # INSERT ... SELECT that reads the very rows they point to, in the transaction that
+    # holds the run's row; PostgreSQL would check each key of each finding again, one
+    # trigger and one locking lookup at a time, which costs as much as the comparison's
+    # join itself (0.2 s for 13,000 findings: docs/performance.md). None of the three
+    # is ever deleted by the portal (no service or admin page does), and Django's
+    # on_delete still guards any delete made through the ORM. The finding names the
+    # person, not the membership: a member may leave the household in a review's
+    # re-declaration (the membership row is deleted), and the finding must outlive that.
+    # No single-column indexes: the unique constraint starts with the run, the queue
+    # index holds the application, and nothing looks findings up by person.
     run = models.ForeignKey(
-        BatchRun, on_delete=models.CASCADE, related_name="findings", db_index=False
+        BatchRun,
+        on_delete=models.CASCADE,
+        related_name="findings",
+        db_index=False,
+        db_constraint=False,
     )
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
     application = models.ForeignKey(
-        Application, on_delete=models.PROTECT, related_name="batch_findings"
+        Application,
+        on_delete=models.PROTECT,
+        related_name="batch_findings",
+        db_index=False,
+        db_constraint=False,
     )
-    member = models.ForeignKey(
-        Member, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    person = models.ForeignKey(
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     detail = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     resolution = models.CharField(
         _("resolution"), max_length=16, choices=Resolution.choices, default=Resolution.OPEN
     )
+    # Users are never deleted (they are deactivated): no index for the delete check.
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution_reason = models.TextField(_("reason"), blank=True)
@@ -119,11 +150,11 @@ class BatchFinding(models.Model):
     class Meta:
         verbose_name = _("batch finding")
         verbose_name_plural = _("batch findings")
-        ordering = ["run", "kind", "application", "member"]
+        ordering = ["run", "kind", "application", "person"]
         constraints = [
-            # Household-level findings have no member: NULLs must collide too.
+            # Household-level findings have no person: NULLs must collide too.
             models.UniqueConstraint(
-                fields=["run", "kind", "application", "member"],
+                fields=["run", "kind", "application", "person"],
                 name="finding_once_per_run",
                 nulls_distinct=False,
             )

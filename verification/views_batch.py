@@ -134,7 +134,7 @@ def run_xlsx(request, run_id: int):
     names = {t.code[:9]: t.name for t, _row, _n in summary.townships}
     for finding in batch.batch_finding_list_for_run(run=run):
         app = finding.application
-        person = finding.member.person if finding.member else None
+        person = finding.person
         findings.append(
             [
                 names.get(app.village.code[:9], ""),

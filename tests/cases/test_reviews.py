@@ -481,18 +481,24 @@ def test_the_verification_report_lands_on_the_review_not_the_intake_path(enrol, 
     )
 
 
-def test_a_batch_finding_resolved_as_review_opened_opens_a_review(enrol, people, places):
-    from verification.batch import finding_resolve
-    from verification.models_batch import BatchFinding, BatchRun
+def finished_batch_run(places):
+    from verification.models_batch import BatchRun
 
-    family = enrol()
-    run = BatchRun.objects.create(
+    return BatchRun.objects.create(
         county=places.county,
         kind=BatchRun.Kind.HALF_YEARLY_ALL,
         period_start=datetime.date(2026, 1, 1),
         period_end=datetime.date(2026, 6, 30),
         status=BatchRun.Status.FINISHED,
     )
+
+
+def test_a_batch_finding_resolved_as_review_opened_opens_a_review(enrol, people, places):
+    from verification.batch import finding_resolve
+    from verification.models_batch import BatchFinding
+
+    family = enrol()
+    run = finished_batch_run(places)
     finding = BatchFinding.objects.create(
         run=run, kind=BatchFinding.Kind.VEHICLE, application=family.application
     )
@@ -504,3 +510,58 @@ def test_a_batch_finding_resolved_as_review_opened_opens_a_review(enrol, people,
     )
     review = PeriodicReview.objects.get()
     assert (review.trigger, review.trigger_id) == ("batch_finding", finding.pk)
+
+
+def test_a_member_named_in_a_batch_finding_can_leave_in_the_re_declaration(enrol, people, places):
+    """The finding names the person, not the membership: the review it opened may take
+    the member off the household (the membership row is deleted), and the finding still
+    says whom it was about."""
+    from verification.batch import finding_resolve
+    from verification.models_batch import BatchFinding
+
+    family = enrol()
+    run = finished_batch_run(places)
+    finding = BatchFinding.objects.create(
+        run=run,
+        kind=BatchFinding.Kind.TWO_HOUSEHOLDS,
+        application=family.application,
+        person=family.spouse.person,
+    )
+    finding_resolve(
+        actor=people.caseworker_a,
+        finding=finding,
+        resolution=BatchFinding.Resolution.REVIEW_OPENED,
+        reason="配偶已落户他户，复核",
+    )
+    review = PeriodicReview.objects.get(trigger="batch_finding", trigger_id=finding.pk)
+    reviews.review_redeclaration_start(actor=people.caseworker_a, review_id=review.pk)
+
+    services.member_remove(actor=people.caseworker_a, member=family.spouse)
+
+    assert not family.application.household.members.filter(person=finding.person).exists()
+    finding.refresh_from_db()
+    assert finding.person == family.spouse.person
+
+
+def test_findings_keep_django_s_protection_without_database_constraints(enrol, places):
+    """BatchFinding's references have no constraint in the database (see the model);
+    deleting what a finding names through the ORM is still refused."""
+    from django.db.models import ProtectedError
+
+    from verification.models_batch import BatchFinding
+
+    family = enrol()
+    run = finished_batch_run(places)
+    finding = BatchFinding.objects.create(
+        run=run,
+        kind=BatchFinding.Kind.VEHICLE,
+        application=family.application,
+        person=family.spouse.person,
+    )
+    for named in (family.application, family.spouse.person):
+        with pytest.raises(ProtectedError) as refused:
+            named.delete()
+        assert finding in refused.value.protected_objects
+    # The run takes its findings with it.
+    run.delete()
+    assert not BatchFinding.objects.exists()
