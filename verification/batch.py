@@ -82,10 +82,9 @@ COMPARED = ("death", "public_salary", "vehicle", "real_estate", "business", "dep
 # statistics on the decoded blind index) and hashes the people, not the records. Only
 # the partitions of the snapshots in use that supply a compared item are read, and their
 # rows are filtered by item id: the item and its department are joined to the few rows
-# that match a person, not to every row read. The county is its villages' ids, so that
-# no join with the region tree sits under the hash of the people.
-# Parameters: snapshots, compared items, the county's villages, enrolled states, decided
-# window (NULLs for "everyone").
+# that match a person, not to every row read.
+# Parameters: snapshots, compared items, county prefix, enrolled states, decided window
+# (NULLs for "everyone").
 RECORDS_SQL = """
 CREATE TEMPORARY TABLE batch_records ON COMMIT DROP AS
 SELECT a.id AS application_id, a.household_id, m.person_id, i.compare_as, i.code AS item,
@@ -100,10 +99,11 @@ JOIN {department} d ON d.id = i.department_id
 JOIN {person} p ON decode(p.identity_hash, 'hex') = r.identity_hash
 JOIN {member} m ON m.person_id = p.id AND NOT m.is_supporter
 JOIN {application} a ON a.household_id = m.household_id
+JOIN {region} v ON v.id = a.village_id
 WHERE r.snapshot_id = ANY(%(snapshots)s)
   AND r.item_id = ANY(%(items)s)
   AND a.state = ANY(%(states)s)
-  AND a.village_id = ANY(%(villages)s)
+  AND v.code LIKE %(prefix)s
   AND (%(decided_from)s::timestamptz IS NULL OR a.decided_at >= %(decided_from)s)
   AND (%(decided_to)s::timestamptz IS NULL OR a.decided_at < %(decided_to)s)
 """
@@ -111,16 +111,17 @@ WHERE r.snapshot_id = ANY(%(snapshots)s)
 # Step 2: the findings of the run, from those records and the enrolled applications.
 # Each branch starts from few rows: the records of step 1, the people with a membership
 # no longer active, the households with more than one enrolled application.
-# Parameters: run, the county's villages, enrolled states, decided window, deposit limit
-# per person.
+# Parameters: run, county prefix, enrolled states, decided window, deposit limit per
+# person.
 FINDINGS_SQL = """
 WITH enrolled AS NOT MATERIALIZED (
     -- The applications the run covers. Inlined into each branch that uses it, which
     -- reaches them by index from a few households.
     SELECT a.id, a.household_id, a.assistance_type
     FROM {application} a
+    JOIN {region} v ON v.id = a.village_id
     WHERE a.state = ANY(%(states)s)
-      AND a.village_id = ANY(%(villages)s)
+      AND v.code LIKE %(prefix)s
       AND (%(decided_from)s::timestamptz IS NULL OR a.decided_at >= %(decided_from)s)
       AND (%(decided_to)s::timestamptz IS NULL OR a.decided_at < %(decided_to)s)
 ),
@@ -185,22 +186,30 @@ found AS (
 
     UNION ALL
     -- The same household enrolled in another kind of assistance at the same time.
-    SELECT 'two_programmes', e.id, NULL AS person_id,
+    SELECT 'two_programmes', p.id, NULL AS person_id,
            jsonb_build_object('others', jsonb_agg(jsonb_build_object(
-               'application', o.id, 'assistance_type', o.assistance_type) ORDER BY o.id))
+               'application', p.other, 'assistance_type', p.other_type) ORDER BY p.other))
     FROM (
         -- Households with more than one enrolled application, counted in order from
-        -- the partial index of enrolled applications; the kinds are compared for those
-        -- few.
+        -- the partial index of enrolled applications.
         SELECT household_id FROM {application}
         WHERE state = ANY(%(states)s)
         GROUP BY household_id HAVING count(*) > 1
     ) h
-    JOIN enrolled e ON e.household_id = h.household_id
-    JOIN {application} o ON o.household_id = e.household_id AND o.id <> e.id
-                        AND o.state = ANY(%(states)s)
-                        AND o.assistance_type <> e.assistance_type
-    GROUP BY e.id
+    CROSS JOIN LATERAL (
+        -- Their applications of different kinds, looked up household by household.
+        -- OFFSET 0 keeps it a lookup: the planner cannot know how few the households
+        -- are (it guesses a third of them pass HAVING) and would otherwise hash every
+        -- enrolled application twice.
+        SELECT e.id, o.id AS other, o.assistance_type AS other_type
+        FROM enrolled e
+        JOIN {application} o ON o.household_id = e.household_id AND o.id <> e.id
+                            AND o.state = ANY(%(states)s)
+                            AND o.assistance_type <> e.assistance_type
+        WHERE e.household_id = h.household_id
+        OFFSET 0
+    ) p
+    GROUP BY p.id
 )
 INSERT INTO {finding} (run_id, kind, application_id, person_id, detail, resolution,
                        resolution_reason)
@@ -241,10 +250,7 @@ def _compare(run: BatchRun, today: datetime.date) -> dict[str, int]:
         "items": list(
             DataItem.objects.filter(compare_as__in=COMPARED).values_list("id", flat=True)
         ),
-        # Every region under the county (its villages, where applications are filed).
-        "villages": list(
-            Region.objects.filter(code__startswith=run.county.prefix).values_list("id", flat=True)
-        ),
+        "prefix": run.county.prefix + "%",
         "states": sorted(Application.ENROLLED_STATES),
         "decided_from": decided_from,
         "decided_to": decided_to,
