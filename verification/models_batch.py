@@ -135,7 +135,8 @@ class BatchFinding(models.Model):
     resolution = models.CharField(
         _("resolution"), max_length=16, choices=Resolution.choices, default=Resolution.OPEN
     )
-    # Users are never deleted (they are deactivated): no index for the delete check.
+    # No index: staff leave by being deactivated, and the rare deletion of a user (the
+    # admin site) may scan the findings to refuse it when they resolved some.
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
