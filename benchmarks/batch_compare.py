@@ -28,6 +28,7 @@ import statistics
 import sys
 import time
 from decimal import Decimal
+from itertools import groupby
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -277,8 +278,7 @@ def generate(people: int, records: int, seed: int) -> dict:
         "public_salary": lambda: rng.randint(2000, 9000),
     }
     total = 0
-    for department_id in sorted({item.department_id for item in items}):
-        department_items = [item for item in items if item.department_id == department_id]
+    for department_id, department_items in groupby(items, key=lambda item: item.department_id):
         feed = Feed.objects.get(department_id=department_id)
         snapshot = Snapshot.objects.create(
             feed=feed,
