@@ -115,7 +115,7 @@ def start() -> int:
         processes["simulator"] = [
             PYTHON,
             "-m",
-            "verification.simulator",
+            "aid_portal.simulator",
             "--host",
             simulator.hostname,
             "--port",
@@ -165,6 +165,7 @@ def print_welcome(address: str) -> None:
     import django
 
     django.setup()
+    # Imported after setup, not for a cycle: the demo's staff table names Role from models.
     from aid_portal.demo import DEMO_PASSWORD, DEMO_USERS
 
     lines = [f"the portal is up at {address}", f"demo logins (password {DEMO_PASSWORD}):"]

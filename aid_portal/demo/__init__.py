@@ -1,84 +1,37 @@
 """Demo data: a lived-in Xiji county (Ningxia) for a newcomer to click through.
 
-Loading is idempotent: everything is looked up before it is created.
+Loading is idempotent: everything is looked up before it is created. The demo sits in
+the project package, above every app: it is the one place that may use them all (the
+import contract in pyproject.toml names it as part of the composition root).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 from django.conf import settings
-from django.db import transaction
 
-from aid_portal import services
-from aid_portal.models import CalendarYear, Region, Role, RoleAssignment, User
+from aid_portal.demo.base import (
+    COUNTY_CODE,
+    DEMO_PASSWORD,
+    DEMO_USERS,
+    REGIONS_CSV,
+    DemoUser,
+    load_staff,
+)
+from aid_portal.demo.batch import load_batch_demo
+from aid_portal.demo.cases import load_case_demo
+from aid_portal.demo.credit import load_credit_demo
+from aid_portal.demo.feeds import load_feeds_demo
+from aid_portal.demo.reviews import load_review_demo
+from aid_portal.demo.spotcheck import load_spotcheck_demo
+from aid_portal.demo.trust import load_trust_demo
+from verification.catalogue import load_catalogue
+from verification.models import Department
 
-DEMO_PASSWORD = "Demo2026!xj"  # noqa: S105 - printed by the launcher on purpose
-REGIONS_CSV = Path(__file__).with_name("regions.csv")
-COUNTY_CODE = "640422000000"
-TOWNSHIP_A = "640422100000"  # 吉强镇
-TOWNSHIP_B = "640422101000"  # 兴隆镇
-VILLAGE_A = "640422100201"  # 龙王坝村
-VILLAGE_B = "640422101201"  # 单家集村
-
-
-@dataclass(frozen=True)
-class DemoUser:
-    username: str
-    full_name: str
-    role: str | None
-    region_code: str | None
-    superuser: bool = False
-
-
-DEMO_USERS = [
-    DemoUser("caseworker_a", "马秀兰", Role.TOWNSHIP_CASEWORKER, TOWNSHIP_A),
-    DemoUser("approver_a", "李建国", Role.TOWNSHIP_APPROVER, TOWNSHIP_A),
-    DemoUser("assistant_a", "杨文华", Role.VILLAGE_ASSISTANT, VILLAGE_A),
-    DemoUser("caseworker_b", "王海燕", Role.TOWNSHIP_CASEWORKER, TOWNSHIP_B),
-    DemoUser("approver_b", "张志强", Role.TOWNSHIP_APPROVER, TOWNSHIP_B),
-    DemoUser("assistant_b", "苏玉梅", Role.VILLAGE_ASSISTANT, VILLAGE_B),
-    DemoUser("auditor", "田明", Role.COUNTY_AUDITOR, COUNTY_CODE),
-    DemoUser("verifier", "何丽", Role.VERIFICATION_OFFICER, COUNTY_CODE),
-    DemoUser("feedadmin", "周斌", Role.FEED_ADMIN, COUNTY_CODE),
-    DemoUser("admin", "系统管理员", None, None, superuser=True),
-]
+__all__ = ["COUNTY_CODE", "DEMO_PASSWORD", "DEMO_USERS", "REGIONS_CSV", "DemoUser", "load_demo"]
 
 
 def load_demo() -> list[DemoUser]:
-    services.region_tree_load(csv_text=REGIONS_CSV.read_text(encoding="utf-8"), actor=None)
-    with transaction.atomic():
-        for demo in DEMO_USERS:
-            user = User.objects.filter(username=demo.username).first()
-            if user is None:
-                user = services.user_create(
-                    actor=None,
-                    username=demo.username,
-                    full_name=demo.full_name,
-                    password=DEMO_PASSWORD,
-                    is_superuser=demo.superuser,
-                )
-            if demo.role is not None:
-                region = Region.objects.get(code=demo.region_code)
-                if not RoleAssignment.objects.filter(
-                    user=user, role=demo.role, region=region
-                ).exists():
-                    services.role_grant(actor=None, user=user, role=demo.role, region=region)
-        # chinese-calendar knows the State Council schedules up to 2026. The demo marks
-        # 2027 as entered so that deadlines past New Year can be computed; a real
-        # office enters the published 2027 schedule instead.
-        CalendarYear.objects.get_or_create(
-            year=2027, defaults={"source": "演示数据：2027年放假安排公布前按周末计算，公布后须更新"}
-        )
-    # Imported here: the features depend on the core, not the other way round.
-    from cases.demo import load_case_demo
-    from verification.catalogue import load_catalogue
-    from verification.demo_batch import load_batch_demo
-    from verification.demo_feeds import load_feeds_demo
-    from verification.demo_spotcheck import load_spotcheck_demo
-    from verification.models import Department
-
+    load_staff()
     # The department catalogue first, so that the demo cases under verification send
     # their queries (the worker answers them once the portal runs); the housing fund
     # answers live, through the department simulator that bin/start runs beside the portal.
@@ -90,14 +43,8 @@ def load_demo() -> list[DemoUser]:
     load_feeds_demo()
     load_batch_demo()
     load_spotcheck_demo()
-    from cases.demo_reviews import load_review_demo
-
     load_review_demo()
-    from credit.demo import load_credit_demo
-
     load_credit_demo()
     # Trust last, after every other credit demo: the yearly results count their findings.
-    from credit.demo_trust import load_trust_demo
-
     load_trust_demo()
     return DEMO_USERS

@@ -7,9 +7,9 @@ from django.db.models import Count
 from django.utils import timezone
 
 from aid_portal.demo import load_demo
+from aid_portal.demo.cases import load_case_demo
 from aid_portal.identity import validate_identity_number
 from aid_portal.models import AuditEvent
-from cases.demo import load_case_demo
 from cases.models import (
     Application,
     ApplicationEvent,

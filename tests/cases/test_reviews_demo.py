@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from aid_portal.demo import load_demo
-from cases.demo_reviews import load_review_demo
+from aid_portal.demo.reviews import load_review_demo
 from cases.models import AdjustmentProposal, Application, MonthlyFileCheck, PeriodicReview
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from aid_portal.demo import load_demo
+from aid_portal.demo.credit import FIRST_FACTS, load_credit_demo
 from aid_portal.models import User
 from credit import selectors
-from credit.demo import FIRST_FACTS, load_credit_demo
 from credit.models import Finding, Objection, OutboxMessage, Repair
 from tests.verification.conftest import _start
 

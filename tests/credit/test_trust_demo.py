@@ -7,11 +7,11 @@ import datetime
 
 import pytest
 
+from aid_portal.demo.trust import load_trust_demo
 from aid_portal.models import AuditEvent, Role
 from cases.models import Household
 from credit import trust
 from credit.catalogue import catalogue_load
-from credit.demo_trust import load_trust_demo
 from credit.models import Behaviour, Finding
 from credit.models_trust import Reward, TrustRecord, YearlyResult
 from tests.conftest import make_user

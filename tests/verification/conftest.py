@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from verification.simulator import check_character
+from aid_portal.simulator import check_character
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 SEED = 7
@@ -64,11 +64,11 @@ def _free_port() -> int:
 
 
 def _start(log_dir: Path, **options) -> RunningSimulator:
-    """Start ``python -m verification.simulator`` with ``options`` as its command line
+    """Start ``python -m aid_portal.simulator`` with ``options`` as its command line
     (latency_ms=1500 becomes --latency-ms 1500) and wait until /health answers."""
     options.setdefault("seed", SEED)
     port = _free_port()
-    command = [sys.executable, "-m", "verification.simulator", "--host", "127.0.0.1"]
+    command = [sys.executable, "-m", "aid_portal.simulator", "--host", "127.0.0.1"]
     command += ["--port", str(port)]
     for name, value in options.items():
         command += [f"--{name.replace('_', '-')}", str(value)]

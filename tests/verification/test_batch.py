@@ -516,7 +516,7 @@ def test_findings_page_query_count_does_not_grow(run, people):
 
 
 def test_demo_runs_once(bw, places):
-    from verification.demo_batch import load_batch_demo
+    from aid_portal.demo.batch import load_batch_demo
 
     first = load_batch_demo()
     assert first.status == BatchRun.Status.FINISHED and first.total == 10

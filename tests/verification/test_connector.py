@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone, translation
 
+from aid_portal.simulator import records_for
 from tests.verification.conftest import SEED, identity_number
 from verification.connector import (
     BadAnswer,
@@ -22,7 +23,6 @@ from verification.connector import (
     query_department,
 )
 from verification.models import DataItem, Department
-from verification.simulator import records_for
 
 pytestmark = pytest.mark.django_db
 

@@ -409,7 +409,7 @@ def test_a_celery_worker_imports_an_uploaded_file(celery_worker_process, places,
 
 
 def test_demo_feeds_load_every_snapshot_department_once(make_family, people):  # noqa: F811
-    from verification.demo_feeds import load_feeds_demo
+    from aid_portal.demo.feeds import load_feeds_demo
 
     family = make_family()
     assert load_feeds_demo() == 10

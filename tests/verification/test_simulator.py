@@ -11,9 +11,9 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from aid_portal import simulator as simulator_module
+from aid_portal.simulator import DEPARTMENT_RULES, records_for
 from tests.verification.conftest import SEED, identity_number
-from verification import simulator as simulator_module
-from verification.simulator import DEPARTMENT_RULES, records_for
 
 CATALOGUE = {
     "public_security": {"vehicle", "household_registration"},

@@ -4,10 +4,10 @@ adopted) and one running, over the demo's new cases; loading again adds nothing.
 import pytest
 
 from aid_portal.demo import load_demo
+from aid_portal.demo.spotcheck import load_spotcheck_demo
 from aid_portal.models import AuditEvent
 from cases.models import AdjustmentProposal
 from verification import spotcheck
-from verification.demo_spotcheck import load_spotcheck_demo
 from verification.models_spotcheck import SampleItem, SpotCheckCampaign, SpotCheckFinding
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 """A stand-in for the departments' live connectors: a small HTTP service that answers
 verification queries with synthetic records.
 
-    python -m verification.simulator --host 127.0.0.1 --port 8090 \\
+    python -m aid_portal.simulator --host 127.0.0.1 --port 8090 \\
         --latency-ms 150 --failure-rate 0.05 --seed 7
 
 ``POST /departments/<code>/query`` takes ``{"request_id": "<uuid>", "people":
@@ -39,7 +39,7 @@ from decimal import Decimal
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-logger = logging.getLogger("verification.simulator")
+logger = logging.getLogger("aid_portal.simulator")
 
 QUERY_PATH = re.compile(r"^/departments/(?P<code>[a-z0-9_-]{1,40})/query/?$")
 PLATFORM_PATH = "/credit-platform/records"  # the credit outbox delivers here (credit.tasks)
@@ -457,7 +457,7 @@ def rate(value: str) -> float:
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m verification.simulator",
+        prog="python -m aid_portal.simulator",
         description="Simulated departments answering verification queries over HTTP.",
     )
     parser.add_argument("--host", default="127.0.0.1")

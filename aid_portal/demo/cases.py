@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from stdnum.cn import ric
 
-from aid_portal.demo import COUNTY_CODE
+from aid_portal.demo.base import COUNTY_CODE
 from aid_portal.models import Region, User
 from aid_portal.workdays import add_working_days
 from cases import documents, services

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from aid_portal.demo.cases import TOWNSHIP_STAFF
 from aid_portal.errors import DomainError
 from aid_portal.models import Region, User
 from cases import services
@@ -66,8 +67,6 @@ def _draw(county, auditor, window, seed, today) -> SpotCheckCampaign | None:
 
 
 def _decider(application) -> User:
-    from cases.demo import TOWNSHIP_STAFF
-
     username = TOWNSHIP_STAFF.get(application.village.code[:9], {}).get("decider", "admin")
     return User.objects.get(username=username)
 

@@ -19,7 +19,7 @@ from decimal import Decimal
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from aid_portal.demo import COUNTY_CODE
+from aid_portal.demo.base import COUNTY_CODE
 from aid_portal.models import Region, User
 from cases.models import Application, Asset, Income, Member
 from verification.catalogue import DEFAULT_COLUMN_MAPPING, load_catalogue
