@@ -23,20 +23,10 @@ from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from aid_portal.models import Region, RegionUserObjectPermission, Role, RoleAssignment, User
+from aid_portal import permissions
+from aid_portal.models import Region, RegionUserObjectPermission, RoleAssignment, User
 
 # Who reads case data (households, applications, reports) and who reads the audit log.
-CASE_READERS = frozenset(
-    {
-        Role.VILLAGE_ASSISTANT,
-        Role.TOWNSHIP_CASEWORKER,
-        Role.TOWNSHIP_APPROVER,
-        Role.COUNTY_AUDITOR,
-        Role.VERIFICATION_OFFICER,
-    }
-)
-AUDIT_READERS = frozenset({Role.COUNTY_AUDITOR})
-STAFF_MANAGERS = frozenset({Role.FEED_ADMIN})
 
 
 @dataclass(frozen=True)
@@ -76,7 +66,7 @@ def _minimal(prefixes: Iterable[str]) -> tuple[str, ...]:
 
 
 def jurisdiction_for(
-    user: User, *, roles: frozenset[str] = CASE_READERS, include_grants: bool = True
+    user: User, *, roles: frozenset[str] = permissions.READ_CASES, include_grants: bool = True
 ) -> Jurisdiction:
     """The regions ``user`` may read for the purpose served by ``roles``.
 
@@ -92,7 +82,7 @@ def jurisdiction_for(
     key = (roles, include_grants)
     if key not in cache:
         prefixes = [a.region.prefix for a in role_assignments_of(user) if a.role in roles]
-        if include_grants and roles & CASE_READERS:
+        if include_grants and roles & permissions.READ_CASES:
             grants = RegionUserObjectPermission.objects.filter(
                 user=user, permission__codename="view_region_cases"
             ).select_related("content_object")
@@ -106,7 +96,7 @@ def restrict(
     user: User,
     *,
     region_field: str | None,
-    roles: frozenset[str] = CASE_READERS,
+    roles: frozenset[str] = permissions.READ_CASES,
 ) -> QuerySet:
     """``queryset`` limited to rows whose region lies in the user's jurisdiction."""
     return queryset.filter(jurisdiction_for(user, roles=roles).q(region_field))
@@ -117,7 +107,7 @@ def get_object_or_404(
     user: User,
     *,
     region_field: str | None,
-    roles: frozenset[str] = CASE_READERS,
+    roles: frozenset[str] = permissions.READ_CASES,
     **lookup,
 ) -> Model:
     """One object inside the jurisdiction, or 404 whether it exists elsewhere or not."""

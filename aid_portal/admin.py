@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django_celery_beat.admin import PeriodicTaskAdmin as BeatPeriodicTaskAdmin
 from django_celery_beat.models import PeriodicTask
 
-from aid_portal import access, services
+from aid_portal import access, permissions, services
 from aid_portal.audit import audit_record
 from aid_portal.errors import DomainError
 from aid_portal.models import AuditEvent, CalendarDay, CalendarYear, Region, RoleAssignment, User
@@ -114,7 +114,7 @@ class UserAdmin(DjangoUserAdmin):
             RoleAssignment.objects.all(),
             request.user,
             region_field="region",
-            roles=access.STAFF_MANAGERS,
+            roles=permissions.MANAGE_STAFF,
         ).values("user_id")
         return queryset.filter(is_superuser=False).filter(pk__in=inside) | queryset.filter(
             is_superuser=False, role_assignments__isnull=True
@@ -159,13 +159,13 @@ class UserAdmin(DjangoUserAdmin):
             assignment = inline_form.instance
             try:
                 if formset._should_delete_form(inline_form) and assignment.pk:
-                    access.require_role(request.user, access.STAFF_MANAGERS, assignment.region)
+                    access.require_role(request.user, permissions.MANAGE_STAFF, assignment.region)
                     services.role_revoke(
                         actor=request.user, assignment=assignment, reason=_("staff admin")
                     )
                 elif not assignment.pk and inline_form.cleaned_data.get("role"):
                     access.require_role(
-                        request.user, access.STAFF_MANAGERS, inline_form.cleaned_data["region"]
+                        request.user, permissions.MANAGE_STAFF, inline_form.cleaned_data["region"]
                     )
                     services.role_grant(
                         actor=request.user,
@@ -245,7 +245,7 @@ class JurisdictionAccessAttemptAdmin(AxesAccessAttemptAdmin):
             RoleAssignment.objects.all(),
             request.user,
             region_field="region",
-            roles=access.STAFF_MANAGERS,
+            roles=permissions.MANAGE_STAFF,
         ).values_list("user__username", flat=True)
         return queryset.filter(username__in=staff)
 

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from aid_portal import access, selectors
+from aid_portal import access, permissions, selectors
 from aid_portal.errors import DomainError
 from aid_portal.filters import AuditEventFilter
 from aid_portal.models import AuditEvent, Region, RoleAssignment
@@ -141,7 +141,7 @@ class AuditEventListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return AuditEvent.objects.none()
-        access.require_role(self.request.user, access.AUDIT_READERS)
+        access.require_role(self.request.user, permissions.READ_AUDIT_LOG)
         return selectors.audit_event_list_for_user(user=self.request.user)
 
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from aid_portal import access
+from aid_portal import access, permissions
 from aid_portal.models import Role, User
 
 EVERYONE = None
@@ -67,7 +67,7 @@ ITEMS = [
         frozenset({Role.TOWNSHIP_CASEWORKER, Role.TOWNSHIP_APPROVER}),
     ),
     NavItem(_("Monthly file checks"), "cases:file-checks", frozenset({Role.COUNTY_AUDITOR})),
-    NavItem(_("County policies"), "cases:policies", access.CASE_READERS | {Role.FEED_ADMIN}),
+    NavItem(_("County policies"), "cases:policies", permissions.READ_CASES | {Role.FEED_ADMIN}),
     NavItem(
         _("Verification requests"),
         "verification:requests",
@@ -83,7 +83,7 @@ ITEMS = [
     ),
     NavItem(_("Batch findings"), "verification:findings", frozenset({Role.TOWNSHIP_CASEWORKER})),
     NavItem(_("Spot-checks"), "verification:spotcheck-campaigns", frozenset({Role.COUNTY_AUDITOR})),
-    NavItem(_("Credit findings"), "credit:findings", access.CASE_READERS, group=CREDIT),
+    NavItem(_("Credit findings"), "credit:findings", permissions.READ_CASES, group=CREDIT),
     NavItem(
         _("Credit decisions"),
         "credit:decisions",
@@ -123,7 +123,7 @@ ITEMS = [
         frozenset({Role.COUNTY_AUDITOR, Role.FEED_ADMIN}),
         group=CREDIT,
     ),
-    NavItem(_("Audit log"), "audit-list", access.AUDIT_READERS),
+    NavItem(_("Audit log"), "audit-list", permissions.READ_AUDIT_LOG),
     NavItem(_("Staff and settings"), "admin:index", frozenset({Role.FEED_ADMIN})),
     NavItem(_("API"), "api-docs", EVERYONE),
 ]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from aid_portal import access
+from aid_portal import access, permissions
 from aid_portal.models import AuditEvent, Region, User
 
-ANY_ROLE = frozenset(access.CASE_READERS | access.AUDIT_READERS | access.STAFF_MANAGERS)
+ANY_ROLE = frozenset(permissions.READ_CASES | permissions.READ_AUDIT_LOG | permissions.MANAGE_STAFF)
 
 
 def audit_event_list_for_user(*, user: User) -> QuerySet[AuditEvent]:
@@ -16,7 +16,7 @@ def audit_event_list_for_user(*, user: User) -> QuerySet[AuditEvent]:
         AuditEvent.objects.select_related("region"),
         user,
         region_field="region",
-        roles=access.AUDIT_READERS,
+        roles=permissions.READ_AUDIT_LOG,
     )
 
 
@@ -25,7 +25,7 @@ def audit_event_get_for_user(*, user: User, event_id: int) -> AuditEvent:
         AuditEvent.objects.select_related("region"),
         user,
         region_field="region",
-        roles=access.AUDIT_READERS,
+        roles=permissions.READ_AUDIT_LOG,
         pk=event_id,
     )
 

@@ -12,7 +12,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from aid_portal import access, selectors
+from aid_portal import access, permissions, selectors
 from aid_portal.audit import audit_record
 from aid_portal.celery import app as celery_app
 from aid_portal.filters import AuditEventFilter
@@ -58,7 +58,7 @@ def home(request):
 
 @login_required
 def audit_list(request):
-    access.require_role(request.user, access.AUDIT_READERS)
+    access.require_role(request.user, permissions.READ_AUDIT_LOG)
     events = AuditEventFilter(
         request.GET, queryset=selectors.audit_event_list_for_user(user=request.user)
     )

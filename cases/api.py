@@ -19,7 +19,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from aid_portal import access
+from aid_portal import access, permissions
 from cases import documents, selectors, selectors_api, services
 from cases import serializers as s
 from cases.models import Application, AssistanceType, Household, Member
@@ -235,7 +235,7 @@ class ApplicationListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema generator has no user
             return Application.objects.none()
-        access.require_role(self.request.user, access.CASE_READERS)
+        access.require_role(self.request.user, permissions.READ_CASES)
         applicants = Member.objects.filter(relation=Member.Relation.SELF).select_related("person")
         return (
             selectors.application_list_for_user(user=self.request.user)

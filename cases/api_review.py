@@ -10,12 +10,11 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from aid_portal import access
+from aid_portal import access, permissions
 from cases import reviews, selectors, selectors_api, services
 from cases.api import _parse
 from cases.models import AdjustmentProposal, Member, PeriodicReview
 from cases.serializers import EmptySerializer, ReasonSerializer, VillageOutSerializer
-from cases.views_review import ADJUSTMENT_READERS, REVIEW_READERS
 
 # --- output ---------------------------------------------------------------------------------
 
@@ -161,12 +160,12 @@ class ReviewListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return PeriodicReview.objects.none()
-        access.require_role(self.request.user, REVIEW_READERS)
+        access.require_role(self.request.user, permissions.READ_REVIEWS)
         return reviews.review_list_for_user(user=self.request.user)
 
 
 def _review_response(request, review_id: int, *, status_code=status.HTTP_200_OK):
-    access.require_role(request.user, REVIEW_READERS)
+    access.require_role(request.user, permissions.READ_REVIEWS)
     review = reviews.review_get_for_user(user=request.user, review_id=review_id)
     return Response(ReviewDetailSerializer(review).data, status=status_code)
 
@@ -304,12 +303,12 @@ class AdjustmentListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return AdjustmentProposal.objects.none()
-        access.require_role(self.request.user, ADJUSTMENT_READERS)
+        access.require_role(self.request.user, permissions.READ_REVIEWS)
         return reviews.adjustment_list_with_applicants(user=self.request.user)
 
 
 def _proposal_response(request, proposal_id: int):
-    access.require_role(request.user, ADJUSTMENT_READERS)
+    access.require_role(request.user, permissions.READ_REVIEWS)
     proposal = selectors.adjustment_get_for_user(user=request.user, proposal_id=proposal_id)
     return Response(ProposalSerializer(proposal).data)
 

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from aid_portal import access
+from aid_portal import access, permissions
 from aid_portal.audit import audit_record
 from aid_portal.errors import DomainError
 from aid_portal.models import User
@@ -21,7 +21,7 @@ from cases.models import Application, Document, Household
 
 ALLOWED_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 MAX_BYTES = getattr(settings, "DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
-UPLOADERS = access.CASE_READERS - {"county_auditor"}
+UPLOADERS = permissions.READ_CASES - {"county_auditor"}
 
 
 def document_upload(

@@ -17,7 +17,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aid_portal import access
+from aid_portal import access, permissions
 from aid_portal.audit import audit_record
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import Region, Role, User
@@ -39,8 +39,6 @@ from cases.services import add_months
 S = Application.State
 R = PeriodicReview.State
 ENROLLED = Application.ENROLLED_STATES
-REVIEWERS = services.CASEWORK  # the township caseworker works a review
-CHECKERS = frozenset({Role.COUNTY_AUDITOR})
 # Sources of income that come and go: a household living on them is reviewed as often
 # as one with a member able to work.
 IRREGULAR_SOURCES = frozenset({Income.Source.BUSINESS, Income.Source.OTHER})
@@ -102,7 +100,11 @@ def member_death_record(
         raise DomainError(_("Give the date of death (not in the future)."), field="died_on")
     with transaction.atomic():
         app = services._lock(
-            application_id, actor, services.INTAKE, allowed_from=ENROLLED, allow_suspended=True
+            application_id,
+            actor,
+            permissions.FILE_APPLICATIONS,
+            allowed_from=ENROLLED,
+            allow_suspended=True,
         )
         member = app.household.members.filter(pk=member_id, is_supporter=False).first()
         if member is None:
@@ -214,7 +216,7 @@ def _open(*, actor, application_id, trigger, trigger_id, reason, today):
         app = services._lock(
             application_id,
             actor,
-            REVIEWERS,
+            permissions.WORK_CASES,
             allowed_from=ENROLLED,
             check_role=actor is not None,
             allow_suspended=True,
@@ -324,7 +326,7 @@ def declaration_changes(before: dict, after: dict) -> list[dict]:
 def review_redeclaration_start(*, actor: User, review_id: int) -> PeriodicReview:
     """The family declares again: the declaration becomes editable for this review."""
     with transaction.atomic():
-        app, review = _lock_review(review_id, actor, REVIEWERS, states={R.OPENED})
+        app, review = _lock_review(review_id, actor, permissions.WORK_CASES, states={R.OPENED})
         return _step(
             app,
             review,
@@ -342,7 +344,9 @@ def review_work_ability_set(
     if work_ability not in Member.WorkAbility.values:
         raise DomainError(_("Choose the ability to work."), field="work_ability")
     with transaction.atomic():
-        app, review = _lock_review(review_id, actor, REVIEWERS, states={R.REDECLARATION})
+        app, review = _lock_review(
+            review_id, actor, permissions.WORK_CASES, states={R.REDECLARATION}
+        )
         member = app.household.members.filter(pk=member_id).select_related("person").first()
         if member is None:
             raise DomainError(_("Choose a member of the household."), field="member")
@@ -373,7 +377,9 @@ def review_redeclaration_finish(
             _("Write down what the family declared (or that nothing changed)."), field="note"
         )
     with transaction.atomic():
-        app, review = _lock_review(review_id, actor, REVIEWERS, states={R.REDECLARATION})
+        app, review = _lock_review(
+            review_id, actor, permissions.WORK_CASES, states={R.REDECLARATION}
+        )
         changes = declaration_changes(review.declaration_before or {}, declaration_snapshot(app))
         return _step(
             app,
@@ -397,7 +403,9 @@ def review_verification_request(*, actor: User, review_id: int) -> PeriodicRevie
     """Ask for the household's economic status to be verified again (domain.md §4: the
     enrolled are re-verified); the report's outcome comes back to this review."""
     with transaction.atomic():
-        app, review = _lock_review(review_id, actor, REVIEWERS, states={R.VERIFICATION})
+        app, review = _lock_review(
+            review_id, actor, permissions.WORK_CASES, states={R.VERIFICATION}
+        )
         if review.verification_id is not None:
             raise Conflict(_("Verification was already requested for this review."))
         from verification.services import verification_start  # verification depends on cases
@@ -430,7 +438,11 @@ def review_outcome_record(
         raise DomainError(_("Choose the outcome."), field="outcome")
     if manual and not reason.strip():
         raise DomainError(_("Say why the outcome is recorded by hand."), field="reason")
-    roles = REVIEWERS | {Role.VERIFICATION_OFFICER} if not manual else REVIEWERS
+    roles = (
+        permissions.WORK_CASES | {Role.VERIFICATION_OFFICER}
+        if not manual
+        else permissions.WORK_CASES
+    )
     with transaction.atomic():
         app, review = _lock_review(review_id, actor, roles, states={R.VERIFICATION})
         return _step(
@@ -669,7 +681,7 @@ def _lock_check(check_id: int, actor: User) -> MonthlyFileCheck:
     )
     if check is None or not access.jurisdiction_for(actor).contains(check.county):
         raise DomainError(_("No such monthly check."))
-    access.require_role(actor, CHECKERS, check.county)
+    access.require_role(actor, permissions.CHECK_CASES_FOR_COUNTY, check.county)
     if check.done_at is not None:
         raise Conflict(_("This monthly check is already done."))
     return check
@@ -753,7 +765,7 @@ def monthly_check_list_for_user(*, user: User) -> QuerySet[MonthlyFileCheck]:
         ),
         user,
         region_field="county",
-        roles=CHECKERS,
+        roles=permissions.CHECK_CASES_FOR_COUNTY,
     ).order_by("-month", "county__code")
 
 
@@ -776,6 +788,6 @@ def monthly_check_get_for_user(*, user: User, check_id: int) -> MonthlyFileCheck
         ),
         user,
         region_field="county",
-        roles=CHECKERS,
+        roles=permissions.CHECK_CASES_FOR_COUNTY,
         pk=check_id,
     )

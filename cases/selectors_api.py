@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from aid_portal import access
+from aid_portal import access, permissions
 from aid_portal.models import Region, User
 from cases.models import (
     Application,
@@ -129,7 +129,7 @@ def investigators_for_village(*, village: Region, identifiers: Iterable[str]) ->
     users = (
         User.objects.filter(Q(pk__in=ids) | Q(username__in=names), is_active=True)
         .filter(
-            role_assignments__role__in=access.CASE_READERS,
+            role_assignments__role__in=permissions.READ_CASES,
             role_assignments__region__code__in=_ancestor_codes(village),
         )
         .distinct()

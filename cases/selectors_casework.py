@@ -7,16 +7,12 @@ from operator import or_
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from aid_portal import access
-from aid_portal.models import Region, Role, User
+from aid_portal import access, permissions
+from aid_portal.models import Region, User
 from cases.models import Application, Member, Policy
 
 # Who may read the county policies: everyone who reads cases, and the admins who set them.
-POLICY_READERS = frozenset(access.CASE_READERS | access.STAFF_MANAGERS)
 # Who goes on a home visit: the staff of the township and of its villages.
-INVESTIGATOR_ROLES = frozenset(
-    {Role.TOWNSHIP_CASEWORKER, Role.TOWNSHIP_APPROVER, Role.VILLAGE_ASSISTANT}
-)
 
 
 def with_applicant(queryset: QuerySet, *, through: str = "") -> QuerySet:
@@ -47,7 +43,7 @@ def investigator_list_for_application(*, user: User, application: Application) -
     return (
         User.objects.filter(
             is_active=True,
-            role_assignments__role__in=INVESTIGATOR_ROLES,
+            role_assignments__role__in=permissions.VISIT_HOMES,
             role_assignments__region__code__in=[township_code, application.village.code],
         )
         .distinct()
@@ -57,7 +53,7 @@ def investigator_list_for_application(*, user: User, application: Application) -
 
 def _counties_q(user: User) -> Q:
     """The counties that hold any part of ``user``'s places (a township's county too)."""
-    jurisdiction = access.jurisdiction_for(user, roles=POLICY_READERS)
+    jurisdiction = access.jurisdiction_for(user, roles=permissions.READ_POLICIES)
     if jurisdiction.everything:
         return Q()
     if not jurisdiction.prefixes:
@@ -86,5 +82,5 @@ def policy_county_list_for_admin(*, user: User) -> QuerySet[Region]:
         Region.objects.filter(level=Region.Level.COUNTY),
         user,
         region_field=None,
-        roles=access.STAFF_MANAGERS,
+        roles=permissions.MANAGE_STAFF,
     ).order_by("code")

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from aid_portal import access
+from aid_portal import access, permissions
 from aid_portal.models import Region, User
 from cases.models import Application, Document, ProofItem, ProofStatus
-from cases.services import INTAKE
 
 
 def intake_villages_for_user(*, user: User) -> QuerySet[Region]:
     """Villages where ``user`` may file a household: where they hold an intake role
     themselves (cover grants widen reading, never acting)."""
-    jurisdiction = access.jurisdiction_for(user, roles=INTAKE, include_grants=False)
+    jurisdiction = access.jurisdiction_for(
+        user, roles=permissions.FILE_APPLICATIONS, include_grants=False
+    )
     return (
         Region.objects.filter(level=Region.Level.VILLAGE)
         .filter(jurisdiction.q(None))

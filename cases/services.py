@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from aid_portal import access
+from aid_portal import access, permissions
 from aid_portal.audit import audit_record
 from aid_portal.crypto import blind_index
 from aid_portal.errors import Conflict, DomainError
@@ -58,15 +58,11 @@ from cases.models import (
 from credit.selectors import block_in_force
 
 S = Application.State
-INTAKE = frozenset({Role.TOWNSHIP_CASEWORKER, Role.VILLAGE_ASSISTANT})
-CASEWORK = frozenset({Role.TOWNSHIP_CASEWORKER})
-DECIDERS = frozenset({Role.TOWNSHIP_APPROVER})
 EDITABLE = frozenset({S.DRAFT, S.RETURNED})
 MAX_MONTHLY_AMOUNT = Decimal("1000000")  # more than this a month is a typing error
 CLOSED_OR_DECIDED = frozenset({S.APPROVED, S.REJECTED, S.IN_PAYMENT, S.WITHDRAWN, S.STOPPED})
 # Who may put a case on hold or propose an adjustment: the township's staff, and the
 # county's auditors (spot-checks, confirmed credit findings).
-SUPERVISORS = frozenset({Role.TOWNSHIP_CASEWORKER, Role.TOWNSHIP_APPROVER, Role.COUNTY_AUDITOR})
 
 
 # --- policy -----------------------------------------------------------------------------
@@ -136,7 +132,7 @@ def household_create(
     phone: str = "",
     registration_region: Region | None = None,
 ) -> Household:
-    access.require_role(actor, INTAKE, village)
+    access.require_role(actor, permissions.FILE_APPLICATIONS, village)
     if village.level != Region.Level.VILLAGE:
         raise DomainError(_("A household is filed in a village."), field="village")
     if not address.strip():
@@ -158,7 +154,7 @@ def _editable_application(household: Household) -> Application | None:
 
 
 def _require_editable(actor: User, household: Household) -> None:
-    access.require_role(actor, INTAKE, household.village)
+    access.require_role(actor, permissions.FILE_APPLICATIONS, household.village)
     has_open = (
         household.applications.exclude(state__in=EDITABLE)
         .filter(state__in=Application.OPEN_STATES)
@@ -454,7 +450,7 @@ def authorisation_record(
 ) -> Authorisation:
     """Record a signed authorisation; ``upload`` stores its scan in the household file
     in the same transaction (a refused record leaves no orphan document)."""
-    access.require_role(actor, INTAKE, member.household.village)
+    access.require_role(actor, permissions.FILE_APPLICATIONS, member.household.village)
     if signed_on > timezone.localdate():
         raise DomainError(_("The signing date lies in the future."), field="signed_on")
     with transaction.atomic():
@@ -485,7 +481,7 @@ def authorisation_record(
 
 def application_create(*, actor: User, household: Household, assistance_type: str) -> Application:
     """Open a draft. The household's members become active (one household per person)."""
-    access.require_role(actor, INTAKE, household.village)
+    access.require_role(actor, permissions.FILE_APPLICATIONS, household.village)
     if assistance_type not in AssistanceType.values:
         raise DomainError(_("Choose the kind of assistance."), field="assistance_type")
     with transaction.atomic():
@@ -570,7 +566,7 @@ def proof_record(
     *, actor: User, application: Application, item: ProofItem, status: str
 ) -> ProofStatus:
     """Record that a proof item was provided, or replaced by a commitment."""
-    access.require_role(actor, INTAKE, application.village)
+    access.require_role(actor, permissions.FILE_APPLICATIONS, application.village)
     if status == ProofStatus.Status.COMMITTED and not item.committable:
         raise DomainError(
             _("%(item)s cannot be replaced by a commitment.") % {"item": item}, field="status"
@@ -603,7 +599,7 @@ def declaration_commit(
     *, actor: User, application: Application, signed_on: datetime.date, informed_on: datetime.date
 ) -> None:
     """The family was told its duties (informed) and signed the declaration commitment."""
-    access.require_role(actor, INTAKE, application.village)
+    access.require_role(actor, permissions.FILE_APPLICATIONS, application.village)
     today = timezone.localdate()
     if signed_on > today or informed_on > today:
         raise DomainError(_("The date lies in the future."), field="signed_on")
@@ -633,7 +629,7 @@ def near_relative_file(
     position: str,
     kinship: str,
 ) -> NearRelativeFiling:
-    access.require_role(actor, INTAKE, application.village)
+    access.require_role(actor, permissions.FILE_APPLICATIONS, application.village)
     if member.household_id != application.household_id:
         raise DomainError(_("Choose a member of this household."), field="member")
     if position not in NearRelativeFiling.Position.values:
@@ -698,7 +694,7 @@ def application_submit(*, actor: User, application_id: int) -> Application:
     return _transition(
         application_id=application_id,
         actor=actor,
-        roles=INTAKE,
+        roles=permissions.FILE_APPLICATIONS,
         action="submit",
         allowed_from={S.DRAFT, S.RETURNED},
         to=S.SUBMITTED,
@@ -718,7 +714,7 @@ def application_accept(
     ``also_missing`` adds what the caseworker found beyond the automatic checks.
     """
     with transaction.atomic():
-        app = _lock(application_id, actor, CASEWORK, allowed_from={S.SUBMITTED})
+        app = _lock(application_id, actor, permissions.WORK_CASES, allowed_from={S.SUBMITTED})
         missing = [*missing_for_acceptance(app), *(m for m in also_missing if m.strip())]
         if missing:
             return _move(
@@ -758,7 +754,7 @@ def application_extend(*, actor: User, application_id: int, reason: str) -> Appl
         app = _lock(
             application_id,
             actor,
-            CASEWORK,
+            permissions.WORK_CASES,
             allowed_from=Application.OPEN_STATES - {S.DRAFT, S.SUBMITTED, S.RETURNED},
         )
         if app.extended:
@@ -792,7 +788,7 @@ def verification_request(*, actor: User, application_id: int) -> Application:
         app = _transition(
             application_id=application_id,
             actor=actor,
-            roles=CASEWORK,
+            roles=permissions.WORK_CASES,
             action="verification_request",
             allowed_from={S.ACCEPTED},
             to=S.UNDER_VERIFICATION,
@@ -828,7 +824,7 @@ def verification_outcome_record(
     if outcome == VerificationOutcome.Outcome.GAP and not gap_items:
         raise DomainError(_("List the items that differ."), field="gap_items")
     with transaction.atomic():
-        roles = CASEWORK | {Role.VERIFICATION_OFFICER}
+        roles = permissions.WORK_CASES | {Role.VERIFICATION_OFFICER}
         app = _lock(
             application_id,
             actor,
@@ -885,7 +881,7 @@ def feedback_objection_record(
     """The family objects to the gap. With evidence, the office investigates at once."""
     _require(text.strip(), _("Write down the family's explanation."), field="text")
     with transaction.atomic():
-        app = _lock(application_id, actor, INTAKE, allowed_from={S.FEEDBACK})
+        app = _lock(application_id, actor, permissions.FILE_APPLICATIONS, allowed_from={S.FEEDBACK})
         outcome = app.verification_outcomes.first()
         if timezone.localdate() > outcome.objection_deadline:
             raise DomainError(
@@ -906,7 +902,11 @@ def feedback_close(*, actor: User | None, application_id: int) -> Application:
     """The objection window is over: the office goes on with the material it has."""
     with transaction.atomic():
         app = _lock(
-            application_id, actor, INTAKE, allowed_from={S.FEEDBACK}, check_role=actor is not None
+            application_id,
+            actor,
+            permissions.FILE_APPLICATIONS,
+            allowed_from={S.FEEDBACK},
+            check_role=actor is not None,
         )
         outcome = app.verification_outcomes.first()
         if timezone.localdate() <= outcome.objection_deadline and not outcome.objection_text:
@@ -964,7 +964,9 @@ def home_visit_record(
         field="investigators_signature",
     )
     with transaction.atomic():
-        app = _lock(application_id, actor, INTAKE, allowed_from={S.HOME_VISIT})
+        app = _lock(
+            application_id, actor, permissions.FILE_APPLICATIONS, allowed_from={S.HOME_VISIT}
+        )
         investigators_signature = _stored(
             actor, app, investigators_signature, Document.Kind.HOME_VISIT
         )
@@ -1010,7 +1012,9 @@ def democratic_review_record(
         field="participants",
     )
     with transaction.atomic():
-        app = _lock(application_id, actor, INTAKE, allowed_from={S.DEMOCRATIC_REVIEW})
+        app = _lock(
+            application_id, actor, permissions.FILE_APPLICATIONS, allowed_from={S.DEMOCRATIC_REVIEW}
+        )
         minutes = _stored(actor, app, minutes, Document.Kind.REVIEW_MINUTES)
         review = DemocraticReview.objects.create(
             application=app,
@@ -1028,7 +1032,9 @@ def notice_post(
     """Post the public notice; it ends after the policy's number of days (7)."""
     _require(place.strip(), _("Say where the notice is posted."), field="place")
     with transaction.atomic():
-        app = _lock(application_id, actor, INTAKE, allowed_from={S.PUBLIC_NOTICE})
+        app = _lock(
+            application_id, actor, permissions.FILE_APPLICATIONS, allowed_from={S.PUBLIC_NOTICE}
+        )
         if app.notices.filter(closed_at__isnull=True).exists():
             raise Conflict(_("A notice is already posted for this application."))
         policy = policy_in_force(county=county_of(app.village), on=starts_on)
@@ -1057,7 +1063,12 @@ def notice_objection_record(
         field="content",
     )
     with transaction.atomic():
-        app = _lock(notice.application_id, actor, INTAKE, allowed_from={S.PUBLIC_NOTICE})
+        app = _lock(
+            notice.application_id,
+            actor,
+            permissions.FILE_APPLICATIONS,
+            allowed_from={S.PUBLIC_NOTICE},
+        )
         objection = NoticeObjection.objects.create(
             notice=notice, objector=objector.strip(), content=content.strip(), raised_on=raised_on
         )
@@ -1068,7 +1079,12 @@ def notice_objection_record(
 def notice_objection_handle(*, actor: User, objection: NoticeObjection, handling: str) -> None:
     _require(handling.strip(), _("Say how the objection was handled."), field="handling")
     with transaction.atomic():
-        app = _lock(objection.notice.application_id, actor, INTAKE, allowed_from={S.PUBLIC_NOTICE})
+        app = _lock(
+            objection.notice.application_id,
+            actor,
+            permissions.FILE_APPLICATIONS,
+            allowed_from={S.PUBLIC_NOTICE},
+        )
         changed = NoticeObjection.objects.filter(pk=objection.pk, handled_on__isnull=True).update(
             handling=handling.strip(), handled_on=timezone.localdate()
         )
@@ -1088,7 +1104,9 @@ def notice_close(*, actor: User, application_id: int, reinvestigate: bool = Fals
     """After the notice period: to the decision, or back to a home visit when an
     objection raised during notice calls for a new investigation."""
     with transaction.atomic():
-        app = _lock(application_id, actor, INTAKE, allowed_from={S.PUBLIC_NOTICE})
+        app = _lock(
+            application_id, actor, permissions.FILE_APPLICATIONS, allowed_from={S.PUBLIC_NOTICE}
+        )
         notice = app.notices.filter(closed_at__isnull=True).first()
         _require(notice is not None, _("Post the public notice first."))
         _require(
@@ -1218,7 +1236,7 @@ def decision_roles(app: Application) -> frozenset[str]:
     policy = policy_in_force(county=county_of(app.village), on=timezone.localdate())
     if policy.deciding_level == Policy.DecidingLevel.COUNTY:
         return frozenset({Role.COUNTY_AUDITOR})
-    return DECIDERS
+    return permissions.DECIDE_CASES
 
 
 def _ready_for_decision(app: Application) -> None:
@@ -1310,7 +1328,7 @@ def application_withdraw(*, actor: User, application_id: int, reason: str) -> Ap
         app = _lock(
             application_id,
             actor,
-            INTAKE,
+            permissions.FILE_APPLICATIONS,
             allowed_from=Application.OPEN_STATES,
             decided_message=True,
             allow_suspended=True,
@@ -1356,7 +1374,7 @@ def application_suspend(
         app = _lock(
             application_id,
             actor,
-            SUPERVISORS,
+            permissions.HOLD_AND_ADJUST_CASES,
             allowed_from=Application.OPEN_STATES | Application.ENROLLED_STATES,
             check_role=actor is not None,
             allow_suspended=True,
@@ -1381,7 +1399,7 @@ def application_resume(
         app = _lock(
             application_id,
             actor,
-            SUPERVISORS,
+            permissions.HOLD_AND_ADJUST_CASES,
             allowed_from=set(S.values),
             check_role=actor is not None,
             allow_suspended=True,
@@ -1540,7 +1558,7 @@ def adjustment_propose(
         app = _lock(
             application_id,
             actor,
-            SUPERVISORS,
+            permissions.HOLD_AND_ADJUST_CASES,
             allowed_from=Application.ENROLLED_STATES,
             allow_suspended=True,
         )

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from aid_portal import access
+from aid_portal import access, permissions
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import Role, User
 from cases import selectors, services
@@ -50,7 +50,6 @@ from cases.forms_casework import (
 )
 from cases.models import Application
 from cases.selectors_casework import (
-    POLICY_READERS,
     investigator_list_for_application,
     policy_county_list_for_admin,
     policy_list_for_user,
@@ -61,8 +60,6 @@ from cases.selectors_casework import (
 S = Application.State
 QUEUE_PAGE_SIZE = 50
 ALERT_DAYS = 5  # a deadline this close (or past) is highlighted
-QUEUE_READERS = services.INTAKE
-DECISION_READERS = frozenset({Role.TOWNSHIP_APPROVER, Role.COUNTY_AUDITOR})
 
 # How each step of the timeline reads (ApplicationEvent.action).
 EVENT_LABELS = {
@@ -147,7 +144,7 @@ def decider_roles(app: Application) -> frozenset[str]:
         try:
             app.__dict__["_decider_roles"] = services.decision_roles(app)
         except DomainError:  # no policy in force: the decision form says so when used
-            app.__dict__["_decider_roles"] = services.DECIDERS
+            app.__dict__["_decider_roles"] = permissions.DECIDE_CASES
     return app.__dict__["_decider_roles"]
 
 
@@ -331,7 +328,7 @@ _ACTIONS = [
         "accept",
         gettext_lazy("Accept (or return with everything missing)"),
         AcceptForm,
-        _fixed(services.CASEWORK),
+        _fixed(permissions.WORK_CASES),
         frozenset({S.SUBMITTED}),
         _run_accept,
     ),
@@ -339,7 +336,7 @@ _ACTIONS = [
         "verification_request",
         gettext_lazy("Request verification"),
         EmptyForm,
-        _fixed(services.CASEWORK),
+        _fixed(permissions.WORK_CASES),
         frozenset({S.ACCEPTED}),
         _run_verification_request,
     ),
@@ -347,7 +344,7 @@ _ACTIONS = [
         "verification_outcome",
         gettext_lazy("Record the verification outcome by hand"),
         VerificationOutcomeForm,
-        _fixed(services.CASEWORK | {Role.VERIFICATION_OFFICER}),
+        _fixed(permissions.WORK_CASES | {Role.VERIFICATION_OFFICER}),
         frozenset({S.UNDER_VERIFICATION}),
         _run_verification_outcome,
     ),
@@ -355,7 +352,7 @@ _ACTIONS = [
         "feedback_objection",
         gettext_lazy("Record the family's objection"),
         FeedbackObjectionForm,
-        _fixed(services.INTAKE),
+        _fixed(permissions.FILE_APPLICATIONS),
         frozenset({S.FEEDBACK}),
         _run_feedback_objection,
     ),
@@ -363,7 +360,7 @@ _ACTIONS = [
         "feedback_close",
         gettext_lazy("Close the objection window"),
         EmptyForm,
-        _fixed(services.INTAKE),
+        _fixed(permissions.FILE_APPLICATIONS),
         frozenset({S.FEEDBACK}),
         _run_feedback_close,
     ),
@@ -371,7 +368,7 @@ _ACTIONS = [
         "home_visit",
         gettext_lazy("Record the home visit"),
         HomeVisitForm,
-        _fixed(services.INTAKE),
+        _fixed(permissions.FILE_APPLICATIONS),
         frozenset({S.HOME_VISIT}),
         _run_home_visit,
         form_kwargs=lambda request, app: {
@@ -382,7 +379,7 @@ _ACTIONS = [
         "democratic_review",
         gettext_lazy("Record the democratic review"),
         DemocraticReviewForm,
-        _fixed(services.INTAKE),
+        _fixed(permissions.FILE_APPLICATIONS),
         frozenset({S.DEMOCRATIC_REVIEW}),
         _run_democratic_review,
     ),
@@ -390,7 +387,7 @@ _ACTIONS = [
         "notice_post",
         gettext_lazy("Post the public notice"),
         NoticePostForm,
-        _fixed(services.INTAKE),
+        _fixed(permissions.FILE_APPLICATIONS),
         frozenset({S.PUBLIC_NOTICE}),
         _run_notice_post,
         when=lambda app: _open_notice(app) is None,
@@ -399,7 +396,7 @@ _ACTIONS = [
         "notice_objection",
         gettext_lazy("Record an objection raised during notice"),
         NoticeObjectionForm,
-        _fixed(services.INTAKE),
+        _fixed(permissions.FILE_APPLICATIONS),
         frozenset({S.PUBLIC_NOTICE}),
         _run_notice_objection,
         when=lambda app: _open_notice(app) is not None,
@@ -408,7 +405,7 @@ _ACTIONS = [
         "notice_objection_handle",
         gettext_lazy("Record how an objection was handled"),
         NoticeObjectionHandleForm,
-        _fixed(services.INTAKE),
+        _fixed(permissions.FILE_APPLICATIONS),
         frozenset({S.PUBLIC_NOTICE}),
         _run_notice_objection_handle,
         when=lambda app: bool(_unhandled_objections(app)),
@@ -418,7 +415,7 @@ _ACTIONS = [
         "notice_close",
         gettext_lazy("Close the public notice"),
         NoticeCloseForm,
-        _fixed(services.INTAKE),
+        _fixed(permissions.FILE_APPLICATIONS),
         frozenset({S.PUBLIC_NOTICE}),
         _run_notice_close,
         when=lambda app: _open_notice(app) is not None,
@@ -453,7 +450,7 @@ _ACTIONS = [
         "extend",
         gettext_lazy("Extend the time limit"),
         ReasonForm,
-        _fixed(services.CASEWORK),
+        _fixed(permissions.WORK_CASES),
         Application.OPEN_STATES - {S.DRAFT, S.SUBMITTED, S.RETURNED},
         _run_extend,
         when=lambda app: not app.extended,
@@ -462,7 +459,7 @@ _ACTIONS = [
         "withdraw",
         gettext_lazy("Withdraw the application"),
         ReasonForm,
-        _fixed(services.INTAKE),
+        _fixed(permissions.FILE_APPLICATIONS),
         Application.OPEN_STATES,
         _run_withdraw,
         danger=True,
@@ -689,7 +686,7 @@ def _queue(request, queryset, *, states, title, template_name: str):
 @login_required
 def queue(request):
     """Open cases of the user's places, nearest deadline first."""
-    access.require_role(request.user, QUEUE_READERS)
+    access.require_role(request.user, permissions.READ_WORK_QUEUE)
     return _queue(
         request,
         selectors.work_queue_for_user(user=request.user),
@@ -702,7 +699,7 @@ def queue(request):
 @login_required
 def decisions(request):
     """Cases awaiting the decision in the approver's township."""
-    access.require_role(request.user, DECISION_READERS)
+    access.require_role(request.user, permissions.READ_DECISION_QUEUE)
     return _queue(
         request,
         selectors.work_queue_for_user(user=request.user, states=selectors.APPROVER_QUEUE_STATES),
@@ -718,9 +715,9 @@ def home_queue_context(user: User) -> dict:
     Caseworkers and assistants see their work queue, approvers what awaits their
     decision; both see the deadlines past or within ALERT_DAYS days.
     """
-    if access.has_role(user, QUEUE_READERS):
+    if access.has_role(user, permissions.READ_WORK_QUEUE):
         url, states = reverse("cases:queue"), selectors.CASEWORKER_QUEUE_STATES
-    elif access.has_role(user, DECISION_READERS):
+    elif access.has_role(user, permissions.READ_DECISION_QUEUE):
         url, states = reverse("cases:decisions"), selectors.APPROVER_QUEUE_STATES
     else:
         return {"home_queue_url": None, "home_alerts": [], "home_queue": []}
@@ -740,12 +737,12 @@ def home_queue_context(user: User) -> dict:
 @login_required
 def policies(request):
     """The policy rows of the user's counties; a data-feed admin adds dated rows."""
-    access.require_role(request.user, POLICY_READERS)
-    may_add = access.has_role(request.user, access.STAFF_MANAGERS)
+    access.require_role(request.user, permissions.READ_POLICIES)
+    may_add = access.has_role(request.user, permissions.MANAGE_STAFF)
     form = None
     status = 200
     if request.method == "POST":
-        access.require_role(request.user, access.STAFF_MANAGERS)
+        access.require_role(request.user, permissions.MANAGE_STAFF)
         counties = policy_county_list_for_admin(user=request.user)
         form = PolicyForm(request.POST, counties=counties)
         if form.is_valid():

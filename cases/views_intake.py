@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from aid_portal import access
+from aid_portal import access, permissions
 from aid_portal.errors import DomainError
 from aid_portal.forms import add_domain_error
 from aid_portal.models import Role, User
@@ -200,7 +200,9 @@ def _application(request, application_id: int) -> Application:
 
 
 def _can_edit(user: User, app: Application) -> bool:
-    return app.state in services.EDITABLE and access.has_role(user, services.INTAKE, app.village)
+    return app.state in services.EDITABLE and access.has_role(
+        user, permissions.FILE_APPLICATIONS, app.village
+    )
 
 
 def _form_shown(user: User, app: Application, name: str) -> bool:
@@ -356,7 +358,7 @@ def _own_village(user: User):
 @login_required
 @require_http_methods(["GET", "POST"])
 def start(request):
-    access.require_role(request.user, services.INTAKE)
+    access.require_role(request.user, permissions.FILE_APPLICATIONS)
     villages = selectors_intake.intake_villages_for_user(user=request.user)
     form = StartForm(
         request.POST if request.method == "POST" else None,

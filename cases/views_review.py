@@ -25,10 +25,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from aid_portal import access
+from aid_portal import access, permissions
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.forms import add_domain_error
-from aid_portal.models import Role, User
+from aid_portal.models import User
 from cases import reviews, selectors, services
 from cases.forms_casework import EmptyForm
 from cases.forms_review import (
@@ -49,8 +49,6 @@ from cases.models import Application, PeriodicReview
 
 R = PeriodicReview.State
 PAGE_SIZE = 50
-REVIEW_READERS = frozenset({Role.TOWNSHIP_CASEWORKER, Role.TOWNSHIP_APPROVER, Role.COUNTY_AUDITOR})
-ADJUSTMENT_READERS = REVIEW_READERS
 STEP_ORDER = [R.OPENED, R.REDECLARATION, R.VERIFICATION, R.AWAITING_DECISION, R.DECIDED]
 PART_LABELS = {
     "members": gettext_lazy("member"),
@@ -91,7 +89,7 @@ class Step:
 
 
 def _caseworker(app: Application) -> frozenset[str]:
-    return reviews.REVIEWERS
+    return permissions.WORK_CASES
 
 
 def _members(review: PeriodicReview) -> dict:
@@ -359,7 +357,7 @@ def _render_review(
 @login_required
 def review_list(request):
     """Open reviews of the user's places, the longest due first; overdue ones marked."""
-    access.require_role(request.user, REVIEW_READERS)
+    access.require_role(request.user, permissions.READ_REVIEWS)
     rows = reviews.review_list_for_user(user=request.user)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -371,7 +369,7 @@ def review_list(request):
 
 @login_required
 def review_detail(request, review_id: int):
-    access.require_role(request.user, REVIEW_READERS)
+    access.require_role(request.user, permissions.READ_REVIEWS)
     review = reviews.review_get_for_user(user=request.user, review_id=review_id)
     return _render_review(request, review)
 
@@ -413,9 +411,13 @@ def case_section(user: User, app: Application) -> dict:
     open_review = next((r for r in case_reviews if r.is_open), None)
     members = [m for m in app.household.members.all() if not m.is_supporter]
     may_open = (
-        enrolled and open_review is None and access.has_role(user, reviews.REVIEWERS, app.village)
+        enrolled
+        and open_review is None
+        and access.has_role(user, permissions.WORK_CASES, app.village)
     )
-    may_record_death = enrolled and access.has_role(user, services.INTAKE, app.village)
+    may_record_death = enrolled and access.has_role(
+        user, permissions.FILE_APPLICATIONS, app.village
+    )
     return {
         "holds": list(app.suspensions.filter(ended_at__isnull=True).order_by("started_at")),
         "case_reviews": case_reviews,
@@ -457,7 +459,7 @@ def _case_post(request, application_id: int, form_class, run, *, form_kwargs):
 @require_POST
 def review_open(request, application_id: int):
     """A caseworker opens a review of an enrolled case now (a report, a change heard of)."""
-    access.require_role(request.user, reviews.REVIEWERS)
+    access.require_role(request.user, permissions.WORK_CASES)
 
     def run(app, data):
         review = reviews.review_open(
@@ -471,7 +473,7 @@ def review_open(request, application_id: int):
 @login_required
 @require_POST
 def member_death(request, application_id: int):
-    access.require_role(request.user, services.INTAKE)
+    access.require_role(request.user, permissions.FILE_APPLICATIONS)
 
     def run(app, data):
         death = reviews.member_death_record(
@@ -536,14 +538,14 @@ def _render_adjustments(request, *, bound=None, status: int = 200) -> HttpRespon
 def adjustments(request):
     """Open adjustment proposals (spot-checks, reviews, batch findings) on the cases of the
     user's places; the approver adopts or declines each."""
-    access.require_role(request.user, ADJUSTMENT_READERS)
+    access.require_role(request.user, permissions.READ_REVIEWS)
     return _render_adjustments(request)
 
 
 @login_required
 @require_POST
 def adjustment_handle(request, proposal_id: int):
-    access.require_role(request.user, ADJUSTMENT_READERS)
+    access.require_role(request.user, permissions.READ_REVIEWS)
     proposal = selectors.adjustment_get_for_user(user=request.user, proposal_id=proposal_id)
     form = AdjustmentHandleForm(
         request.POST, proposal=proposal, auto_id=f"id_proposal{proposal.pk}_%s"
@@ -579,7 +581,7 @@ def adjustment_handle(request, proposal_id: int):
 
 @login_required
 def file_checks(request):
-    access.require_role(request.user, reviews.CHECKERS)
+    access.require_role(request.user, permissions.CHECK_CASES_FOR_COUNTY)
     rows = reviews.monthly_check_list_for_user(user=request.user)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -614,7 +616,7 @@ def _render_file_check(request, check, *, bound=None, status: int = 200) -> Http
         "items": items,
         "done_form": done_form,
         "may_act": check.done_at is None
-        and access.has_role(request.user, reviews.CHECKERS, check.county),
+        and access.has_role(request.user, permissions.CHECK_CASES_FOR_COUNTY, check.county),
         "left": sum(1 for row in items if row["item"].checked_at is None),
         "today": timezone.localdate(),
     }
@@ -623,7 +625,7 @@ def _render_file_check(request, check, *, bound=None, status: int = 200) -> Http
 
 @login_required
 def file_check(request, check_id: int):
-    access.require_role(request.user, reviews.CHECKERS)
+    access.require_role(request.user, permissions.CHECK_CASES_FOR_COUNTY)
     check = reviews.monthly_check_get_for_user(user=request.user, check_id=check_id)
     return _render_file_check(request, check)
 
@@ -631,7 +633,7 @@ def file_check(request, check_id: int):
 @login_required
 @require_POST
 def file_check_item(request, check_id: int, item_id: int):
-    access.require_role(request.user, reviews.CHECKERS)
+    access.require_role(request.user, permissions.CHECK_CASES_FOR_COUNTY)
     check = reviews.monthly_check_get_for_user(user=request.user, check_id=check_id)
     item = next((i for i in check.items.all() if i.pk == item_id), None)
     if item is None:
@@ -658,7 +660,7 @@ def file_check_item(request, check_id: int, item_id: int):
 @login_required
 @require_POST
 def file_check_done(request, check_id: int):
-    access.require_role(request.user, reviews.CHECKERS)
+    access.require_role(request.user, permissions.CHECK_CASES_FOR_COUNTY)
     check = reviews.monthly_check_get_for_user(user=request.user, check_id=check_id)
     form = FileCheckDoneForm(request.POST)
     form.is_valid()

@@ -18,7 +18,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from aid_portal import access
+from aid_portal import access, permissions
 from aid_portal.errors import DomainError
 from aid_portal.identity import identity_facts
 from aid_portal.models import Role
@@ -68,7 +68,7 @@ class FindingListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Finding.objects.none()
-        access.require_role(self.request.user, access.CASE_READERS)
+        access.require_role(self.request.user, permissions.READ_CASES)
         return selectors.finding_list_for_user(user=self.request.user)
 
     @extend_schema(
@@ -76,7 +76,7 @@ class FindingListView(generics.ListAPIView):
     )
     def post(self, request):
         data = _parse(s.CreditFindingRecordSerializer, request)
-        access.require_role(request.user, services.RECORDERS)
+        access.require_role(request.user, permissions.RECORD_CREDIT_FINDINGS)
         evidence = _documents(data["evidence"], data["household"]) if data["evidence"] else []
         finding = services.finding_record(
             actor=request.user,
@@ -98,7 +98,7 @@ class FindingDetailView(APIView):
 
     @extend_schema(responses=s.CreditFindingDetailSerializer)
     def get(self, request, finding_id: int):
-        access.require_role(request.user, access.CASE_READERS)
+        access.require_role(request.user, permissions.READ_CASES)
         return _finding_response(request, finding_id)
 
 
@@ -251,7 +251,7 @@ class BehaviourListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Behaviour.objects.none()
-        access.require_role(self.request.user, access.CASE_READERS)
+        access.require_role(self.request.user, permissions.READ_CASES)
         return Behaviour.objects.filter(active=True).order_by("source", "code")
 
 
@@ -263,7 +263,7 @@ class OutboxListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return OutboxMessage.objects.none()
-        access.require_role(self.request.user, services.OUTBOX_KEEPERS)
+        access.require_role(self.request.user, permissions.KEEP_CREDIT_OUTBOX)
         return selectors.outbox_for_user(user=self.request.user)
 
 

@@ -15,7 +15,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from aid_portal import access
+from aid_portal import access, permissions
 from aid_portal.models import Region
 from cases import selectors as case_selectors
 from cases.models import Household
@@ -188,7 +188,7 @@ class TrustRecordListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return TrustRecord.objects.none()
-        access.require_role(self.request.user, trust.TRUST_READERS)
+        access.require_role(self.request.user, permissions.READ_TRUST)
         return trust.trust_record_list_for_user(user=self.request.user, year=_year(self.request))
 
     @extend_schema(parameters=[YEAR_PARAMETER])
@@ -223,7 +223,7 @@ class RewardCandidateListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Household.objects.none()
-        access.require_role(self.request.user, trust.TRUST_READERS)
+        access.require_role(self.request.user, permissions.READ_TRUST)
         return trust.reward_candidates_for_user(user=self.request.user, year=_year(self.request))
 
     @extend_schema(parameters=[YEAR_PARAMETER])
@@ -256,7 +256,7 @@ class UntrustworthyRatesView(APIView):
 
     @extend_schema(responses=RatesSerializer)
     def get(self, request):
-        access.require_role(request.user, trust.DASHBOARD_READERS)
+        access.require_role(request.user, permissions.READ_CREDIT_DASHBOARD)
         dashboard = trust.untrustworthy_rates_for_user(user=request.user)
 
         def rate(year, cell):
@@ -293,13 +293,13 @@ class YearlyResultsComputeView(APIView):
 
     @extend_schema(request=YearlyComputeSerializer, responses={202: None})
     def post(self, request):
-        access.require_role(request.user, trust.DASHBOARD_READERS)
+        access.require_role(request.user, permissions.READ_CREDIT_DASHBOARD)
         data = _parse(YearlyComputeSerializer, request)
         county = access.get_object_or_404(
             Region.objects.all(),
             request.user,
             region_field=None,
-            roles=trust.DASHBOARD_READERS,
+            roles=permissions.READ_CREDIT_DASHBOARD,
             pk=data["county"].pk,
         )
         trust.yearly_results_request(actor=request.user, county=county, year=data["year"])

@@ -27,10 +27,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from aid_portal import access
+from aid_portal import access, permissions
 from aid_portal.audit import audit_record
 from aid_portal.errors import Conflict, DomainError
-from aid_portal.models import Role, User
+from aid_portal.models import User
 from cases import documents
 from cases import services as case_services
 from cases.models import Application, Document, Household, Member, Person
@@ -54,11 +54,6 @@ F = Finding.State
 K = Sanction.Kind
 
 # Who records findings, interviews, objections and repair applications: the township.
-RECORDERS = frozenset({Role.TOWNSHIP_CASEWORKER, Role.TOWNSHIP_APPROVER})
-TOWNSHIP_DECIDERS = frozenset({Role.TOWNSHIP_APPROVER})
-COUNTY = frozenset({Role.COUNTY_AUDITOR})
-OBJECTION_REVIEWERS = TOWNSHIP_DECIDERS | COUNTY
-OUTBOX_KEEPERS = frozenset({Role.COUNTY_AUDITOR, Role.FEED_ADMIN})
 
 NEXT_LEVEL = {Level.LIGHT: Level.MODERATE, Level.MODERATE: Level.SEVERE}
 BLOCK_MONTHS = {Level.MODERATE: 6, Level.SEVERE: 12}
@@ -131,7 +126,11 @@ def finding_record(
         raise DomainError(_("No such household."), field="household")
     # The county records what its own spot-check home visits found; everything else is
     # found and recorded by the township.
-    recorders = RECORDERS | COUNTY if source_kind == Finding.SourceKind.SPOT_CHECK else RECORDERS
+    recorders = (
+        permissions.RECORD_CREDIT_FINDINGS | permissions.CONFIRM_CREDIT_FINDINGS
+        if source_kind == Finding.SourceKind.SPOT_CHECK
+        else permissions.RECORD_CREDIT_FINDINGS
+    )
     access.require_role(actor, recorders, household.village)
     _require(facts.strip(), _("Describe the facts that were found."), field="facts")
     behaviour = Behaviour.objects.filter(code=behaviour_code, active=True).first()
@@ -205,7 +204,9 @@ def finding_decide(
     proposed to the county, which confirms it (finding_confirm)."""
     today = _today(today)
     with transaction.atomic():
-        finding = _lock(finding_id, actor, TOWNSHIP_DECIDERS, allowed_from={F.PROPOSED})
+        finding = _lock(
+            finding_id, actor, permissions.DECIDE_CREDIT_FINDINGS, allowed_from={F.PROPOSED}
+        )
         level, previous = escalated_level(
             household_id=finding.household_id,
             level=finding.level_recorded,
@@ -251,7 +252,9 @@ def finding_confirm(
             field="repayment_deadline",
         )
     with transaction.atomic():
-        finding = _lock(finding_id, actor, COUNTY, allowed_from={F.COUNTY_PENDING})
+        finding = _lock(
+            finding_id, actor, permissions.CONFIRM_CREDIT_FINDINGS, allowed_from={F.COUNTY_PENDING}
+        )
         _move(finding, actor, "confirm", F.STANDING, on=today, reason=note)
         _take_effect(finding, actor, today, amount=amount, deadline=repayment_deadline)
         return finding
@@ -265,7 +268,11 @@ def finding_dismiss(
     _require(reason.strip(), _("Say why the finding is not confirmed."), field="reason")
     with transaction.atomic():
         finding = _lock(finding_id, actor, None, allowed_from=Finding.UNDECIDED)
-        roles = TOWNSHIP_DECIDERS if finding.state == F.PROPOSED else COUNTY
+        roles = (
+            permissions.DECIDE_CREDIT_FINDINGS
+            if finding.state == F.PROPOSED
+            else permissions.CONFIRM_CREDIT_FINDINGS
+        )
         access.require_role(actor, roles, finding.village)
         return _move(
             finding,
@@ -403,7 +410,11 @@ def interview_hold(
     )
     with transaction.atomic():
         finding, interview = _lock_with(
-            Interview, interview_id, actor, RECORDERS, allowed_from=Finding.IN_FORCE
+            Interview,
+            interview_id,
+            actor,
+            permissions.RECORD_CREDIT_FINDINGS,
+            allowed_from=Finding.IN_FORCE,
         )
         if interview.held_on is not None:
             raise Conflict(_("This interview was already recorded."))
@@ -429,7 +440,11 @@ def repayment_record(
     value = _amount(amount)
     with transaction.atomic():
         finding, order = _lock_with(
-            RepaymentOrder, order_id, actor, RECORDERS, allowed_from=Finding.IN_FORCE
+            RepaymentOrder,
+            order_id,
+            actor,
+            permissions.RECORD_CREDIT_FINDINGS,
+            allowed_from=Finding.IN_FORCE,
         )
         if order.state != RepaymentOrder.State.OPEN:
             raise Conflict(_("This repayment order is already closed."))
@@ -473,7 +488,12 @@ def objection_lodge(
     lodged_on = _today(lodged_on)
     _require(statement.strip(), _("Write down what the person objects to."), field="statement")
     with transaction.atomic():
-        finding = _lock(finding_id, actor, RECORDERS, allowed_from={F.STANDING, F.OBJECTED})
+        finding = _lock(
+            finding_id,
+            actor,
+            permissions.RECORD_CREDIT_FINDINGS,
+            allowed_from={F.STANDING, F.OBJECTED},
+        )
         if finding.state == F.OBJECTED:
             raise Conflict(_("An objection to this finding is already under review."))
         if lodged_on > finding.objection_deadline:
@@ -522,7 +542,11 @@ def objection_review(
     _require(note.strip(), _("Write down the outcome of the review."), field="note")
     with transaction.atomic():
         finding, objection = _lock_with(
-            Objection, objection_id, actor, OBJECTION_REVIEWERS, allowed_from={F.OBJECTED}
+            Objection,
+            objection_id,
+            actor,
+            permissions.REVIEW_CREDIT_OBJECTIONS,
+            allowed_from={F.OBJECTED},
         )
         if objection.state != Objection.State.PENDING:
             raise Conflict(_("This objection was already reviewed."))
@@ -570,7 +594,9 @@ def repair_apply(
         field="correction",
     )
     with transaction.atomic():
-        finding = _lock(finding_id, actor, RECORDERS, allowed_from=Finding.IN_FORCE)
+        finding = _lock(
+            finding_id, actor, permissions.RECORD_CREDIT_FINDINGS, allowed_from=Finding.IN_FORCE
+        )
         if finding.state == F.OBJECTED:
             raise Conflict(_("Wait for the objection to be reviewed before applying for repair."))
         if finding.repairs.filter(state=Repair.State.PENDING).exists():
@@ -613,7 +639,11 @@ def repair_decide(
     _require(note.strip(), _("Give the reason for the decision."), field="note")
     with transaction.atomic():
         finding, repair = _lock_with(Repair, repair_id, actor, None, allowed_from=Finding.IN_FORCE)
-        roles = COUNTY if finding.level == Level.SEVERE else TOWNSHIP_DECIDERS
+        roles = (
+            permissions.CONFIRM_CREDIT_FINDINGS
+            if finding.level == Level.SEVERE
+            else permissions.DECIDE_CREDIT_FINDINGS
+        )
         access.require_role(actor, roles, finding.village)
         if repair.state != Repair.State.PENDING:
             raise Conflict(_("This repair application was already decided."))
@@ -740,8 +770,10 @@ def outbox_pending_ids() -> list[int]:
 def outbox_export(*, actor: User) -> bytes:
     """Every message as JSON lines (one per line, oldest first), for a platform reached
     by file; the export is recorded on each message and in the audit log."""
-    access.require_role(actor, OUTBOX_KEEPERS)
-    jurisdiction = access.jurisdiction_for(actor, roles=OUTBOX_KEEPERS, include_grants=False)
+    access.require_role(actor, permissions.KEEP_CREDIT_OUTBOX)
+    jurisdiction = access.jurisdiction_for(
+        actor, roles=permissions.KEEP_CREDIT_OUTBOX, include_grants=False
+    )
     encoder = DjangoJSONEncoder(ensure_ascii=False)
     with transaction.atomic():
         messages = list(

@@ -37,10 +37,10 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aid_portal import access
+from aid_portal import access, permissions
 from aid_portal.audit import audit_record
 from aid_portal.errors import Conflict, DomainError
-from aid_portal.models import Region, Role, User
+from aid_portal.models import Region, User
 from cases.models import (
     Application,
     ApplicationEvent,
@@ -51,11 +51,7 @@ from cases.models import (
 from credit.models import Finding
 from credit.models_trust import Reward, TrustRecord, YearlyResult
 
-RECORDERS = frozenset({Role.TOWNSHIP_CASEWORKER})
-GRANTERS = frozenset({Role.TOWNSHIP_APPROVER})
 # Who reads trust records and the rewards list: the township and the county's auditor.
-TRUST_READERS = frozenset({Role.TOWNSHIP_CASEWORKER, Role.TOWNSHIP_APPROVER, Role.COUNTY_AUDITOR})
-DASHBOARD_READERS = frozenset({Role.COUNTY_AUDITOR})
 FIRST_YEAR = 2000
 R = YearlyResult.Result
 
@@ -100,7 +96,7 @@ def trust_record(
             raise DomainError(_("No such household."), field="household") from None
         if not access.jurisdiction_for(actor).contains(household.village):
             raise DomainError(_("No such household."), field="household")
-        if not access.has_role(actor, RECORDERS, household.village):
+        if not access.has_role(actor, permissions.RECORD_TRUST, household.village):
             raise PermissionDenied(
                 _("Only a caseworker of the household's township records trustworthy behaviour.")
             )
@@ -159,7 +155,9 @@ def trust_record_list_for_user(*, user: User, year: int | None = None) -> QueryS
     ).order_by("-recorded_on", "-id")
     if year is not None:
         queryset = queryset.filter(recorded_on__year=year)
-    return access.restrict(queryset, user, region_field="household__village", roles=TRUST_READERS)
+    return access.restrict(
+        queryset, user, region_field="household__village", roles=permissions.READ_TRUST
+    )
 
 
 def trust_records_of_household(*, household: Household) -> list[TrustRecord]:
@@ -288,7 +286,7 @@ def honest_declarant_context(*, user: User, application: Application) -> dict:
     return {
         "honest_declarant": honest_declarant_status(application=application),
         "trust_records": trust_records_of_household(household=application.household),
-        "can_record_trust": access.has_role(user, RECORDERS, application.village),
+        "can_record_trust": access.has_role(user, permissions.RECORD_TRUST, application.village),
     }
 
 
@@ -334,7 +332,7 @@ def reward_candidates_for_user(*, user: User, year: int) -> QuerySet[Household]:
         )
         .order_by("village__code", "id")
     )
-    return access.restrict(queryset, user, region_field="village", roles=TRUST_READERS)
+    return access.restrict(queryset, user, region_field="village", roles=permissions.READ_TRUST)
 
 
 def _in_year(lookup: str, first_day: datetime.date, last_day: datetime.date):
@@ -369,7 +367,7 @@ def reward_grant(
             raise DomainError(_("No such household."), field="household") from None
         if not access.jurisdiction_for(actor).contains(household.village):
             raise DomainError(_("No such household."), field="household")
-        if not access.has_role(actor, GRANTERS, household.village):
+        if not access.has_role(actor, permissions.GRANT_REWARDS, household.village):
             raise PermissionDenied(_("Only the township's approver grants rewards."))
         first_day, last_day = _year_bounds(year)
         if not TrustRecord.objects.filter(
@@ -562,7 +560,7 @@ def yearly_results_request(
     """The county auditor asks for ``county``'s results of ``year`` to be (re)computed by
     the worker, after this transaction commits."""
     today = today or timezone.localdate()
-    access.require_role(actor, DASHBOARD_READERS, county)
+    access.require_role(actor, permissions.READ_CREDIT_DASHBOARD, county)
     if county.level != Region.Level.COUNTY:
         raise DomainError(_("Yearly results are computed for a county."), field="county")
     if not FIRST_YEAR <= year < today.year:
@@ -609,12 +607,16 @@ class Dashboard:
 
 
 def dashboard_county_list_for_user(*, user: User) -> QuerySet[Region]:
-    jurisdiction = access.jurisdiction_for(user, roles=DASHBOARD_READERS, include_grants=False)
+    jurisdiction = access.jurisdiction_for(
+        user, roles=permissions.READ_CREDIT_DASHBOARD, include_grants=False
+    )
     return Region.objects.filter(level=Region.Level.COUNTY).filter(jurisdiction.q(None))
 
 
 def _patterns_for(user: User) -> list[str]:
-    jurisdiction = access.jurisdiction_for(user, roles=DASHBOARD_READERS, include_grants=False)
+    jurisdiction = access.jurisdiction_for(
+        user, roles=permissions.READ_CREDIT_DASHBOARD, include_grants=False
+    )
     if jurisdiction.everything:
         return ["%"]
     return [prefix + "%" for prefix in jurisdiction.prefixes]
@@ -635,7 +637,7 @@ def untrustworthy_rates_for_user(
                 YearlyResult.objects.filter(year__gte=current - years_back, year__lt=current),
                 user,
                 region_field="village",
-                roles=DASHBOARD_READERS,
+                roles=permissions.READ_CREDIT_DASHBOARD,
             )
             .annotate(township=Substr("village__code", 1, 9))
             .values("year", "township")
@@ -699,7 +701,7 @@ def latest_county_rate_for_user(*, user: User, today: datetime.date | None = Non
             YearlyResult.objects.filter(year__lt=today.year),
             user,
             region_field="village",
-            roles=DASHBOARD_READERS,
+            roles=permissions.READ_CREDIT_DASHBOARD,
         )
         .values("year")
         .annotate(

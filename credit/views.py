@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from aid_portal import access
+from aid_portal import access, permissions
 from aid_portal.audit import action_label
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.forms import add_domain_error
@@ -38,7 +38,6 @@ from credit.models import Finding, Level, Objection, Repair, RepaymentOrder
 
 PAGE_SIZE = 50
 F = Finding.State
-READERS = access.CASE_READERS
 
 
 # --- the steps of a finding ---------------------------------------------------------------
@@ -160,11 +159,19 @@ def _run_repair_decide(user, finding, form):
 
 
 def _repair_roles(finding: Finding) -> frozenset[str]:
-    return services.COUNTY if finding.level == Level.SEVERE else services.TOWNSHIP_DECIDERS
+    return (
+        permissions.CONFIRM_CREDIT_FINDINGS
+        if finding.level == Level.SEVERE
+        else permissions.DECIDE_CREDIT_FINDINGS
+    )
 
 
 def _dismiss_roles(finding: Finding) -> frozenset[str]:
-    return services.TOWNSHIP_DECIDERS if finding.state == F.PROPOSED else services.COUNTY
+    return (
+        permissions.DECIDE_CREDIT_FINDINGS
+        if finding.state == F.PROPOSED
+        else permissions.CONFIRM_CREDIT_FINDINGS
+    )
 
 
 ACTIONS: dict[str, Action] = {
@@ -174,7 +181,7 @@ ACTIONS: dict[str, Action] = {
             "decide",
             gettext_lazy("Decide the finding"),
             credit_forms.NoteForm,
-            lambda f: services.TOWNSHIP_DECIDERS,
+            lambda f: permissions.DECIDE_CREDIT_FINDINGS,
             lambda f: f.state == F.PROPOSED,
             _run_decide,
         ),
@@ -182,7 +189,7 @@ ACTIONS: dict[str, Action] = {
             "confirm",
             gettext_lazy("Confirm the severe finding"),
             credit_forms.ConfirmForm,
-            lambda f: services.COUNTY,
+            lambda f: permissions.CONFIRM_CREDIT_FINDINGS,
             lambda f: f.state == F.COUNTY_PENDING,
             _run_confirm,
         ),
@@ -199,7 +206,7 @@ ACTIONS: dict[str, Action] = {
             "interview",
             gettext_lazy("Record the reminder interview"),
             credit_forms.InterviewForm,
-            lambda f: services.RECORDERS,
+            lambda f: permissions.RECORD_CREDIT_FINDINGS,
             lambda f: f.in_force and _open_interview(f) is not None,
             _run_interview,
             initial=lambda f: {"interview": _open_interview(f).pk},
@@ -208,7 +215,7 @@ ACTIONS: dict[str, Action] = {
             "repayment",
             gettext_lazy("Record a repayment"),
             credit_forms.RepaymentForm,
-            lambda f: services.RECORDERS,
+            lambda f: permissions.RECORD_CREDIT_FINDINGS,
             lambda f: (
                 f.in_force
                 and _order(f) is not None
@@ -220,7 +227,7 @@ ACTIONS: dict[str, Action] = {
             "object",
             gettext_lazy("Record an objection"),
             credit_forms.ObjectionForm,
-            lambda f: services.RECORDERS,
+            lambda f: permissions.RECORD_CREDIT_FINDINGS,
             lambda f: f.state == F.STANDING,
             _run_object,
         ),
@@ -228,7 +235,7 @@ ACTIONS: dict[str, Action] = {
             "review",
             gettext_lazy("Review the objection"),
             credit_forms.ObjectionReviewForm,
-            lambda f: services.OBJECTION_REVIEWERS,
+            lambda f: permissions.REVIEW_CREDIT_OBJECTIONS,
             lambda f: f.state == F.OBJECTED,
             _run_review,
             initial=lambda f: {
@@ -239,7 +246,7 @@ ACTIONS: dict[str, Action] = {
             "repair_apply",
             gettext_lazy("Record an application for repair"),
             credit_forms.RepairApplyForm,
-            lambda f: services.RECORDERS,
+            lambda f: permissions.RECORD_CREDIT_FINDINGS,
             lambda f: (
                 f.state == F.STANDING and _pending(f, "repairs", Repair.State.PENDING) is None
             ),
@@ -310,7 +317,7 @@ def _render_finding(request, finding: Finding, *, bound=None, status: int = 200)
 
 @login_required
 def detail(request, finding_id: int):
-    access.require_role(request.user, READERS)
+    access.require_role(request.user, permissions.READ_CASES)
     finding = selectors.finding_get_for_user(user=request.user, finding_id=finding_id)
     return _render_finding(request, finding)
 
@@ -348,7 +355,7 @@ def act(request, finding_id: int, action: str):
 @login_required
 def notice(request, finding_id: int):
     """The written notice of the finding, with the objection deadline, to print."""
-    access.require_role(request.user, READERS)
+    access.require_role(request.user, permissions.READ_CASES)
     finding = selectors.finding_get_for_user(user=request.user, finding_id=finding_id)
     if finding.effective_on is None:
         raise Http404(_("A finding has a notice once it is in force."))
@@ -393,7 +400,7 @@ def _application_from(request, raw: str):
 def finding_new(request):
     """Record a finding on a case's household: reached from the case page (?application=)
     or from the findings list, where the case number is asked first."""
-    access.require_role(request.user, services.RECORDERS)
+    access.require_role(request.user, permissions.RECORD_CREDIT_FINDINGS)
     raw = request.POST.get("application") or request.GET.get("application")
     application = _application_from(request, raw) if raw else None
     if application is None:
@@ -460,7 +467,7 @@ def finding_new(request):
 
 @login_required
 def findings(request):
-    access.require_role(request.user, READERS)
+    access.require_role(request.user, permissions.READ_CASES)
     filters = credit_forms.FindingFilterForm(request.GET or None)
     state = level = ""
     if filters.is_valid():
@@ -482,7 +489,7 @@ def findings(request):
             "page": page,
             "query": query.urlencode(),
             "filters": filters,
-            "may_record": access.has_role(request.user, services.RECORDERS),
+            "may_record": access.has_role(request.user, permissions.RECORD_CREDIT_FINDINGS),
         },
     )
 
@@ -490,11 +497,13 @@ def findings(request):
 @login_required
 def decisions(request):
     """Findings waiting for this user's decision: the township's, or the county's."""
-    access.require_role(request.user, services.TOWNSHIP_DECIDERS | services.COUNTY)
+    access.require_role(
+        request.user, permissions.DECIDE_CREDIT_FINDINGS | permissions.CONFIRM_CREDIT_FINDINGS
+    )
     states = []
-    if access.has_role(request.user, services.TOWNSHIP_DECIDERS):
+    if access.has_role(request.user, permissions.DECIDE_CREDIT_FINDINGS):
         states.append(F.PROPOSED)
-    if access.has_role(request.user, services.COUNTY):
+    if access.has_role(request.user, permissions.CONFIRM_CREDIT_FINDINGS):
         states.append(F.COUNTY_PENDING)
     rows = selectors.finding_list_for_user(user=request.user).filter(state__in=states)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -503,7 +512,7 @@ def decisions(request):
 
 @login_required
 def interviews(request):
-    access.require_role(request.user, services.RECORDERS)
+    access.require_role(request.user, permissions.RECORD_CREDIT_FINDINGS)
     rows = selectors.interviews_due_for_user(user=request.user)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "credit/interviews.html", {"page": page, "today": timezone.localdate()})
@@ -511,7 +520,9 @@ def interviews(request):
 
 @login_required
 def objections(request):
-    access.require_role(request.user, services.RECORDERS | services.OBJECTION_REVIEWERS)
+    access.require_role(
+        request.user, permissions.RECORD_CREDIT_FINDINGS | permissions.REVIEW_CREDIT_OBJECTIONS
+    )
     rows = selectors.objections_pending_for_user(user=request.user)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "credit/objections.html", {"page": page, "today": timezone.localdate()})
@@ -519,7 +530,9 @@ def objections(request):
 
 @login_required
 def repairs(request):
-    access.require_role(request.user, services.TOWNSHIP_DECIDERS | services.COUNTY)
+    access.require_role(
+        request.user, permissions.DECIDE_CREDIT_FINDINGS | permissions.CONFIRM_CREDIT_FINDINGS
+    )
     rows = selectors.repairs_pending_for_user(user=request.user)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "credit/repairs.html", {"page": page})
@@ -527,7 +540,7 @@ def repairs(request):
 
 @login_required
 def outbox(request):
-    access.require_role(request.user, services.OUTBOX_KEEPERS)
+    access.require_role(request.user, permissions.KEEP_CREDIT_OUTBOX)
     rows = selectors.outbox_for_user(user=request.user)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "credit/outbox.html", {"page": page})

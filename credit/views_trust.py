@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from aid_portal import access
+from aid_portal import access, permissions
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.forms import add_domain_error
 from cases import selectors as case_selectors
@@ -102,7 +102,7 @@ def _render_record(request, app, form, *, status: int = 200) -> HttpResponse:
 def record(request, application_id: int):
     """The caseworker records trustworthy behaviour of the case's household."""
     app = case_selectors.application_get_for_user(user=request.user, application_id=application_id)
-    access.require_role(request.user, trust.RECORDERS, app.village)
+    access.require_role(request.user, permissions.RECORD_TRUST, app.village)
     members = list(app.household.members.all())
     if request.method != "POST":
         return _render_record(request, app, TrustRecordForm(members=members))
@@ -131,7 +131,7 @@ def record(request, application_id: int):
 @login_required
 def records(request):
     """Trust records of the user's places, newest first, for a year."""
-    access.require_role(request.user, trust.TRUST_READERS)
+    access.require_role(request.user, permissions.READ_TRUST)
     year = _year(request)
     rows = trust.trust_record_list_for_user(user=request.user, year=year)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -153,7 +153,7 @@ def _years() -> list[int]:
 def _render_rewards(request, year: int, *, bound=None, status: int = 200) -> HttpResponse:
     candidates = trust.reward_candidates_for_user(user=request.user, year=year)
     page = Paginator(candidates, PAGE_SIZE).get_page(request.GET.get("page"))
-    can_grant = access.has_role(request.user, trust.GRANTERS)
+    can_grant = access.has_role(request.user, permissions.GRANT_REWARDS)
     rows = []
     for household in page:
         form = None
@@ -183,14 +183,14 @@ def _render_rewards(request, year: int, *, bound=None, status: int = 200) -> Htt
 @login_required
 def rewards(request):
     """Trustworthy households of a year with no finding standing, and their rewards."""
-    access.require_role(request.user, trust.TRUST_READERS)
+    access.require_role(request.user, permissions.READ_TRUST)
     return _render_rewards(request, _year(request))
 
 
 @login_required
 @require_POST
 def reward_grant(request, household_id: int):
-    access.require_role(request.user, trust.GRANTERS)
+    access.require_role(request.user, permissions.GRANT_REWARDS)
     household = case_selectors.household_get_for_user(user=request.user, household_id=household_id)
     year = _year(request)
     form = RewardGrantForm(request.POST, auto_id=f"id_household{household.pk}_%s")
@@ -219,7 +219,7 @@ def reward_grant(request, household_id: int):
 @login_required
 def rewards_xlsx(request):
     """The rewards list of a year: one row per household (identity numbers masked)."""
-    access.require_role(request.user, trust.TRUST_READERS)
+    access.require_role(request.user, permissions.READ_TRUST)
     year = _year(request)
     book = Workbook()
     sheet = book.active
@@ -277,7 +277,7 @@ def _render_dashboard(request, form, *, status: int = 200) -> HttpResponse:
 @login_required
 def dashboard(request):
     """Untrustworthy rate by township and year; the auditor recomputes a past year."""
-    access.require_role(request.user, trust.DASHBOARD_READERS)
+    access.require_role(request.user, permissions.READ_CREDIT_DASHBOARD)
     counties = trust.dashboard_county_list_for_user(user=request.user)
     return _render_dashboard(request, YearlyComputeForm(counties=counties))
 
@@ -285,7 +285,7 @@ def dashboard(request):
 @login_required
 @require_POST
 def yearly_compute(request):
-    access.require_role(request.user, trust.DASHBOARD_READERS)
+    access.require_role(request.user, permissions.READ_CREDIT_DASHBOARD)
     counties = trust.dashboard_county_list_for_user(user=request.user)
     form = YearlyComputeForm(request.POST, counties=counties)
     if not form.is_valid():

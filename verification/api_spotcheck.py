@@ -16,7 +16,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from aid_portal import access
+from aid_portal import access, permissions
 from aid_portal.models import User
 from cases.selectors_casework import with_applicant
 from verification import spotcheck
@@ -168,7 +168,7 @@ class CampaignListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return SpotCheckCampaign.objects.none()
-        access.require_role(self.request.user, spotcheck.AUDITORS)
+        access.require_role(self.request.user, permissions.RUN_SPOT_CHECKS)
         return spotcheck.campaign_list_for_user(user=self.request.user)
 
 
@@ -177,7 +177,7 @@ class CampaignDetailView(APIView):
 
     @extend_schema(responses=CampaignDetailSerializer)
     def get(self, request, campaign_id: int):
-        access.require_role(request.user, spotcheck.AUDITORS)
+        access.require_role(request.user, permissions.RUN_SPOT_CHECKS)
         campaign = spotcheck.campaign_get_for_user(user=request.user, campaign_id=campaign_id)
         return Response(CampaignDetailSerializer(campaign).data)
 
@@ -190,7 +190,7 @@ class CampaignDrawView(APIView):
 
     @extend_schema(request=CampaignDrawSerializer, responses={201: CampaignDetailSerializer})
     def post(self, request):
-        access.require_role(request.user, spotcheck.AUDITORS)
+        access.require_role(request.user, permissions.RUN_SPOT_CHECKS)
         serializer = CampaignDrawSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -221,7 +221,7 @@ class SampleItemListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return SampleItem.objects.none()
-        access.require_role(self.request.user, spotcheck.AUDITORS)
+        access.require_role(self.request.user, permissions.RUN_SPOT_CHECKS)
         campaign = spotcheck.campaign_get_for_user(
             user=self.request.user, campaign_id=self.kwargs["campaign_id"]
         )
@@ -241,7 +241,7 @@ class FindingSubmitView(APIView):
 
     @extend_schema(request=FindingSubmitSerializer, responses={201: SampleItemSerializer})
     def post(self, request, item_id: int):
-        access.require_role(request.user, spotcheck.AUDITORS)
+        access.require_role(request.user, permissions.RUN_SPOT_CHECKS)
         item = spotcheck.sample_item_get_for_user(user=request.user, item_id=item_id)
         serializer = FindingSubmitSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

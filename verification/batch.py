@@ -23,19 +23,17 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aid_portal import access
+from aid_portal import access, permissions
 from aid_portal.audit import audit_record
 from aid_portal.errors import Conflict, DomainError
-from aid_portal.models import Region, Role, User
+from aid_portal.models import Region, User
 from cases.models import Application, Asset, Member, Person
-from cases.services import CASEWORK, policy_in_force
+from cases.services import policy_in_force
 from verification.models import DataItem, Department, Feed, SnapshotRecord
 from verification.models_batch import BatchFinding, BatchRun
 
 # Who starts runs and reads their summaries: the county's auditor, verification officer
 # and data-feed admin.
-RUN_READERS = frozenset({Role.COUNTY_AUDITOR, Role.VERIFICATION_OFFICER, Role.FEED_ADMIN})
-FINDING_READERS = CASEWORK
 COMPARE_WORK_MEM = "256MB"
 K = BatchFinding.Kind
 
@@ -353,7 +351,7 @@ def batch_run(
 
 def batch_run_request(*, actor: User, county: Region) -> BatchRun:
     """Open an on-demand run of ``county`` and hand it to the batch queue."""
-    access.require_role(actor, RUN_READERS, county)
+    access.require_role(actor, permissions.READ_BATCH_RUNS, county)
     if county.level != Region.Level.COUNTY:
         raise DomainError(_("A batch comparison covers a county."), field="county")
     today = timezone.localdate()
@@ -379,7 +377,7 @@ def finding_resolve(
 ) -> BatchFinding:
     """The township caseworker dismisses a finding or opens a review, with a reason."""
     village = finding.application.village
-    if not access.has_role(actor, CASEWORK, village):
+    if not access.has_role(actor, permissions.WORK_CASES, village):
         raise PermissionDenied(_("Only a caseworker of the case's township resolves findings."))
     if resolution not in {BatchFinding.Resolution.DISMISSED, BatchFinding.Resolution.REVIEW_OPENED}:
         raise DomainError(_("Choose: dismissed or review opened."), field="resolution")
@@ -423,7 +421,9 @@ def finding_resolve(
 
 def batch_county_list_for_user(*, user: User) -> QuerySet[Region]:
     """Counties where the user may start runs (their own role, not cover grants)."""
-    jurisdiction = access.jurisdiction_for(user, roles=RUN_READERS, include_grants=False)
+    jurisdiction = access.jurisdiction_for(
+        user, roles=permissions.READ_BATCH_RUNS, include_grants=False
+    )
     return Region.objects.filter(level=Region.Level.COUNTY).filter(jurisdiction.q(None))
 
 
@@ -432,7 +432,7 @@ def batch_run_list_for_user(*, user: User) -> QuerySet[BatchRun]:
         BatchRun.objects.select_related("county", "started_by"),
         user,
         region_field="county",
-        roles=RUN_READERS,
+        roles=permissions.READ_BATCH_RUNS,
     )
 
 
@@ -441,7 +441,7 @@ def batch_run_get_for_user(*, user: User, run_id: int) -> BatchRun:
         BatchRun.objects.select_related("county", "started_by"),
         user,
         region_field="county",
-        roles=RUN_READERS,
+        roles=permissions.READ_BATCH_RUNS,
         pk=run_id,
     )
 
@@ -493,7 +493,9 @@ def finding_list_for_user(*, user: User, open_only: bool = True) -> QuerySet[Bat
     ).order_by("-run__started_at", "application__village__code", "application_id", "kind")
     if open_only:
         queryset = queryset.filter(resolution=BatchFinding.Resolution.OPEN)
-    return access.restrict(queryset, user, region_field="application__village", roles=CASEWORK)
+    return access.restrict(
+        queryset, user, region_field="application__village", roles=permissions.WORK_CASES
+    )
 
 
 def finding_get_for_user(*, user: User, finding_id: int) -> BatchFinding:
@@ -501,6 +503,6 @@ def finding_get_for_user(*, user: User, finding_id: int) -> BatchFinding:
         BatchFinding.objects.select_related("application__village", "person"),
         user,
         region_field="application__village",
-        roles=CASEWORK,
+        roles=permissions.WORK_CASES,
         pk=finding_id,
     )

@@ -36,7 +36,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aid_portal import access
+from aid_portal import access, permissions
 from aid_portal.audit import audit_record
 from aid_portal.crypto import blind_index
 from aid_portal.errors import Conflict, DomainError
@@ -45,12 +45,11 @@ from aid_portal.identity import (
     mask_identity_number,
     validate_identity_number,
 )
-from aid_portal.models import Region, Role, User
+from aid_portal.models import Region, User
 from verification.models import DataItem, Department, Feed, QuarantinedRow, Snapshot, SnapshotRecord
 
 logger = logging.getLogger(__name__)
 
-FEED_ADMINS = frozenset({Role.FEED_ADMIN})
 MAPPED_FIELDS = ("identity_number", "name", "item", "value", "date", "text")
 REQUIRED_FIELDS = ("identity_number", "item")
 BATCH_ROWS = 100_000  # rows per COPY statement; progress is reported after each
@@ -69,7 +68,7 @@ CENT = Decimal("0.01")
 def _feed_admin_region(actor: User) -> Region | None:
     """The region the audit row belongs to: the actor's first data-feed admin node."""
     for assignment in access.role_assignments_of(actor):
-        if assignment.role in FEED_ADMINS:
+        if assignment.role in permissions.MANAGE_FEEDS:
             return assignment.region
     return None
 
@@ -78,7 +77,7 @@ def feed_configure(
     *, actor: User, feed: Feed, column_mapping: dict[str, str], bad_rows: str
 ) -> Feed:
     """Set how the department's columns map to ours and what a bad row does."""
-    access.require_role(actor, FEED_ADMINS)
+    access.require_role(actor, permissions.MANAGE_FEEDS)
     mapping = {key: (column_mapping.get(key) or "").strip() for key in MAPPED_FIELDS}
     missing = [key for key in REQUIRED_FIELDS if not mapping[key]]
     if missing:
@@ -110,7 +109,7 @@ def feed_configure(
 
 def snapshot_upload(*, actor: User, feed: Feed, upload: UploadedFile) -> Snapshot:
     """Store a department's file as a new LOADING snapshot and queue its import."""
-    access.require_role(actor, FEED_ADMINS)
+    access.require_role(actor, permissions.MANAGE_FEEDS)
     name = PurePath(upload.name or "").name[:200]
     suffix = PurePath(name).suffix.lower()
     if suffix not in {".csv", ".xlsx"}:
@@ -1073,7 +1072,7 @@ def current_records(*, department: Department, identity_hashes) -> QuerySet[Snap
 
 def department_list_for_admin(*, user: User) -> QuerySet[Department]:
     """The catalogue with items, feeds and the snapshot in use (feed admins only)."""
-    access.require_role(user, FEED_ADMINS)
+    access.require_role(user, permissions.MANAGE_FEEDS)
     return Department.objects.select_related("feed__current").prefetch_related(
         Prefetch(
             "feed__snapshots",
@@ -1085,7 +1084,7 @@ def department_list_for_admin(*, user: User) -> QuerySet[Department]:
 
 
 def feed_get_for_admin(*, user: User, department_code: str) -> Feed:
-    access.require_role(user, FEED_ADMINS)
+    access.require_role(user, permissions.MANAGE_FEEDS)
     try:
         return Feed.objects.select_related("department", "current").get(
             department__code=department_code
@@ -1099,7 +1098,7 @@ def snapshot_list_for_feed(*, feed: Feed, limit: int = 50) -> QuerySet[Snapshot]
 
 
 def snapshot_get_for_admin(*, user: User, snapshot_id: int) -> Snapshot:
-    access.require_role(user, FEED_ADMINS)
+    access.require_role(user, permissions.MANAGE_FEEDS)
     try:
         return Snapshot.objects.select_related("feed__department", "uploaded_by").get(
             pk=snapshot_id

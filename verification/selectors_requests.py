@@ -12,25 +12,15 @@ from collections.abc import Iterable
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from aid_portal import access
-from aid_portal.models import Role, User
+from aid_portal import access, permissions
+from aid_portal.models import User
 from cases.models import Application, Member, VerificationOutcome
 from verification.models import DepartmentQuery, SnapshotRecord, VerificationRequest
 
 # Who watches the requests of a county (the verification centre).
-OFFICERS = frozenset({Role.VERIFICATION_OFFICER})
 # Who reads a report: the centre, and the township that decides on it (caseworker,
 # approver), and the county auditor who checks the decision. Village assistants do not.
-REPORT_READERS = frozenset(
-    {
-        Role.VERIFICATION_OFFICER,
-        Role.TOWNSHIP_CASEWORKER,
-        Role.TOWNSHIP_APPROVER,
-        Role.COUNTY_AUDITOR,
-    }
-)
 # Who issues a report into the case.
-REPORT_ISSUERS = frozenset({Role.VERIFICATION_OFFICER, Role.TOWNSHIP_CASEWORKER})
 
 _APPLICANT = Prefetch(
     "application__household__members",
@@ -56,7 +46,7 @@ def request_open_list_for_user(*, user: User) -> QuerySet[VerificationRequest]:
         .order_by("requested_at", "pk"),
         user,
         region_field="application__village",
-        roles=OFFICERS,
+        roles=permissions.WATCH_VERIFICATION,
     )
 
 
@@ -68,7 +58,7 @@ def request_get_for_user(*, user: User, verification_id: int) -> VerificationReq
         ).prefetch_related(_QUERIES, _APPLICANT),
         user,
         region_field="application__village",
-        roles=REPORT_READERS,
+        roles=permissions.READ_REPORTS,
         pk=verification_id,
     )
 
@@ -78,7 +68,7 @@ def query_get_for_user(*, user: User, query_id: int) -> DepartmentQuery:
         DepartmentQuery.objects.select_related("verification__application__village", "department"),
         user,
         region_field="verification__application__village",
-        roles=OFFICERS,
+        roles=permissions.WATCH_VERIFICATION,
         pk=query_id,
     )
 

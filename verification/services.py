@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aid_portal import access
+from aid_portal import access, permissions
 from aid_portal.audit import audit_record
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import User
@@ -290,7 +290,9 @@ def query_reask(*, actor: User, query_id: int) -> DepartmentQuery:
             )
         except DepartmentQuery.DoesNotExist:
             raise DomainError(_("No such department query.")) from None
-        access.require_role(actor, selectors.OFFICERS, query.verification.application.village)
+        access.require_role(
+            actor, permissions.WATCH_VERIFICATION, query.verification.application.village
+        )
         overdue = query.status == Q.PENDING and query.due_on < timezone.localdate()
         if query.status != Q.FAILED and not overdue:
             raise Conflict(
@@ -574,7 +576,7 @@ def report_issue(*, actor: User, verification_id: int) -> VerificationRequest:
         village = request.application.village
         if not access.jurisdiction_for(actor).contains(village):
             raise DomainError(_("No such verification request."))
-        access.require_role(actor, selectors.REPORT_ISSUERS, village)
+        access.require_role(actor, permissions.ISSUE_REPORTS, village)
         if request.status == R.REPORTED:
             raise Conflict(_("This report was already issued."))
         if request.status != R.ANSWERED or not request.report:

@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.core import ObjectPermissionChecker
 
-from aid_portal import access
+from aid_portal import access, permissions
 from aid_portal.audit import audit_record
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import Region, Role, RoleAssignment, User
@@ -55,7 +55,6 @@ from verification.models_spotcheck import (
     SpotCheckFinding,
 )
 
-AUDITORS = frozenset({Role.COUNTY_AUDITOR})
 Rule = SpotCheckCampaign.Rule
 Action = SpotCheckFinding.Action
 CHECK_PERMISSION = "check_sampleitem"
@@ -314,7 +313,7 @@ def campaign_draft(
     """Check a draw's input and read its population (no write): the draw form's preview
     and the first half of :func:`campaign_draw`."""
     if actor is not None:
-        access.require_role(actor, AUDITORS, county)
+        access.require_role(actor, permissions.RUN_SPOT_CHECKS, county)
     if rule not in Rule.values:
         raise DomainError(_("Choose the rule of the spot-check."), field="rule")
     if county.level != Region.Level.COUNTY:
@@ -487,7 +486,9 @@ def _above(prefix: str) -> list[str]:
 def auditor_list_for_user(*, user: User) -> QuerySet[User]:
     """The county auditors of the counties where ``user`` is one (to hand cases to): one
     query, from the user's own auditor nodes."""
-    prefixes = access.jurisdiction_for(user, roles=AUDITORS, include_grants=False).prefixes
+    prefixes = access.jurisdiction_for(
+        user, roles=permissions.RUN_SPOT_CHECKS, include_grants=False
+    ).prefixes
     if user.is_superuser:
         where = Q()
     elif not prefixes:
@@ -519,7 +520,9 @@ def _auditors_checked(county: Region, auditors: Sequence[User]) -> list[User]:
     """``auditors`` in the order cases are dealt (by username), each a county auditor of
     ``county``."""
     for auditor in auditors:
-        if auditor.is_superuser or not access.has_role(auditor, AUDITORS, county):
+        if auditor.is_superuser or not access.has_role(
+            auditor, permissions.RUN_SPOT_CHECKS, county
+        ):
             raise DomainError(
                 _("%(name)s is not a county auditor of %(county)s.")
                 % {"name": auditor, "county": county.name},
@@ -583,11 +586,11 @@ def sample_items_assign(
             .filter(pk=campaign_id)
             .first()
         )
-        if campaign is None or not access.jurisdiction_for(actor, roles=AUDITORS).contains(
-            campaign.county
-        ):
+        if campaign is None or not access.jurisdiction_for(
+            actor, roles=permissions.RUN_SPOT_CHECKS
+        ).contains(campaign.county):
             raise DomainError(_("No such campaign."))
-        access.require_role(actor, AUDITORS, campaign.county)
+        access.require_role(actor, permissions.RUN_SPOT_CHECKS, campaign.county)
         if campaign.status == SpotCheckCampaign.Status.FINISHED:
             raise Conflict(_("This campaign is finished."))
         return _assign(actor, campaign, list(auditors), item_ids)
@@ -643,9 +646,9 @@ def sample_finding_record(
             .filter(pk=item_id)
             .first()
         )
-        if item is None or not access.jurisdiction_for(actor, roles=AUDITORS).contains(
-            item.application.village
-        ):
+        if item is None or not access.jurisdiction_for(
+            actor, roles=permissions.RUN_SPOT_CHECKS
+        ).contains(item.application.village):
             raise DomainError(_("No such sampled case."))
         if not ObjectPermissionChecker(actor).has_perm(CHECK_PERMISSION, item):
             raise DomainError(_("This case is not in your sample: it is assigned to someone else."))
@@ -674,7 +677,7 @@ def sample_finding_record(
                 application=app,
                 kind=Document.Kind.HOME_VISIT,
                 upload=upload,
-                roles=AUDITORS | documents.UPLOADERS,
+                roles=permissions.RUN_SPOT_CHECKS | documents.UPLOADERS,
             )
             for upload in evidence
         ]
@@ -746,7 +749,9 @@ def sample_finding_record(
 
 def campaign_county_list_for_user(*, user: User) -> QuerySet[Region]:
     """Counties where the user draws campaigns (their own role, not cover grants)."""
-    jurisdiction = access.jurisdiction_for(user, roles=AUDITORS, include_grants=False)
+    jurisdiction = access.jurisdiction_for(
+        user, roles=permissions.RUN_SPOT_CHECKS, include_grants=False
+    )
     return Region.objects.filter(level=Region.Level.COUNTY).filter(jurisdiction.q(None))
 
 
@@ -757,7 +762,7 @@ def campaign_list_for_user(*, user: User) -> QuerySet[SpotCheckCampaign]:
         .order_by("-drawn_at", "-id"),
         user,
         region_field="county",
-        roles=AUDITORS,
+        roles=permissions.RUN_SPOT_CHECKS,
     )
 
 
@@ -766,7 +771,7 @@ def campaign_get_for_user(*, user: User, campaign_id: int) -> SpotCheckCampaign:
         SpotCheckCampaign.objects.select_related("county", "drawn_by"),
         user,
         region_field="county",
-        roles=AUDITORS,
+        roles=permissions.RUN_SPOT_CHECKS,
         pk=campaign_id,
     )
 
@@ -791,7 +796,7 @@ def sample_item_list_for_campaign(
         _items().filter(campaign=campaign),
         user,
         region_field="application__village",
-        roles=AUDITORS,
+        roles=permissions.RUN_SPOT_CHECKS,
     )
     if mine:
         items = items.filter(assigned_to=user)
@@ -800,7 +805,11 @@ def sample_item_list_for_campaign(
 
 def sample_item_get_for_user(*, user: User, item_id: int) -> SampleItem:
     return access.get_object_or_404(
-        _items(), user, region_field="application__village", roles=AUDITORS, pk=item_id
+        _items(),
+        user,
+        region_field="application__village",
+        roles=permissions.RUN_SPOT_CHECKS,
+        pk=item_id,
     )
 
 

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from aid_portal import access
+from aid_portal import access, permissions
 from aid_portal.errors import Conflict, DomainError
 from verification import batch
 from verification.models_batch import BatchFinding
@@ -76,7 +76,7 @@ def _render_runs(request, form: BatchStartForm, *, status: int = 200) -> HttpRes
 @login_required
 def runs(request):
     """Runs of the user's counties, newest first; a form starts one on demand."""
-    access.require_role(request.user, batch.RUN_READERS)
+    access.require_role(request.user, permissions.READ_BATCH_RUNS)
     counties = batch.batch_county_list_for_user(user=request.user)
     if request.method != "POST":
         return _render_runs(request, BatchStartForm(counties=counties))
@@ -96,7 +96,7 @@ def runs(request):
 
 @login_required
 def run_detail(request, run_id: int):
-    access.require_role(request.user, batch.RUN_READERS)
+    access.require_role(request.user, permissions.READ_BATCH_RUNS)
     run = batch.batch_run_get_for_user(user=request.user, run_id=run_id)
     return render(
         request,
@@ -108,7 +108,7 @@ def run_detail(request, run_id: int):
 @login_required
 def run_xlsx(request, run_id: int):
     """Sheet 1: counts by township × kind; sheet 2: the findings (identity numbers masked)."""
-    access.require_role(request.user, batch.RUN_READERS)
+    access.require_role(request.user, permissions.READ_BATCH_RUNS)
     run = batch.batch_run_get_for_user(user=request.user, run_id=run_id)
     summary = batch.batch_run_summary(run=run)
     book = Workbook()
@@ -190,14 +190,14 @@ def _render_findings(request, *, bound=None, status: int = 200) -> HttpResponse:
 @login_required
 def findings(request):
     """Open findings on the cases of the caseworker's township, newest run first."""
-    access.require_role(request.user, batch.FINDING_READERS)
+    access.require_role(request.user, permissions.WORK_BATCH_FINDINGS)
     return _render_findings(request)
 
 
 @login_required
 @require_POST
 def finding_resolve(request, finding_id: int):
-    access.require_role(request.user, batch.FINDING_READERS)
+    access.require_role(request.user, permissions.WORK_BATCH_FINDINGS)
     finding = batch.finding_get_for_user(user=request.user, finding_id=finding_id)
     form = FindingResolveForm(request.POST, auto_id=_form_ids(finding.pk))
     if not form.is_valid():

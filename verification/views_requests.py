@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from aid_portal import access
+from aid_portal import access, permissions
 from aid_portal.audit import audit_sensitive_read
 from aid_portal.errors import Conflict, DomainError
 from verification import selectors_requests as selectors
@@ -49,7 +49,7 @@ def _is_overdue(query: DepartmentQuery, today) -> bool:
 @login_required
 def request_list(request):
     """The verification officer's open requests, each department with its status."""
-    access.require_role(request.user, selectors.OFFICERS)
+    access.require_role(request.user, permissions.WATCH_VERIFICATION)
     today = timezone.localdate()
     rows = []
     page = Paginator(selectors.request_open_list_for_user(user=request.user), 50).get_page(
@@ -143,7 +143,7 @@ def report(request, verification_id: int):
     )
     context = _report_context(request, verification, purpose="report page")
     context["can_issue"] = verification.status == VerificationRequest.Status.ANSWERED and (
-        access.has_role(request.user, selectors.REPORT_ISSUERS, verification.application.village)
+        access.has_role(request.user, permissions.ISSUE_REPORTS, verification.application.village)
     )
     context["outcome"] = selectors.verification_outcome_of(verification)
     return render(request, "verification/requests/report.html", context)
@@ -155,7 +155,7 @@ def report_issue(request, verification_id: int):
     verification = selectors.request_get_for_user(
         user=request.user, verification_id=verification_id
     )
-    access.require_role(request.user, selectors.REPORT_ISSUERS, verification.application.village)
+    access.require_role(request.user, permissions.ISSUE_REPORTS, verification.application.village)
     try:
         services.report_issue(actor=request.user, verification_id=verification.pk)
     except Conflict as exc:

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from aid_portal import access
+from aid_portal import access, permissions
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.forms import add_domain_error
 from cases.selectors_casework import with_applicant
@@ -60,7 +60,7 @@ def _draw_arguments(form: CampaignDrawForm) -> dict:
 @login_required
 def campaigns(request):
     """The campaigns of the user's counties, newest first."""
-    access.require_role(request.user, spotcheck.AUDITORS)
+    access.require_role(request.user, permissions.RUN_SPOT_CHECKS)
     page = Paginator(
         spotcheck.campaign_list_for_user(user=request.user), CAMPAIGNS_PAGE_SIZE
     ).get_page(request.GET.get("page"))
@@ -73,7 +73,7 @@ def _render_draw(request, form, *, status: int = 200) -> HttpResponse:
 
 @login_required
 def campaign_draw(request):
-    access.require_role(request.user, spotcheck.AUDITORS)
+    access.require_role(request.user, permissions.RUN_SPOT_CHECKS)
     if request.method != "POST":
         return _render_draw(request, _draw_form(request))
     form = _draw_form(request, request.POST)
@@ -107,7 +107,7 @@ def campaign_draw(request):
 def campaign_preview(request):
     """The population and each township's share for the draw form's current values
     (htmx, as the form changes); nothing is saved."""
-    access.require_role(request.user, spotcheck.AUDITORS)
+    access.require_role(request.user, permissions.RUN_SPOT_CHECKS)
     form = _draw_form(request, request.GET)
     draft, error = None, None
     if form.is_valid():
@@ -123,7 +123,7 @@ def campaign_preview(request):
 @login_required
 def campaign_detail(request, campaign_id: int):
     """Progress by township, the seed, and the sampled cases (yours only with ?mine=1)."""
-    access.require_role(request.user, spotcheck.AUDITORS)
+    access.require_role(request.user, permissions.RUN_SPOT_CHECKS)
     campaign = spotcheck.campaign_get_for_user(user=request.user, campaign_id=campaign_id)
     return _render_campaign(
         request, campaign, AssignForm(auditors=spotcheck.auditor_list_for_user(user=request.user))
@@ -155,7 +155,7 @@ def _render_campaign(request, campaign, assign_form, *, status: int = 200) -> Ht
 @login_required
 @require_POST
 def campaign_assign(request, campaign_id: int):
-    access.require_role(request.user, spotcheck.AUDITORS)
+    access.require_role(request.user, permissions.RUN_SPOT_CHECKS)
     campaign = spotcheck.campaign_get_for_user(user=request.user, campaign_id=campaign_id)
     form = AssignForm(request.POST, auditors=spotcheck.auditor_list_for_user(user=request.user))
     if not form.is_valid():
@@ -179,7 +179,7 @@ def campaign_assign(request, campaign_id: int):
 @login_required
 def campaign_xlsx(request, campaign_id: int):
     """Sheet 1: progress by township; sheet 2: every sampled case and its outcome."""
-    access.require_role(request.user, spotcheck.AUDITORS)
+    access.require_role(request.user, permissions.RUN_SPOT_CHECKS)
     campaign = spotcheck.campaign_get_for_user(user=request.user, campaign_id=campaign_id)
     progress = spotcheck.campaign_progress(campaign=campaign)
     today = timezone.localdate()
@@ -279,7 +279,7 @@ def _render_item(request, item, form, *, status: int = 200) -> HttpResponse:
 def item_detail(request, item_id: int):
     """A sampled case: what to check, and the findings form for the auditor it is
     assigned to (POST records the findings)."""
-    access.require_role(request.user, spotcheck.AUDITORS)
+    access.require_role(request.user, permissions.RUN_SPOT_CHECKS)
     item = spotcheck.sample_item_get_for_user(user=request.user, item_id=item_id)
     if request.method != "POST":
         return _render_item(request, item, FindingForm(behaviours=_behaviours()))

@@ -3,7 +3,7 @@ untrustworthy rate and the way to the dashboard (``{% credit_home %}``)."""
 
 from django import template
 
-from aid_portal import access
+from aid_portal import access, permissions
 from credit import trust
 
 register = template.Library()
@@ -12,7 +12,7 @@ register = template.Library()
 @register.inclusion_tag("credit/trust/_home_dashboard.html", takes_context=True)
 def credit_home(context) -> dict:
     user = context["user"]
-    if not access.has_role(user, trust.DASHBOARD_READERS):
+    if not access.has_role(user, permissions.READ_CREDIT_DASHBOARD):
         return {"trust_home": {"shown": False}}
     year, rate = trust.latest_county_rate_for_user(user=user)
     return {"trust_home": {"shown": True, "year": year, "rate": rate}}
