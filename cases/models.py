@@ -575,6 +575,64 @@ class Suspension(models.Model):
         return self.ended_at is None
 
 
+class CreditRestriction(models.Model):
+    """What a credit sanction restricts in casework (domain.md §6): a person refused new
+    applications (a block), or a household reviewed more often (the watch list).
+
+    The credit app owns findings and sanctions; when it switches one of these on or off it
+    calls ``credit_restrictions_start`` / ``credit_restrictions_end`` here, so that cases
+    answers "is this person blocked?" from its own table and never imports credit (the
+    apps depend one way: docs/architecture.md). One row per sanction, keyed by its id.
+    """
+
+    class Kind(models.TextChoices):
+        BLOCK = "block", _("new applications refused")
+        WATCH_LIST = "watch_list", _("watch list")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    household = models.ForeignKey(
+        Household, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"), null=True, blank=True)
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=200)
+    # The credit sanction this row stands for (no foreign key: cases knows nothing of credit).
+    sanction_id = models.BigIntegerField(unique=True)
+
+    class Meta:
+        verbose_name = _("credit restriction")
+        verbose_name_plural = _("credit restrictions")
+        indexes = [
+            models.Index(fields=["kind", "person"], name="restriction_kind_person"),
+            models.Index(fields=["kind", "household"], name="restriction_kind_household"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="block", person__isnull=False)
+                    | Q(kind="watch_list", household__isnull=False)
+                ),
+                name="restriction_names_its_subject",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.sanction_id})"
+
+    @staticmethod
+    def q_in_force(day) -> Q:
+        """In force on ``day``: started, not yet at its end, not ended early."""
+        return (
+            Q(starts_on__lte=day)
+            & (Q(ended_on__isnull=True) | Q(ended_on__gt=day))
+            & (Q(ends_on__isnull=True) | Q(ends_on__gt=day))
+        )
+
+
 class AdjustmentProposal(models.Model):
     """What a spot-check, a periodic review or a batch finding recommends for an enrolled
     case; the township acts on it (domain.md §5: stop, increase or decrease)."""

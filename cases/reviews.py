@@ -33,6 +33,7 @@ from cases.models import (
     PeriodicReview,
     Policy,
 )
+from cases.selectors import adjustment_list_for_user, household_is_watched
 from cases.selectors_casework import with_applicant
 from cases.services import add_months
 
@@ -48,13 +49,6 @@ ABLE_TO_WORK = frozenset({Member.WorkAbility.FULL, Member.WorkAbility.PARTIAL})
 # --- when the next review falls due ----------------------------------------------------
 
 
-def household_watched(*, household_id: int, on: datetime.date) -> bool:
-    """On the credit watch list (a light finding): reviewed more often (domain.md §6)."""
-    from credit.selectors import household_is_watched  # credit depends on cases
-
-    return household_is_watched(household_id=household_id, on=on)
-
-
 def review_unstable_reasons(
     *, application: Application, on: datetime.date, income_irregular: bool = False
 ) -> list[str]:
@@ -67,7 +61,7 @@ def review_unstable_reasons(
         reasons.append("income_irregular")
     if any(m.work_ability in ABLE_TO_WORK for m in members):
         reasons.append("able_to_work")
-    if household_watched(household_id=application.household_id, on=on):
+    if household_is_watched(household_id=application.household_id, on=on):
         reasons.append("credit_watch")
     return reasons
 
@@ -601,8 +595,6 @@ def review_get_for_user(*, user: User, review_id: int) -> PeriodicReview:
 def adjustment_list_with_applicants(*, user: User) -> QuerySet:
     """The open adjustment proposals of the user's places (cases.selectors) with each
     case's applicant, for the lists."""
-    from cases.selectors import adjustment_list_for_user
-
     return with_applicant(adjustment_list_for_user(user=user), through="application__")
 
 

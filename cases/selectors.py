@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from aid_portal import access
 from aid_portal.models import User
-from cases.models import AdjustmentProposal, Application, ApplicationEvent, Household, Member
+from cases.models import (
+    AdjustmentProposal,
+    Application,
+    ApplicationEvent,
+    CreditRestriction,
+    Household,
+    Member,
+)
 
 S = Application.State
 
@@ -102,3 +110,34 @@ def adjustment_get_for_user(*, user: User, proposal_id: int) -> AdjustmentPropos
         region_field="application__village",
         pk=proposal_id,
     )
+
+
+# --- credit restrictions (the credit app reports them through the services) ---------------
+
+
+def credit_block_in_force(
+    *, identity_hashes: Iterable[str], on: datetime.date
+) -> CreditRestriction | None:
+    """The block in force on ``on`` for any of these people, the one ending last."""
+    hashes = [h for h in identity_hashes if h]
+    if not hashes:
+        return None
+    return (
+        CreditRestriction.objects.filter(
+            CreditRestriction.q_in_force(on),
+            kind=CreditRestriction.Kind.BLOCK,
+            person__identity_hash__in=hashes,
+        )
+        .select_related("person")
+        .order_by("-ends_on", "-id")
+        .first()
+    )
+
+
+def household_is_watched(*, household_id: int, on: datetime.date) -> bool:
+    """On the credit watch list (a light finding in force): reviewed more often (domain.md §6)."""
+    return CreditRestriction.objects.filter(
+        CreditRestriction.q_in_force(on),
+        kind=CreditRestriction.Kind.WATCH_LIST,
+        household_id=household_id,
+    ).exists()

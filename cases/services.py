@@ -38,6 +38,7 @@ from cases.models import (
     Asset,
     AssistanceType,
     Authorisation,
+    CreditRestriction,
     DemocraticReview,
     Document,
     HomeVisit,
@@ -55,7 +56,7 @@ from cases.models import (
     Suspension,
     VerificationOutcome,
 )
-from credit.selectors import block_in_force
+from cases.selectors import credit_block_in_force
 
 S = Application.State
 EDITABLE = frozenset({S.DRAFT, S.RETURNED})
@@ -249,9 +250,9 @@ def member_add(
 
 
 def refuse_blocked_person(identity_number: str, on: datetime.date | None = None) -> None:
-    """A person under a credit block (credit.selectors) may not apply for new assistance:
-    the error gives the reason and the day the block ends."""
-    block = block_in_force(
+    """A person under a credit block may not apply for new assistance: the error gives the
+    reason and the day the block ends."""
+    block = credit_block_in_force(
         identity_hashes=[blind_index(identity_number)], on=on or timezone.localdate()
     )
     if block is not None:
@@ -262,6 +263,27 @@ def refuse_blocked_person(identity_number: str, on: datetime.date | None = None)
             )
             % {"date": date_format(block.ends_on), "reason": block.reason},
             field="identity_number",
+        )
+
+
+def refuse_blocked_household(household: Household, on: datetime.date | None = None) -> None:
+    """No new application while any member (supporters living elsewhere aside) is blocked:
+    every way in (intake page, API, a draft sent later) meets this one check."""
+    hashes = household.members.filter(is_supporter=False).values_list(
+        "person__identity_hash", flat=True
+    )
+    block = credit_block_in_force(identity_hashes=hashes, on=on or timezone.localdate())
+    if block is not None:
+        raise DomainError(
+            _(
+                "%(name)s may not apply for new assistance until %(date)s because of a "
+                "credit finding: %(reason)s."
+            )
+            % {
+                "name": block.person.name,
+                "date": date_format(block.ends_on),
+                "reason": block.reason,
+            }
         )
 
 
@@ -499,6 +521,7 @@ def application_create(*, actor: User, household: Household, assistance_type: st
             )
         for member in household.members.filter(active=False, is_supporter=False):
             _refuse_second_household(actor=actor, person=member.person, household=household)
+        refuse_blocked_household(household)
         household.members.filter(active=False).update(active=True)
         application = Application.objects.create(
             household=household,
@@ -699,11 +722,17 @@ def application_submit(*, actor: User, application_id: int) -> Application:
         allowed_from={S.DRAFT, S.RETURNED},
         to=S.SUBMITTED,
         extra=lambda app: {"submitted_at": timezone.now()},
-        check=lambda app: _require(
-            app.household.members.filter(relation=Member.Relation.SELF).exists(),
-            _("Add the applicant first."),
-        ),
+        check=_submittable,
     )
+
+
+def _submittable(app: Application) -> None:
+    _require(
+        app.household.members.filter(relation=Member.Relation.SELF).exists(),
+        _("Add the applicant first."),
+    )
+    # A draft filed before a block took effect is still a new application when sent.
+    refuse_blocked_household(app.household)
 
 
 def application_accept(
@@ -1410,6 +1439,50 @@ def application_resume(
         if lifted:
             _note(app, actor, "resume", reason=reason, data={"source": source})
         return bool(lifted)
+
+
+@dataclass(frozen=True)
+class RestrictionStart:
+    """One credit sanction that restricts casework, as the credit app reports it."""
+
+    sanction_id: int
+    kind: str  # CreditRestriction.Kind
+    starts_on: datetime.date
+    ends_on: datetime.date | None
+    reason: str
+    person_id: int | None = None
+    household_id: int | None = None
+
+
+def credit_restrictions_start(*, restrictions: Iterable[RestrictionStart]) -> None:
+    """Record blocks and watch-list entries that a credit finding switched on.
+
+    Called by the credit app inside the transaction that switches its sanctions on, so
+    both stand or fall together; the finding's own timeline and audit rows record the
+    step. Reporting a sanction twice keeps the first row (safe to call twice).
+    """
+    CreditRestriction.objects.bulk_create(
+        [
+            CreditRestriction(
+                sanction_id=r.sanction_id,
+                kind=r.kind,
+                person_id=r.person_id,
+                household_id=r.household_id,
+                starts_on=r.starts_on,
+                ends_on=r.ends_on,
+                reason=r.reason[:200],
+            )
+            for r in restrictions
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def credit_restrictions_end(*, sanction_ids: Iterable[int], on: datetime.date) -> int:
+    """End early the restrictions of these sanctions (withdrawn or repaired), from ``on``."""
+    return CreditRestriction.objects.filter(
+        sanction_id__in=list(sanction_ids), ended_on__isnull=True
+    ).update(ended_on=on)
 
 
 def application_amount_adjust(

@@ -52,6 +52,8 @@ logger = logging.getLogger(__name__)
 
 F = Finding.State
 K = Sanction.Kind
+# The sanctions whose effect casework must know of (cases.CreditRestriction).
+RESTRICTING = frozenset({K.BLOCK, K.WATCH_LIST})
 
 # Who records findings, interviews, objections and repair applications: the township.
 
@@ -345,6 +347,23 @@ def _take_effect(
         rows.append(Sanction(finding=finding, kind=K.PLATFORM, starts_on=today))
         _outbox_write(finding, OutboxMessage.Kind.RECORD, today)
     Sanction.objects.bulk_create(rows)
+    # Casework learns of the blocks and the watch list from this call, never by asking
+    # credit: cases sits below credit in the order of the apps.
+    case_services.credit_restrictions_start(
+        restrictions=[
+            case_services.RestrictionStart(
+                sanction_id=row.pk,
+                kind=row.kind,
+                person_id=row.person_id,
+                household_id=finding.household_id if row.kind == K.WATCH_LIST else None,
+                starts_on=row.starts_on,
+                ends_on=row.ends_on,
+                reason=finding.behaviour.name,
+            )
+            for row in rows
+            if row.kind in RESTRICTING
+        ]
+    )
     _note(
         finding,
         actor,
@@ -368,6 +387,9 @@ def _end_sanctions(
                 source=finding.source,
                 reason=reason,
             )
+    case_services.credit_restrictions_end(
+        sanction_ids=[sanction.pk for sanction in active if sanction.kind in RESTRICTING], on=on
+    )
     finding.sanctions.filter(ended_on__isnull=True).update(ended_on=on, end_reason=why)
     finding.interviews.filter(held_on__isnull=True).delete()
     if withdrawn:

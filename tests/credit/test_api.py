@@ -8,6 +8,7 @@ import datetime
 import pytest
 from django.core.management import call_command
 from django.urls import include, path, reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from credit import api_urls, api_urls_trust
@@ -156,3 +157,20 @@ def test_the_schema_of_these_views_has_no_warnings(tmp_path):
         fail_on_warn=True,
         file=str(tmp_path / "schema.yaml"),
     )
+
+
+def test_the_api_refuses_a_new_application_from_a_blocked_household(people, make_family, in_force):
+    """The block is the service's rule, so the API meets it as the intake page does."""
+    family = make_family()
+    in_force(family, "xj-false-material-refuses", on=timezone.localdate())
+    response = client_for(people.caseworker_a).post(
+        reverse("api-cases-application-list"),
+        {
+            "household": family.application.household_id,
+            "assistance_type": "temporary_emergency",
+        },
+        format="json",
+    )
+    assert response.status_code == 400, response.content.decode()
+    assert "不得申请新的救助" in response.content.decode()
+    assert family.application.household.applications.count() == 1

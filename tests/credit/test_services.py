@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from aid_portal.audit import ACTION_LABELS
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import AuditEvent
+from cases import selectors as case_selectors
 from cases import services as case_services
 from cases.models import Application, Suspension
 from credit import selectors, services
@@ -316,6 +317,49 @@ def test_moderate_suspends_the_case_and_blocks_the_family_for_six_months(
     assert block.reason == finding.behaviour.name
     assert selectors.block_in_force(identity_hashes=hashes, on=datetime.date(2026, 9, 1))
     assert selectors.block_in_force(identity_hashes=hashes, on=datetime.date(2026, 9, 2)) is None
+
+
+def test_casework_learns_of_blocks_and_the_watch_list_from_the_credit_services(
+    people, make_family, in_force
+):
+    """Cases answers "blocked?" and "watched?" from its own table (it never imports credit);
+    the credit services keep that table in step when sanctions start and end."""
+    family = make_family()
+    light = in_force(family)
+    household_id = family.application.household_id
+    assert case_selectors.household_is_watched(household_id=household_id, on=DAY)
+    assert not case_selectors.household_is_watched(household_id=household_id, on=DAY - days(1))
+    other = make_family()
+    finding = in_force(other, "xj-false-material-refuses")
+    hashes = [other.applicant.person.identity_hash, other.spouse.person.identity_hash]
+    block = case_selectors.credit_block_in_force(identity_hashes=hashes[1:], on=DAY)
+    assert (block.ends_on, block.person, block.reason) == (
+        datetime.date(2026, 9, 2),
+        other.spouse.person,
+        finding.behaviour.name,
+    )
+    assert (
+        case_selectors.credit_block_in_force(identity_hashes=hashes, on=datetime.date(2026, 9, 2))
+        is None
+    )
+    with pytest.raises(DomainError, match="2026"):
+        case_services.refuse_blocked_person(other.applicant.person.identity_number, on=DAY)
+    objection = services.objection_lodge(
+        actor=people.caseworker_a, finding_id=finding.pk, statement="材料系误交", lodged_on=DAY
+    )
+    services.objection_review(
+        actor=people.auditor,
+        objection_id=objection.pk,
+        upheld=True,
+        note="核实无误",
+        today=DAY + days(3),
+    )
+    assert case_selectors.credit_block_in_force(identity_hashes=hashes, on=DAY + days(2))
+    assert case_selectors.credit_block_in_force(identity_hashes=hashes, on=DAY + days(3)) is None
+    case_services.refuse_blocked_person(other.applicant.person.identity_number, on=DAY + days(3))
+    # The light finding of the first family is untouched by the other family's objection.
+    assert light.sanctions.filter(ended_on__isnull=True).exists()
+    assert case_selectors.household_is_watched(household_id=household_id, on=DAY + days(3))
 
 
 def test_severe_orders_repayment_blocks_for_a_year_and_writes_the_outbox(people, enrol, in_force):
