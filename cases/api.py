@@ -20,9 +20,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aid_portal import access, permissions
+from aid_portal.errors import DomainError
+from aid_portal.steps import step_api_views
 from cases import documents, selectors, selectors_api, services
 from cases import serializers as s
-from cases.models import Application, AssistanceType, Household, Member
+from cases.models import (
+    Application,
+    AssistanceType,
+    Household,
+    Member,
+    NoticeObjection,
+    PublicNotice,
+)
+from cases.steps import APPLICATION
 
 
 def _parse(serializer_class, request, *, household: Household | None = None) -> dict:
@@ -277,12 +287,186 @@ class AmountView(APIView):
         return Response(services.amount_compute(application=application).as_dict())
 
 
-class ApplicationActionView(APIView):
-    """One step of the application's path: the gate, the input, one service.
+# --- the steps of the application's path (cases.steps.APPLICATION) ---------------------------
 
-    Subclasses name their input serializer and call their service in ``act``; the
-    answer is the application as it stands after the step.
-    """
+
+def _application_gate(*, user, pk: int) -> Application:
+    return selectors_api.application_gate_for_user(user=user, application_id=pk)
+
+
+def _parse_for(serializer_class, request, application: Application) -> dict:
+    return _parse(serializer_class, request, household=application.household)
+
+
+def _after_step(request, application: Application):
+    return _application_response(request, application.pk)
+
+
+def _open_notice_of(application: Application) -> PublicNotice:
+    notice = application.notices.filter(closed_at__isnull=True).first()
+    if notice is None:
+        raise DomainError(_("Post the public notice first."))
+    return notice
+
+
+def _unhandled_objection(application: Application, objection_id: int) -> NoticeObjection:
+    objection = NoticeObjection.objects.filter(
+        pk=objection_id, notice__application=application, handled_on__isnull=True
+    ).first()
+    if objection is None:
+        raise DomainError(_("Choose an objection of the open notice."), field="objection")
+    return objection
+
+
+bind = APPLICATION.bind_api
+bind(
+    "submit",
+    serializer=s.EmptySerializer,
+    act=lambda *, actor, obj, data: services.application_submit(actor=actor, application_id=obj.pk),
+    description="The family's application is complete as far as they know: hand it in.",
+)
+bind(
+    "accept",
+    serializer=s.AcceptSerializer,
+    act=lambda *, actor, obj, data: services.application_accept(
+        actor=actor, application_id=obj.pk, also_missing=data["also_missing"]
+    ),
+    description="Accept, or return with everything missing at once (also_missing adds).",
+)
+bind(
+    "verification_outcome",
+    serializer=s.VerificationOutcomeSerializer,
+    act=lambda *, actor, obj, data: services.verification_outcome_record(
+        actor=actor,
+        application_id=obj.pk,
+        outcome=data["outcome"],
+        gap_items=data["gap_items"],
+        reason=data["reason"],
+    ),
+    description="Record verification's outcome: basically consistent, or a clear gap.",
+)
+bind(
+    "feedback_objection",
+    serializer=s.FeedbackObjectionSerializer,
+    act=lambda *, actor, obj, data: services.feedback_objection_record(
+        actor=actor, application_id=obj.pk, text=data["text"], has_evidence=data["has_evidence"]
+    ),
+    description="The family objects to the gap (with evidence: a home visit follows).",
+)
+bind(
+    "feedback_close",
+    serializer=s.EmptySerializer,
+    act=lambda *, actor, obj, data: services.feedback_close(actor=actor, application_id=obj.pk),
+    description="Close the objection window; the case goes on to a home visit.",
+)
+bind(
+    "home_visit",
+    serializer=s.HomeVisitSerializer,
+    act=lambda *, actor, obj, data: services.home_visit_record(
+        actor=actor, application_id=obj.pk, **data
+    ),
+    description="The signed home-visit record (two investigators, a family member present).",
+)
+bind(
+    "democratic_review",
+    serializer=s.DemocraticReviewSerializer,
+    act=lambda *, actor, obj, data: services.democratic_review_record(
+        actor=actor, application_id=obj.pk, **data
+    ),
+    description="The democratic review held after an objection.",
+)
+bind(
+    "notice_post",
+    serializer=s.NoticeSerializer,
+    act=lambda *, actor, obj, data: services.notice_post(
+        actor=actor, application_id=obj.pk, **data
+    ),
+    description="Post the public notice (its length is the county's policy).",
+)
+bind(
+    "notice_objection",
+    serializer=s.NoticeObjectionSerializer,
+    act=lambda *, actor, obj, data: services.notice_objection_record(
+        actor=actor, notice=_open_notice_of(obj), **data
+    ),
+    description="An objection raised during the public notice.",
+)
+bind(
+    "notice_objection_handle",
+    serializer=s.NoticeObjectionHandleSerializer,
+    act=lambda *, actor, obj, data: services.notice_objection_handle(
+        actor=actor,
+        objection=_unhandled_objection(obj, data["objection"]),
+        handling=data["handling"],
+    ),
+    description="How an objection raised during the notice was handled.",
+)
+bind(
+    "notice_close",
+    serializer=s.NoticeCloseSerializer,
+    act=lambda *, actor, obj, data: services.notice_close(
+        actor=actor, application_id=obj.pk, reinvestigate=data["reinvestigate"]
+    ),
+    description="Close the notice: to the decision, or back to a home visit.",
+)
+bind(
+    "county_check",
+    serializer=s.CountyCheckSerializer,
+    act=lambda *, actor, obj, data: services.county_check_record(
+        actor=actor, application_id=obj.pk, **data
+    ),
+    description="The county's key check of a near-relative filing.",
+)
+bind(
+    "approve",
+    serializer=s.ApproveSerializer,
+    act=lambda *, actor, obj, data: services.application_approve(
+        actor=actor, application_id=obj.pk, start_month=data["start_month"]
+    ),
+    description="Approve: the amount is computed by the policy in force.",
+)
+bind(
+    "reject",
+    serializer=s.RejectSerializer,
+    act=lambda *, actor, obj, data: services.application_reject(
+        actor=actor, application_id=obj.pk, reasons=data["reasons"]
+    ),
+    description="Reject, with the reasons the family is told in writing.",
+)
+bind(
+    "extend",
+    serializer=s.ReasonSerializer,
+    act=lambda *, actor, obj, data: services.application_extend(
+        actor=actor, application_id=obj.pk, reason=data["reason"]
+    ),
+    description="Use the extended time limit, with the reason.",
+)
+bind(
+    "withdraw",
+    serializer=s.ReasonSerializer,
+    act=lambda *, actor, obj, data: services.application_withdraw(
+        actor=actor, application_id=obj.pk, reason=data["reason"]
+    ),
+    description="The family withdraws, before the decision.",
+)
+
+
+def application_step_views() -> dict:
+    """The API view of every step bound so far, by slug (cases.api_urls routes them)."""
+    return step_api_views(
+        APPLICATION,
+        gate=_application_gate,
+        parse=_parse_for,
+        respond=_after_step,
+        response_serializer=s.ApplicationDetailSerializer,
+    )
+
+
+# --- declaration edits (no step: the application stays where it is) ----------------------------
+
+
+class DeclarationEditView(APIView):
+    """A change to the declaration of an application: the gate, the input, one service."""
 
     input_serializer = s.EmptySerializer
 
@@ -302,175 +486,8 @@ def action_schema(input_serializer):
     return extend_schema(request=input_serializer, responses=s.ApplicationDetailSerializer)
 
 
-@action_schema(s.EmptySerializer)
-class SubmitView(ApplicationActionView):
-    """The family's application is complete as far as they know: hand it in."""
-
-    def act(self, *, actor, application, data):
-        services.application_submit(actor=actor, application_id=application.pk)
-
-
-@action_schema(s.AcceptSerializer)
-class AcceptView(ApplicationActionView):
-    """Accept, or return with everything missing at once (also_missing adds to the list)."""
-
-    input_serializer = s.AcceptSerializer
-
-    def act(self, *, actor, application, data):
-        services.application_accept(
-            actor=actor, application_id=application.pk, also_missing=data["also_missing"]
-        )
-
-
-@action_schema(s.ReasonSerializer)
-class ExtendView(ApplicationActionView):
-    """Use the extended time limit, with the reason."""
-
-    input_serializer = s.ReasonSerializer
-
-    def act(self, *, actor, application, data):
-        services.application_extend(
-            actor=actor, application_id=application.pk, reason=data["reason"]
-        )
-
-
-@action_schema(s.EmptySerializer)
-class VerificationRequestView(ApplicationActionView):
-    """Ask for economic-status verification (every person must have authorised it)."""
-
-    def act(self, *, actor, application, data):
-        services.verification_request(actor=actor, application_id=application.pk)
-
-
-@action_schema(s.VerificationOutcomeSerializer)
-class VerificationOutcomeView(ApplicationActionView):
-    """Record verification's outcome: basically consistent, or a clear gap item by item."""
-
-    input_serializer = s.VerificationOutcomeSerializer
-
-    def act(self, *, actor, application, data):
-        services.verification_outcome_record(
-            actor=actor,
-            application_id=application.pk,
-            outcome=data["outcome"],
-            gap_items=data["gap_items"],
-            reason=data["reason"],
-        )
-
-
-@action_schema(s.FeedbackObjectionSerializer)
-class FeedbackObjectionView(ApplicationActionView):
-    """The family's objection to the gap; with evidence, a home visit follows."""
-
-    input_serializer = s.FeedbackObjectionSerializer
-
-    def act(self, *, actor, application, data):
-        services.feedback_objection_record(
-            actor=actor,
-            application_id=application.pk,
-            text=data["text"],
-            has_evidence=data["has_evidence"],
-        )
-
-
-@action_schema(s.EmptySerializer)
-class FeedbackCloseView(ApplicationActionView):
-    """The objection window is over: go on to the home visit."""
-
-    def act(self, *, actor, application, data):
-        services.feedback_close(actor=actor, application_id=application.pk)
-
-
-@action_schema(s.HomeVisitSerializer)
-class HomeVisitView(ApplicationActionView):
-    """Record the home visit: two investigators or more, both sides' signatures scanned."""
-
-    input_serializer = s.HomeVisitSerializer
-
-    def act(self, *, actor, application, data):
-        services.home_visit_record(actor=actor, application_id=application.pk, **data)
-
-
-@action_schema(s.DemocraticReviewSerializer)
-class DemocraticReviewView(ApplicationActionView):
-    """Record the democratic review held after an objection."""
-
-    input_serializer = s.DemocraticReviewSerializer
-
-    def act(self, *, actor, application, data):
-        services.democratic_review_record(actor=actor, application_id=application.pk, **data)
-
-
-@action_schema(s.NoticeSerializer)
-class NoticeView(ApplicationActionView):
-    """Post the public notice in the village (it runs for the policy's number of days)."""
-
-    input_serializer = s.NoticeSerializer
-
-    def act(self, *, actor, application, data):
-        services.notice_post(actor=actor, application_id=application.pk, **data)
-
-
-@action_schema(s.NoticeCloseSerializer)
-class NoticeCloseView(ApplicationActionView):
-    """Close the ended notice: to the decision, or back to a home visit (reinvestigate)."""
-
-    input_serializer = s.NoticeCloseSerializer
-
-    def act(self, *, actor, application, data):
-        services.notice_close(
-            actor=actor, application_id=application.pk, reinvestigate=data["reinvestigate"]
-        )
-
-
-@action_schema(s.CountyCheckSerializer)
-class CountyCheckView(ApplicationActionView):
-    """The county's key check of a near-relative case (county auditors)."""
-
-    input_serializer = s.CountyCheckSerializer
-
-    def act(self, *, actor, application, data):
-        services.county_check_record(actor=actor, application_id=application.pk, **data)
-
-
-@action_schema(s.ApproveSerializer)
-class ApproveView(ApplicationActionView):
-    """Approve with the amount computed now (see amount_basis in the answer)."""
-
-    input_serializer = s.ApproveSerializer
-
-    def act(self, *, actor, application, data):
-        services.application_approve(
-            actor=actor, application_id=application.pk, start_month=data["start_month"]
-        )
-
-
-@action_schema(s.RejectSerializer)
-class RejectView(ApplicationActionView):
-    """Reject with written reasons."""
-
-    input_serializer = s.RejectSerializer
-
-    def act(self, *, actor, application, data):
-        services.application_reject(
-            actor=actor, application_id=application.pk, reasons=data["reasons"]
-        )
-
-
-@action_schema(s.ReasonSerializer)
-class WithdrawView(ApplicationActionView):
-    """The family withdraws before the decision."""
-
-    input_serializer = s.ReasonSerializer
-
-    def act(self, *, actor, application, data):
-        services.application_withdraw(
-            actor=actor, application_id=application.pk, reason=data["reason"]
-        )
-
-
 @action_schema(s.ProofSerializer)
-class ProofView(ApplicationActionView):
+class ProofView(DeclarationEditView):
     """A catalogue proof item was provided, or replaced by a commitment."""
 
     input_serializer = s.ProofSerializer
@@ -482,7 +499,7 @@ class ProofView(ApplicationActionView):
 
 
 @action_schema(s.CommitmentSerializer)
-class CommitmentView(ApplicationActionView):
+class CommitmentView(DeclarationEditView):
     """The family was told its duties and signed the declaration commitment."""
 
     input_serializer = s.CommitmentSerializer
@@ -492,7 +509,7 @@ class CommitmentView(ApplicationActionView):
 
 
 @action_schema(s.AuthorisationSerializer)
-class AuthorisationView(ApplicationActionView):
+class AuthorisationView(DeclarationEditView):
     """A member's signed authorisation to verify their economic status."""
 
     input_serializer = s.AuthorisationSerializer
@@ -504,7 +521,7 @@ class AuthorisationView(ApplicationActionView):
 
 
 @action_schema(s.NearRelativeSerializer)
-class NearRelativeView(ApplicationActionView):
+class NearRelativeView(DeclarationEditView):
     """File that a member is, or is close kin of, an official (forces the county check)."""
 
     input_serializer = s.NearRelativeSerializer

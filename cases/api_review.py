@@ -11,10 +11,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aid_portal import access, permissions
+from aid_portal.steps import step_api_views
 from cases import reviews, selectors, selectors_api, services
 from cases.api import _parse
 from cases.models import AdjustmentProposal, Member, PeriodicReview
 from cases.serializers import EmptySerializer, ReasonSerializer, VillageOutSerializer
+from cases.steps import REVIEW
 
 # --- output ---------------------------------------------------------------------------------
 
@@ -178,85 +180,71 @@ class ReviewDetailView(APIView):
         return _review_response(request, review_id)
 
 
-class ReviewStepView(APIView):
-    """One step of a review: the gate, the input, one service; answers the review."""
-
-    input_serializer = EmptySerializer
-
-    def act(self, *, actor, review: PeriodicReview, data: dict) -> None:
-        raise NotImplementedError
-
-    def post(self, request, review_id: int):
-        review = reviews.review_gate_for_user(user=request.user, review_id=review_id)
-        data = _parse(self.input_serializer, request)
-        self.act(actor=request.user, review=review, data=data)
-        return _review_response(request, review_id)
+def _review_gate(*, user, pk: int) -> PeriodicReview:
+    return reviews.review_gate_for_user(user=user, review_id=pk)
 
 
-def step_schema(input_serializer):
-    return extend_schema(request=input_serializer, responses=ReviewDetailSerializer)
+def _parse_for(serializer_class, request, review: PeriodicReview) -> dict:
+    return _parse(serializer_class, request)
 
 
-@step_schema(EmptySerializer)
-class RedeclarationStartView(ReviewStepView):
-    """Open the re-declaration: the household's declaration may change (the household
-    endpoints add and remove incomes, assets and expenditures meanwhile)."""
-
-    def act(self, *, actor, review, data):
-        reviews.review_redeclaration_start(actor=actor, review_id=review.pk)
+def _after_step(request, review: PeriodicReview):
+    return _review_response(request, review.pk)
 
 
-@step_schema(WorkAbilitySerializer)
-class WorkAbilityView(ReviewStepView):
-    """A member's ability to work changed (during the re-declaration)."""
+# How the API takes each step of a review (cases.steps.REVIEW); "verification_request" is
+# bound by verification (verification.steps). The declaration's own endpoints add and
+# remove incomes and assets during the re-declaration.
+bind = REVIEW.bind_api
+bind(
+    "redeclaration_start",
+    serializer=EmptySerializer,
+    act=lambda *, actor, obj, data: reviews.review_redeclaration_start(
+        actor=actor, review_id=obj.pk
+    ),
+    description="Open the re-declaration: the household's declaration may change.",
+)
+bind(
+    "work_ability",
+    serializer=WorkAbilitySerializer,
+    act=lambda *, actor, obj, data: reviews.review_work_ability_set(
+        actor=actor, review_id=obj.pk, member_id=data["member"], work_ability=data["work_ability"]
+    ),
+    description="A member's ability to work changed (during the re-declaration).",
+)
+bind(
+    "redeclaration_finish",
+    serializer=FinishSerializer,
+    act=lambda *, actor, obj, data: reviews.review_redeclaration_finish(
+        actor=actor, review_id=obj.pk, **data
+    ),
+    description="Close the re-declaration; what changed is recorded.",
+)
+bind(
+    "outcome",
+    serializer=OutcomeSerializer,
+    act=lambda *, actor, obj, data: reviews.review_outcome_record(
+        actor=actor, review_id=obj.pk, **data
+    ),
+    description="Record the verification outcome by hand, with reasons.",
+)
+bind(
+    "decide",
+    serializer=DecideSerializer,
+    act=lambda *, actor, obj, data: reviews.review_decide(actor=actor, review_id=obj.pk, **data),
+    description="The township decides: continue, adjust, gradual exit or stop.",
+)
 
-    input_serializer = WorkAbilitySerializer
 
-    def act(self, *, actor, review, data):
-        reviews.review_work_ability_set(
-            actor=actor,
-            review_id=review.pk,
-            member_id=data["member"],
-            work_ability=data["work_ability"],
-        )
-
-
-@step_schema(FinishSerializer)
-class RedeclarationFinishView(ReviewStepView):
-    """Close the re-declaration; what changed is recorded."""
-
-    input_serializer = FinishSerializer
-
-    def act(self, *, actor, review, data):
-        reviews.review_redeclaration_finish(actor=actor, review_id=review.pk, **data)
-
-
-@step_schema(EmptySerializer)
-class VerifyView(ReviewStepView):
-    """Ask the verification centre again; the report's outcome comes to this review."""
-
-    def act(self, *, actor, review, data):
-        reviews.review_verification_request(actor=actor, review_id=review.pk)
-
-
-@step_schema(OutcomeSerializer)
-class OutcomeView(ReviewStepView):
-    """Record the verification outcome by hand, with reasons."""
-
-    input_serializer = OutcomeSerializer
-
-    def act(self, *, actor, review, data):
-        reviews.review_outcome_record(actor=actor, review_id=review.pk, **data)
-
-
-@step_schema(DecideSerializer)
-class DecideView(ReviewStepView):
-    """The township decides: continue, adjust, gradual exit or stop."""
-
-    input_serializer = DecideSerializer
-
-    def act(self, *, actor, review, data):
-        reviews.review_decide(actor=actor, review_id=review.pk, **data)
+def review_step_views() -> dict:
+    """The API view of every review step bound so far, by slug (cases.api_urls routes them)."""
+    return step_api_views(
+        REVIEW,
+        gate=_review_gate,
+        parse=_parse_for,
+        respond=_after_step,
+        response_serializer=ReviewDetailSerializer,
+    )
 
 
 class ReviewOpenView(APIView):
@@ -328,13 +316,3 @@ class AdjustmentHandleView(APIView):
         data = _parse(HandleSerializer, request)
         services.adjustment_handle(actor=request.user, proposal_id=proposal.pk, **data)
         return _proposal_response(request, proposal.pk)
-
-
-REVIEW_STEPS = {
-    "redeclaration-start": RedeclarationStartView,
-    "work-ability": WorkAbilityView,
-    "redeclaration-finish": RedeclarationFinishView,
-    "verify": VerifyView,
-    "outcome": OutcomeView,
-    "decide": DecideView,
-}

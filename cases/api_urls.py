@@ -4,23 +4,14 @@ from django.urls import path
 
 from cases import api, api_review
 
-# POST /api/applications/<id>/<action>/: one view per step of the path.
-ACTIONS = {
-    "submit": api.SubmitView,
-    "accept": api.AcceptView,
-    "extend": api.ExtendView,
-    "request-verification": api.VerificationRequestView,
-    "verification-outcome": api.VerificationOutcomeView,
-    "feedback-objection": api.FeedbackObjectionView,
-    "feedback-close": api.FeedbackCloseView,
-    "home-visit": api.HomeVisitView,
-    "democratic-review": api.DemocraticReviewView,
-    "notice": api.NoticeView,
-    "notice-close": api.NoticeCloseView,
-    "county-check": api.CountyCheckView,
-    "approve": api.ApproveView,
-    "reject": api.RejectView,
-    "withdraw": api.WithdrawView,
+# POST /api/applications/<id>/<step>/: one view per step of the declared path
+# (cases.steps.APPLICATION), the step's name with dashes; built once every app has bound
+# its steps (AppConfig.ready), since verification binds the step it performs.
+STEP_VIEWS = api.application_step_views()
+REVIEW_STEP_VIEWS = api_review.review_step_views()
+
+# POST /api/applications/<id>/<edit>/: changes to the declaration, not steps.
+DECLARATION_EDITS = {
     "proofs": api.ProofView,
     "commitment": api.CommitmentView,
     "authorisations": api.AuthorisationView,
@@ -94,12 +85,16 @@ urlpatterns = [
         name="api-cases-amount",
     ),
     *(
+        path(f"applications/<int:pk>/{slug}/", view.as_view(), name=f"api-cases-{slug}")
+        for slug, view in STEP_VIEWS.items()
+    ),
+    *(
         path(
-            f"applications/<int:application_id>/{action}/",
+            f"applications/<int:application_id>/{edit}/",
             view.as_view(),
-            name=f"api-cases-{action}",
+            name=f"api-cases-{edit}",
         )
-        for action, view in ACTIONS.items()
+        for edit, view in DECLARATION_EDITS.items()
     ),
     # Periodic reviews and adjustment proposals (cases.api_review).
     path("reviews/", api_review.ReviewListView.as_view(), name="api-cases-review-list"),
@@ -109,8 +104,8 @@ urlpatterns = [
         name="api-cases-review-detail",
     ),
     *(
-        path(f"reviews/<int:review_id>/{step}/", view.as_view(), name=f"api-cases-review-{step}")
-        for step, view in api_review.REVIEW_STEPS.items()
+        path(f"reviews/<int:pk>/{slug}/", view.as_view(), name=f"api-cases-review-{slug}")
+        for slug, view in REVIEW_STEP_VIEWS.items()
     ),
     path(
         "applications/<int:application_id>/review/",

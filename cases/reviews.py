@@ -3,7 +3,7 @@
 
 Every step locks the application row first, then the review (always in that order, so
 two steps on one case never deadlock), checks role and state after the lock, and writes
-the case's timeline row and an audit row in the same transaction (cases.services._note).
+the case's timeline row and an audit row in the same transaction (cases.steps.APPLICATION.note).
 Dates are parameters (``today=``) so that schedules can be tested without a clock.
 """
 
@@ -36,6 +36,7 @@ from cases.models import (
 from cases.selectors import adjustment_list_for_user, household_is_watched
 from cases.selectors_casework import with_applicant
 from cases.services import add_months
+from cases.steps import APPLICATION, REVIEW
 
 S = Application.State
 R = PeriodicReview.State
@@ -93,7 +94,7 @@ def member_death_record(
     if died_on is None or died_on > today:
         raise DomainError(_("Give the date of death (not in the future)."), field="died_on")
     with transaction.atomic():
-        app = services._lock(
+        app = services.application_lock(
             application_id,
             actor,
             permissions.FILE_APPLICATIONS,
@@ -114,7 +115,7 @@ def member_death_record(
         if old is None or due < old:
             app.next_review_on = due
             app.save(update_fields=["next_review_on", "updated_at"])
-        services._note(
+        APPLICATION.note(
             app,
             actor,
             "member_death",
@@ -135,7 +136,7 @@ def _lock_review(
     app_id = app_id.first()
     if app_id is None:
         raise DomainError(_("No such review."))
-    app = services._lock(
+    app = services.application_lock(
         app_id,
         actor,
         roles,
@@ -150,6 +151,14 @@ def _lock_review(
             % {"state": review.get_state_display()}
         )
     return app, review
+
+
+def _lock_review_step(
+    review_id: int, actor: User | None, step: str
+) -> tuple[Application, PeriodicReview]:
+    """Lock a review for one step of its declared table (cases.steps.REVIEW)."""
+    declared = REVIEW[step]
+    return _lock_review(review_id, actor, declared.roles, states=declared.leaves)
 
 
 def _step(
@@ -168,7 +177,7 @@ def _step(
     for name, value in fields.items():
         setattr(review, name, value)
     review.save(update_fields=list(fields))
-    services._note(
+    APPLICATION.note(
         app,
         actor,
         f"review_{step}",
@@ -207,7 +216,7 @@ def _open(*, actor, application_id, trigger, trigger_id, reason, today):
     if trigger == PeriodicReview.Trigger.CASEWORKER and not reason.strip():
         raise DomainError(_("Say why the case is reviewed now."), field="reason")
     with transaction.atomic():
-        app = services._lock(
+        app = services.application_lock(
             application_id,
             actor,
             permissions.WORK_CASES,
@@ -225,7 +234,7 @@ def _open(*, actor, application_id, trigger, trigger_id, reason, today):
             due_on=min(app.next_review_on or today, today),
             opened_by=actor,
         )
-        services._note(
+        APPLICATION.note(
             app,
             actor,
             "review_open",
@@ -320,7 +329,7 @@ def declaration_changes(before: dict, after: dict) -> list[dict]:
 def review_redeclaration_start(*, actor: User, review_id: int) -> PeriodicReview:
     """The family declares again: the declaration becomes editable for this review."""
     with transaction.atomic():
-        app, review = _lock_review(review_id, actor, permissions.WORK_CASES, states={R.OPENED})
+        app, review = _lock_review_step(review_id, actor, "redeclaration_start")
         return _step(
             app,
             review,
@@ -338,9 +347,7 @@ def review_work_ability_set(
     if work_ability not in Member.WorkAbility.values:
         raise DomainError(_("Choose the ability to work."), field="work_ability")
     with transaction.atomic():
-        app, review = _lock_review(
-            review_id, actor, permissions.WORK_CASES, states={R.REDECLARATION}
-        )
+        app, review = _lock_review_step(review_id, actor, "work_ability")
         member = app.household.members.filter(pk=member_id).select_related("person").first()
         if member is None:
             raise DomainError(_("Choose a member of the household."), field="member")
@@ -371,9 +378,7 @@ def review_redeclaration_finish(
             _("Write down what the family declared (or that nothing changed)."), field="note"
         )
     with transaction.atomic():
-        app, review = _lock_review(
-            review_id, actor, permissions.WORK_CASES, states={R.REDECLARATION}
-        )
+        app, review = _lock_review_step(review_id, actor, "redeclaration_finish")
         changes = declaration_changes(review.declaration_before or {}, declaration_snapshot(app))
         return _step(
             app,
@@ -393,28 +398,30 @@ def review_redeclaration_finish(
         )
 
 
-def review_verification_request(*, actor: User, review_id: int) -> PeriodicReview:
-    """Ask for the household's economic status to be verified again (domain.md §4: the
-    enrolled are re-verified); the report's outcome comes back to this review."""
-    with transaction.atomic():
-        app, review = _lock_review(
-            review_id, actor, permissions.WORK_CASES, states={R.VERIFICATION}
-        )
-        if review.verification_id is not None:
-            raise Conflict(_("Verification was already requested for this review."))
-        from verification.services import verification_start  # verification depends on cases
+def review_verification_lock(*, actor: User, review_id: int) -> tuple[Application, PeriodicReview]:
+    """Lock a review waiting for verification, for the step verification performs
+    (verification.services.review_verification_request): the enrolled are re-verified
+    (domain.md §4) and the report's outcome comes back to this review."""
+    app, review = _lock_review_step(review_id, actor, "verification_request")
+    if review.verification_id is not None:
+        raise Conflict(_("Verification was already requested for this review."))
+    return app, review
 
-        request = verification_start(actor=actor, application=app, review=review)
-        review.verification = request
-        review.save(update_fields=["verification"])
-        services._note(
-            app,
-            actor,
-            "review_verification_request",
-            data={"review": review.pk, "verification": request.pk},
-            audit_action="review.verification_request",
-        )
-        return review
+
+def review_verification_attach(
+    *, actor: User, app: Application, review: PeriodicReview, request
+) -> PeriodicReview:
+    """Link the review to the verification request just opened for it (same transaction)."""
+    review.verification = request
+    review.save(update_fields=["verification"])
+    APPLICATION.note(
+        app,
+        actor,
+        "review_verification_request",
+        data={"review": review.pk, "verification": request.pk},
+        audit_action="review.verification_request",
+    )
+    return review
 
 
 def review_outcome_record(

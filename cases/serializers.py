@@ -270,6 +270,17 @@ class NoticeSerializer(serializers.Serializer):
     place = serializers.CharField(max_length=200)
 
 
+class NoticeObjectionSerializer(serializers.Serializer):
+    objector = serializers.CharField(max_length=100)
+    content = serializers.CharField()
+    raised_on = serializers.DateField()
+
+
+class NoticeObjectionHandleSerializer(serializers.Serializer):
+    objection = serializers.IntegerField(help_text=_("An objection of the open notice."))
+    handling = serializers.CharField()
+
+
 class NoticeCloseSerializer(serializers.Serializer):
     reinvestigate = serializers.BooleanField(default=False)
 

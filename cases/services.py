@@ -34,7 +34,6 @@ from cases import documents
 from cases.models import (
     AdjustmentProposal,
     Application,
-    ApplicationEvent,
     Asset,
     AssistanceType,
     Authorisation,
@@ -56,7 +55,9 @@ from cases.models import (
     Suspension,
     VerificationOutcome,
 )
+from cases.policy import county_of, decision_roles, policy_in_force
 from cases.selectors import credit_block_in_force
+from cases.steps import APPLICATION, application_event_write
 
 S = Application.State
 EDITABLE = frozenset({S.DRAFT, S.RETURNED})
@@ -67,29 +68,6 @@ CLOSED_OR_DECIDED = frozenset({S.APPROVED, S.REJECTED, S.IN_PAYMENT, S.WITHDRAWN
 
 
 # --- policy -----------------------------------------------------------------------------
-
-
-def county_of(region: Region) -> Region:
-    if region.level == Region.Level.COUNTY:
-        return region
-    return Region.objects.get(code=region.code[:6] + "000000")
-
-
-def policy_in_force(*, county: Region, on: datetime.date) -> Policy:
-    policy = (
-        Policy.objects.filter(county=county, effective_from__lte=on)
-        .order_by("-effective_from")
-        .first()
-    )
-    if policy is None:
-        raise DomainError(
-            _(
-                "%(county)s has no assistance policy in force on %(date)s; a county admin "
-                "must enter one."
-            )
-            % {"county": county.name, "date": on}
-        )
-    return policy
 
 
 def policy_create(
@@ -529,7 +507,7 @@ def application_create(*, actor: User, household: Household, assistance_type: st
             assistance_type=assistance_type,
             created_by=actor,
         )
-        _event(application, actor, "create", "", S.DRAFT)
+        application_event_write(application, actor, "create", "", S.DRAFT)
         audit_record(
             actor=actor,
             action="application.create",
@@ -668,7 +646,7 @@ def near_relative_file(
             kinship=kinship.strip(),
             filed_on=timezone.localdate(),
         )
-        _note(
+        APPLICATION.note(
             application,
             actor,
             "near_relative_file",
@@ -717,10 +695,7 @@ def application_submit(*, actor: User, application_id: int) -> Application:
     return _transition(
         application_id=application_id,
         actor=actor,
-        roles=permissions.FILE_APPLICATIONS,
-        action="submit",
-        allowed_from={S.DRAFT, S.RETURNED},
-        to=S.SUBMITTED,
+        step="submit",
         extra=lambda app: {"submitted_at": timezone.now()},
         check=_submittable,
     )
@@ -743,10 +718,10 @@ def application_accept(
     ``also_missing`` adds what the caseworker found beyond the automatic checks.
     """
     with transaction.atomic():
-        app = _lock(application_id, actor, permissions.WORK_CASES, allowed_from={S.SUBMITTED})
+        app = _lock_step(application_id, actor, "accept")
         missing = [*missing_for_acceptance(app), *(m for m in also_missing if m.strip())]
         if missing:
-            return _move(
+            return APPLICATION.move(
                 app,
                 actor,
                 "return",
@@ -756,7 +731,7 @@ def application_accept(
             )
         today = timezone.localdate()
         fields = {"accepted_on": today, "missing_items": [], **_deadlines(app, today)}
-        return _move(app, actor, "accept", S.ACCEPTED, fields=fields)
+        return APPLICATION.move(app, actor, "accept", S.ACCEPTED, fields=fields)
 
 
 def _deadlines(app: Application, accepted_on: datetime.date) -> dict:
@@ -780,16 +755,11 @@ def application_extend(*, actor: User, application_id: int, reason: str) -> Appl
     """Use the extended time limit (45 working days): objections, living away, hard cases."""
     _require(reason.strip(), _("Say why the time limit is extended."), field="reason")
     with transaction.atomic():
-        app = _lock(
-            application_id,
-            actor,
-            permissions.WORK_CASES,
-            allowed_from=Application.OPEN_STATES - {S.DRAFT, S.SUBMITTED, S.RETURNED},
-        )
+        app = _lock_step(application_id, actor, "extend")
         if app.extended:
             raise Conflict(_("The time limit is already extended."))
         app.extended = True
-        return _move(
+        return APPLICATION.move(
             app,
             actor,
             "extend",
@@ -799,8 +769,14 @@ def application_extend(*, actor: User, application_id: int, reason: str) -> Appl
         )
 
 
-def verification_request(*, actor: User, application_id: int) -> Application:
-    """Ask for the family's economic status to be verified (domain.md §4)."""
+def application_to_verification(*, actor: User, application_id: int) -> Application:
+    """Move the case under verification (domain.md §4), refused while anyone lacks a
+    signed authorisation.
+
+    Only the state: the step people take is verification.services.verification_request,
+    which calls this and opens the request in the same transaction. Verification sits
+    above cases, so cases never calls it.
+    """
 
     def authorised(app: Application) -> None:
         unsigned = unauthorised_names(app)
@@ -813,22 +789,12 @@ def verification_request(*, actor: User, application_id: int) -> Application:
             % {"names": "、".join(unsigned)},
         )
 
-    with transaction.atomic():
-        app = _transition(
-            application_id=application_id,
-            actor=actor,
-            roles=permissions.WORK_CASES,
-            action="verification_request",
-            allowed_from={S.ACCEPTED},
-            to=S.UNDER_VERIFICATION,
-            check=authorised,
-        )
-        # The verification side takes over: one query per department, sent after
-        # commit. Imported here because verification depends on cases.
-        from verification.services import verification_start
-
-        verification_start(actor=actor, application=app)
-    return app
+    return _transition(
+        application_id=application_id,
+        actor=actor,
+        step="verification_request",
+        check=authorised,
+    )
 
 
 def verification_outcome_record(
@@ -853,13 +819,8 @@ def verification_outcome_record(
     if outcome == VerificationOutcome.Outcome.GAP and not gap_items:
         raise DomainError(_("List the items that differ."), field="gap_items")
     with transaction.atomic():
-        roles = permissions.WORK_CASES | {Role.VERIFICATION_OFFICER}
-        app = _lock(
-            application_id,
-            actor,
-            roles,
-            allowed_from={S.UNDER_VERIFICATION},
-            check_role=actor is not None,
+        app = _lock_step(
+            application_id, actor, "verification_outcome", check_role=actor is not None
         )
         policy = policy_in_force(county=county_of(app.village), on=timezone.localdate())
         record = VerificationOutcome.objects.create(
@@ -875,7 +836,7 @@ def verification_outcome_record(
                 days=policy.objection_days
             )
             record.save(update_fields=["objection_deadline"])
-            return _move(
+            return APPLICATION.move(
                 app,
                 actor,
                 "verification_gap",
@@ -885,7 +846,7 @@ def verification_outcome_record(
                 data={"items": gap_items, "objection_deadline": record.objection_deadline},
             )
         if app.near_relative_filings.exists():
-            return _move(
+            return APPLICATION.move(
                 app,
                 actor,
                 "verification_consistent",
@@ -894,7 +855,7 @@ def verification_outcome_record(
                 fields={"path": Application.Path.NORMAL},
                 data={"near_relative": True},
             )
-        return _move(
+        return APPLICATION.move(
             app,
             actor,
             "verification_consistent",
@@ -910,7 +871,7 @@ def feedback_objection_record(
     """The family objects to the gap. With evidence, the office investigates at once."""
     _require(text.strip(), _("Write down the family's explanation."), field="text")
     with transaction.atomic():
-        app = _lock(application_id, actor, permissions.FILE_APPLICATIONS, allowed_from={S.FEEDBACK})
+        app = _lock_step(application_id, actor, "feedback_objection")
         outcome = app.verification_outcomes.first()
         if timezone.localdate() > outcome.objection_deadline:
             raise DomainError(
@@ -920,30 +881,24 @@ def feedback_objection_record(
             family_objected=has_evidence, objection_text=text.strip()
         )
         if has_evidence:
-            return _move(
+            return APPLICATION.move(
                 app, actor, "feedback_objection", S.HOME_VISIT, reason=text, data={"evidence": True}
             )
-        _note(app, actor, "feedback_objection", reason=text, data={"evidence": False})
+        APPLICATION.note(app, actor, "feedback_objection", reason=text, data={"evidence": False})
         return app
 
 
 def feedback_close(*, actor: User | None, application_id: int) -> Application:
     """The objection window is over: the office goes on with the material it has."""
     with transaction.atomic():
-        app = _lock(
-            application_id,
-            actor,
-            permissions.FILE_APPLICATIONS,
-            allowed_from={S.FEEDBACK},
-            check_role=actor is not None,
-        )
+        app = _lock_step(application_id, actor, "feedback_close", check_role=actor is not None)
         outcome = app.verification_outcomes.first()
         if timezone.localdate() <= outcome.objection_deadline and not outcome.objection_text:
             raise DomainError(
                 _("The objection window is open until %(date)s.")
                 % {"date": outcome.objection_deadline}
             )
-        return _move(app, actor, "feedback_close", S.HOME_VISIT)
+        return APPLICATION.move(app, actor, "feedback_close", S.HOME_VISIT)
 
 
 def feedback_windows_due(*, today: datetime.date | None = None) -> list[int]:
@@ -993,9 +948,7 @@ def home_visit_record(
         field="investigators_signature",
     )
     with transaction.atomic():
-        app = _lock(
-            application_id, actor, permissions.FILE_APPLICATIONS, allowed_from={S.HOME_VISIT}
-        )
+        app = _lock_step(application_id, actor, "home_visit")
         investigators_signature = _stored(
             actor, app, investigators_signature, Document.Kind.HOME_VISIT
         )
@@ -1015,7 +968,7 @@ def home_visit_record(
             or NoticeObjection.objects.filter(notice__application=app).exists()
         )
         target = S.DEMOCRATIC_REVIEW if objected else S.PUBLIC_NOTICE
-        return _move(
+        return APPLICATION.move(
             app,
             actor,
             "home_visit",
@@ -1041,9 +994,7 @@ def democratic_review_record(
         field="participants",
     )
     with transaction.atomic():
-        app = _lock(
-            application_id, actor, permissions.FILE_APPLICATIONS, allowed_from={S.DEMOCRATIC_REVIEW}
-        )
+        app = _lock_step(application_id, actor, "democratic_review")
         minutes = _stored(actor, app, minutes, Document.Kind.REVIEW_MINUTES)
         review = DemocraticReview.objects.create(
             application=app,
@@ -1052,7 +1003,9 @@ def democratic_review_record(
             opinion=opinion,
             minutes=minutes,
         )
-        return _move(app, actor, "democratic_review", S.PUBLIC_NOTICE, data={"review": review.pk})
+        return APPLICATION.move(
+            app, actor, "democratic_review", S.PUBLIC_NOTICE, data={"review": review.pk}
+        )
 
 
 def notice_post(
@@ -1061,9 +1014,7 @@ def notice_post(
     """Post the public notice; it ends after the policy's number of days (7)."""
     _require(place.strip(), _("Say where the notice is posted."), field="place")
     with transaction.atomic():
-        app = _lock(
-            application_id, actor, permissions.FILE_APPLICATIONS, allowed_from={S.PUBLIC_NOTICE}
-        )
+        app = _lock_step(application_id, actor, "notice_post")
         if app.notices.filter(closed_at__isnull=True).exists():
             raise Conflict(_("A notice is already posted for this application."))
         policy = policy_in_force(county=county_of(app.village), on=starts_on)
@@ -1073,7 +1024,7 @@ def notice_post(
             place=place.strip(),
             ends_on=starts_on + datetime.timedelta(days=policy.notice_days - 1),
         )
-        _move(
+        APPLICATION.move(
             app,
             actor,
             "notice_post",
@@ -1092,28 +1043,20 @@ def notice_objection_record(
         field="content",
     )
     with transaction.atomic():
-        app = _lock(
-            notice.application_id,
-            actor,
-            permissions.FILE_APPLICATIONS,
-            allowed_from={S.PUBLIC_NOTICE},
-        )
+        app = _lock_step(notice.application_id, actor, "notice_objection")
         objection = NoticeObjection.objects.create(
             notice=notice, objector=objector.strip(), content=content.strip(), raised_on=raised_on
         )
-        _note(app, actor, "notice_objection", reason=content, data={"objector": objector})
+        APPLICATION.note(
+            app, actor, "notice_objection", reason=content, data={"objector": objector}
+        )
     return objection
 
 
 def notice_objection_handle(*, actor: User, objection: NoticeObjection, handling: str) -> None:
     _require(handling.strip(), _("Say how the objection was handled."), field="handling")
     with transaction.atomic():
-        app = _lock(
-            objection.notice.application_id,
-            actor,
-            permissions.FILE_APPLICATIONS,
-            allowed_from={S.PUBLIC_NOTICE},
-        )
+        app = _lock_step(objection.notice.application_id, actor, "notice_objection_handle")
         changed = NoticeObjection.objects.filter(pk=objection.pk, handled_on__isnull=True).update(
             handling=handling.strip(), handled_on=timezone.localdate()
         )
@@ -1133,9 +1076,7 @@ def notice_close(*, actor: User, application_id: int, reinvestigate: bool = Fals
     """After the notice period: to the decision, or back to a home visit when an
     objection raised during notice calls for a new investigation."""
     with transaction.atomic():
-        app = _lock(
-            application_id, actor, permissions.FILE_APPLICATIONS, allowed_from={S.PUBLIC_NOTICE}
-        )
+        app = _lock_step(application_id, actor, "notice_close")
         notice = app.notices.filter(closed_at__isnull=True).first()
         _require(notice is not None, _("Post the public notice first."))
         _require(
@@ -1148,7 +1089,7 @@ def notice_close(*, actor: User, application_id: int, reinvestigate: bool = Fals
         )
         PublicNotice.objects.filter(pk=notice.pk).update(closed_at=timezone.now())
         if reinvestigate:
-            return _move(
+            return APPLICATION.move(
                 app,
                 actor,
                 "notice_close",
@@ -1156,7 +1097,7 @@ def notice_close(*, actor: User, application_id: int, reinvestigate: bool = Fals
                 fields={"path": Application.Path.NORMAL},
                 data={"reinvestigate": True},
             )
-        return _move(app, actor, "notice_close", S.AWAITING_DECISION)
+        return APPLICATION.move(app, actor, "notice_close", S.AWAITING_DECISION)
 
 
 def county_check_record(
@@ -1165,14 +1106,12 @@ def county_check_record(
     """The county's key check of a near-relative case, required before any decision."""
     _require(findings.strip(), _("Write down what the check found."), field="findings")
     with transaction.atomic():
-        app = _lock(
-            application_id, actor, {Role.COUNTY_AUDITOR}, allowed_from=Application.OPEN_STATES
-        )
+        app = _lock_step(application_id, actor, "county_check")
         _require(
             app.near_relative_filings.exists(),
             _("Only near-relative filings need the county's key check."),
         )
-        return _move(
+        return APPLICATION.move(
             app,
             actor,
             "county_check",
@@ -1259,15 +1198,6 @@ def amount_compute(*, application: Application, on: datetime.date | None = None)
     )
 
 
-def decision_roles(app: Application) -> frozenset[str]:
-    """Who decides in the case's county: the township approver, or the county where the
-    policy in force says so."""
-    policy = policy_in_force(county=county_of(app.village), on=timezone.localdate())
-    if policy.deciding_level == Policy.DecidingLevel.COUNTY:
-        return frozenset({Role.COUNTY_AUDITOR})
-    return permissions.DECIDE_CASES
-
-
 def _ready_for_decision(app: Application) -> None:
     if app.near_relative_filings.exists() and app.county_check_done_on is None:
         raise DomainError(
@@ -1280,10 +1210,7 @@ def application_approve(
 ) -> Application:
     """Approve with the amount computed now; payment starts the month after (default)."""
     with transaction.atomic():
-        app = _lock(
-            application_id, actor, None, allowed_from={S.AWAITING_DECISION}, decided_message=True
-        )
-        access.require_role(actor, decision_roles(app), app.village)
+        app = _lock_step(application_id, actor, "approve", decided_message=True)
         _ready_for_decision(app)
         basis = amount_compute(application=app)
         if not basis.eligible:
@@ -1304,7 +1231,7 @@ def application_approve(
         )
         from cases.reviews import next_review_date  # reviews builds on these services
 
-        return _move(
+        return APPLICATION.move(
             app,
             actor,
             "approve",
@@ -1329,12 +1256,9 @@ def application_reject(*, actor: User, application_id: int, reasons: str) -> App
         field="reasons",
     )
     with transaction.atomic():
-        app = _lock(
-            application_id, actor, None, allowed_from={S.AWAITING_DECISION}, decided_message=True
-        )
-        access.require_role(actor, decision_roles(app), app.village)
+        app = _lock_step(application_id, actor, "reject", decided_message=True)
         _ready_for_decision(app)
-        app = _move(
+        app = APPLICATION.move(
             app,
             actor,
             "reject",
@@ -1354,15 +1278,10 @@ def application_withdraw(*, actor: User, application_id: int, reason: str) -> Ap
     """The family withdraws, at any stage before the decision."""
     _require(reason.strip(), _("Say why the application is withdrawn."), field="reason")
     with transaction.atomic():
-        app = _lock(
-            application_id,
-            actor,
-            permissions.FILE_APPLICATIONS,
-            allowed_from=Application.OPEN_STATES,
-            decided_message=True,
-            allow_suspended=True,
+        app = _lock_step(
+            application_id, actor, "withdraw", decided_message=True, allow_suspended=True
         )
-        app = _move(app, actor, "withdraw", S.WITHDRAWN, reason=reason)
+        app = APPLICATION.move(app, actor, "withdraw", S.WITHDRAWN, reason=reason)
         _release_members(app)
         return app
 
@@ -1379,7 +1298,7 @@ def payments_start(*, today: datetime.date | None = None) -> int:
             app = Application.objects.select_for_update().get(pk=app_id)
             if app.state != S.APPROVED or active_suspension(app) is not None:
                 continue  # another run got there first, or a hold came in between
-            _move(app, None, "payment_start", S.IN_PAYMENT)
+            APPLICATION.move(app, None, "payment_start", S.IN_PAYMENT)
             started += 1
     return started
 
@@ -1400,7 +1319,7 @@ def application_suspend(
     _require(source.strip(), _("Say what puts the case on hold."), field="source")
     _require(reason.strip(), _("Say why the case is put on hold."), field="reason")
     with transaction.atomic():
-        app = _lock(
+        app = application_lock(
             application_id,
             actor,
             permissions.HOLD_AND_ADJUST_CASES,
@@ -1414,7 +1333,7 @@ def application_suspend(
         hold = Suspension.objects.create(
             application=app, source=source, reason=reason.strip(), started_by=actor
         )
-        _note(app, actor, "suspend", reason=reason, data={"source": source})
+        APPLICATION.note(app, actor, "suspend", reason=reason, data={"source": source})
         return hold
 
 
@@ -1425,7 +1344,7 @@ def application_resume(
     holds on the case stay."""
     _require(reason.strip(), _("Say why the hold is lifted."), field="reason")
     with transaction.atomic():
-        app = _lock(
+        app = application_lock(
             application_id,
             actor,
             permissions.HOLD_AND_ADJUST_CASES,
@@ -1437,7 +1356,7 @@ def application_resume(
             ended_at=timezone.now(), ended_by=actor, end_reason=reason.strip()
         )
         if lifted:
-            _note(app, actor, "resume", reason=reason, data={"source": source})
+            APPLICATION.note(app, actor, "resume", reason=reason, data={"source": source})
         return bool(lifted)
 
 
@@ -1492,7 +1411,9 @@ def application_amount_adjust(
     amount = _money(monthly_amount, "monthly_amount")
     _require(reason.strip(), _("Say why the amount changes."), field="reason")
     with transaction.atomic():
-        app = _lock(application_id, actor, None, allowed_from=Application.ENROLLED_STATES)
+        app = application_lock(
+            application_id, actor, None, allowed_from=Application.ENROLLED_STATES
+        )
         access.require_role(actor, decision_roles(app), app.village)
         _amount_set(app, actor, amount, reason)
         return app
@@ -1507,7 +1428,7 @@ def _amount_set(app: Application, actor: User, amount: Decimal, reason: str) -> 
     old = app.monthly_amount
     app.monthly_amount = amount
     app.save(update_fields=["monthly_amount", "updated_at"])
-    _note(
+    APPLICATION.note(
         app,
         actor,
         "amount_adjust",
@@ -1523,7 +1444,7 @@ def application_stop(
     _require(reason.strip(), _("Say why the benefits stop."), field="reason")
     today = today or timezone.localdate()
     with transaction.atomic():
-        app = _lock(
+        app = application_lock(
             application_id,
             actor,
             None,
@@ -1536,7 +1457,7 @@ def application_stop(
 
 
 def _stop(app: Application, actor: User | None, reason: str, today: datetime.date) -> Application:
-    app = _move(
+    app = APPLICATION.move(
         app,
         actor,
         "stop",
@@ -1561,7 +1482,9 @@ def gradual_exit_start(
     today = today or timezone.localdate()
     _require(reason.strip(), _("Say why the family exits gradually."), field="reason")
     with transaction.atomic():
-        app = _lock(application_id, actor, None, allowed_from=Application.ENROLLED_STATES)
+        app = application_lock(
+            application_id, actor, None, allowed_from=Application.ENROLLED_STATES
+        )
         access.require_role(actor, decision_roles(app), app.village)
         limit = policy_in_force(county=county_of(app.village), on=today).gradual_exit_months
         _require(
@@ -1573,7 +1496,9 @@ def gradual_exit_start(
         last = add_months(today.replace(day=1), months)
         app.exit_after_month = last
         app.save(update_fields=["exit_after_month", "updated_at"])
-        _note(app, actor, "gradual_exit", reason=reason, data={"months": months, "last": last})
+        APPLICATION.note(
+            app, actor, "gradual_exit", reason=reason, data={"months": months, "last": last}
+        )
         return app
 
 
@@ -1628,7 +1553,7 @@ def adjustment_propose(
     if changes_amount and proposed_amount not in (None, ""):
         amount = _money(proposed_amount, "proposed_amount")
     with transaction.atomic():
-        app = _lock(
+        app = application_lock(
             application_id,
             actor,
             permissions.HOLD_AND_ADJUST_CASES,
@@ -1649,7 +1574,7 @@ def adjustment_propose(
             source_id=source_id,
             proposed_by=actor,
         )
-        _note(
+        APPLICATION.note(
             app,
             actor,
             "adjustment_propose",
@@ -1675,7 +1600,7 @@ def adjustment_handle(
         proposal = AdjustmentProposal.objects.select_for_update().filter(pk=proposal_id).first()
         if proposal is None:
             raise DomainError(_("No such adjustment proposal."))
-        app = _lock(
+        app = application_lock(
             proposal.application_id,
             actor,
             None,
@@ -1717,7 +1642,7 @@ def adjustment_handle(
         proposal.handled_at = timezone.now()
         proposal.handling_note = note.strip()
         proposal.save(update_fields=["status", "handled_by", "handled_at", "handling_note"])
-        _note(
+        APPLICATION.note(
             app,
             actor,
             "adjustment_adopt" if adopt else "adjustment_decline",
@@ -1745,7 +1670,7 @@ def _require(condition, message: str, *, field: str | None = None) -> None:
         raise DomainError(message, field=field)
 
 
-def _lock(
+def application_lock(
     application_id: int,
     actor: User | None,
     roles,
@@ -1767,7 +1692,7 @@ def _lock(
     if actor is not None and not access.jurisdiction_for(actor).contains(app.village):
         raise DomainError(_("No such application."))
     if check_role and roles is not None:
-        access.require_role(actor, roles, app.village)
+        access.require_role(actor, roles(app) if callable(roles) else roles, app.village)
     if app.state not in allowed_from:
         if decided_message and app.state in CLOSED_OR_DECIDED:
             raise Conflict(
@@ -1788,74 +1713,11 @@ def _lock(
     return app
 
 
-def _move(
-    app: Application,
-    actor: User | None,
-    action: str,
-    to: str,
-    *,
-    reason: str = "",
-    data: dict | None = None,
-    fields: dict | None = None,
-) -> Application:
-    old = app.state
-    fields = {**(fields or {}), "state": to}
-    for name, value in fields.items():
-        setattr(app, name, value)
-    app.save(update_fields=[*fields, "updated_at"])
-    _event(app, actor, action, old, to, reason=reason, data=data)
-    audit_record(
-        actor=actor,
-        action=f"application.{action}",
-        obj=app,
-        region=app.village,
-        old={"state": old},
-        new={"state": to, **(data or {})},
-        reason=reason,
-    )
-    return app
-
-
-def _note(
-    app: Application,
-    actor: User | None,
-    action: str,
-    *,
-    reason: str = "",
-    data: dict | None = None,
-    audit_action: str | None = None,
-    audit_new: dict | None = None,
-) -> None:
-    """A step that leaves the state as it is: its timeline row and its audit row."""
-    _event(app, actor, action, app.state, app.state, reason=reason, data=data)
-    audit_record(
-        actor=actor,
-        action=audit_action or f"application.{action}",
-        obj=app,
-        region=app.village,
-        new=data if audit_new is None else audit_new,
-        reason=reason,
-    )
-
-
-def _event(
-    app: Application,
-    actor: User | None,
-    action: str,
-    from_state: str,
-    to_state: str,
-    *,
-    reason: str = "",
-    data: dict | None = None,
-) -> ApplicationEvent:
-    return ApplicationEvent.objects.create(
-        application=app,
-        actor=actor,
-        action=action,
-        from_state=from_state,
-        to_state=to_state,
-        reason=reason,
-        data=data,
+def _lock_step(application_id: int, actor: User | None, step: str, **options) -> Application:
+    """Lock the case for one step of the declared path (cases.steps): its roles, its states."""
+    declared = APPLICATION[step]
+    return application_lock(
+        application_id, actor, declared.roles, allowed_from=declared.leaves, **options
     )
 
 
@@ -1863,18 +1725,16 @@ def _transition(
     *,
     application_id: int,
     actor: User,
-    roles,
-    action: str,
-    allowed_from,
-    to: str,
+    step: str,
     check: Callable[[Application], None] | None = None,
     extra: Callable[[Application], dict] | None = None,
 ) -> Application:
+    """A step that only moves the case: lock, check, move to the step's state."""
     with transaction.atomic():
-        app = _lock(application_id, actor, roles, allowed_from=allowed_from)
+        app = _lock_step(application_id, actor, step)
         if check is not None:
             check(app)
-        return _move(app, actor, action, to, fields=extra(app) if extra else None)
+        return APPLICATION.move(app, actor, step, fields=extra(app) if extra else None)
 
 
 def _release_members(app: Application) -> None:

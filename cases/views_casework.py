@@ -9,8 +9,6 @@ is a warning; a role that may not act gets 403 from the service itself.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django import forms
@@ -21,14 +19,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from aid_portal import access, permissions
-from aid_portal.errors import Conflict, DomainError
-from aid_portal.models import Role, User
+from aid_portal.errors import DomainError
+from aid_portal.models import User
+from aid_portal.steps import step_page
 from cases import selectors, services
 from cases.forms_casework import (
     AcceptForm,
@@ -56,42 +54,17 @@ from cases.selectors_casework import (
     village_list_for_user,
     with_applicant,
 )
+from cases.steps import APPLICATION
+from cases.views_review import case_section
 
 S = Application.State
 QUEUE_PAGE_SIZE = 50
 ALERT_DAYS = 5  # a deadline this close (or past) is highlighted
 
-# How each step of the timeline reads (ApplicationEvent.action).
+# How each step of the timeline reads (ApplicationEvent.action): the declared path's,
+# and the periodic reviews' (cases.reviews) until they have a table of their own.
 EVENT_LABELS = {
-    "create": gettext_lazy("application opened"),
-    "submit": gettext_lazy("submitted"),
-    "return": gettext_lazy("returned for completion"),
-    "accept": gettext_lazy("accepted"),
-    "extend": gettext_lazy("time limit extended"),
-    "near_relative_file": gettext_lazy("near-relative filing recorded"),
-    "verification_request": gettext_lazy("verification requested"),
-    "verification_consistent": gettext_lazy("verification: basically consistent"),
-    "verification_gap": gettext_lazy("verification: clear gap, family told"),
-    "feedback_objection": gettext_lazy("family objected to the gap"),
-    "feedback_close": gettext_lazy("objection window closed"),
-    "home_visit": gettext_lazy("home visit recorded"),
-    "democratic_review": gettext_lazy("democratic review recorded"),
-    "notice_post": gettext_lazy("public notice posted"),
-    "notice_objection": gettext_lazy("objection raised during notice"),
-    "notice_close": gettext_lazy("public notice closed"),
-    "county_check": gettext_lazy("county key check done"),
-    "approve": gettext_lazy("approved"),
-    "reject": gettext_lazy("rejected"),
-    "withdraw": gettext_lazy("withdrawn"),
-    "payment_start": gettext_lazy("payment started"),
-    "suspend": gettext_lazy("put on hold"),
-    "resume": gettext_lazy("hold lifted"),
-    "amount_adjust": gettext_lazy("monthly amount changed"),
-    "gradual_exit": gettext_lazy("gradual exit started"),
-    "stop": gettext_lazy("benefits stopped"),
-    "adjustment_propose": gettext_lazy("adjustment proposed"),
-    "adjustment_adopt": gettext_lazy("adjustment adopted"),
-    "adjustment_decline": gettext_lazy("adjustment declined"),
+    **APPLICATION.event_labels(),
     # Periodic reviews (cases.reviews).
     "member_death": gettext_lazy("a member's death recorded"),
     "review_open": gettext_lazy("periodic review opened"),
@@ -117,35 +90,6 @@ RULE_LABELS = {
 
 
 # --- the actions -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Action:
-    """One next step offered on the case page: who, from which states, with what form."""
-
-    name: str
-    label: Promise
-    form_class: type[forms.Form]
-    roles: Callable[[Application], frozenset[str]]
-    states: frozenset[str]
-    run: Callable[[HttpRequest, Application, forms.Form], str | None]
-    when: Callable[[Application], bool] = lambda app: True
-    form_kwargs: Callable[[HttpRequest, Application], dict] = field(default=lambda request, app: {})
-    danger: bool = False
-
-
-def _fixed(roles) -> Callable[[Application], frozenset[str]]:
-    return lambda app: frozenset(roles)
-
-
-def decider_roles(app: Application) -> frozenset[str]:
-    """Who decides in the case's county (a setting of the policy in force)."""
-    if "_decider_roles" not in app.__dict__:
-        try:
-            app.__dict__["_decider_roles"] = services.decision_roles(app)
-        except DomainError:  # no policy in force: the decision form says so when used
-            app.__dict__["_decider_roles"] = permissions.DECIDE_CASES
-    return app.__dict__["_decider_roles"]
 
 
 def _open_notice(app: Application):
@@ -180,11 +124,6 @@ def _run_extend(request, app, form):
         actor=request.user, application_id=app.pk, reason=form.cleaned_data["reason"]
     )
     return _("Time limit extended: the decision is now due by %(date)s.") % {"date": result.due_on}
-
-
-def _run_verification_request(request, app, form):
-    services.verification_request(actor=request.user, application_id=app.pk)
-    return _("Verification requested.")
 
 
 def _run_verification_outcome(request, app, form):
@@ -323,160 +262,57 @@ def _run_withdraw(request, app, form):
     return _("The application is withdrawn.")
 
 
-_ACTIONS = [
-    Action(
-        "accept",
-        gettext_lazy("Accept (or return with everything missing)"),
-        AcceptForm,
-        _fixed(permissions.WORK_CASES),
-        frozenset({S.SUBMITTED}),
-        _run_accept,
-    ),
-    Action(
-        "verification_request",
-        gettext_lazy("Request verification"),
-        EmptyForm,
-        _fixed(permissions.WORK_CASES),
-        frozenset({S.ACCEPTED}),
-        _run_verification_request,
-    ),
-    Action(
-        "verification_outcome",
-        gettext_lazy("Record the verification outcome by hand"),
-        VerificationOutcomeForm,
-        _fixed(permissions.WORK_CASES | {Role.VERIFICATION_OFFICER}),
-        frozenset({S.UNDER_VERIFICATION}),
-        _run_verification_outcome,
-    ),
-    Action(
-        "feedback_objection",
-        gettext_lazy("Record the family's objection"),
-        FeedbackObjectionForm,
-        _fixed(permissions.FILE_APPLICATIONS),
-        frozenset({S.FEEDBACK}),
-        _run_feedback_objection,
-    ),
-    Action(
-        "feedback_close",
-        gettext_lazy("Close the objection window"),
-        EmptyForm,
-        _fixed(permissions.FILE_APPLICATIONS),
-        frozenset({S.FEEDBACK}),
-        _run_feedback_close,
-    ),
-    Action(
-        "home_visit",
-        gettext_lazy("Record the home visit"),
-        HomeVisitForm,
-        _fixed(permissions.FILE_APPLICATIONS),
-        frozenset({S.HOME_VISIT}),
-        _run_home_visit,
-        form_kwargs=lambda request, app: {
-            "investigators": investigator_list_for_application(user=request.user, application=app)
-        },
-    ),
-    Action(
-        "democratic_review",
-        gettext_lazy("Record the democratic review"),
-        DemocraticReviewForm,
-        _fixed(permissions.FILE_APPLICATIONS),
-        frozenset({S.DEMOCRATIC_REVIEW}),
-        _run_democratic_review,
-    ),
-    Action(
-        "notice_post",
-        gettext_lazy("Post the public notice"),
-        NoticePostForm,
-        _fixed(permissions.FILE_APPLICATIONS),
-        frozenset({S.PUBLIC_NOTICE}),
-        _run_notice_post,
-        when=lambda app: _open_notice(app) is None,
-    ),
-    Action(
-        "notice_objection",
-        gettext_lazy("Record an objection raised during notice"),
-        NoticeObjectionForm,
-        _fixed(permissions.FILE_APPLICATIONS),
-        frozenset({S.PUBLIC_NOTICE}),
-        _run_notice_objection,
-        when=lambda app: _open_notice(app) is not None,
-    ),
-    Action(
-        "notice_objection_handle",
-        gettext_lazy("Record how an objection was handled"),
-        NoticeObjectionHandleForm,
-        _fixed(permissions.FILE_APPLICATIONS),
-        frozenset({S.PUBLIC_NOTICE}),
-        _run_notice_objection_handle,
-        when=lambda app: bool(_unhandled_objections(app)),
-        form_kwargs=lambda request, app: {"objections": _unhandled_objections(app)},
-    ),
-    Action(
-        "notice_close",
-        gettext_lazy("Close the public notice"),
-        NoticeCloseForm,
-        _fixed(permissions.FILE_APPLICATIONS),
-        frozenset({S.PUBLIC_NOTICE}),
-        _run_notice_close,
-        when=lambda app: _open_notice(app) is not None,
-    ),
-    Action(
-        "county_check",
-        gettext_lazy("Record the county key check"),
-        CountyCheckForm,
-        _fixed({Role.COUNTY_AUDITOR}),
-        Application.OPEN_STATES,
-        _run_county_check,
-        when=lambda app: bool(app.near_relative_filings.all()) and not app.county_check_done_on,
-    ),
-    Action(
-        "approve",
-        gettext_lazy("Approve"),
-        ApproveForm,
-        decider_roles,
-        frozenset({S.AWAITING_DECISION}),
-        _run_approve,
-    ),
-    Action(
-        "reject",
-        gettext_lazy("Reject with reasons"),
-        RejectForm,
-        decider_roles,
-        frozenset({S.AWAITING_DECISION}),
-        _run_reject,
-        danger=True,
-    ),
-    Action(
-        "extend",
-        gettext_lazy("Extend the time limit"),
-        ReasonForm,
-        _fixed(permissions.WORK_CASES),
-        Application.OPEN_STATES - {S.DRAFT, S.SUBMITTED, S.RETURNED},
-        _run_extend,
-        when=lambda app: not app.extended,
-    ),
-    Action(
-        "withdraw",
-        gettext_lazy("Withdraw the application"),
-        ReasonForm,
-        _fixed(permissions.FILE_APPLICATIONS),
-        Application.OPEN_STATES,
-        _run_withdraw,
-        danger=True,
-    ),
-]
-ACTIONS = {action.name: action for action in _ACTIONS}
-
-
-def actions_for(user: User, app: Application) -> list[Action]:
-    """The next steps valid for the case's state and the user's own roles over it."""
-    return [
-        action
-        for action in _ACTIONS
-        if app.state in action.states
-        and action.when(app)
-        and access.has_role(user, action.roles(app), app.village)
-    ]
+# How the case page takes each step of the declared path (cases.steps.APPLICATION). The
+# step "verification_request" is bound by verification (verification.views_requests).
+bind = APPLICATION.bind_page
+bind("accept", form=AcceptForm, run=_run_accept)
+bind("verification_outcome", form=VerificationOutcomeForm, run=_run_verification_outcome)
+bind("feedback_objection", form=FeedbackObjectionForm, run=_run_feedback_objection)
+bind("feedback_close", form=EmptyForm, run=_run_feedback_close)
+bind(
+    "home_visit",
+    form=HomeVisitForm,
+    run=_run_home_visit,
+    form_kwargs=lambda request, app: {
+        "investigators": investigator_list_for_application(user=request.user, application=app)
+    },
+)
+bind("democratic_review", form=DemocraticReviewForm, run=_run_democratic_review)
+bind(
+    "notice_post",
+    form=NoticePostForm,
+    run=_run_notice_post,
+    when=lambda app: _open_notice(app) is None,
+)
+bind(
+    "notice_objection",
+    form=NoticeObjectionForm,
+    run=_run_notice_objection,
+    when=lambda app: _open_notice(app) is not None,
+)
+bind(
+    "notice_objection_handle",
+    form=NoticeObjectionHandleForm,
+    run=_run_notice_objection_handle,
+    when=lambda app: bool(_unhandled_objections(app)),
+    form_kwargs=lambda request, app: {"objections": _unhandled_objections(app)},
+)
+bind(
+    "notice_close",
+    form=NoticeCloseForm,
+    run=_run_notice_close,
+    when=lambda app: _open_notice(app) is not None,
+)
+bind(
+    "county_check",
+    form=CountyCheckForm,
+    run=_run_county_check,
+    when=lambda app: bool(app.near_relative_filings.all()) and not app.county_check_done_on,
+)
+bind("approve", form=ApproveForm, run=_run_approve)
+bind("reject", form=RejectForm, run=_run_reject)
+bind("extend", form=ReasonForm, run=_run_extend, when=lambda app: not app.extended)
+bind("withdraw", form=ReasonForm, run=_run_withdraw)
 
 
 # --- the case page -----------------------------------------------------------------------
@@ -539,15 +375,12 @@ def _render_case(
     status: int = 200,
 ) -> HttpResponse:
     actions = []
-    for action in actions_for(request.user, app):
-        if bound and bound[0] == action.name:
+    for step in APPLICATION.offered(request.user, app):
+        if bound and bound[0] == step.name:
             form, is_open = bound[1], True
         else:
-            form, is_open = action.form_class(**action.form_kwargs(request, app)), False
-        actions.append({"action": action, "form": form, "open": is_open})
-    from cases.views_review import case_section  # the section after approval
-    from credit.trust import honest_declarant_context  # the credit panel of the case page
-
+            form, is_open = APPLICATION.page(step.name).form(request, app), False
+        actions.append({"action": step, "form": form, "open": is_open})
     context = {
         "app": app,
         "actions": actions,
@@ -555,7 +388,6 @@ def _render_case(
         **_case_facts(app),
         **_deadline_context(),
         **_intake_links(app),
-        **honest_declarant_context(user=request.user, application=app),
     }
     if any(item["action"].name == "approve" for item in actions):
         try:
@@ -624,30 +456,18 @@ def detail(request, application_id: int):
 @login_required
 @require_POST
 def act(request, application_id: int, action: str):
-    spec = ACTIONS.get(action)
-    if spec is None:
-        raise Http404(_("No such action."))
+    """One step of the path from the case page (aid_portal.steps.step_page)."""
     app = selectors.application_get_for_user(user=request.user, application_id=application_id)
-    # A role that may never take this step is refused whatever it sent (the service
-    # checks again, under the lock).
-    access.require_role(request.user, spec.roles(app), app.village)
-    form = spec.form_class(request.POST, request.FILES, **spec.form_kwargs(request, app))
-    if not form.is_valid():
-        messages.error(request, _("Check the form “%(action)s” below.") % {"action": spec.label})
-        return _render_case(request, app, bound=(action, form), status=400)
-    try:
-        done = spec.run(request, app, form)
-    except Conflict as exc:
-        # Someone acted first, or the case moved on: the form no longer applies.
-        messages.warning(request, exc.message)
-    except DomainError as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        messages.error(request, exc.message)
-        return _render_case(request, app, bound=(action, form), status=400)
-    else:
-        if done:
-            messages.success(request, done)
-    return redirect("cases:detail", application_id=app.pk)
+    return step_page(
+        request,
+        table=APPLICATION,
+        obj=app,
+        name=action,
+        render=lambda request, app, bound, status: _render_case(
+            request, app, bound=bound, status=status
+        ),
+        done_url=reverse("cases:detail", kwargs={"application_id": app.pk}),
+    )
 
 
 @login_required

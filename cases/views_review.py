@@ -9,18 +9,14 @@ redirects. A refusal (DomainError) is shown beside its form with status 400; a l
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -29,6 +25,7 @@ from aid_portal import access, permissions
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.forms import add_domain_error
 from aid_portal.models import User
+from aid_portal.steps import step_page
 from cases import reviews, selectors, services
 from cases.forms_casework import EmptyForm
 from cases.forms_review import (
@@ -46,6 +43,8 @@ from cases.forms_review import (
     WorkAbilityForm,
 )
 from cases.models import Application, PeriodicReview
+from cases.steps import REVIEW
+from cases.steps import deciders as steps_deciders
 
 R = PeriodicReview.State
 PAGE_SIZE = 50
@@ -63,36 +62,10 @@ CHANGE_LABELS = {
 }
 
 
-def _deciders(app: Application) -> frozenset[str]:
-    try:
-        return services.decision_roles(app)
-    except DomainError:  # no policy in force: nobody can decide yet
-        return frozenset()
+# --- the steps of a review (cases.steps.REVIEW) -------------------------------------------
 
 
-# --- the steps of a review ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Step:
-    """One action on the review page: who, in which state, with what form."""
-
-    name: str
-    label: Promise
-    form_class: type[forms.Form]
-    roles: Callable[[Application], frozenset[str]]
-    states: frozenset[str]
-    run: Callable[[HttpRequest, PeriodicReview, forms.Form], str]
-    form_kwargs: Callable[[PeriodicReview], dict] = field(default=lambda review: {})
-    when: Callable[[PeriodicReview], bool] = lambda review: True
-    listed: bool = True  # False: offered beside a row (removals), not as a section
-
-
-def _caseworker(app: Application) -> frozenset[str]:
-    return permissions.WORK_CASES
-
-
-def _members(review: PeriodicReview) -> dict:
+def _members(request, review: PeriodicReview) -> dict:
     return {"members": list(review.application.household.members.all())}
 
 
@@ -159,11 +132,6 @@ def _run_finish(request, review, form):
     return _("Re-declaration recorded.")
 
 
-def _run_verify(request, review, form):
-    reviews.review_verification_request(actor=request.user, review_id=review.pk)
-    return _("Verification requested; the report's outcome will come to this review.")
-
-
 def _run_outcome(request, review, form):
     reviews.review_outcome_record(
         actor=request.user,
@@ -187,7 +155,7 @@ def _run_decide(request, review, form):
     return _("Review decided.")
 
 
-def _decide_kwargs(review: PeriodicReview) -> dict:
+def _decide_kwargs(request, review: PeriodicReview) -> dict:
     app = review.application
     try:
         policy = services.policy_in_force(
@@ -201,107 +169,18 @@ def _decide_kwargs(review: PeriodicReview) -> dict:
     }
 
 
-_STEPS = [
-    Step(
-        "start",
-        gettext_lazy("Start the re-declaration"),
-        EmptyForm,
-        _caseworker,
-        frozenset({R.OPENED}),
-        _run_start,
-    ),
-    Step(
-        "work_ability",
-        gettext_lazy("Change a member's ability to work"),
-        WorkAbilityForm,
-        _caseworker,
-        frozenset({R.REDECLARATION}),
-        _run_work_ability,
-        form_kwargs=_members,
-    ),
-    Step(
-        "income_add",
-        gettext_lazy("Add an income"),
-        IncomeAddForm,
-        _caseworker,
-        frozenset({R.REDECLARATION}),
-        _run_income_add,
-        form_kwargs=_members,
-    ),
-    Step(
-        "asset_add",
-        gettext_lazy("Add an asset"),
-        AssetAddForm,
-        _caseworker,
-        frozenset({R.REDECLARATION}),
-        _run_asset_add,
-    ),
-    Step(
-        "income_remove",
-        gettext_lazy("Remove"),
-        RowRemoveForm,
-        _caseworker,
-        frozenset({R.REDECLARATION}),
-        _run_remove("income"),
-        listed=False,
-    ),
-    Step(
-        "asset_remove",
-        gettext_lazy("Remove"),
-        RowRemoveForm,
-        _caseworker,
-        frozenset({R.REDECLARATION}),
-        _run_remove("asset"),
-        listed=False,
-    ),
-    Step(
-        "finish",
-        gettext_lazy("Finish the re-declaration"),
-        RedeclarationFinishForm,
-        _caseworker,
-        frozenset({R.REDECLARATION}),
-        _run_finish,
-    ),
-    Step(
-        "verify",
-        gettext_lazy("Request verification"),
-        EmptyForm,
-        _caseworker,
-        frozenset({R.VERIFICATION}),
-        _run_verify,
-        when=lambda review: review.verification_id is None,
-    ),
-    Step(
-        "outcome",
-        gettext_lazy("Record the verification outcome by hand"),
-        OutcomeForm,
-        _caseworker,
-        frozenset({R.VERIFICATION}),
-        _run_outcome,
-    ),
-    Step(
-        "decide",
-        gettext_lazy("Decide"),
-        DecideForm,
-        _deciders,
-        frozenset({R.AWAITING_DECISION}),
-        _run_decide,
-        form_kwargs=_decide_kwargs,
-    ),
-]
-STEPS = {step.name: step for step in _STEPS}
-
-
-def steps_for(user: User, review: PeriodicReview) -> list[Step]:
-    app = review.application
-    return [
-        step
-        for step in _STEPS
-        if review.state in step.states
-        and step.when(review)
-        and app.state in Application.ENROLLED_STATES
-        and access.has_role(user, step.roles(app), app.village)
-    ]
+# How the review page takes each step; "verification_request" is bound by verification
+# (verification.steps), which opens the request.
+bind = REVIEW.bind_page
+bind("redeclaration_start", form=EmptyForm, run=_run_start)
+bind("work_ability", form=WorkAbilityForm, run=_run_work_ability, form_kwargs=_members)
+bind("income_add", form=IncomeAddForm, run=_run_income_add, form_kwargs=_members)
+bind("asset_add", form=AssetAddForm, run=_run_asset_add)
+bind("income_remove", form=RowRemoveForm, run=_run_remove("income"), listed=False)
+bind("asset_remove", form=RowRemoveForm, run=_run_remove("asset"), listed=False)
+bind("redeclaration_finish", form=RedeclarationFinishForm, run=_run_finish)
+bind("outcome", form=OutcomeForm, run=_run_outcome)
+bind("decide", form=DecideForm, run=_run_decide, form_kwargs=_decide_kwargs)
 
 
 def _progress(review: PeriodicReview) -> list[dict]:
@@ -317,15 +196,16 @@ def _progress(review: PeriodicReview) -> list[dict]:
 def _render_review(
     request, review: PeriodicReview, *, bound: tuple[str, forms.Form] | None = None, status=200
 ) -> HttpResponse:
-    available = steps_for(request.user, review)
+    available = REVIEW.offered(request.user, review)
     sections = []
     for step in available:
-        if not step.listed:
+        binding = REVIEW.page(step.name)
+        if not binding.listed:
             continue
         if bound and bound[0] == step.name:
             form, is_open = bound[1], True
         else:
-            form, is_open = step.form_class(**step.form_kwargs(review)), False
+            form, is_open = binding.form(request, review), False
         sections.append({"step": step, "form": form, "open": is_open})
     household = review.application.household
     members = list(household.members.all())
@@ -377,27 +257,22 @@ def review_detail(request, review_id: int):
 @login_required
 @require_POST
 def review_act(request, review_id: int, step: str):
-    spec = STEPS.get(step)
-    if spec is None:
-        raise Http404(_("No such action."))
+    """One step of a review from its page (aid_portal.steps.step_page)."""
     review = reviews.review_get_for_user(user=request.user, review_id=review_id)
-    access.require_role(request.user, spec.roles(review.application), review.application.village)
-    form = spec.form_class(request.POST, **spec.form_kwargs(review))
-    if not form.is_valid():
-        messages.error(request, _("Check the form “%(action)s” below.") % {"action": spec.label})
-        return _render_review(request, review, bound=(step, form), status=400)
-    try:
-        done = spec.run(request, review, form)
-    except Conflict as exc:
-        messages.warning(request, exc.message)
-    except DomainError as exc:
-        add_domain_error(form, exc)
-        messages.error(request, exc.message)
-        review = reviews.review_get_for_user(user=request.user, review_id=review_id)
-        return _render_review(request, review, bound=(step, form), status=400)
-    else:
-        messages.success(request, done)
-    return redirect("cases:review", review_id=review.pk)
+
+    def render(request, review, bound, status):
+        # A refused step may have changed nothing, or part of the row: show it afresh.
+        fresh = reviews.review_get_for_user(user=request.user, review_id=review.pk)
+        return _render_review(request, fresh, bound=bound, status=status)
+
+    return step_page(
+        request,
+        table=REVIEW,
+        obj=review,
+        name=step,
+        render=render,
+        done_url=reverse("cases:review", kwargs={"review_id": review.pk}),
+    )
 
 
 # --- the case page's section -------------------------------------------------------------
@@ -512,7 +387,7 @@ def _render_adjustments(request, *, bound=None, status: int = 200) -> HttpRespon
         app = proposal.application
         county = app.village.code[:6]
         if county not in deciders:
-            deciders[county] = _deciders(app)
+            deciders[county] = steps_deciders(app)
         may_act = access.has_role(request.user, deciders[county], app.village)
         form = None
         if may_act:

@@ -1,11 +1,11 @@
 """Verification requests, department queries, answers and the report (domain.md §4).
 
-A request is opened inside the caseworker's verification_request transaction and fans
-out one query per active department; each query is run by a Celery task after commit
-(verification.tasks_requests). Answers come from the department's snapshot in use or
-from its live connector. When every department has answered, the report compares the
-declaration with what was verified, and issuing it moves the case on through
-cases.services.verification_outcome_record.
+A request is opened by ``verification_request``, the step of the application's path
+(cases.steps) that verification performs, and fans out one query per active department;
+each query is run by a Celery task after commit (verification.tasks_requests). Answers
+come from the department's snapshot in use or from its live connector. When every
+department has answered, the report compares the declaration with what was verified, and
+issuing it moves the case on through cases.services.verification_outcome_record.
 
 No query is ever about a person without a signed authorisation (QY): checked when the
 request opens, and again when each query is sent.
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -23,11 +22,21 @@ from django.utils.translation import gettext as _
 
 from aid_portal import access, permissions
 from aid_portal.audit import audit_record
+from aid_portal.celery import enqueue_on_commit
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import User
 from aid_portal.workdays import CalendarYearUnknown, add_working_days
+from cases import reviews as case_reviews
 from cases import services as case_services
-from cases.models import Application, Asset, AssistanceType, Member, VerificationOutcome
+from cases.models import (
+    Application,
+    Asset,
+    AssistanceType,
+    Member,
+    PeriodicReview,
+    VerificationOutcome,
+)
+from verification import connector
 from verification import selectors_requests as selectors
 from verification.models import Answer, DataItem, Department, DepartmentQuery, VerificationRequest
 
@@ -69,14 +78,36 @@ def unauthorised_members(application: Application) -> list[Member]:
     )
 
 
+def verification_request(*, actor: User, application_id: int) -> Application:
+    """The step "request verification" of the application's path: the case moves under
+    verification and its request opens, all or nothing (domain.md §4)."""
+    with transaction.atomic():
+        application = case_services.application_to_verification(
+            actor=actor, application_id=application_id
+        )
+        verification_start(actor=actor, application=application)
+    return application
+
+
+def review_verification_request(*, actor: User, review_id: int) -> PeriodicReview:
+    """The verification step of a periodic review: the household is verified again and
+    the report's outcome goes to the review, all or nothing."""
+    with transaction.atomic():
+        app, review = case_reviews.review_verification_lock(actor=actor, review_id=review_id)
+        request = verification_start(actor=actor, application=app, review=review)
+        return case_reviews.review_verification_attach(
+            actor=actor, app=app, review=review, request=request
+        )
+
+
 def verification_start(
     *, actor: User, application: Application, review=None
 ) -> VerificationRequest:
     """Open the verification request of ``application``: one query per active department,
     each due ``answer_days`` working days from today, each sent after commit.
 
-    Called by cases.services.verification_request inside its transaction (the case is
-    already under verification). Refused while anyone lacks a signed authorisation.
+    Called by ``verification_request`` and by a periodic review's verification step,
+    inside their transaction. Refused while anyone lacks a signed authorisation.
     """
     unsigned = unauthorised_members(application)
     if unsigned:
@@ -127,9 +158,7 @@ def verification_start(
 
 
 def _enqueue(query_id: int) -> None:
-    from verification.tasks_requests import query_run as task
-
-    transaction.on_commit(partial(task.delay, query_id))
+    enqueue_on_commit("verification.query_run", query_id)
 
 
 # --- one department's answer ------------------------------------------------------------
@@ -222,8 +251,6 @@ def _ask(query: DepartmentQuery, people: list[Member]) -> list[Answer]:
 
 
 def _ask_live(query: DepartmentQuery, people: list[Member]) -> list[Answer]:
-    from verification import connector
-
     if not people:
         return []
     try:
@@ -597,15 +624,11 @@ def report_issue(*, actor: User, verification_id: int) -> VerificationRequest:
             old={"status": R.ANSWERED},
             new={"status": R.REPORTED, "verdict": request.verdict},
         )
-        from cases.models import PeriodicReview
-
         review_id = (
             PeriodicReview.objects.filter(verification=request).values_list("pk", flat=True).first()
         )
         if review_id is not None:
-            from cases.reviews import review_outcome_record
-
-            review_outcome_record(
+            case_reviews.review_outcome_record(
                 actor=actor,
                 review_id=review_id,
                 outcome=outcome,

@@ -37,6 +37,7 @@ from cases.models import (
     Policy,
     ProofItem,
 )
+from verification import services as verification_services
 
 S = Application.State
 SEED = 640422
@@ -833,7 +834,7 @@ class _Builder:
                 actor=caseworker, application_id=app_id, reason="申请人长期在外务工，需异地调查"
             )
         elif step == "verify":
-            services.verification_request(actor=caseworker, application_id=app_id)
+            verification_services.verification_request(actor=caseworker, application_id=app_id)
         elif step == "consistent":
             services.verification_outcome_record(
                 actor=self.users["verifier"],

@@ -16,3 +16,13 @@ def credit_home(context) -> dict:
         return {"trust_home": {"shown": False}}
     year, rate = trust.latest_county_rate_for_user(user=user)
     return {"trust_home": {"shown": True, "year": year, "rate": rate}}
+
+
+@register.inclusion_tag("credit/trust/_honest_declarant.html", takes_context=True)
+def honest_declarant_panel(context, application) -> dict:
+    """The credit panel of the case page (``{% honest_declarant_panel app %}``): drawn by
+    credit, so that the case page (cases, below credit) imports nothing of it."""
+    return {
+        "app": application,
+        **trust.honest_declarant_context(user=context["user"], application=application),
+    }

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from cases import services
 from tests.browser.helpers import log_in, take, zh
 from tests.cases import conftest as case_fixtures
+from verification import services as verification_services
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -81,7 +82,7 @@ def test_approver_rejects_with_reasons_and_prints_the_notice(page, people, make_
     cw, app_id = people.caseworker_a, family.application.pk
     services.application_submit(actor=cw, application_id=app_id)
     services.application_accept(actor=cw, application_id=app_id)
-    services.verification_request(actor=cw, application_id=app_id)
+    verification_services.verification_request(actor=cw, application_id=app_id)
     services.verification_outcome_record(
         actor=cw, application_id=app_id, outcome="consistent", reason="手工录入"
     )

@@ -37,7 +37,7 @@ def test_a_caseworker_works_a_review_through_to_the_approvers_decision(page, peo
     row.get_by_role("link").click()
     expect(page.locator("#review-state")).to_have_text(zh("opened"))
 
-    step(page, "start")
+    step(page, "redeclaration_start")
     expect(page.locator("#review-state")).to_have_text(zh("re-declaration"))
 
     def new_income(block):
@@ -53,7 +53,11 @@ def test_a_caseworker_works_a_review_through_to_the_approvers_decision(page, peo
         block.locator("button[type=submit]").click()
     expect(page.locator("#incomes")).to_contain_text("200.00")
 
-    step(page, "finish", lambda b: b.locator("textarea[name=note]").fill("配偶新增零工收入"))
+    step(
+        page,
+        "redeclaration_finish",
+        lambda b: b.locator("textarea[name=note]").fill("配偶新增零工收入"),
+    )
     expect(page.locator("#changes")).to_contain_text(zh("added"))
 
     def by_hand(block):

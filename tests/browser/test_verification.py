@@ -12,6 +12,7 @@ from cases import services as case_services
 from tests.browser.helpers import log_in
 from tests.cases.conftest import identity
 from tests.conftest import wait_for
+from verification import services as verification_services
 from verification.catalogue import load_catalogue
 from verification.models import Department, Feed, Snapshot, VerificationRequest
 
@@ -53,7 +54,7 @@ def test_upload_with_a_bad_row_then_the_report(
     app_id = family.application.pk
     case_services.application_submit(actor=cw, application_id=app_id)
     case_services.application_accept(actor=cw, application_id=app_id)
-    case_services.verification_request(actor=cw, application_id=app_id)
+    verification_services.verification_request(actor=cw, application_id=app_id)
     verification = wait_for(
         lambda: (
             VerificationRequest.objects.filter(application_id=app_id)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from cases import documents
-from cases.api_urls import ACTIONS
+from cases.api_urls import DECLARATION_EDITS, STEP_VIEWS
 from tests.cases.conftest import scan
 from tests.test_access_matrix import ANON, API_ANON, PEOPLE, Row
 
@@ -106,5 +106,5 @@ POST_ONLY = {
     "api-households-expenditure-add",
     "api-households-expenditure-remove",
     "api-households-document-upload",
-    *(f"api-cases-{action}" for action in ACTIONS),
+    *(f"api-cases-{name}" for name in [*STEP_VIEWS, *DECLARATION_EDITS]),
 }

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.urls import reverse
 
-from cases.api_review import REVIEW_STEPS
+from cases.api_urls import REVIEW_STEP_VIEWS
 from cases.models import AdjustmentProposal, MonthlyFileCheck, MonthlyFileCheckItem, PeriodicReview
 from tests.test_access_matrix import ANON, API_ANON, PAGE_LOGIN, PEOPLE, Row
 
@@ -172,5 +172,5 @@ POST_ONLY = {
     "api-cases-review-open",
     "api-cases-member-death",
     "api-cases-adjustment-handle",
-    *(f"api-cases-review-{step}" for step in REVIEW_STEPS),
+    *(f"api-cases-review-{slug}" for slug in REVIEW_STEP_VIEWS),
 }

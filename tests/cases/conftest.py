@@ -13,6 +13,7 @@ from stdnum.cn import ric
 
 from cases import documents, services
 from cases.models import Application, Member, Policy, ProofItem
+from verification import services as verification_services
 
 
 def identity(area: str, birth: str, sequence: int) -> str:
@@ -124,7 +125,7 @@ def enrol(make_family, people):
         cw, app_id = people.caseworker_a, family.application.pk
         services.application_submit(actor=cw, application_id=app_id)
         services.application_accept(actor=cw, application_id=app_id)
-        services.verification_request(actor=cw, application_id=app_id)
+        verification_services.verification_request(actor=cw, application_id=app_id)
         services.verification_outcome_record(
             actor=cw, application_id=app_id, outcome="consistent", reason="核对一致（手工录入）"
         )

@@ -18,6 +18,7 @@ from aid_portal.models import AuditEvent, CalendarYear
 from cases import services
 from cases.models import Application, Household
 from tests.cases.conftest import PNG, identity, scan
+from verification import services as verification_services
 
 pytestmark = pytest.mark.django_db
 S = Application.State
@@ -57,7 +58,7 @@ def awaiting_decision(family, caseworker) -> int:
     app_id = family.application.pk
     services.application_submit(actor=caseworker, application_id=app_id)
     services.application_accept(actor=caseworker, application_id=app_id)
-    services.verification_request(actor=caseworker, application_id=app_id)
+    verification_services.verification_request(actor=caseworker, application_id=app_id)
     services.verification_outcome_record(
         actor=caseworker, application_id=app_id, outcome="consistent", reason="手工录入"
     )
@@ -138,10 +139,16 @@ def test_a_whole_application_through_the_api(people, places, policy, proof_items
     accepted = act(cw, app_id, "accept")
     assert accepted["state"] == S.ACCEPTED, accepted["missing_items"]
     assert accepted["due_on"] and accepted["investigation_due_on"]
-    act(cw, app_id, "request-verification")
+    act(cw, app_id, "verification-request")
     verified = act(cw, app_id, "verification-outcome", outcome="consistent", reason="手工录入")
     assert (verified["state"], verified["path"]) == (S.PUBLIC_NOTICE, "simplified")
-    act(cw, app_id, "notice", starts_on=str(today - datetime.timedelta(days=8)), place="村务公开栏")
+    act(
+        cw,
+        app_id,
+        "notice-post",
+        starts_on=str(today - datetime.timedelta(days=8)),
+        place="村务公开栏",
+    )
     assert act(cw, app_id, "notice-close")["state"] == S.AWAITING_DECISION
 
     # The preview: rural standard 600; 300 a month for 2 people is 150 per head;
@@ -208,7 +215,7 @@ def test_the_normal_path_with_a_gap_an_objection_and_a_near_relative(make_family
         year=timezone.localdate().year + 1, defaults={"source": "测试"}
     )
     assert act(cw, app_id, "extend", reason="户籍不在本地，调查困难")["extended"] is True
-    act(cw, app_id, "request-verification")
+    act(cw, app_id, "verification-request")
     assert "gap_items" in act(
         cw, app_id, "verification-outcome", expect=400, outcome="gap", reason="存款不一致"
     )
@@ -256,7 +263,7 @@ def test_the_normal_path_with_a_gap_an_objection_and_a_near_relative(make_family
     assert sorted(visited["home_visits"][0]["investigators"]) == ["assistant_a", "caseworker_a"]
     act(cw, app_id, "democratic-review", held_on=today, participants=7, opinion="多数认为不符合")
     starts = str(timezone.localdate() - datetime.timedelta(days=8))
-    act(cw, app_id, "notice", starts_on=starts, place="村务公开栏")
+    act(cw, app_id, "notice-post", starts_on=starts, place="村务公开栏")
     assert act(cw, app_id, "notice-close")["state"] == S.AWAITING_DECISION
 
     approver = client_for(people.approver_a)
@@ -282,7 +289,7 @@ def test_a_gap_without_objection_closes_after_the_window(make_family, people):
     family = make_family()
     app_id = family.application.pk
     cw = client_for(people.caseworker_a)
-    for action in ("submit", "accept", "request-verification"):
+    for action in ("submit", "accept", "verification-request"):
         act(cw, app_id, action)
     act(cw, app_id, "verification-outcome", outcome="gap", gap_items=[{"item": "车辆"}], reason="x")
     assert "non_field_errors" in act(cw, app_id, "feedback-close", expect=400)

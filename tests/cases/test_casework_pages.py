@@ -21,6 +21,7 @@ from cases import services
 from cases.models import Application, Document, Policy
 from cases.views_casework import EVENT_LABELS, amount_explanation, home_queue_context
 from tests.cases.conftest import scan
+from verification import services as verification_services
 
 S = Application.State
 pytestmark = pytest.mark.django_db
@@ -57,7 +58,7 @@ def to_verification(make_family, people, **kwargs):
     family = submitted(make_family, people, **kwargs)
     cw = people.caseworker_a
     services.application_accept(actor=cw, application_id=family.application.pk)
-    services.verification_request(actor=cw, application_id=family.application.pk)
+    verification_services.verification_request(actor=cw, application_id=family.application.pk)
     return family
 
 

@@ -443,11 +443,15 @@ def test_the_verification_report_lands_on_the_review_not_the_intake_path(enrol, 
     reviews.review_redeclaration_finish(
         actor=people.caseworker_a, review_id=review.pk, note="无变化"
     )
-    review = reviews.review_verification_request(actor=people.caseworker_a, review_id=review.pk)
+    review = verification_services.review_verification_request(
+        actor=people.caseworker_a, review_id=review.pk
+    )
     request = review.verification
     assert request.application_id == family.application.pk
     with pytest.raises(Conflict):
-        reviews.review_verification_request(actor=people.caseworker_a, review_id=review.pk)
+        verification_services.review_verification_request(
+            actor=people.caseworker_a, review_id=review.pk
+        )
     outcomes_before = VerificationOutcome.objects.filter(application=family.application).count()
     # Every department answered (what they said is not under test here).
     VerificationRequest.objects.filter(pk=request.pk).update(

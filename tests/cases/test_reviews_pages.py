@@ -84,16 +84,19 @@ def test_a_caseworker_and_an_approver_work_a_review_on_its_page(enrol, people):
     def act(client, step, **data):
         return client.post(reverse("cases:review-act", args=[review.pk, step]), data)
 
-    assert act(cw, "start").status_code == 302
+    assert act(cw, "redeclaration_start").status_code == 302
     # Bad input: shown on the page, nothing saved.
     response = act(cw, "income_add", member=family.spouse.pk, source="wages", monthly_average="-3")
     assert response.status_code == 400
     assert family.spouse.incomes.count() == 0
     response = act(cw, "income_add", member=family.spouse.pk, source="other", monthly_average="200")
     assert response.status_code == 302 and family.spouse.incomes.count() == 1
-    response = act(cw, "finish", note="")
+    response = act(cw, "redeclaration_finish", note="")
     assert response.status_code == 400
-    assert act(cw, "finish", note="配偶有零工收入", income_irregular="on").status_code == 302
+    assert (
+        act(cw, "redeclaration_finish", note="配偶有零工收入", income_irregular="on").status_code
+        == 302
+    )
     # The approver may not work the caseworker's steps, nor the caseworker decide.
     assert act(approver, "outcome", outcome="consistent", reason="人工").status_code == 403
     assert act(cw, "outcome", outcome="consistent", reason="人工核对").status_code == 302
@@ -117,7 +120,7 @@ def test_a_step_that_does_not_exist_is_not_found(enrol, people):
     url = reverse("cases:review-act", args=[review.pk, "teleport"])
     assert client_for(people.caseworker_a).post(url).status_code == 404
     # Township B's caseworker does not learn that the review exists.
-    url = reverse("cases:review-act", args=[review.pk, "start"])
+    url = reverse("cases:review-act", args=[review.pk, "redeclaration_start"])
     assert client_for(people.caseworker_b).post(url).status_code == 404
     review.refresh_from_db()
     assert review.state == R.OPENED

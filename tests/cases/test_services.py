@@ -31,6 +31,7 @@ from cases.models import (
 )
 from tests.cases.conftest import PNG, identity, scan
 from tests.conftest import make_user
+from verification import services as verification_services
 
 S = Application.State
 pytestmark = pytest.mark.django_db
@@ -95,7 +96,7 @@ class Case:
 
     def verify(self):
         self.accept()
-        return services.verification_request(actor=self.cw, application_id=self.id)
+        return verification_services.verification_request(actor=self.cw, application_id=self.id)
 
     def consistent(self):
         self.verify()
@@ -205,7 +206,7 @@ CALLS = {
     "extend": lambda c, a: services.application_extend(
         actor=a, application_id=c.id, reason="申请人长期在外务工"
     ),
-    "verification_request": lambda c, a: services.verification_request(
+    "verification_request": lambda c, a: verification_services.verification_request(
         actor=a, application_id=c.id
     ),
     "verification_outcome_record": lambda c, a: services.verification_outcome_record(

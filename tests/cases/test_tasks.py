@@ -8,6 +8,7 @@ from django.utils import timezone
 from cases import services
 from cases.models import Application, VerificationOutcome
 from cases.tasks import feedback_windows_close, payments_start
+from verification import services as verification_services
 
 S = Application.State
 pytestmark = pytest.mark.worker
@@ -17,7 +18,7 @@ def to_feedback(family, cw):
     app_id = family.application.pk
     services.application_submit(actor=cw, application_id=app_id)
     services.application_accept(actor=cw, application_id=app_id)
-    services.verification_request(actor=cw, application_id=app_id)
+    verification_services.verification_request(actor=cw, application_id=app_id)
     services.verification_outcome_record(
         actor=cw,
         application_id=app_id,

@@ -11,6 +11,7 @@ from aid_portal.models import AuditEvent
 from cases import documents, services
 from cases.models import Application
 from tests.cases.conftest import scan
+from verification import services as verification_services
 
 S = Application.State
 pytestmark = pytest.mark.django_db
@@ -32,7 +33,7 @@ def test_simplified_path_to_approval_with_the_right_amount(make_family, people):
     assert services.application_submit(actor=cw, application_id=app.pk).state == S.SUBMITTED
     app = services.application_accept(actor=cw, application_id=app.pk)
     assert app.state == S.ACCEPTED and app.due_on and app.investigation_due_on
-    services.verification_request(actor=cw, application_id=app.pk)
+    verification_services.verification_request(actor=cw, application_id=app.pk)
     app = services.verification_outcome_record(
         actor=cw, application_id=app.pk, outcome="consistent", reason="核对一致（手工录入）"
     )
@@ -86,7 +87,7 @@ def test_gap_path_with_objection_to_review_and_rejection(make_family, people, pl
     app_id = family.application.pk
     services.application_submit(actor=cw, application_id=app_id)
     services.application_accept(actor=cw, application_id=app_id)
-    services.verification_request(actor=cw, application_id=app_id)
+    verification_services.verification_request(actor=cw, application_id=app_id)
     app = services.verification_outcome_record(
         actor=cw,
         application_id=app_id,
@@ -153,7 +154,7 @@ def test_only_the_approver_decides(make_family, people):
     cw = people.caseworker_a
     services.application_submit(actor=cw, application_id=app_id)
     services.application_accept(actor=cw, application_id=app_id)
-    services.verification_request(actor=cw, application_id=app_id)
+    verification_services.verification_request(actor=cw, application_id=app_id)
     services.verification_outcome_record(
         actor=cw, application_id=app_id, outcome="consistent", reason="manual"
     )

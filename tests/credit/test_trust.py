@@ -22,6 +22,7 @@ from credit import services, trust
 from credit.catalogue import catalogue_load
 from credit.models import Behaviour
 from credit.models_trust import Reward, TrustRecord, YearlyResult
+from verification import services as verification_services
 
 pytestmark = pytest.mark.django_db
 
@@ -159,7 +160,7 @@ def test_honest_declarant_a_clear_gap_is_an_anomaly(people, make_family):
     cw, app_id = people.caseworker_a, family.application.pk
     case_services.application_submit(actor=cw, application_id=app_id)
     case_services.application_accept(actor=cw, application_id=app_id)
-    case_services.verification_request(actor=cw, application_id=app_id)
+    verification_services.verification_request(actor=cw, application_id=app_id)
     case_services.verification_outcome_record(
         actor=cw,
         application_id=app_id,
@@ -177,7 +178,7 @@ def test_honest_declarant_an_objection_during_notice_counts(people, make_family)
     cw, app_id = people.caseworker_a, family.application.pk
     case_services.application_submit(actor=cw, application_id=app_id)
     case_services.application_accept(actor=cw, application_id=app_id)
-    case_services.verification_request(actor=cw, application_id=app_id)
+    verification_services.verification_request(actor=cw, application_id=app_id)
     case_services.verification_outcome_record(
         actor=cw, application_id=app_id, outcome="consistent", reason="核对一致"
     )

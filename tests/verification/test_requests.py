@@ -23,6 +23,7 @@ from tests.cases.conftest import identity
 from tests.conftest import wait_for
 from verification import selectors_requests as selectors
 from verification import services
+from verification import services as verification_services
 from verification.models import (
     Answer,
     DataItem,
@@ -109,7 +110,7 @@ def request_for(family, cw) -> VerificationRequest:
     app_id = family.application.pk
     case_services.application_submit(actor=cw, application_id=app_id)
     case_services.application_accept(actor=cw, application_id=app_id)
-    case_services.verification_request(actor=cw, application_id=app_id)
+    verification_services.verification_request(actor=cw, application_id=app_id)
     return VerificationRequest.objects.get(application_id=app_id)
 
 
@@ -167,7 +168,7 @@ def test_requesting_verification_with_an_authorisation_missing_is_refused(
     case_services.application_accept(actor=cw, application_id=family.application.pk)
     Authorisation.objects.filter(member=family.spouse).delete()
     with pytest.raises(DomainError) as refused:
-        case_services.verification_request(actor=cw, application_id=family.application.pk)
+        verification_services.verification_request(actor=cw, application_id=family.application.pk)
     assert family.spouse.person.name in refused.value.message
     assert family.refresh().state == S.ACCEPTED
     assert not VerificationRequest.objects.exists()

@@ -1,0 +1,50 @@
+"""The county's rules in force: which dated policy row applies, and who decides.
+
+A policy row (cases.models.Policy) holds a county's standards, multiples, time limits
+and which level decides, from a date on. Services, step tables and pages read the rules
+through these functions, never the rows directly.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aid_portal import permissions
+from aid_portal.errors import DomainError
+from aid_portal.models import Region
+from cases.models import Application, Policy
+
+
+def county_of(region: Region) -> Region:
+    if region.level == Region.Level.COUNTY:
+        return region
+    return Region.objects.get(code=region.code[:6] + "000000")
+
+
+def policy_in_force(*, county: Region, on: datetime.date) -> Policy:
+    policy = (
+        Policy.objects.filter(county=county, effective_from__lte=on)
+        .order_by("-effective_from")
+        .first()
+    )
+    if policy is None:
+        raise DomainError(
+            _(
+                "%(county)s has no assistance policy in force on %(date)s; a county admin "
+                "must enter one."
+            )
+            % {"county": county.name, "date": on}
+        )
+    return policy
+
+
+def decision_roles(app: Application) -> frozenset[str]:
+    """Who decides in the case's county: the township approver, or the county where the
+    policy in force says so."""
+    policy = policy_in_force(county=county_of(app.village), on=timezone.localdate())
+    if policy.deciding_level == Policy.DecidingLevel.COUNTY:
+        return permissions.DECIDE_IN_COUNTY
+    return permissions.DECIDE_CASES

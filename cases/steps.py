@@ -1,0 +1,349 @@
+"""The application's path, declared once (domain.md §3; docs/cases.md tells it in words).
+
+The services check each step against this table under the row lock, the case page offers
+the steps it allows, the API routes ``POST /api/applications/<id>/<step>/`` from it, and
+the access-matrix test reads it. The page and API bindings sit beside the views
+(cases.views_casework, cases.api) and, for the one step verification performs, in
+verification (verification.views_requests, verification.api_requests).
+"""
+
+from __future__ import annotations
+
+from django.core import checks
+from django.utils.translation import gettext_lazy as _
+
+from aid_portal import permissions
+from aid_portal.errors import DomainError
+from aid_portal.models import User
+from aid_portal.steps import Step, StepTable, check_bindings
+from cases.models import Application, ApplicationEvent, PeriodicReview
+from cases.policy import decision_roles
+
+S = Application.State
+OPEN = Application.OPEN_STATES
+
+
+def deciders(app: Application) -> frozenset[str]:
+    """Who decides the case: the county's policy in force says which level. With no
+    policy in force nobody can decide (the amount needs its standard); the township's
+    approver is offered the step and the service says what is missing. Kept on the
+    object, so a page offering approve and reject reads the policy once."""
+    if "_deciders" not in app.__dict__:
+        try:
+            app.__dict__["_deciders"] = decision_roles(app)
+        except DomainError:
+            app.__dict__["_deciders"] = permissions.DECIDE_CASES
+    return app.__dict__["_deciders"]
+
+
+def application_event_write(
+    app: Application,
+    actor: User | None,
+    action: str,
+    from_state: str,
+    to_state: str,
+    *,
+    reason: str = "",
+    data: dict | None = None,
+) -> ApplicationEvent:
+    """The timeline row of a step (ApplicationEvent), in the caller's transaction."""
+    return ApplicationEvent.objects.create(
+        application=app,
+        actor=actor,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+        data=data,
+    )
+
+
+APPLICATION = StepTable(
+    "application",
+    [
+        Step(
+            "submit",
+            _("Submit the application"),
+            permissions.FILE_APPLICATIONS,
+            frozenset({S.DRAFT, S.RETURNED}),
+            S.SUBMITTED,
+            done=_("submitted"),
+            on_page=False,  # the last intake page shows the whole declaration first
+        ),
+        Step(
+            "accept",
+            _("Accept (or return with everything missing)"),
+            permissions.WORK_CASES,
+            frozenset({S.SUBMITTED}),
+            S.ACCEPTED,
+            done=_("accepted"),
+        ),
+        Step(
+            "verification_request",
+            _("Request verification"),
+            permissions.WORK_CASES,
+            frozenset({S.ACCEPTED}),
+            S.UNDER_VERIFICATION,
+            done=_("verification requested"),
+        ),
+        Step(
+            "verification_outcome",
+            _("Record the verification outcome by hand"),
+            permissions.RECORD_VERIFICATION_OUTCOMES,
+            frozenset({S.UNDER_VERIFICATION}),
+            None,  # consistent: notice or home visit; clear gap: the objection window
+        ),
+        Step(
+            "feedback_objection",
+            _("Record the family's objection"),
+            permissions.FILE_APPLICATIONS,
+            frozenset({S.FEEDBACK}),
+            None,  # with evidence the case goes on to a home visit
+            done=_("family objected to the gap"),
+        ),
+        Step(
+            "feedback_close",
+            _("Close the objection window"),
+            permissions.FILE_APPLICATIONS,
+            frozenset({S.FEEDBACK}),
+            S.HOME_VISIT,
+            done=_("objection window closed"),
+        ),
+        Step(
+            "home_visit",
+            _("Record the home visit"),
+            permissions.FILE_APPLICATIONS,
+            frozenset({S.HOME_VISIT}),
+            None,  # democratic review where the family objected, else the notice
+            done=_("home visit recorded"),
+        ),
+        Step(
+            "democratic_review",
+            _("Record the democratic review"),
+            permissions.FILE_APPLICATIONS,
+            frozenset({S.DEMOCRATIC_REVIEW}),
+            S.PUBLIC_NOTICE,
+            done=_("democratic review recorded"),
+        ),
+        Step(
+            "notice_post",
+            _("Post the public notice"),
+            permissions.FILE_APPLICATIONS,
+            frozenset({S.PUBLIC_NOTICE}),
+            S.PUBLIC_NOTICE,
+            done=_("public notice posted"),
+        ),
+        Step(
+            "notice_objection",
+            _("Record an objection raised during notice"),
+            permissions.FILE_APPLICATIONS,
+            frozenset({S.PUBLIC_NOTICE}),
+            None,
+            done=_("objection raised during notice"),
+        ),
+        Step(
+            "notice_objection_handle",
+            _("Record how an objection was handled"),
+            permissions.FILE_APPLICATIONS,
+            frozenset({S.PUBLIC_NOTICE}),
+            None,
+        ),
+        Step(
+            "notice_close",
+            _("Close the public notice"),
+            permissions.FILE_APPLICATIONS,
+            frozenset({S.PUBLIC_NOTICE}),
+            S.AWAITING_DECISION,  # or back to a home visit when an objection calls for one
+            done=_("public notice closed"),
+        ),
+        Step(
+            "county_check",
+            _("Record the county key check"),
+            permissions.CHECK_CASES_FOR_COUNTY,
+            OPEN,
+            None,
+            done=_("county key check done"),
+        ),
+        Step(
+            "approve",
+            _("Approve"),
+            deciders,
+            frozenset({S.AWAITING_DECISION}),
+            S.APPROVED,
+            done=_("approved"),
+        ),
+        Step(
+            "reject",
+            _("Reject with reasons"),
+            deciders,
+            frozenset({S.AWAITING_DECISION}),
+            S.REJECTED,
+            done=_("rejected"),
+            danger=True,
+        ),
+        Step(
+            "extend",
+            _("Extend the time limit"),
+            permissions.WORK_CASES,
+            OPEN - {S.DRAFT, S.SUBMITTED, S.RETURNED},
+            None,
+            done=_("time limit extended"),
+        ),
+        Step(
+            "withdraw",
+            _("Withdraw the application"),
+            permissions.FILE_APPLICATIONS,
+            OPEN,
+            S.WITHDRAWN,
+            done=_("withdrawn"),
+            danger=True,
+        ),
+        Step(
+            "payment_start",
+            _("Start payment"),
+            frozenset(),
+            frozenset({S.APPROVED}),
+            S.IN_PAYMENT,
+            done=_("payment started"),
+            internal=True,  # the daily task, in the start month
+        ),
+    ],
+    region=lambda app: app.village,
+    event=application_event_write,
+    audit_prefix="application",
+    events={
+        # Outcomes of steps, and what other workflows write on the case's timeline.
+        "create": _("application opened"),
+        "return": _("returned for completion"),
+        "near_relative_file": _("near-relative filing recorded"),
+        "verification_consistent": _("verification: basically consistent"),
+        "verification_gap": _("verification: clear gap, family told"),
+        "suspend": _("put on hold"),
+        "resume": _("hold lifted"),
+        "amount_adjust": _("monthly amount changed"),
+        "gradual_exit": _("gradual exit started"),
+        "stop": _("benefits stopped"),
+        "adjustment_propose": _("adjustment proposed"),
+        "adjustment_adopt": _("adjustment adopted"),
+        "adjustment_decline": _("adjustment declined"),
+    },
+)
+
+
+R = PeriodicReview.State
+
+
+def review_event_write(
+    review: PeriodicReview,
+    actor: User | None,
+    action: str,
+    from_state: str,
+    to_state: str,
+    *,
+    reason: str = "",
+    data: dict | None = None,
+) -> ApplicationEvent:
+    """A review's steps are written on its case's timeline, as ``review_<step>``."""
+    return application_event_write(
+        review.application,
+        actor,
+        f"review_{action}",
+        review.application.state,
+        review.application.state,
+        reason=reason,
+        data={"review": review.pk, "from": from_state, "to": to_state, **(data or {})},
+    )
+
+
+# A periodic review of an enrolled case (domain.md §5; docs/supervision.md).
+REVIEW = StepTable(
+    "review",
+    [
+        Step(
+            "redeclaration_start",
+            _("Start the re-declaration"),
+            permissions.WORK_CASES,
+            frozenset({R.OPENED}),
+            R.REDECLARATION,
+            done=_("review: re-declaration started"),
+        ),
+        Step(
+            "work_ability",
+            _("Change a member's ability to work"),
+            permissions.WORK_CASES,
+            frozenset({R.REDECLARATION}),
+        ),
+        Step(
+            "income_add",
+            _("Add an income"),
+            permissions.WORK_CASES,
+            frozenset({R.REDECLARATION}),
+            api=False,  # POST /api/members/<id>/incomes/
+        ),
+        Step(
+            "asset_add",
+            _("Add an asset"),
+            permissions.WORK_CASES,
+            frozenset({R.REDECLARATION}),
+            api=False,  # POST /api/households/<id>/assets/
+        ),
+        Step(
+            "income_remove",
+            _("Remove"),
+            permissions.WORK_CASES,
+            frozenset({R.REDECLARATION}),
+            api=False,  # DELETE /api/incomes/<id>/
+        ),
+        Step(
+            "asset_remove",
+            _("Remove"),
+            permissions.WORK_CASES,
+            frozenset({R.REDECLARATION}),
+            api=False,  # DELETE /api/assets/<id>/
+        ),
+        Step(
+            "redeclaration_finish",
+            _("Finish the re-declaration"),
+            permissions.WORK_CASES,
+            frozenset({R.REDECLARATION}),
+            R.VERIFICATION,
+            done=_("review: re-declaration recorded"),
+        ),
+        Step(
+            "verification_request",
+            _("Request verification"),
+            permissions.WORK_CASES,
+            frozenset({R.VERIFICATION}),
+            done=_("review: verification requested"),
+        ),
+        Step(
+            "outcome",
+            _("Record the verification outcome by hand"),
+            permissions.WORK_CASES,
+            frozenset({R.VERIFICATION}),
+            R.AWAITING_DECISION,
+            done=_("review: verification outcome"),
+        ),
+        Step(
+            "decide",
+            _("Decide"),
+            lambda review: deciders(review.application),
+            frozenset({R.AWAITING_DECISION}),
+            R.DECIDED,
+            done=_("review decided"),
+        ),
+    ],
+    region=lambda review: review.application.village,
+    event=review_event_write,
+    audit_prefix="review",
+    open_if=lambda review: review.application.state in Application.ENROLLED_STATES,
+)
+
+
+@checks.register()
+def check_step_bindings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """Every step a person takes is bound to a page and to the API (aid_portal.steps)."""
+    return [
+        checks.Error(f"step without its binding: {missing}", id="cases.E001")
+        for missing in check_bindings([APPLICATION, REVIEW])
+    ]
