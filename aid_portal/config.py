@@ -11,6 +11,7 @@ import os
 from urllib.parse import urlsplit
 
 import dj_database_url
+from cryptography.fernet import Fernet
 
 
 class ConfigError(Exception):
@@ -112,8 +113,6 @@ def validate_redis_url(url: str) -> str:
 
 def parse_fernet_keys(name: str, value: str) -> list[str]:
     """Comma-separated Fernet keys (newest first), each checked now rather than at first use."""
-    from cryptography.fernet import Fernet
-
     keys = [key.strip() for key in value.split(",") if key.strip()]
     if not keys:
         raise ConfigError(f"{name}: at least one key is needed")

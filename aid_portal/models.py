@@ -10,6 +10,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermissionBase
 
+from aid_portal.audit_labels import action_label
+
 
 class Region(models.Model):
     """A node of the administrative tree, keyed by its 12-digit statistical division code.
@@ -203,8 +205,6 @@ class AuditEvent(models.Model):
 
     @property
     def action_label(self) -> str:
-        from aid_portal.audit import action_label
-
         return action_label(self.action)
 
 

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from aid_portal import access, permissions
 from aid_portal.audit import audit_record
+from aid_portal.celery import enqueue_on_commit
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import User
 from cases import documents
@@ -712,9 +713,7 @@ def _outbox_write(finding: Finding, kind: str, on: datetime.date) -> OutboxMessa
         "authority": finding.village.code[:6],
     }
     message = OutboxMessage.objects.create(key=key, finding=finding, kind=kind, payload=payload)
-    from credit import tasks
-
-    transaction.on_commit(lambda: tasks.outbox_deliver.delay(message.pk))
+    enqueue_on_commit("credit.outbox_deliver", message.pk)
     return message
 
 

@@ -11,6 +11,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from aid_portal.models import Region
+from cases.models import Policy
 from credit.trust import yearly_results_compute
 
 __all__ = ["yearly_results_all_task", "yearly_results_task"]
@@ -26,8 +27,6 @@ def yearly_results_task(county_id: int, year: int) -> dict[str, int]:
 @shared_task(name="credit.yearly_results_all", acks_late=True)
 def yearly_results_all_task(year: int | None = None) -> list[int]:
     """One task per county with a policy, for ``year`` (default: the year just ended)."""
-    from cases.models import Policy
-
     year = year or timezone.localdate().year - 1
     county_ids = sorted(set(Policy.objects.values_list("county_id", flat=True)))
     for county_id in county_ids:

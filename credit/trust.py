@@ -32,13 +32,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aid_portal import access, permissions
 from aid_portal.audit import audit_record
+from aid_portal.celery import enqueue_on_commit
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import Region, User
 from cases.models import (
@@ -48,8 +49,10 @@ from cases.models import (
     Member,
     VerificationOutcome,
 )
+from cases.services import unauthorised_names
 from credit.models import Finding
 from credit.models_trust import Reward, TrustRecord, YearlyResult
+from credit.selectors import bad_record_exists, watched_household_ids
 
 # Who reads trust records and the rewards list: the township and the county's auditor.
 FIRST_YEAR = 2000
@@ -198,8 +201,6 @@ def honest_declarant_status(
     Reads the verification outcomes and notices from the prefetch of
     cases.selectors.application_get_for_user when present.
     """
-    from credit.selectors import bad_record_exists
-
     on = on or timezone.localdate()
     conditions = []
 
@@ -264,8 +265,6 @@ def honest_declarant_status(
             notice_reason,
         )
     )
-
-    from cases.services import unauthorised_names
 
     missing = unauthorised_names(application)
     conditions.append(
@@ -336,8 +335,6 @@ def reward_candidates_for_user(*, user: User, year: int) -> QuerySet[Household]:
 
 
 def _in_year(lookup: str, first_day: datetime.date, last_day: datetime.date):
-    from django.db.models import Q
-
     return Q(**{f"{lookup}__gte": first_day, f"{lookup}__lte": last_day})
 
 
@@ -494,8 +491,6 @@ def _sql(template: str) -> str:
 
 
 def _parameters(*, patterns: list[str], year: int, until: datetime.date) -> dict:
-    from credit.selectors import watched_household_ids
-
     tz = timezone.get_current_timezone()
     first_day = datetime.date(year, 1, 1)
     return {
@@ -576,9 +571,7 @@ def yearly_results_request(
             region=county,
             new={"year": year},
         )
-        from credit.tasks_trust import yearly_results_task
-
-        transaction.on_commit(lambda: yearly_results_task.delay(county.pk, year))
+        enqueue_on_commit("credit.yearly_results", county.pk, year)
 
 
 # --- the dashboard --------------------------------------------------------------------------
@@ -688,8 +681,6 @@ def untrustworthy_rates_for_user(
 
 
 def _result_q(result: str):
-    from django.db.models import Q
-
     return Q(result=result)
 
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from aid_portal import access, permissions
 from aid_portal.audit import audit_record
+from aid_portal.celery import enqueue_on_commit
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import Region, User
 from cases.models import Application, Asset, Member, Person
@@ -364,11 +365,7 @@ def batch_run_request(*, actor: User, county: Region) -> BatchRun:
             started_by=actor,
         )
         audit_record(actor=actor, action="batch.request", obj=run, region=county)
-        from verification.tasks_batch import batch_run_task
-
-        transaction.on_commit(
-            lambda: batch_run_task.delay(county.pk, BatchRun.Kind.ON_DEMAND, run.pk)
-        )
+        enqueue_on_commit("verification.batch_run", county.pk, BatchRun.Kind.ON_DEMAND, run.pk)
     return run
 
 

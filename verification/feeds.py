@@ -35,9 +35,11 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from openpyxl import load_workbook
 
 from aid_portal import access, permissions
 from aid_portal.audit import audit_record
+from aid_portal.celery import enqueue_on_commit
 from aid_portal.crypto import blind_index
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.identity import (
@@ -145,14 +147,8 @@ def snapshot_upload(*, actor: User, feed: Feed, upload: UploadedFile) -> Snapsho
             region=_feed_admin_region(actor),
             new={"file": name, "size": upload.size, "department": feed.department.code},
         )
-        transaction.on_commit(lambda: _enqueue_import(snapshot.pk))
+        enqueue_on_commit("verification.feed_import", snapshot_id=snapshot.pk)
     return snapshot
-
-
-def _enqueue_import(snapshot_id: int) -> None:
-    from verification.tasks_feeds import feed_import
-
-    feed_import.delay(snapshot_id=snapshot_id)
 
 
 # --- reading the file ----------------------------------------------------------------------
@@ -311,8 +307,6 @@ FIRST_CELL = operator.itemgetter(0)
 
 
 def _open_xlsx(path: str) -> tuple[_Table, object]:
-    from openpyxl import load_workbook
-
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken workbook

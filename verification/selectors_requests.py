@@ -15,6 +15,7 @@ from django.utils import timezone
 from aid_portal import access, permissions
 from aid_portal.models import User
 from cases.models import Application, Member, VerificationOutcome
+from verification.feeds import current_records
 from verification.models import DepartmentQuery, SnapshotRecord, VerificationRequest
 
 # Who watches the requests of a county (the verification centre).
@@ -102,7 +103,5 @@ def snapshot_in_use(department) -> int | None:
 
 def snapshot_records_for(*, department, identity_hashes: Iterable[str]) -> list[SnapshotRecord]:
     """The records of ``department``'s snapshot in use about these people."""
-    from verification.feeds import current_records
-
     hashes = list(identity_hashes)
     return list(current_records(department=department, identity_hashes=hashes))

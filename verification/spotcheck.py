@@ -37,7 +37,7 @@ from guardian.core import ObjectPermissionChecker
 from aid_portal import access, permissions
 from aid_portal.audit import audit_record
 from aid_portal.errors import Conflict, DomainError
-from aid_portal.models import Region, Role, RoleAssignment, User
+from aid_portal.models import AuditEvent, Region, Role, RoleAssignment, User
 from cases import documents
 from cases.models import (
     AdjustmentProposal,
@@ -48,6 +48,8 @@ from cases.models import (
     NoticeObjection,
 )
 from cases.services import adjustment_propose, policy_in_force
+from credit.models import Finding as CreditFinding
+from credit.services import finding_record
 from verification.models_spotcheck import (
     SampleItem,
     SampleItemUserObjectPermission,
@@ -118,8 +120,6 @@ def population_queryset(
       (cases.NoticeObjection) or a report by the public that opened a credit finding
       on the household (credit.Finding, source "report") dated inside the window.
     """
-    from credit.models import Finding as CreditFinding
-
     enrolled = Application.objects.filter(
         village__code__startswith=county.prefix,
         state__in=Application.ENROLLED_STATES,
@@ -699,8 +699,6 @@ def sample_finding_record(
             )
             finding.proposed_amount = finding.proposal.proposed_amount
         if credit_behaviour:
-            from credit.services import finding_record
-
             finding.credit_finding = finding_record(
                 actor=actor,
                 household_id=app.household_id,
@@ -877,8 +875,6 @@ def campaign_progress(
 
 def campaign_audit_payload(*, campaign: SpotCheckCampaign) -> dict:
     """The draw's audit row as written: population, seed and sample, to re-derive."""
-    from aid_portal.models import AuditEvent
-
     event = AuditEvent.objects.get(
         action="spot_check.draw",
         object_type=campaign._meta.label_lower,

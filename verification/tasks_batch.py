@@ -10,6 +10,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from aid_portal.models import Region
+from cases.models import Policy
 from verification.batch import batch_run
 from verification.models_batch import BatchRun
 
@@ -37,8 +38,6 @@ def batch_run_task(county_id: int, kind: str, run_id: int | None = None) -> int:
 def batch_run_all_task(kind: str) -> list[int]:
     """The scheduled entry point: one batch_run task per county with a policy, so that a
     schedule needs no county id and a new county is included without a new schedule."""
-    from cases.models import Policy
-
     county_ids = sorted(set(Policy.objects.values_list("county_id", flat=True)))
     for county_id in county_ids:
         batch_run_task.delay(county_id, kind)

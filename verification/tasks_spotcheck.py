@@ -13,6 +13,7 @@ import datetime
 from celery import shared_task
 
 from aid_portal.models import Region
+from cases.models import Policy
 from verification.spotcheck import campaign_draw_scheduled
 
 __all__ = ["spotcheck_draw_all_task", "spotcheck_draw_task"]
@@ -32,8 +33,6 @@ def spotcheck_draw_task(county_id: int, rule: str, today: str | None = None) -> 
 def spotcheck_draw_all_task(rule: str, today: str | None = None) -> list[int]:
     """The scheduled entry point: one draw task per county with a policy, so that a new
     county is included without a new schedule."""
-    from cases.models import Policy
-
     county_ids = sorted(set(Policy.objects.values_list("county_id", flat=True)))
     for county_id in county_ids:
         spotcheck_draw_task.delay(county_id, rule, today)

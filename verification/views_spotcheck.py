@@ -25,6 +25,7 @@ from aid_portal import access, permissions
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.forms import add_domain_error
 from cases.selectors_casework import with_applicant
+from credit.models import Behaviour
 from verification import spotcheck
 from verification.forms_spotcheck import AssignForm, CampaignDrawForm, FindingForm
 
@@ -255,8 +256,6 @@ def campaign_xlsx(request, campaign_id: int):
 
 
 def _behaviours():
-    from credit.models import Behaviour
-
     return Behaviour.objects.filter(active=True).order_by("source", "code")
 
 
