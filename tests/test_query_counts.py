@@ -1,12 +1,12 @@
 """List pages and API lists cost the same number of queries for 1 row and for 50."""
 
 import pytest
-from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
+from django.db import transaction
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from aid_portal.audit import audit_record
+from tests.queries import assert_get_query_count
 
 pytestmark = pytest.mark.django_db
 
@@ -23,13 +23,6 @@ def add_events(people, places, count):
             )
 
 
-def count_queries(client, url) -> tuple[int, list[str]]:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries), [q["sql"] for q in queries.captured_queries]
-
-
 # The audit list, page or API, for a county auditor:
 #   1 the session, 2 the user, 3 the user's role assignments with their regions (nav,
 #   the role check and the jurisdiction all share them), 4 per-object region grants,
@@ -44,8 +37,6 @@ def test_audit_list_queries_are_pinned_and_do_not_grow_with_rows(name, api, peop
     url = reverse(name) + "?action=test."
     client.get(url)  # the first request after login records the session's start
     add_events(people, places, 1)
-    one, sql = count_queries(client, url)
-    assert one == AUDIT_LIST_QUERIES, "\n".join(sql)
+    assert_get_query_count(client, url, AUDIT_LIST_QUERIES)
     add_events(people, places, 49)
-    fifty, sql = count_queries(client, url)
-    assert fifty == AUDIT_LIST_QUERIES, "\n".join(sql)
+    assert_get_query_count(client, url, AUDIT_LIST_QUERIES)

@@ -4,13 +4,12 @@ or declining a proposal, and what the caseworker may not do."""
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from cases import services
 from cases.models import AdjustmentProposal
+from tests.queries import assert_get_query_count
 
 pytestmark = pytest.mark.django_db
 A = AdjustmentProposal
@@ -32,13 +31,6 @@ def propose(enrol, people, *, action=A.Action.DECREASE, amount="500") -> Adjustm
         source=A.Source.SPOT_CHECK,
         proposed_amount=amount,
     )
-
-
-def queries_of(client, url) -> tuple[int, str]:
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(captured), "\n".join(q["sql"] for q in captured.captured_queries)
 
 
 # The list for township A's approver:
@@ -63,12 +55,10 @@ def test_the_list_costs_the_same_for_one_proposal_and_many(name, api, expected, 
     url = reverse(name)
     client.get(url)
     propose(enrol, people)
-    one, sql = queries_of(client, url)
-    assert one == expected, sql
+    assert_get_query_count(client, url, expected)
     for _ in range(3):
         propose(enrol, people)
-    many, sql = queries_of(client, url)
-    assert many == expected, sql
+    assert_get_query_count(client, url, expected)
 
 
 def test_the_approver_adopts_a_decrease_with_the_amount(enrol, people):

@@ -9,10 +9,8 @@ from decimal import Decimal
 import pytest
 from django.contrib import messages
 from django.contrib.messages import get_messages
-from django.db import connection
 from django.template.loader import render_to_string
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -21,6 +19,7 @@ from cases import services
 from cases.models import Application, Document, Policy
 from cases.views_casework import EVENT_LABELS, amount_explanation, home_queue_context
 from tests.cases.conftest import scan
+from tests.queries import assert_get_query_count, assert_same_query_count, queries_of
 from verification import services as verification_services
 
 S = Application.State
@@ -145,9 +144,9 @@ def test_case_page_queries_do_not_grow_with_the_declaration(make_family, people)
     services.application_submit(actor=cw, application_id=large.application.pk)
     client = client_for(cw)
     client.get(reverse("cases:detail", args=[small.application.pk]))  # session start
-    few, _sql = count_queries(client, reverse("cases:detail", args=[small.application.pk]))
-    many, sql = count_queries(client, reverse("cases:detail", args=[large.application.pk]))
-    assert few == many, sql
+    few = queries_of(client, reverse("cases:detail", args=[small.application.pk]))
+    many = queries_of(client, reverse("cases:detail", args=[large.application.pk]))
+    assert_same_query_count(few, many)
 
 
 # --- actions -------------------------------------------------------------------------------
@@ -473,13 +472,6 @@ def test_reject_needs_reasons_then_prints_the_notice(make_family, people, places
 # --- the queues ----------------------------------------------------------------------------
 
 
-def count_queries(client, url) -> tuple[int, str]:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries), "\n".join(q["sql"] for q in queries.captured_queries)
-
-
 # The work queue of a township caseworker:
 #   1 the session, 2 the user, 3 the user's role assignments with their regions (nav, the
 #   role check and the jurisdiction share them), 4 per-object region grants, 5 the
@@ -493,12 +485,10 @@ def test_queue_query_count_does_not_grow_with_rows(make_family, people):
     url = reverse("cases:queue")
     client.get(url)  # the first request after login records the session's start
     submitted(make_family, people)
-    one, sql = count_queries(client, url)
-    assert one == QUEUE_QUERIES, sql
+    assert_get_query_count(client, url, QUEUE_QUERIES)
     for _ in range(19):
         submitted(make_family, people)
-    twenty, sql = count_queries(client, url)
-    assert twenty == QUEUE_QUERIES, sql
+    assert_get_query_count(client, url, QUEUE_QUERIES)
     assert client.get(url).content.decode().count('href="/cases/') >= 20
 
 

@@ -5,14 +5,13 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from cases import reviews
 from cases.models import Application, MonthlyFileCheck, PeriodicReview
+from tests.queries import assert_get_query_count
 
 R = PeriodicReview.State
 pytestmark = pytest.mark.django_db
@@ -22,13 +21,6 @@ def client_for(user, *, api: bool = False):
     client = APIClient() if api else APIClient(enforce_csrf_checks=False)
     client.force_login(user)
     return client
-
-
-def queries_of(client, url) -> tuple[int, str]:
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(captured), "\n".join(q["sql"] for q in captured.captured_queries)
 
 
 def due_reviews(enrol, count: int) -> list[PeriodicReview]:
@@ -57,12 +49,10 @@ def test_the_review_list_costs_the_same_for_one_review_and_many(name, api, enrol
     url = reverse(name)
     client.get(url)
     due_reviews(enrol, 1)
-    one, sql = queries_of(client, url)
-    assert one == REVIEW_LIST_QUERIES, sql
+    assert_get_query_count(client, url, REVIEW_LIST_QUERIES)
     due_reviews(enrol, 3)
     assert PeriodicReview.objects.count() == 4
-    many, sql = queries_of(client, url)
-    assert many == REVIEW_LIST_QUERIES, sql
+    assert_get_query_count(client, url, REVIEW_LIST_QUERIES)
 
 
 def test_overdue_reviews_are_marked(enrol, people):
@@ -264,13 +254,11 @@ def test_the_monthly_check_list_costs_the_same_for_one_check_and_many(people, pl
     MonthlyFileCheck.objects.create(
         county=places.county, month=datetime.date(2026, 1, 1), due_on=datetime.date(2026, 2, 15)
     )
-    one, sql = queries_of(client, url)
-    assert one == FILE_CHECK_LIST_QUERIES, sql
+    assert_get_query_count(client, url, FILE_CHECK_LIST_QUERIES)
     for month in range(2, 10):
         MonthlyFileCheck.objects.create(
             county=places.county,
             month=datetime.date(2026, month, 1),
             due_on=datetime.date(2026, month + 1, 15),
         )
-    many, sql = queries_of(client, url)
-    assert many == FILE_CHECK_LIST_QUERIES, sql
+    assert_get_query_count(client, url, FILE_CHECK_LIST_QUERIES)

@@ -6,9 +6,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -16,6 +14,7 @@ from rest_framework.test import APIClient
 from credit import services
 from credit.models import Finding, OutboxMessage
 from tests.credit.conftest import DAY
+from tests.queries import assert_get_query_count
 
 pytestmark = pytest.mark.django_db
 
@@ -200,13 +199,6 @@ def test_the_outbox_export_is_a_file_of_json_lines(people, make_family, in_force
 # --- pinned query counts ---------------------------------------------------------------------
 
 
-def _count(client, url) -> tuple[int, str]:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries), "\n".join(q["sql"] for q in queries.captured_queries)
-
-
 def _findings(people, family, count: int, start: int = 0) -> None:
     for n in range(start, start + count):
         services.finding_record(
@@ -243,11 +235,9 @@ def test_findings_lists_cost_the_same_for_one_and_fifty(people, make_family, nam
     url = reverse(name)
     client.get(url)
     _findings(people, family, 1)
-    one, sql = _count(client, url)
-    assert one == expected, sql
+    assert_get_query_count(client, url, expected)
     _findings(people, family, 49, start=1)
-    fifty, sql = _count(client, url)
-    assert fifty == expected, sql
+    assert_get_query_count(client, url, expected)
 
 
 def test_a_feed_admin_adds_a_behaviour_to_the_catalogue(people):
@@ -333,8 +323,6 @@ def test_queues_cost_the_same_for_one_and_twenty(people, make_family, name, who,
     url = reverse(name)
     client.get(url)
     _queue_rows(people, family, 1, kind)
-    one, sql = _count(client, url)
-    assert one == QUEUE_QUERIES, sql
+    assert_get_query_count(client, url, QUEUE_QUERIES)
     _queue_rows(people, family, 19, kind)
-    twenty, sql = _count(client, url)
-    assert twenty == QUEUE_QUERIES, sql
+    assert_get_query_count(client, url, QUEUE_QUERIES)

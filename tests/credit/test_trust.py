@@ -10,8 +10,6 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from aid_portal.errors import Conflict, DomainError
@@ -22,6 +20,7 @@ from credit import services, trust
 from credit.catalogue import catalogue_load
 from credit.models import Behaviour
 from credit.models_trust import Reward, TrustRecord, YearlyResult
+from tests.queries import numbered, queries_captured
 from verification import services as verification_services
 
 pytestmark = pytest.mark.django_db
@@ -345,11 +344,11 @@ def test_recomputing_a_year_is_idempotent_and_follows_changes(people, places, en
 
 def test_the_yearly_computation_is_one_statement(people, places, enrol):
     enrol(paying=False)
-    with CaptureQueriesContext(connection) as queries:
+    with queries_captured() as queries:
         trust.yearly_results_compute(county=places.county, year=Y, today=NEXT_JANUARY)
     writes = [q["sql"] for q in queries.captured_queries if "INSERT INTO" in q["sql"]]
     # The results (one INSERT ... SELECT ... ON CONFLICT) and the audit row.
-    assert len(writes) == 2
+    assert len(writes) == 2, numbered(queries)
     assert "ON CONFLICT" in writes[0]
 
 

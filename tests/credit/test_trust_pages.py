@@ -8,8 +8,6 @@ import datetime
 import io
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -22,6 +20,7 @@ from credit.catalogue import catalogue_load
 from credit.models import Behaviour
 from credit.models_trust import Reward, TrustRecord, YearlyResult
 from tests.conftest import wait_for
+from tests.queries import assert_query_count, assert_same_query_count, queries_of
 
 pytestmark = pytest.mark.django_db
 
@@ -52,13 +51,6 @@ def record_trust(people, family, *, on=None, kind="truthful_declaration") -> Tru
         facts="入户核查结果与自主申报一致",
         recorded_on=on,
     )
-
-
-def count_queries(client, url) -> tuple[int, str]:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200, response.content[:500]
-    return len(queries), "\n".join(q["sql"] for q in queries.captured_queries)
 
 
 # --- the case page -------------------------------------------------------------------------
@@ -190,11 +182,11 @@ def test_list_queries_are_pinned_and_do_not_grow_with_rows(name, api, people, ma
     url = reverse(name)
     client.get(url)  # the first request after login records the session's start
     record_trust(people, make_family())
-    one, sql_one = count_queries(client, url)
+    one = queries_of(client, url)
     for _ in range(4):
         record_trust(people, make_family(), kind="prompt_change_report")
-    many, sql_many = count_queries(client, url)
-    assert one == many, sql_many
+    many = queries_of(client, url)
+    assert_same_query_count(one, many)
     # Pinned: the session, the user, the role assignments, the region grants, the count,
     # the page of rows; the rewards list also its rewards of the year (prefetch).
     expected = {
@@ -203,7 +195,7 @@ def test_list_queries_are_pinned_and_do_not_grow_with_rows(name, api, people, ma
         "api-credit-trust-records": 6,
         "api-credit-rewards": 7,
     }[name]
-    assert one == expected, sql_one
+    assert_query_count(one, expected)
 
 
 # --- the API -------------------------------------------------------------------------------

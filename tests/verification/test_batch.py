@@ -23,6 +23,7 @@ from cases.models import Application, Member
 from tests.cases import conftest as cases_fixtures
 from tests.cases.conftest import identity
 from tests.conftest import wait_for
+from tests.queries import assert_same_query_count, numbered, queries_of
 from verification.batch import batch_period, batch_run, batch_run_request, finding_resolve
 from verification.catalogue import load_catalogue
 from verification.models import DataItem, Feed, Snapshot, SnapshotRecord
@@ -495,24 +496,17 @@ def test_findings_queue_of_the_township_and_resolving_it(run, bw, people):
 
 
 def test_findings_page_query_count_does_not_grow(run, people):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     client = _client(people.caseworker_a)
-    client.get(reverse("verification:findings"))  # warm the session
+    url = reverse("verification:findings")
+    client.get(url)  # warm the session
 
-    def queries() -> int:
-        with CaptureQueriesContext(connection) as captured:
-            assert client.get(reverse("verification:findings")).status_code == 200
-        return len(captured)
-
-    many = queries()
+    many = queries_of(client, url)
     # session, user, roles, grants, count, one page of findings (run, case, village,
     # person joined in): no query per row.
-    assert many <= 8
+    assert len(many) <= 8, numbered(many)
     keep = run.findings.filter(application__village__code__startswith="640422100").first()
     run.findings.exclude(pk=keep.pk).update(resolution=BatchFinding.Resolution.DISMISSED)
-    assert queries() == many
+    assert_same_query_count(many, queries_of(client, url))
 
 
 def test_demo_runs_once(bw, places):

@@ -10,8 +10,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import include, path, reverse
 from django.utils import translation
 from openpyxl import load_workbook
@@ -21,6 +19,7 @@ from aid_portal.models import Role
 from cases.models import AdjustmentProposal
 from tests.cases import conftest as cases_fixtures
 from tests.conftest import make_user
+from tests.queries import assert_get_query_count
 from tests.verification.test_spotcheck import _case
 from verification import spotcheck
 from verification.models_spotcheck import SampleItem, SpotCheckCampaign, SpotCheckFinding
@@ -163,13 +162,6 @@ def test_bad_input_on_the_draw_form_is_shown_and_saves_nothing(new_cases, people
 # --- query counts ------------------------------------------------------------------------
 
 
-def _count(client, url) -> tuple[int, list[str]]:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200, response.content[:500]
-    return len(queries), [q["sql"] for q in queries.captured_queries]
-
-
 # The campaign page: 1 session, 2 user, 3 role assignments, 4 region grants, 5 the
 # campaign, 6 the count for the pager, 7 progress by township, 8 the auditors to assign
 # to, 9 the page of cases with their township, village, household, auditor, finding and
@@ -209,7 +201,6 @@ def test_list_queries_are_pinned(places, people, policy):
         )
 
     one = campaign_with(1, 0)
-    counts = {}
     for label, campaign in (("one", one), ("many", campaign_with(30, 1))):
         sample = campaign.items.first()
         spotcheck.sample_finding_record(
@@ -222,19 +213,16 @@ def test_list_queries_are_pinned(places, people, policy):
             action="increase",
             proposed_amount=Decimal("700"),
         )
-        counts[label] = (
-            _count(client, reverse("verification:spotcheck-campaign", args=[campaign.pk])),
-            _count(client, reverse("verification:spotcheck-campaigns")),
-            _count(api, reverse("api-spotcheck-item-list", args=[campaign.pk])),
-        )
-    for label, (page, listing, api) in counts.items():
-        for (count, sql), expected in (
-            (page, CAMPAIGN_PAGE_QUERIES),
-            (listing, CAMPAIGN_LIST_QUERIES),
-            (api, ITEM_LIST_API_QUERIES),
+        for who, url, expected in (
+            (
+                client,
+                reverse("verification:spotcheck-campaign", args=[campaign.pk]),
+                CAMPAIGN_PAGE_QUERIES,
+            ),
+            (client, reverse("verification:spotcheck-campaigns"), CAMPAIGN_LIST_QUERIES),
+            (api, reverse("api-spotcheck-item-list", args=[campaign.pk]), ITEM_LIST_API_QUERIES),
         ):
-            if count != expected:
-                pytest.fail(f"{label}: {count} queries, expected {expected}:\n" + "\n".join(sql))
+            assert_get_query_count(who, url, expected, label=f"{label}: GET {url}")
 
 
 # --- API -----------------------------------------------------------------------------------
