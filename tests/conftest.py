@@ -6,18 +6,20 @@ plus a second county (原州区) that is *outside* for everybody in the first.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from aid_portal import services
 from aid_portal.demo import REGIONS_CSV
@@ -282,3 +284,55 @@ def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2):
             return value
         time.sleep(interval)
     pytest.fail(f"gave up waiting after {timeout} s")
+
+
+class InThread:
+    """A call running in a thread of its own, on a database connection of its own (the
+    test must be transactional to see what it commits)."""
+
+    def __init__(self, call):
+        self.result = self.error = self.pid = None
+        self._connected = threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(call,))
+        self.thread.start()
+        if not self._connected.wait(timeout=10):
+            pytest.fail("the thread did not reach the database within 10 s")
+
+    def _run(self, call) -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                self.pid = cursor.fetchone()[0]
+            self._connected.set()
+            self.result = call()
+        except Exception as exc:
+            self.error = exc
+        finally:
+            self._connected.set()
+            connection.close()
+
+    def session_state(self) -> str:
+        """Its connection as PostgreSQL sees it: "idle" between transactions, "idle in
+        transaction" while one is open and waiting."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT state FROM pg_stat_activity WHERE pid = %s", [self.pid])
+            return cursor.fetchone()[0]
+
+    def join(self, timeout: float = 60.0):
+        """Wait for the call to end; its result, or its exception raised here."""
+        self.thread.join(timeout)
+        if self.thread.is_alive():
+            pytest.fail(f"the call still runs after {timeout} s")
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+@contextlib.contextmanager
+def lock_wait_at_most(seconds: int = 1):
+    """A transaction that gives up on a row lock after ``seconds`` (LockNotAvailable)
+    instead of queueing behind whoever holds it."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{int(seconds)}s'")
+        yield

@@ -278,6 +278,9 @@ class DepartmentQuery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
+    # Set while a run is asking the department (cleared when it writes the result): no
+    # other run asks meanwhile, unless the claim outlived any task (its worker died).
+    claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

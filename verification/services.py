@@ -16,7 +16,8 @@ from __future__ import annotations
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import transaction
+from django.conf import settings
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -164,61 +165,88 @@ def _enqueue(query_id: int) -> None:
 # --- one department's answer ------------------------------------------------------------
 
 
+# A claim older than the task time limit was left by a run that died while asking (no
+# task outlives CELERY_TASK_TIME_LIMIT): the query may then be claimed again.
+CLAIM_LEASE = datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+
+
 def query_run(*, query_id: int) -> DepartmentQuery:
     """Ask one department about the household, store its answers.
 
-    Idempotent: a query already answered is left alone, and a live department gets the
-    same request id every time, so a repeated run is recognised there too. A department
-    that cannot answer marks the query FAILED with the reason (the task retries).
+    The query is claimed by a conditional UPDATE and the department asked with no
+    transaction open, so a slow department holds no lock; the answers are written in a
+    short transaction, and only while the claim is still this run's. Idempotent: a query
+    answered, or claimed by a run still within its lease, is left alone, and a live
+    department gets the same request id every time, so a repeated run is recognised
+    there too. A department that cannot answer marks the query FAILED with the reason
+    (the task retries).
     """
-    with transaction.atomic():
-        try:
-            query = (
-                DepartmentQuery.objects.select_for_update(of=("self",))
-                .select_related("department", "verification__application__village")
-                .get(pk=query_id)
+    claimed_at = timezone.now()
+    # Durable: the outermost transaction, refused inside a caller's. So the claim is
+    # committed before the department is asked, and no transaction (nor its locks) stays
+    # open while the call waits.
+    with transaction.atomic(durable=True):
+        claimed = (
+            DepartmentQuery.objects.filter(pk=query_id, status__in=(Q.PENDING, Q.FAILED))
+            .filter(
+                models.Q(claimed_at__isnull=True)
+                | models.Q(claimed_at__lt=claimed_at - CLAIM_LEASE)
             )
-        except DepartmentQuery.DoesNotExist:
-            raise DomainError(_("No such department query.")) from None
-        if query.status not in (Q.PENDING, Q.FAILED):
-            return query
-        application = query.verification.application
-        # Only people who signed an authorisation are ever asked about (checked again
-        # here: the rule holds at the moment of asking, not only when the request opened).
-        people = list(
-            Member.objects.filter(household_id=application.household_id)
-            .filter(authorisation__isnull=False)
-            .select_related("person")
+            .update(claimed_at=claimed_at, attempts=models.F("attempts") + 1)
         )
-        try:
-            answers = _ask(query, people)
-        except QueryFailed as exc:
-            query.status = Q.FAILED
-            query.attempts += 1
-            query.last_error = str(exc)[:2000]
-            query.save(update_fields=["status", "attempts", "last_error"])
+    try:
+        query = DepartmentQuery.objects.select_related(
+            "department", "verification__application__village"
+        ).get(pk=query_id)
+    except DepartmentQuery.DoesNotExist:
+        raise DomainError(_("No such department query.")) from None
+    if not claimed:
+        return query
+    application = query.verification.application
+    # Only people who signed an authorisation are ever asked about (checked again here:
+    # the rule holds at the moment of asking, not only when the request opened).
+    people = list(
+        Member.objects.filter(household_id=application.household_id)
+        .filter(authorisation__isnull=False)
+        .select_related("person")
+    )
+    failure: str | None = None
+    try:
+        answers = _ask(query, people)
+    except QueryFailed as exc:
+        answers, failure = [], str(exc)[:2000]
+    with transaction.atomic(durable=True):
+        ours = DepartmentQuery.objects.filter(pk=query.pk, claimed_at=claimed_at)
+        if failure is not None:
+            written = ours.update(status=Q.FAILED, last_error=failure, claimed_at=None)
+        else:
+            written = ours.update(
+                status=Q.ANSWERED, last_error="", answered_at=timezone.now(), claimed_at=None
+            )
+        if written != 1:
+            # This run outlived its lease and another took the query over: its result
+            # stands.
+            query.refresh_from_db()
+            return query
+        if failure is not None:
             audit_record(
                 actor=None,
                 action="verification.query_fail",
                 obj=query.verification,
                 region=application.village,
-                new={"department": query.department.code, "error": query.last_error},
+                new={"department": query.department.code, "error": failure},
             )
-            return query
-        Answer.objects.bulk_create(answers)
-        query.status = Q.ANSWERED
-        query.attempts += 1
-        query.last_error = ""
-        query.answered_at = timezone.now()
-        query.save(update_fields=["status", "attempts", "last_error", "answered_at"])
-        audit_record(
-            actor=None,
-            action="verification.query_answer",
-            obj=query.verification,
-            region=application.village,
-            new={"department": query.department.code, "answers": len(answers)},
-        )
-        _finish_if_complete(query.verification_id)
+        else:
+            Answer.objects.bulk_create(answers)
+            audit_record(
+                actor=None,
+                action="verification.query_answer",
+                obj=query.verification,
+                region=application.village,
+                new={"department": query.department.code, "answers": len(answers)},
+            )
+            _finish_if_complete(query.verification_id)
+    query.refresh_from_db()
     return query
 
 

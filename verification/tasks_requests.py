@@ -2,7 +2,8 @@
 
 Tasks named "verification.query_*" run on the "verification" queue (settings
 CELERY_TASK_ROUTES), so a slow department never holds up other work. They take ids and
-are safe to run twice: the service does nothing for a query already answered.
+are safe to run twice: the service does nothing for a query already answered, or
+being asked by another run.
 """
 
 from __future__ import annotations

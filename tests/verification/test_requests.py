@@ -12,6 +12,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
+from verification.simulator import records_for
 
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import AuditEvent
@@ -20,11 +21,12 @@ from cases import services as case_services
 from cases.models import Application, Authorisation, Member, VerificationOutcome
 from tests.cases import conftest as case_fixtures
 from tests.cases.conftest import identity
-from tests.conftest import wait_for
+from tests.conftest import InThread, lock_wait_at_most, wait_for
 from tests.queries import assert_get_query_count
+from tests.verification.conftest import SEED
+from tests.verification.test_connector import live_department
 from verification import selectors_requests as selectors
 from verification import services
-from verification import services as verification_services
 from verification.models import (
     Answer,
     DataItem,
@@ -111,7 +113,7 @@ def request_for(family, cw) -> VerificationRequest:
     app_id = family.application.pk
     case_services.application_submit(actor=cw, application_id=app_id)
     case_services.application_accept(actor=cw, application_id=app_id)
-    verification_services.verification_request(actor=cw, application_id=app_id)
+    services.verification_request(actor=cw, application_id=app_id)
     return VerificationRequest.objects.get(application_id=app_id)
 
 
@@ -169,7 +171,7 @@ def test_requesting_verification_with_an_authorisation_missing_is_refused(
     case_services.application_accept(actor=cw, application_id=family.application.pk)
     Authorisation.objects.filter(member=family.spouse).delete()
     with pytest.raises(DomainError) as refused:
-        verification_services.verification_request(actor=cw, application_id=family.application.pk)
+        services.verification_request(actor=cw, application_id=family.application.pk)
     assert family.spouse.person.name in refused.value.message
     assert family.refresh().state == S.ACCEPTED
     assert not VerificationRequest.objects.exists()
@@ -600,6 +602,69 @@ def test_a_real_worker_answers_a_snapshot_department(
     request.refresh_from_db()
     assert request.verdict == VerificationRequest.Verdict.CONSISTENT
     assert Answer.objects.get().source == f"snapshot {catalogue.snapshots['hrss'].pk}"
+
+
+# --- no lock held while a department is asked ----------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_query_row_is_free_while_a_live_department_holds_its_answer(
+    make_family, people, start_simulator
+):
+    slow = start_simulator(latency_ms=4000)
+    hrss = live_department(slow.url, timeout_seconds=10)
+    family = make_family()
+    request = request_for(family, people.caseworker_a)
+    query = request.queries.get(department=hrss)
+    asking = InThread(lambda: services.query_run(query_id=query.pk))
+    wait_for(lambda: slow.attempts(query.request_id) == 1, timeout=10)
+
+    # The department has the question and answers 4 s later. Meanwhile another
+    # transaction takes the row at once and changes it.
+    later = query.due_on + datetime.timedelta(days=5)
+    with lock_wait_at_most(1):
+        DepartmentQuery.objects.select_for_update(nowait=True).get(pk=query.pk)
+        DepartmentQuery.objects.filter(pk=query.pk).update(due_on=later)
+    assert asking.session_state() == "idle"  # no transaction open while it waits
+    assert asking.thread.is_alive(), "the department answered before the checks ran"
+
+    answered = asking.join()
+    assert answered.status == DepartmentQuery.Status.ANSWERED
+    assert answered.attempts == 1 and answered.claimed_at is None
+    assert answered.due_on == later  # the other transaction's change stands
+    expected = [
+        record
+        for member in (family.applicant, family.spouse)
+        for record in records_for(
+            department="hrss",
+            identity_number=member.person.identity_number,
+            seed=SEED,
+            as_of=datetime.date.today(),
+        )
+    ]
+    assert Answer.objects.filter(query=query).count() == len(expected)
+    assert AuditEvent.objects.filter(action="verification.query_answer").count() == 1
+    assert slow.attempts(query.request_id) == 1
+    request.refresh_from_db()
+    assert request.status == VerificationRequest.Status.ANSWERED
+
+
+@pytest.mark.django_db
+def test_a_claimed_query_is_left_alone_until_its_claim_has_run_out(make_family, people, simulator):
+    hrss = live_department(simulator.url)
+    query = request_for(make_family(), people.caseworker_a).queries.get(department=hrss)
+    # Another run claimed the query a moment ago and is waiting for the department.
+    DepartmentQuery.objects.filter(pk=query.pk).update(claimed_at=timezone.now(), attempts=1)
+    assert services.query_run(query_id=query.pk).status == DepartmentQuery.Status.PENDING
+    assert simulator.attempts(query.request_id) == 0
+
+    # That run died (no task outlives the time limit): its claim is taken over.
+    expired = timezone.now() - services.CLAIM_LEASE - datetime.timedelta(seconds=1)
+    DepartmentQuery.objects.filter(pk=query.pk).update(claimed_at=expired)
+    answered = services.query_run(query_id=query.pk)
+    assert answered.status == DepartmentQuery.Status.ANSWERED
+    assert answered.attempts == 2 and answered.claimed_at is None
+    assert simulator.attempts(query.request_id) == 1
 
 
 # --- the pages ---------------------------------------------------------------------------
