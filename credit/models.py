@@ -446,6 +446,9 @@ class OutboxMessage(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     exported_at = models.DateTimeField(_("exported at"), null=True, blank=True)
+    # Set while a worker is sending the message (cleared when it writes the result): no
+    # other worker sends meanwhile, unless the claim outlived any task (its worker died).
+    claimed_at = models.DateTimeField(_("being sent since"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("outbox message")

@@ -22,7 +22,8 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -401,11 +402,14 @@ def _end_sanctions(
         record = OutboxMessage.objects.select_for_update().get(
             finding=finding, kind=OutboxMessage.Kind.RECORD
         )
-        if record.state == OutboxMessage.State.PENDING:
-            # Never sent: the platform need not hear of it at all.
+        if record.state == OutboxMessage.State.PENDING and record.attempts == 0:
+            # Never sent (a claim counts its attempt before sending): the platform need
+            # not hear of it at all.
             record.state = OutboxMessage.State.CANCELLED
             record.save(update_fields=["state"])
-        elif record.state == OutboxMessage.State.DELIVERED:
+        elif record.state in (OutboxMessage.State.PENDING, OutboxMessage.State.DELIVERED):
+            # Delivered, being sent, or sent without an answer: the platform may hold it,
+            # so the withdrawal or repair follows (outbox_deliver sends it only after).
             kind = OutboxMessage.Kind.WITHDRAWAL if withdrawn else OutboxMessage.Kind.REPAIR
             _outbox_write(finding, kind, on)
     _note(
@@ -726,43 +730,69 @@ def _identity_numbers(finding: Finding) -> list[str]:
     return [person.identity_number for person in people]
 
 
+# A claim older than the task time limit was left by a worker that died mid-request (no
+# task outlives CELERY_TASK_TIME_LIMIT): the message may then be claimed and sent again.
+CLAIM_LEASE = datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+
+
 def outbox_deliver(*, message_id: int) -> str:
     """Send one message to the platform, with its key as the idempotency key.
 
-    The row stays locked while the request is out, so a withdrawal and a delivery never
-    cross; a worker killed mid-request leaves it pending, and the next attempt sends the
-    same key, which the platform recognises: the record is held once, marked once.
+    The message is claimed by a conditional UPDATE and POSTed with no transaction open,
+    so nothing waits on a slow platform; the result is written in a short transaction,
+    and only while the claim is still this attempt's. A withdrawal or repair is sent
+    only once its record is delivered. A worker killed mid-request leaves its claim
+    behind; once the claim has outlived any task the next attempt sends the same key,
+    which the platform recognises: the record is held once, marked delivered once.
     """
-    with transaction.atomic():
-        message = OutboxMessage.objects.select_for_update().filter(pk=message_id).first()
-        if message is None or message.state != OutboxMessage.State.PENDING:
-            return message.state if message else "missing"
-        try:
-            response = httpx.post(
-                settings.CREDIT_PLATFORM_URL,
-                content=DjangoJSONEncoder().encode(message.payload).encode("utf-8"),
-                headers={
-                    "Content-Type": "application/json; charset=utf-8",
-                    "Idempotency-Key": str(message.key),
-                },
-                timeout=30,
-            )
-            response.raise_for_status()
-        except httpx.HTTPError as exc:
-            OutboxMessage.objects.filter(pk=message.pk).update(
-                attempts=message.attempts + 1, last_error=str(exc)[:500] or type(exc).__name__
-            )
-            return message.state
-        delivered = OutboxMessage.objects.filter(
-            pk=message.pk, state=OutboxMessage.State.PENDING
-        ).update(
+    pending = OutboxMessage.State.PENDING
+    claimed_at = timezone.now()
+    record_delivered = OutboxMessage.objects.filter(
+        finding=OuterRef("finding"),
+        kind=OutboxMessage.Kind.RECORD,
+        state=OutboxMessage.State.DELIVERED,
+    )
+    # Durable: the outermost transaction, refused inside a caller's. So the claim is
+    # committed before the request goes out, and no transaction (nor its locks) stays
+    # open while the platform answers.
+    with transaction.atomic(durable=True):
+        claimed = (
+            OutboxMessage.objects.filter(pk=message_id, state=pending)
+            .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=claimed_at - CLAIM_LEASE))
+            .filter(Q(kind=OutboxMessage.Kind.RECORD) | Exists(record_delivered))
+            .update(claimed_at=claimed_at, attempts=models.F("attempts") + 1)
+        )
+    message = OutboxMessage.objects.filter(pk=message_id).first()
+    if message is None:
+        return "missing"
+    if not claimed:
+        return message.state
+    ours = OutboxMessage.objects.filter(pk=message.pk, state=pending, claimed_at=claimed_at)
+    try:
+        response = httpx.post(
+            settings.CREDIT_PLATFORM_URL,
+            content=DjangoJSONEncoder().encode(message.payload).encode("utf-8"),
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "Idempotency-Key": str(message.key),
+            },
+            timeout=30,
+        )
+        response.raise_for_status()
+    except httpx.HTTPError as exc:
+        ours.update(claimed_at=None, last_error=str(exc)[:500] or type(exc).__name__)
+        return pending
+    with transaction.atomic(durable=True):
+        delivered = ours.update(
             state=OutboxMessage.State.DELIVERED,
             delivered_at=timezone.now(),
-            attempts=message.attempts + 1,
+            claimed_at=None,
             last_error="",
         )
-        if delivered != 1:  # pragma: no cover - the row lock makes this impossible
-            raise Conflict("outbox message delivered twice")
+        if delivered != 1:
+            # This attempt outlived its claim and another took the message over: that
+            # one marks it delivered.
+            return OutboxMessage.objects.get(pk=message.pk).state
         FindingEvent.objects.create(
             finding_id=message.finding_id,
             on=timezone.localdate(),

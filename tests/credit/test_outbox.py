@@ -5,16 +5,18 @@ the middle of a delivery, and retried while the platform is away."""
 from __future__ import annotations
 
 import datetime
+import json
 import time
 
 import httpx
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from aid_portal.models import AuditEvent
 from credit import services, tasks
 from credit.models import FindingEvent, OutboxMessage
-from tests.conftest import wait_for
+from tests.conftest import InThread, lock_wait_at_most, wait_for
 from tests.verification.conftest import _start
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -79,6 +81,17 @@ def test_a_worker_killed_mid_delivery_leaves_one_record_delivered_once(
     celery_worker_process.process.wait()
     message.refresh_from_db()
     assert message.state == OutboxMessage.State.PENDING
+    assert message.claimed_at is not None  # the dead worker's claim
+
+    # While the claim is young its worker may still be waiting for the answer: nobody
+    # else sends the message.
+    assert services.outbox_deliver(message_id=message.pk) == OutboxMessage.State.PENDING
+    assert platform.records()["received"][key] == 1
+    # No task outlives the time limit, so by then the claim is known dead; age it rather
+    # than wait.
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        claimed_at=F("claimed_at") - services.CLAIM_LEASE
+    )
 
     celery_worker_process.restart()
     tasks.outbox_relay.delay()
@@ -98,12 +111,78 @@ def test_a_worker_killed_mid_delivery_leaves_one_record_delivered_once(
     assert [record["key"] for record in held["records"]] == [key]
     assert held["records"][0]["finding"] == finding.pk
     assert held["received"][key] == 2  # sent twice, the same key, kept once
-    assert message.attempts == 1 and message.delivered_at is not None
+    assert message.attempts == 2 and message.delivered_at is not None  # both sends count
+    assert message.claimed_at is None
     assert FindingEvent.objects.filter(finding=finding, action="outbox_delivered").count() == 1
     assert AuditEvent.objects.filter(action="credit_outbox.deliver").count() == 1
     # A third attempt (a late duplicate of the task) changes nothing.
     assert services.outbox_deliver(message_id=message.pk) == OutboxMessage.State.DELIVERED
     assert platform.records()["received"][key] == 2
+
+
+def deliver_in_thread(platform, settings, message) -> InThread:
+    """Deliver ``message`` in a thread (as a worker would), and wait until the platform
+    has it: it answers 4 s later."""
+    settings.CREDIT_PLATFORM_URL = f"{platform.url}/credit-platform/records"
+    sending = InThread(lambda: services.outbox_deliver(message_id=message.pk))
+    wait_for(lambda: platform.records()["received"].get(str(message.key)) == 1, timeout=10)
+    return sending
+
+
+def test_the_message_row_is_free_while_the_platform_holds_its_answer(
+    platform, people, make_family, settings
+):
+    finding = severe_finding(people, make_family())
+    message = OutboxMessage.objects.get(finding=finding)
+    sending = deliver_in_thread(platform, settings, message)
+
+    # Meanwhile the county exports the outbox, which writes on the message's row.
+    with lock_wait_at_most(1):
+        exported = services.outbox_export(actor=people.auditor)
+    assert sending.session_state() == "idle"  # no transaction open while it waits
+    assert sending.thread.is_alive(), "the platform answered before the checks ran"
+    line = json.loads(exported)
+    assert (line["key"], line["state"]) == (str(message.key), OutboxMessage.State.PENDING)
+
+    assert sending.join() == OutboxMessage.State.DELIVERED
+    message.refresh_from_db()
+    assert message.state == OutboxMessage.State.DELIVERED
+    assert message.attempts == 1 and message.claimed_at is None and not message.last_error
+    assert message.exported_at is not None  # the export's change stands
+    assert FindingEvent.objects.filter(finding=finding, action="outbox_delivered").count() == 1
+    assert AuditEvent.objects.filter(action="credit_outbox.deliver").count() == 1
+    assert platform.records()["received"] == {str(message.key): 1}
+
+
+def test_a_finding_withdrawn_while_its_record_is_sent_is_withdrawn_after_it(
+    platform, people, make_family, settings
+):
+    finding = severe_finding(people, make_family())
+    record = OutboxMessage.objects.get(finding=finding)
+    sending = deliver_in_thread(platform, settings, record)
+
+    objection = services.objection_lodge(
+        actor=people.caseworker_a, finding_id=finding.pk, statement="房产为父母所有"
+    )
+    with lock_wait_at_most(1):
+        services.objection_review(
+            actor=people.approver_a, objection_id=objection.pk, upheld=True, note="核实属实"
+        )
+    assert sending.thread.is_alive(), "the platform answered before the checks ran"
+    # The platform may hold the record already: it is not called off but followed by a
+    # withdrawal, which waits until the record is delivered.
+    withdrawal = OutboxMessage.objects.get(finding=finding, kind=OutboxMessage.Kind.WITHDRAWAL)
+    assert services.outbox_deliver(message_id=withdrawal.pk) == OutboxMessage.State.PENDING
+    withdrawal.refresh_from_db()
+    assert withdrawal.attempts == 0 and withdrawal.claimed_at is None
+
+    assert sending.join() == OutboxMessage.State.DELIVERED
+    assert services.outbox_deliver(message_id=withdrawal.pk) == OutboxMessage.State.DELIVERED
+    held = platform.records()["records"]
+    assert [(r["kind"], r["finding"]) for r in held] == [
+        ("record", finding.pk),
+        ("withdrawal", finding.pk),
+    ]
 
 
 @pytest.mark.django_db  # no worker: the service is called here, as the task calls it

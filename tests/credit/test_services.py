@@ -570,6 +570,27 @@ def test_an_undelivered_record_is_cancelled_rather_than_withdrawn(people, make_f
     assert list(OutboxMessage.objects.values_list("kind", "state")) == [("record", "cancelled")]
 
 
+def test_a_record_sent_without_an_answer_is_followed_by_a_withdrawal(people, make_family, in_force):
+    finding = in_force(make_family(), "xj-obstructs-staff")
+    # Sent once, and the platform never answered (a timeout): it may hold the record.
+    OutboxMessage.objects.filter(kind="record").update(attempts=1, last_error="timed out")
+    objection = services.objection_lodge(
+        actor=people.caseworker_a, finding_id=finding.pk, statement="误认", lodged_on=DAY
+    )
+    services.objection_review(
+        actor=people.auditor, objection_id=objection.pk, upheld=True, note="认定有误", today=DAY
+    )
+    assert list(OutboxMessage.objects.order_by("id").values_list("kind", "state")) == [
+        ("record", "pending"),
+        ("withdrawal", "pending"),
+    ]
+    # The withdrawal is not sent before the record is delivered.
+    withdrawal = OutboxMessage.objects.get(kind="withdrawal")
+    assert services.outbox_deliver(message_id=withdrawal.pk) == "pending"
+    withdrawal.refresh_from_db()
+    assert withdrawal.attempts == 0 and withdrawal.claimed_at is None
+
+
 # --- repair --------------------------------------------------------------------------------
 
 
