@@ -22,6 +22,7 @@ from aid_portal import access, permissions, services
 from aid_portal.audit import audit_record
 from aid_portal.errors import DomainError
 from aid_portal.models import AuditEvent, CalendarDay, CalendarYear, Region, RoleAssignment, User
+from aid_portal.schedules import DECLARED_NAMES
 from aid_portal.selectors import region_list_for_user
 
 admin.site.site_header = _("Social assistance portal: staff and settings")
@@ -231,6 +232,14 @@ class AuditEventAdmin(admin.ModelAdmin):
 class AuditedPeriodicTaskAdmin(AuditedAdmin, BeatPeriodicTaskAdmin):
     """Schedules (batch comparisons, payment start...) change what the portal does on
     its own: each edit is recorded like any other change."""
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        # schedules_sync finds a declared schedule by its name: renamed, it would be
+        # created again at the next migrate and its task would run twice.
+        if obj is not None and obj.name in DECLARED_NAMES:
+            return (*readonly, "name")
+        return readonly
 
 
 class JurisdictionAccessAttemptAdmin(AxesAccessAttemptAdmin):

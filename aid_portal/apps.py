@@ -11,6 +11,13 @@ class AidPortalConfig(AppConfig):
         # data-feed admins a new permission reaches their group here, once all exist.
         from django.db.models.signals import post_migrate
 
+        from aid_portal.schedules import schedules_sync_after_migrate
         from aid_portal.services import feed_admin_group_sync
 
         post_migrate.connect(feed_admin_group_sync, dispatch_uid="feed_admin_group_sync")
+        # Every migrate (each release runs one) and every test flush brings beat's tables
+        # to the declared schedules; a data migration would run once and need a new one
+        # for every schedule added. Sent once, as the core app, after all migrations ran.
+        post_migrate.connect(
+            schedules_sync_after_migrate, sender=self, dispatch_uid="schedules_sync"
+        )
