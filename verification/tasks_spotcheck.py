@@ -1,5 +1,5 @@
-"""The spot-check schedule's tasks (django-celery-beat, verification/migrations/
-0005_spotcheck_schedules.py): on the 2nd of every month a new-case campaign per county
+"""The spot-check schedule's tasks (django-celery-beat, declared in
+aid_portal/schedules.py): on the 2nd of every month a new-case campaign per county
 over last month's confirmations; on 2 January the year's annual home-visit campaign.
 
 Tasks take ids and are idempotent: a campaign already drawn for the county, rule and
