@@ -7,8 +7,10 @@ class AidPortalConfig(AppConfig):
     verbose_name = _("Portal core")
 
     def ready(self):
-        # Permissions are created after each app's migrations; a release that gives
-        # data-feed admins a new permission reaches their group here, once all exist.
+        # Imported here, not for a cycle: services and schedules use models, which are not
+        # loaded when this module is imported. Permissions are created after each app's
+        # migrations; a release that gives data-feed admins a new permission reaches their
+        # group here, once all exist.
         from django.db.models.signals import post_migrate
 
         from aid_portal.schedules import schedules_sync_after_migrate
