@@ -911,8 +911,8 @@ class VerificationOutcome(models.Model):
     """What verification concluded, taken in through cases.services.verification_outcome_record.
 
     The narrow interface between cases and verification: an outcome (consistent or
-    gap) with the items that differ. Until the verification app exists a caseworker
-    records it by hand, with a reason.
+    gap) with the items that differ, entered when verification issues its report, or
+    recorded by hand with a reason (a department that cannot be reached).
     """
 
     class Outcome(models.TextChoices):

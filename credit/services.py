@@ -61,7 +61,6 @@ RESTRICTING = frozenset({K.BLOCK, K.WATCH_LIST})
 
 NEXT_LEVEL = {Level.LIGHT: Level.MODERATE, Level.MODERATE: Level.SEVERE}
 BLOCK_MONTHS = {Level.MODERATE: 6, Level.SEVERE: 12}
-# Findings that took effect and so count in a chain of consecutive findings.
 
 
 def _today(day: datetime.date | None) -> datetime.date:
