@@ -172,5 +172,5 @@ def test_the_api_refuses_a_new_application_from_a_blocked_household(people, make
         format="json",
     )
     assert response.status_code == 400, response.content.decode()
-    assert "不得申请新的救助" in response.content.decode()
+    assert "被限制申请新的救助" in response.content.decode()
     assert family.application.household.applications.count() == 1
