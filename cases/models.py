@@ -20,6 +20,7 @@ from django.utils.translation import pgettext_lazy
 from aid_portal.crypto import EncryptedTextField
 from aid_portal.identity import mask_identity_number
 from aid_portal.models import Region
+from aid_portal.periods import in_force_on
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -626,11 +627,7 @@ class CreditRestriction(models.Model):
     @staticmethod
     def q_in_force(day) -> Q:
         """In force on ``day``: started, not yet at its end, not ended early."""
-        return (
-            Q(starts_on__lte=day)
-            & (Q(ended_on__isnull=True) | Q(ended_on__gt=day))
-            & (Q(ends_on__isnull=True) | Q(ends_on__gt=day))
-        )
+        return in_force_on(day)
 
 
 class AdjustmentProposal(models.Model):

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from aid_portal.models import Region
+from aid_portal.periods import in_force_on
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -245,11 +246,7 @@ class Sanction(models.Model):
 
     @staticmethod
     def q_in_force(day) -> Q:
-        return (
-            Q(starts_on__lte=day)
-            & (Q(ended_on__isnull=True) | Q(ended_on__gt=day))
-            & (Q(ends_on__isnull=True) | Q(ends_on__gt=day))
-        )
+        return in_force_on(day)
 
 
 class BlockManager(models.Manager):

@@ -115,6 +115,25 @@ def make_family(people, places, policy, proof_items):
     return make
 
 
+def to_decision(people, family: Family) -> int:
+    """Take a filled-in family along the simplified path to awaiting decision."""
+    cw, app_id = people.caseworker_a, family.application.pk
+    services.application_submit(actor=cw, application_id=app_id)
+    services.application_accept(actor=cw, application_id=app_id)
+    verification_services.verification_request(actor=cw, application_id=app_id)
+    services.verification_outcome_record(
+        actor=cw, application_id=app_id, outcome="consistent", reason="核对一致（手工录入）"
+    )
+    services.notice_post(
+        actor=cw,
+        application_id=app_id,
+        starts_on=timezone.localdate() - datetime.timedelta(days=8),
+        place="龙王坝村村务公开栏",
+    )
+    services.notice_close(actor=cw, application_id=app_id)
+    return app_id
+
+
 @pytest.fixture
 def enrol(make_family, people):
     """Take a family the whole way to an approved case (simplified path), and into payment
@@ -122,20 +141,7 @@ def enrol(make_family, people):
 
     def run(*, income: str = "300", paying: bool = True, family: Family | None = None) -> Family:
         family = family or make_family(income=income)
-        cw, app_id = people.caseworker_a, family.application.pk
-        services.application_submit(actor=cw, application_id=app_id)
-        services.application_accept(actor=cw, application_id=app_id)
-        verification_services.verification_request(actor=cw, application_id=app_id)
-        services.verification_outcome_record(
-            actor=cw, application_id=app_id, outcome="consistent", reason="核对一致（手工录入）"
-        )
-        services.notice_post(
-            actor=cw,
-            application_id=app_id,
-            starts_on=timezone.localdate() - datetime.timedelta(days=8),
-            place="龙王坝村村务公开栏",
-        )
-        services.notice_close(actor=cw, application_id=app_id)
+        app_id = to_decision(people, family)
         services.application_approve(
             actor=people.approver_a,
             application_id=app_id,

@@ -8,8 +8,6 @@ saved.
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -19,7 +17,7 @@ from rest_framework.test import APIClient
 from cases import services
 from cases.models import Application, Authorisation
 from credit import services as credit_services
-from verification import services as verification_services
+from tests.cases.conftest import to_decision
 
 pytestmark = pytest.mark.django_db
 S = Application.State
@@ -54,24 +52,6 @@ def block(people, family) -> None:
     credit_services.finding_decide(actor=people.approver_a, finding_id=finding.pk, today=today)
 
 
-def awaiting_decision(people, family) -> int:
-    cw, app_id = people.caseworker_a, family.application.pk
-    services.application_submit(actor=cw, application_id=app_id)
-    services.application_accept(actor=cw, application_id=app_id)
-    verification_services.verification_request(actor=cw, application_id=app_id)
-    services.verification_outcome_record(
-        actor=cw, application_id=app_id, outcome="consistent", reason="核对一致（手工录入）"
-    )
-    services.notice_post(
-        actor=cw,
-        application_id=app_id,
-        starts_on=timezone.localdate() - datetime.timedelta(days=8),
-        place="龙王坝村村务公开栏",
-    )
-    services.notice_close(actor=cw, application_id=app_id)
-    return app_id
-
-
 def test_a_blocked_household_is_refused_by_the_page_and_the_api(people, places, make_family):
     family = make_family()
     block(people, family)
@@ -99,7 +79,7 @@ def test_a_blocked_household_is_refused_by_the_page_and_the_api(people, places, 
 
 def test_an_ineligible_family_is_refused_by_the_page_and_the_api(people, make_family):
     family = make_family(income="5000")  # far above the line for two people
-    app_id = awaiting_decision(people, family)
+    app_id = to_decision(people, family)
     start = timezone.localdate().replace(day=1).isoformat()
     page = page_client(people.approver_a).post(
         reverse("cases:act", args=[app_id, "approve"]), {"start_month": start[:7]}
