@@ -12,10 +12,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
-from verification.simulator import records_for
 
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import AuditEvent
+from aid_portal.simulator import records_for
 from aid_portal.workdays import add_working_days
 from cases import services as case_services
 from cases.models import Application, Authorisation, Member, VerificationOutcome
