@@ -8,8 +8,6 @@ go through the selectors of credit.trust, which start from the user's jurisdicti
 
 from __future__ import annotations
 
-import io
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,11 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from aid_portal import access, permissions
 from aid_portal.errors import Conflict, DomainError
+from aid_portal.exports import Sheet, xlsx_response
 from aid_portal.forms import add_domain_error
 from cases import selectors as case_selectors
 from credit import trust
@@ -221,25 +218,12 @@ def rewards_xlsx(request):
     """The rewards list of a year: one row per household (identity numbers masked)."""
     access.require_role(request.user, permissions.READ_TRUST)
     year = _year(request)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("Rewards %(year)s") % {"year": year}
-    sheet.append(
-        [
-            _("Township"),
-            _("Village"),
-            _("Applicant"),
-            _("Identity number"),
-            _("Trust records"),
-            _("Kinds of trustworthy behaviour"),
-            _("Rewards granted"),
-        ]
-    )
+    rows = []
     for household in trust.reward_candidates_for_user(
         user=request.user, year=year
     ).prefetch_related("members__person"):
         applicant = next((m for m in household.members.all() if m.is_applicant), None)
-        sheet.append(
+        rows.append(
             [
                 household.village.parent.name if household.village.parent else "",
                 household.village.name,
@@ -250,16 +234,24 @@ def rewards_xlsx(request):
                 "；".join(r.get_kind_display() for r in household.year_rewards),
             ]
         )
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return xlsx_response(
+        filename=f"rewards-{year}.xlsx",
+        sheets=[
+            Sheet(
+                _("Rewards %(year)s") % {"year": year},
+                [
+                    _("Township"),
+                    _("Village"),
+                    _("Applicant"),
+                    _("Identity number"),
+                    _("Trust records"),
+                    _("Kinds of trustworthy behaviour"),
+                    _("Rewards granted"),
+                ],
+                rows,
+            )
+        ],
     )
-    response["Content-Disposition"] = f'attachment; filename="rewards-{year}.xlsx"'
-    return response
 
 
 # --- the county dashboard --------------------------------------------------------------------

@@ -7,8 +7,6 @@ selectors of verification.batch, which start from the user's jurisdiction.
 
 from __future__ import annotations
 
-import io
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,11 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from aid_portal import access, permissions
 from aid_portal.errors import Conflict, DomainError
+from aid_portal.exports import Sheet, xlsx_response
 from verification import batch
 from verification.models_batch import BatchFinding
 
@@ -111,56 +108,48 @@ def run_xlsx(request, run_id: int):
     access.require_role(request.user, permissions.READ_BATCH_RUNS)
     run = batch.batch_run_get_for_user(user=request.user, run_id=run_id)
     summary = batch.batch_run_summary(run=run)
-    book = Workbook()
-    counts = book.active
-    counts.title = _("Counts")
-    counts.append([_("Township"), *[str(label) for _value, label in summary.kinds], _("Total")])
-    for township, row, total in summary.townships:
-        counts.append([township.name, *row, total])
-    counts.append([_("Total"), *summary.totals, summary.total])
-    findings = book.create_sheet(pgettext("batch", "Findings"))
-    findings.append(
-        [
-            _("Township"),
-            _("Village"),
-            _("Application"),
-            _("Kind"),
-            _("Name"),
-            _("Identity number"),
-            _("Resolution"),
-            _("Reason"),
-        ]
-    )
     names = {t.code[:9]: t.name for t, _row, _n in summary.townships}
-    for finding in batch.batch_finding_list_for_run(run=run):
-        app = finding.application
-        person = finding.person
-        findings.append(
-            [
-                names.get(app.village.code[:9], ""),
-                app.village.name,
-                app.number,
-                finding.get_kind_display(),
-                person.name if person else "",
-                person.masked_identity_number if person else "",
-                finding.get_resolution_display(),
-                finding.resolution_reason,
-            ]
-        )
-    for sheet in (counts, findings):
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    findings = (
+        [
+            names.get(finding.application.village.code[:9], ""),
+            finding.application.village.name,
+            finding.application.number,
+            finding.get_kind_display(),
+            finding.person.name if finding.person else "",
+            finding.person.masked_identity_number if finding.person else "",
+            finding.get_resolution_display(),
+            finding.resolution_reason,
+        ]
+        for finding in batch.batch_finding_list_for_run(run=run)
     )
     stamp = timezone.localtime(run.started_at).strftime("%Y%m%d")
-    response["Content-Disposition"] = (
-        f'attachment; filename="batch-{run.county.code}-{stamp}-{run.pk}.xlsx"'
+    return xlsx_response(
+        filename=f"batch-{run.county.code}-{stamp}-{run.pk}.xlsx",
+        sheets=[
+            Sheet(
+                _("Counts"),
+                [_("Township"), *[label for _value, label in summary.kinds], _("Total")],
+                [
+                    *([township.name, *row, total] for township, row, total in summary.townships),
+                    [_("Total"), *summary.totals, summary.total],
+                ],
+            ),
+            Sheet(
+                pgettext("batch", "Findings"),
+                [
+                    _("Township"),
+                    _("Village"),
+                    _("Application"),
+                    _("Kind"),
+                    _("Name"),
+                    _("Identity number"),
+                    _("Resolution"),
+                    _("Reason"),
+                ],
+                findings,
+            ),
+        ],
     )
-    return response
 
 
 # --- the caseworker's queue --------------------------------------------------------------

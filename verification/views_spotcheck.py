@@ -8,8 +8,6 @@ redirects. Reads go through its selectors, which start from the user's jurisdict
 
 from __future__ import annotations
 
-import io
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -18,11 +16,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from aid_portal import access, permissions
 from aid_portal.errors import Conflict, DomainError
+from aid_portal.exports import Sheet, xlsx_response
 from aid_portal.forms import add_domain_error
 from cases.selectors_casework import with_applicant
 from credit.models import Behaviour
@@ -184,43 +181,7 @@ def campaign_xlsx(request, campaign_id: int):
     campaign = spotcheck.campaign_get_for_user(user=request.user, campaign_id=campaign_id)
     progress = spotcheck.campaign_progress(campaign=campaign)
     today = timezone.localdate()
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("Progress")
-    sheet.append([_("Rule"), campaign.get_rule_display()])
-    sheet.append([_("Window"), f"{campaign.window_start} – {campaign.window_end}"])
-    sheet.append([_("Share drawn"), f"{campaign.ratio * 100:g}%"])
-    sheet.append([_("Random seed"), str(campaign.seed)])
-    sheet.append([])
-    header = [
-        _("Township"),
-        _("Sampled"),
-        _("Visited"),
-        _("Found ineligible"),
-        _("Adjusted"),
-        _("Overdue"),
-    ]
-    sheet.append(header)
-    for row in [*progress.rows, progress.total]:
-        sheet.append(
-            [row.township.name, row.sampled, row.visited, row.ineligible, row.adjusted, row.overdue]
-        )
-    cases = book.create_sheet(_("Sampled cases"))
-    cases.append(
-        [
-            _("Township"),
-            _("Village"),
-            _("Application"),
-            _("Why sampled"),
-            _("Due by"),
-            _("Auditor"),
-            _("Visited"),
-            _("Still eligible"),
-            _("Recommended action"),
-            _("Adjustment"),
-            _("Overdue"),
-        ]
-    )
+    cases = []
     for item in spotcheck.sample_item_list_for_campaign(user=request.user, campaign=campaign):
         finding = getattr(item, "finding", None)
         cases.append(
@@ -238,18 +199,49 @@ def campaign_xlsx(request, campaign_id: int):
                 _("overdue") if item.visited_at is None and item.due_on < today else "",
             ]
         )
-    for cell in [*sheet[6], *cases[1]]:
-        cell.font = Font(bold=True)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return xlsx_response(
+        filename=f"spot-check-{campaign.county.code}-{campaign.pk}.xlsx",
+        sheets=[
+            Sheet(
+                _("Progress"),
+                [
+                    _("Township"),
+                    _("Sampled"),
+                    _("Visited"),
+                    _("Found ineligible"),
+                    _("Adjusted"),
+                    _("Overdue"),
+                ],
+                [
+                    [r.township.name, r.sampled, r.visited, r.ineligible, r.adjusted, r.overdue]
+                    for r in [*progress.rows, progress.total]
+                ],
+                facts=[
+                    [_("Rule"), campaign.get_rule_display()],
+                    [_("Window"), f"{campaign.window_start} – {campaign.window_end}"],
+                    [_("Share drawn"), f"{campaign.ratio * 100:g}%"],
+                    [_("Random seed"), str(campaign.seed)],
+                ],
+            ),
+            Sheet(
+                _("Sampled cases"),
+                [
+                    _("Township"),
+                    _("Village"),
+                    _("Application"),
+                    _("Why sampled"),
+                    _("Due by"),
+                    _("Auditor"),
+                    _("Visited"),
+                    _("Still eligible"),
+                    _("Recommended action"),
+                    _("Adjustment"),
+                    _("Overdue"),
+                ],
+                cases,
+            ),
+        ],
     )
-    response["Content-Disposition"] = (
-        f'attachment; filename="spot-check-{campaign.county.code}-{campaign.pk}.xlsx"'
-    )
-    return response
 
 
 # --- one sampled case ---------------------------------------------------------------------

@@ -1,0 +1,67 @@
+"""Spreadsheet exports: one builder for every XLSX a page offers.
+
+Each sheet has a bold header row (after any lines of facts above it). A text cell that
+a spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or
+a carriage return) is written as plain text, so an exported name or note can never run
+as a formula on the office computer that opens the file.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpResponse
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass
+class Sheet:
+    title: str
+    header: Sequence[Any]
+    rows: Iterable[Sequence[Any]]
+    facts: Sequence[Sequence[Any]] = field(default_factory=list)  # lines above the header
+
+
+def xlsx_response(*, filename: str, sheets: Sequence[Sheet]) -> HttpResponse:
+    """The workbook as a download named ``filename``."""
+    book = Workbook()
+    book.remove(book.active)
+    for spec in sheets:
+        sheet = book.create_sheet(str(spec.title))
+        for line in spec.facts:
+            sheet.append([_cell(value) for value in line])
+        if spec.facts:
+            sheet.append([])
+        sheet.append([_cell(value) for value in spec.header])
+        for cell in sheet[sheet.max_row]:
+            cell.font = Font(bold=True)
+        for row in spec.rows:
+            sheet.append([_cell(value) for value in row])
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":  # text that starts like a formula stays text
+                    cell.data_type = "s"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _cell(value: Any) -> Any:
+    """Lazy translations and other objects become text; numbers and dates stay as they are."""
+    if (
+        value is None
+        or isinstance(value, int | float | Decimal | str)
+        or hasattr(value, "isoformat")
+    ):
+        return value
+    return str(value)
