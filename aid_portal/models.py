@@ -63,22 +63,80 @@ class Region(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def prefix(self) -> str:
-        return self.code[: self.PREFIX_LENGTH[self.level]]
+    # --- the tree read from the digits: the one place that knows the code's layout ---
+
+    @classmethod
+    def code_prefix(cls, code: str, level: int) -> str:
+        """The significant digits of the node at ``level`` that holds ``code`` (a full
+        code, or a prefix at least that long): what its subtree's codes start with."""
+        return code[: cls.PREFIX_LENGTH[level]]
 
     @staticmethod
-    def level_of_code(code: str) -> int:
-        """The level a well-formed 12-digit code stands at, read from its trailing zeros."""
-        if code[9:] != "000":
-            return Region.Level.VILLAGE
-        if code[6:9] != "000":
-            return Region.Level.TOWNSHIP
-        if code[4:6] != "00":
-            return Region.Level.COUNTY
-        if code[2:4] != "00":
-            return Region.Level.CITY
-        return Region.Level.PROVINCE
+    def code_from_prefix(prefix: str) -> str:
+        """The full 12-digit code of the node whose significant digits are ``prefix``."""
+        return prefix.ljust(12, "0")
+
+    @classmethod
+    def enclosing_code(cls, code: str, level: int) -> str:
+        """The code of the node at ``level`` that holds ``code`` (``code`` itself when it
+        stands at that level or above, since its trailing digits are zeros)."""
+        return cls.code_from_prefix(cls.code_prefix(code, level))
+
+    @classmethod
+    def enclosing_codes(cls, code: str, *, down_to: int = Level.VILLAGE) -> list[str]:
+        """The codes of the nodes that hold ``code`` (a full code or a prefix), from the
+        province down to ``down_to``, ``code``'s own node included, each once."""
+        return list(
+            dict.fromkeys(
+                cls.enclosing_code(code, level)
+                for level in cls.Level
+                if level <= down_to and cls.PREFIX_LENGTH[level] <= len(code)
+            )
+        )
+
+    @classmethod
+    def level_of_code(cls, code: str) -> int:
+        """The level a well-formed 12-digit code stands at: the highest level whose node
+        has this very code, because every digit below that level is zero."""
+        return next(level for level in cls.Level if cls.enclosing_code(code, level) == code)
+
+    @property
+    def prefix(self) -> str:
+        return self.code_prefix(self.code, self.level)
+
+    # The county and township holding this node, for a node at or below that level. The
+    # codes and prefixes are read from the digits and cost no query; county() and
+    # township() fetch the node itself.
+
+    @property
+    def county_prefix(self) -> str:
+        return self.code_prefix(self.code, self.Level.COUNTY)
+
+    @property
+    def county_code(self) -> str:
+        return self.enclosing_code(self.code, self.Level.COUNTY)
+
+    @property
+    def township_prefix(self) -> str:
+        return self.code_prefix(self.code, self.Level.TOWNSHIP)
+
+    @property
+    def township_code(self) -> str:
+        return self.enclosing_code(self.code, self.Level.TOWNSHIP)
+
+    def county(self) -> Region:
+        """The county node holding this one (itself if it is a county): one query
+        otherwise, so in a loop key by :attr:`county_code` instead."""
+        if self.level == self.Level.COUNTY:
+            return self
+        return Region.objects.get(code=self.county_code)
+
+    def township(self) -> Region:
+        """The township node holding this one (itself if it is a township): one query
+        otherwise, so in a loop key by :attr:`township_code` instead."""
+        if self.level == self.Level.TOWNSHIP:
+            return self
+        return Region.objects.get(code=self.township_code)
 
     def contains(self, other: Region) -> bool:
         return other.code.startswith(self.prefix)

@@ -98,7 +98,7 @@ def region_tree_load(*, csv_text: str, actor: User | None) -> RegionImportResult
             continue
         parent_level = Region.level_of_code(parent_code)
         if parent_level >= level or not code.startswith(
-            parent_code[: Region.PREFIX_LENGTH[parent_level]]
+            Region.code_prefix(parent_code, parent_level)
         ):
             errors.append(
                 _("Line %(line)d: %(code)s cannot lie under %(parent)s.")

@@ -146,7 +146,7 @@ def generate(people: int, records: int, seed: int) -> dict:
     villages = []
     for t in range(TOWNSHIPS):
         township = Region.objects.create(
-            code=f"{COUNTY[:6]}{100 + t:03d}000",
+            code=Region.code_from_prefix(f"{county.prefix}{100 + t:03d}"),
             name=f"基准镇{t}",
             level=Region.Level.TOWNSHIP,
             parent=county,
@@ -154,7 +154,7 @@ def generate(people: int, records: int, seed: int) -> dict:
         for v in range(VILLAGES_PER_TOWNSHIP):
             villages.append(
                 Region.objects.create(
-                    code=f"{township.code[:9]}{200 + v:03d}",
+                    code=f"{township.prefix}{200 + v:03d}",
                     name=f"基准村{t}-{v}",
                     level=Region.Level.VILLAGE,
                     parent=township,

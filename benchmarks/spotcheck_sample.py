@@ -49,14 +49,14 @@ def generate(cases: int) -> tuple[Region, list[User]]:
     villages = []
     for t in range(TOWNSHIPS):
         township = Region.objects.create(
-            code=f"{COUNTY[:6]}{100 + t:03d}000",
+            code=Region.code_from_prefix(f"{county.prefix}{100 + t:03d}"),
             name=f"抽查基准镇{t}",
             level=Region.Level.TOWNSHIP,
             parent=county,
         )
         villages += [
             Region.objects.create(
-                code=f"{township.code[:9]}{200 + v:03d}",
+                code=f"{township.prefix}{200 + v:03d}",
                 name=f"抽查基准村{t}-{v}",
                 level=Region.Level.VILLAGE,
                 parent=township,

@@ -529,7 +529,7 @@ class Application(models.Model):
 
     @property
     def number(self) -> str:
-        return f"{self.village.code[:9]}-{self.pk:06d}" if self.pk else "—"
+        return f"{self.village.township_prefix}-{self.pk:06d}" if self.pk else "—"
 
     @property
     def is_open(self) -> bool:

@@ -18,12 +18,6 @@ from aid_portal.models import Region
 from cases.models import Application, Policy
 
 
-def county_of(region: Region) -> Region:
-    if region.level == Region.Level.COUNTY:
-        return region
-    return Region.objects.get(code=region.code[:6] + "000000")
-
-
 def policy_in_force(*, county: Region, on: datetime.date) -> Policy:
     policy = (
         Policy.objects.filter(county=county, effective_from__lte=on)
@@ -44,7 +38,7 @@ def policy_in_force(*, county: Region, on: datetime.date) -> Policy:
 def decision_roles(app: Application) -> frozenset[str]:
     """Who decides in the case's county: the township approver, or the county where the
     policy in force says so."""
-    policy = policy_in_force(county=county_of(app.village), on=timezone.localdate())
+    policy = policy_in_force(county=app.village.county(), on=timezone.localdate())
     if policy.deciding_level == Policy.DecidingLevel.COUNTY:
         return permissions.DECIDE_IN_COUNTY
     return permissions.DECIDE_CASES

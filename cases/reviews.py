@@ -72,7 +72,7 @@ def next_review_date(
 ) -> datetime.date:
     """Yearly when stable; on the county's shorter interval with irregular income, a
     member able to work, or a household on the credit watch list."""
-    policy = services.policy_in_force(county=services.county_of(application.village), on=after)
+    policy = services.policy_in_force(county=application.village.county(), on=after)
     unstable = review_unstable_reasons(
         application=application, on=after, income_irregular=income_irregular
     )
@@ -109,7 +109,7 @@ def member_death_record(
         death = MemberDeath.objects.create(
             application=app, person=member.person, died_on=died_on, recorded_by=actor
         )
-        policy = services.policy_in_force(county=services.county_of(app.village), on=died_on)
+        policy = services.policy_in_force(county=app.village.county(), on=died_on)
         due = add_months(died_on, policy.review_months_after_death)
         old = app.next_review_on
         if old is None or due < old:

@@ -112,11 +112,6 @@ def applications_of_household(*, household: Household) -> QuerySet[Application]:
     return Application.objects.filter(household=household).select_related("village")
 
 
-def _ancestor_codes(region: Region) -> set[str]:
-    """The codes of ``region`` and the nodes above it (province, city, county, township)."""
-    return {region.code[:length].ljust(12, "0") for length in (2, 4, 6, 9, 12)}
-
-
 def investigators_for_village(*, village: Region, identifiers: Iterable[str]) -> dict[str, User]:
     """Staff who may visit a home in ``village``, by the id or username given for each.
 
@@ -130,7 +125,7 @@ def investigators_for_village(*, village: Region, identifiers: Iterable[str]) ->
         User.objects.filter(Q(pk__in=ids) | Q(username__in=names), is_active=True)
         .filter(
             role_assignments__role__in=permissions.READ_CASES,
-            role_assignments__region__code__in=_ancestor_codes(village),
+            role_assignments__region__code__in=Region.enclosing_codes(village.code),
         )
         .distinct()
     )

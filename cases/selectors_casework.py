@@ -39,7 +39,7 @@ def investigator_list_for_application(*, user: User, application: Application) -
 
     ``application`` comes from selectors.application_get_for_user, so ``user`` may read it.
     """
-    township_code = application.village.code[:9] + "000"
+    township_code = application.village.township_code
     return (
         User.objects.filter(
             is_active=True,
@@ -59,8 +59,8 @@ def _counties_q(user: User) -> Q:
     if not jurisdiction.prefixes:
         return Q(pk__in=[])
     parts = [
-        Q(county__code=prefix[:6] + "000000")
-        if len(prefix) >= 6
+        Q(county__code=Region.enclosing_code(prefix, Region.Level.COUNTY))
+        if len(prefix) >= Region.PREFIX_LENGTH[Region.Level.COUNTY]
         else Q(county__code__startswith=prefix)
         for prefix in jurisdiction.prefixes
     ]

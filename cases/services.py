@@ -55,7 +55,7 @@ from cases.models import (
     Suspension,
     VerificationOutcome,
 )
-from cases.policy import county_of, decision_roles, policy_in_force
+from cases.policy import decision_roles, policy_in_force
 from cases.selectors import credit_block_in_force
 from cases.steps import APPLICATION, application_event_write
 
@@ -274,7 +274,7 @@ def _refuse_second_household(*, actor: User, person: Person, household: Househol
     )
     if other is None:
         return
-    township = Region.objects.get(code=other.household.village.code[:9] + "000")
+    township = other.household.village.township()
     if access.jurisdiction_for(actor).contains(other.household.village):
         message = _(
             "This person is already an active member of household #%(id)s in %(village)s."
@@ -735,7 +735,7 @@ def application_accept(
 
 
 def _deadlines(app: Application, accepted_on: datetime.date) -> dict:
-    policy = policy_in_force(county=county_of(app.village), on=accepted_on)
+    policy = policy_in_force(county=app.village.county(), on=accepted_on)
     if app.extended:
         total = policy.total_days_extended
     elif policy.deciding_level == Policy.DecidingLevel.TOWNSHIP:
@@ -822,7 +822,7 @@ def verification_outcome_record(
         app = _lock_step(
             application_id, actor, "verification_outcome", check_role=actor is not None
         )
-        policy = policy_in_force(county=county_of(app.village), on=timezone.localdate())
+        policy = policy_in_force(county=app.village.county(), on=timezone.localdate())
         record = VerificationOutcome.objects.create(
             application=app,
             outcome=outcome,
@@ -1017,7 +1017,7 @@ def notice_post(
         app = _lock_step(application_id, actor, "notice_post")
         if app.notices.filter(closed_at__isnull=True).exists():
             raise Conflict(_("A notice is already posted for this application."))
-        policy = policy_in_force(county=county_of(app.village), on=starts_on)
+        policy = policy_in_force(county=app.village.county(), on=starts_on)
         notice = PublicNotice.objects.create(
             application=app,
             starts_on=starts_on,
@@ -1160,7 +1160,7 @@ def amount_compute(*, application: Application, on: datetime.date | None = None)
     standard × the policy's months × members.
     """
     on = on or timezone.localdate()
-    policy = policy_in_force(county=county_of(application.village), on=on)
+    policy = policy_in_force(county=application.village.county(), on=on)
     members = [m for m in application.household.members.all() if not m.is_supporter]
     count = len(members)
     _require(count > 0, _("The household has no members."))
@@ -1486,7 +1486,7 @@ def gradual_exit_start(
             application_id, actor, None, allowed_from=Application.ENROLLED_STATES
         )
         access.require_role(actor, decision_roles(app), app.village)
-        limit = policy_in_force(county=county_of(app.village), on=today).gradual_exit_months
+        limit = policy_in_force(county=app.village.county(), on=today).gradual_exit_months
         _require(
             isinstance(months, int) and 1 <= months <= limit,
             _("A gradual exit lasts from 1 to %(limit)s months.") % {"limit": limit},

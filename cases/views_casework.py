@@ -400,9 +400,7 @@ def _render_case(
             context["basis_line"] = amount_explanation(basis)
     if any(item["action"].name == "notice_post" for item in actions):
         try:
-            policy = services.policy_in_force(
-                county=services.county_of(app.village), on=timezone.localdate()
-            )
+            policy = services.policy_in_force(county=app.village.county(), on=timezone.localdate())
         except DomainError:
             policy = None
         context["notice_days"] = policy.notice_days if policy else None

@@ -158,9 +158,7 @@ def _run_decide(request, review, form):
 def _decide_kwargs(request, review: PeriodicReview) -> dict:
     app = review.application
     try:
-        policy = services.policy_in_force(
-            county=services.county_of(app.village), on=timezone.localdate()
-        )
+        policy = services.policy_in_force(county=app.village.county(), on=timezone.localdate())
     except DomainError:
         policy = None
     return {
@@ -385,7 +383,7 @@ def _render_adjustments(request, *, bound=None, status: int = 200) -> HttpRespon
     rows = []
     for proposal in page:
         app = proposal.application
-        county = app.village.code[:6]
+        county = app.village.county_code
         if county not in deciders:
             deciders[county] = steps_deciders(app)
         may_act = access.has_role(request.user, deciders[county], app.village)

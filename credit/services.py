@@ -713,7 +713,7 @@ def _outbox_write(finding: Finding, kind: str, on: datetime.date) -> OutboxMessa
         "level": finding.level,
         "effective_on": finding.effective_on,
         "on": on,
-        "authority": finding.village.code[:6],
+        "authority": finding.village.county_prefix,
     }
     message = OutboxMessage.objects.create(key=key, finding=finding, kind=kind, payload=payload)
     enqueue_on_commit("credit.outbox_deliver", message.pk)

@@ -477,7 +477,7 @@ SET village_id = EXCLUDED.village_id, result = EXCLUDED.result,
 
 # The same results counted by township, not stored (the current year, live).
 LIVE_SQL = """{results}
-SELECT substr(v.code, 1, 9) AS township, count(*) AS households,
+SELECT substr(v.code, 1, {township_length}) AS township, count(*) AS households,
        count(*) FILTER (WHERE r.result = 'untrustworthy') AS untrustworthy,
        count(*) FILTER (WHERE r.result = 'watch') AS watch
 FROM results r JOIN {region} v ON v.id = r.village_id
@@ -487,7 +487,11 @@ GROUP BY 1
 
 def _sql(template: str) -> str:
     tables = _tables()
-    return template.format(results=RESULTS_CTE.format(**tables), **tables)
+    return template.format(
+        results=RESULTS_CTE.format(**tables),
+        township_length=Region.PREFIX_LENGTH[Region.Level.TOWNSHIP],
+        **tables,
+    )
 
 
 def _parameters(*, patterns: list[str], year: int, until: datetime.date) -> dict:
@@ -632,7 +636,9 @@ def untrustworthy_rates_for_user(
                 region_field="village",
                 roles=permissions.READ_CREDIT_DASHBOARD,
             )
-            .annotate(township=Substr("village__code", 1, 9))
+            .annotate(
+                township=Substr("village__code", 1, Region.PREFIX_LENGTH[Region.Level.TOWNSHIP])
+            )
             .values("year", "township")
             .annotate(
                 households=Count("id"),
@@ -655,12 +661,14 @@ def untrustworthy_rates_for_user(
                 )
     years = sorted({year for rates in by_township.values() for year in rates} | {current})
     names = {
-        r.code[:9]: r
-        for r in Region.objects.filter(code__in=[p + "000" for p in by_township]).order_by("code")
+        r.township_prefix: r
+        for r in Region.objects.filter(
+            code__in=[Region.code_from_prefix(p) for p in by_township]
+        ).order_by("code")
     }
     rows = [
         (
-            names.get(prefix) or Region(code=prefix + "000", name=prefix),
+            names.get(prefix) or Region(code=Region.code_from_prefix(prefix), name=prefix),
             [by_township[prefix].get(year) for year in years],
         )
         for prefix in sorted(by_township)

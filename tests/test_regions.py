@@ -89,3 +89,94 @@ def test_command_reports_errors_and_exits_nonzero(tmp_path):
 def test_command_loads_a_good_file(capsys):
     call_command("load_regions", str(REGIONS_CSV))
     assert "15 created" in capsys.readouterr().out
+
+
+# --- the tree read from the digits ----------------------------------------------------
+
+COUNTY, TOWNSHIP, VILLAGE = "640422000000", "640422100000", "640422100201"
+
+
+@pytest.mark.parametrize(
+    ("code", "level"),
+    [
+        ("640000000000", Region.Level.PROVINCE),
+        ("640400000000", Region.Level.CITY),
+        (COUNTY, Region.Level.COUNTY),
+        (TOWNSHIP, Region.Level.TOWNSHIP),
+        (VILLAGE, Region.Level.VILLAGE),
+        # Zeros inside a level's digits do not end the code early.
+        ("640422100001", Region.Level.VILLAGE),
+        ("640422001000", Region.Level.TOWNSHIP),
+    ],
+)
+def test_level_of_code(code, level):
+    assert Region.level_of_code(code) == level
+
+
+@pytest.mark.parametrize(
+    ("level", "prefix", "code"),
+    [
+        (Region.Level.PROVINCE, "64", "640000000000"),
+        (Region.Level.CITY, "6404", "640400000000"),
+        (Region.Level.COUNTY, "640422", COUNTY),
+        (Region.Level.TOWNSHIP, "640422100", TOWNSHIP),
+        (Region.Level.VILLAGE, VILLAGE, VILLAGE),
+    ],
+)
+def test_prefix_and_code_of_the_node_holding_a_village_at_each_level(level, prefix, code):
+    assert Region.code_prefix(VILLAGE, level) == prefix
+    assert Region.code_from_prefix(prefix) == code
+    assert Region.enclosing_code(VILLAGE, level) == code
+
+
+def test_a_code_is_its_own_enclosing_code_at_its_level_and_below():
+    assert Region.enclosing_code(COUNTY, Region.Level.COUNTY) == COUNTY
+    assert Region.enclosing_code(COUNTY, Region.Level.VILLAGE) == COUNTY
+    assert Region.enclosing_code(COUNTY, Region.Level.CITY) == "640400000000"
+
+
+def test_enclosing_codes_of_a_code_and_of_a_prefix():
+    chain = ["640000000000", "640400000000", COUNTY, TOWNSHIP]
+    assert Region.enclosing_codes(VILLAGE) == [*chain, VILLAGE]
+    assert Region.enclosing_codes(TOWNSHIP) == chain
+    assert Region.enclosing_codes(COUNTY) == chain[:3]
+    assert Region.enclosing_codes(VILLAGE, down_to=Region.Level.COUNTY) == chain[:3]
+    # A jurisdiction prefix holds only the levels its digits reach.
+    assert Region.enclosing_codes("6404") == chain[:2]
+    assert Region.enclosing_codes("640422100", down_to=Region.Level.COUNTY) == chain[:3]
+
+
+@pytest.fixture
+def tree():
+    services.region_tree_load(csv_text=REGIONS_CSV.read_text("utf-8"), actor=None)
+    return {r.code: r for r in Region.objects.filter(code__in=[COUNTY, TOWNSHIP, VILLAGE])}
+
+
+def test_county_and_township_codes_of_the_demo_tree_cost_no_query(tree, django_assert_num_queries):
+    county, township, village = tree[COUNTY], tree[TOWNSHIP], tree[VILLAGE]
+    with django_assert_num_queries(0):
+        assert (village.county_prefix, village.county_code) == ("640422", COUNTY)
+        assert (village.township_prefix, village.township_code) == ("640422100", TOWNSHIP)
+        assert (township.county_prefix, township.county_code) == ("640422", COUNTY)
+        assert (township.township_prefix, township.township_code) == ("640422100", TOWNSHIP)
+        assert (county.county_prefix, county.county_code) == ("640422", COUNTY)
+        assert (county.prefix, township.prefix, village.prefix) == (
+            "640422",
+            "640422100",
+            VILLAGE,
+        )
+
+
+def test_county_and_township_nodes_of_the_demo_tree(tree, django_assert_num_queries):
+    county, township, village = tree[COUNTY], tree[TOWNSHIP], tree[VILLAGE]
+    with django_assert_num_queries(0):
+        assert county.county() is county
+        assert township.township() is township
+    with django_assert_num_queries(1):
+        assert village.county() == county
+    with django_assert_num_queries(1):
+        assert village.township() == township
+    with django_assert_num_queries(1):
+        assert township.county() == county
+    assert village.township().name == "吉强镇"
+    assert village.county().name == "西吉县"

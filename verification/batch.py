@@ -454,7 +454,11 @@ class RunSummary:
 def batch_run_summary(*, run: BatchRun) -> RunSummary:
     """Counts by kind × township (one grouped query and one for the township names)."""
     rows = (
-        run.findings.annotate(township=Substr("application__village__code", 1, 9))
+        run.findings.annotate(
+            township=Substr(
+                "application__village__code", 1, Region.PREFIX_LENGTH[Region.Level.TOWNSHIP]
+            )
+        )
         .values("township", "kind")
         .annotate(n=Count("id"))
         .order_by()
@@ -465,11 +469,17 @@ def batch_run_summary(*, run: BatchRun) -> RunSummary:
     for row in rows:
         by_township.setdefault(row["township"], [0] * len(kinds))[index[row["kind"]]] += row["n"]
     names = {
-        r.code[:9]: r
-        for r in Region.objects.filter(code__in=[p + "000" for p in by_township]).order_by("code")
+        r.township_prefix: r
+        for r in Region.objects.filter(
+            code__in=[Region.code_from_prefix(p) for p in by_township]
+        ).order_by("code")
     }
     townships = [
-        (names.get(prefix) or Region(code=prefix + "000", name=prefix), counts, sum(counts))
+        (
+            names.get(prefix) or Region(code=Region.code_from_prefix(prefix), name=prefix),
+            counts,
+            sum(counts),
+        )
         for prefix, counts in sorted(by_township.items())
     ]
     totals = [sum(counts[i] for _t, counts, _n in townships) for i in range(len(kinds))]

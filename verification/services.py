@@ -423,9 +423,7 @@ def report_build(*, verification_id: int) -> dict:
     ).get(pk=verification_id)
     app = request.application
     household = app.household
-    policy = case_services.policy_in_force(
-        county=case_services.county_of(app.village), on=timezone.localdate()
-    )
+    policy = case_services.policy_in_force(county=app.village.county(), on=timezone.localdate())
     everyone = list(
         household.members.select_related("person").prefetch_related("incomes").order_by("id")
     )

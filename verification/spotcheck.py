@@ -165,7 +165,9 @@ def population_rows(
     """The population sorted by id, in one query read as plain tuples."""
     queryset = population_queryset(
         county=county, rule=rule, window_start=window_start, window_end=window_end
-    ).annotate(township_prefix=Substr("village__code", 1, 9))
+    ).annotate(
+        township_prefix=Substr("village__code", 1, Region.PREFIX_LENGTH[Region.Level.TOWNSHIP])
+    )
     fields = ["pk", "township_prefix"]
     if rule == Rule.FULL:
         fields += ["has_near_relative", "has_objection", "has_report"]
@@ -174,9 +176,12 @@ def population_rows(
         cursor.execute(sql, params)
         found = cursor.fetchall()
     if rule == Rule.FULL:
-        return [(row[0], row[1] + "000", _reason(row[2], row[3] or row[4])) for row in found]
+        return [
+            (row[0], Region.code_from_prefix(row[1]), _reason(row[2], row[3] or row[4]))
+            for row in found
+        ]
     sampled = SampleItem.Reason.SAMPLED.value
-    return [(pk, prefix + "000", sampled) for pk, prefix in found]
+    return [(pk, Region.code_from_prefix(prefix), sampled) for pk, prefix in found]
 
 
 def strata_of(rows: Iterable[PopulationRow]) -> dict[str, list[int]]:
@@ -480,7 +485,7 @@ def campaign_draw_scheduled(
 
 def _above(prefix: str) -> list[str]:
     """The codes of the province, city and county nodes containing ``prefix``."""
-    return [prefix[:n].ljust(12, "0") for n in (2, 4, 6) if n <= len(prefix)]
+    return Region.enclosing_codes(prefix, down_to=Region.Level.COUNTY)
 
 
 def auditor_list_for_user(*, user: User) -> QuerySet[User]:

@@ -108,10 +108,10 @@ def run_xlsx(request, run_id: int):
     access.require_role(request.user, permissions.READ_BATCH_RUNS)
     run = batch.batch_run_get_for_user(user=request.user, run_id=run_id)
     summary = batch.batch_run_summary(run=run)
-    names = {t.code[:9]: t.name for t, _row, _n in summary.townships}
+    names = {t.township_prefix: t.name for t, _row, _n in summary.townships}
     findings = (
         [
-            names.get(finding.application.village.code[:9], ""),
+            names.get(finding.application.village.township_prefix, ""),
             finding.application.village.name,
             finding.application.number,
             finding.get_kind_display(),

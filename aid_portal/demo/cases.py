@@ -406,7 +406,7 @@ class _Builder:
 
     def run(self, plan: Plan) -> None:
         rng = self.rng
-        staff = TOWNSHIP_STAFF[plan.village.code[:9]]
+        staff = TOWNSHIP_STAFF[plan.village.township_prefix]
         caseworker = self.users[staff["caseworker"]]
         intake = self.intake_for(plan)
         dates = self.schedule(plan)
@@ -771,7 +771,7 @@ class _Builder:
                 )
 
     def intake_for(self, plan: Plan) -> User:
-        staff = TOWNSHIP_STAFF[plan.village.code[:9]]
+        staff = TOWNSHIP_STAFF[plan.village.township_prefix]
         return self.users.get(
             VILLAGE_ASSISTANTS.get(plan.village.code, ""), self.users[staff["caseworker"]]
         )

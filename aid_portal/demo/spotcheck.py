@@ -67,7 +67,7 @@ def _draw(county, auditor, window, seed, today) -> SpotCheckCampaign | None:
 
 
 def _decider(application) -> User:
-    username = TOWNSHIP_STAFF.get(application.village.code[:9], {}).get("decider", "admin")
+    username = TOWNSHIP_STAFF.get(application.village.township_prefix, {}).get("decider", "admin")
     return User.objects.get(username=username)
 
 
