@@ -109,8 +109,10 @@ class StepTable:
     """The declared steps of one workflow, and the rows they move.
 
     ``region`` gives the place an object belongs to (the jurisdiction its roles are
-    checked in); ``event`` writes the workflow's own history row; ``audit_prefix`` names
-    its audit actions (``application.approve``).
+    checked in); ``event`` writes the workflow's own history row (None: the workflow
+    keeps none beside the audit log); ``audit_prefix`` names its audit actions
+    (``application.approve``); ``state_field`` names the object's state (``status``
+    on a row that calls it so; a property where the state is derived from the row).
     """
 
     def __init__(
@@ -119,10 +121,11 @@ class StepTable:
         steps: Iterable[Step],
         *,
         region: Callable[[Any], Region],
-        event: Callable[..., models.Model],
+        event: Callable[..., models.Model] | None,
         audit_prefix: str,
         events: dict[str, Promise] | None = None,
         open_if: Callable[[Any], bool] | None = None,
+        state_field: str = "state",
     ) -> None:
         self.name = name
         # No step at all is offered unless this holds (a review of a case still enrolled).
@@ -131,6 +134,7 @@ class StepTable:
         self.region = region
         self._event = event
         self.audit_prefix = audit_prefix
+        self.state_field = state_field
         # Events that are outcomes rather than steps ("returned for completion").
         self._outcome_labels = dict(events or {})
         self._pages: dict[str, PageBinding] = {}
@@ -138,6 +142,9 @@ class StepTable:
 
     def __repr__(self) -> str:
         return f"<StepTable {self.name}: {len(self._steps)} steps>"
+
+    def state_of(self, obj) -> str:
+        return getattr(obj, self.state_field)
 
     def __getitem__(self, name: str) -> Step:
         try:
@@ -221,7 +228,7 @@ class StepTable:
         offered = []
         for step in self:
             binding = self._pages.get(step.name)
-            if binding is None or obj.state not in step.leaves:
+            if binding is None or self.state_of(obj) not in step.leaves:
                 continue
             if binding.when is not None and not binding.when(obj):
                 continue
@@ -242,11 +249,12 @@ class StepTable:
         step = self[name]
         if check_role and actor is not None:
             access.require_role(actor, step.roles_for(obj), self.region(obj))
-        if obj.state not in step.leaves:
+        if self.state_of(obj) not in step.leaves:
             raise Conflict(
                 state_message(obj)
                 if state_message
-                else _("Not possible while it is %(state)s.") % {"state": obj.get_state_display()}
+                else _("Not possible while it is %(state)s.")
+                % {"state": getattr(obj, f"get_{self.state_field}_display")()}
             )
         return step
 
@@ -269,15 +277,16 @@ class StepTable:
         target = to if to is not None else self[action].to
         if target is None:
             raise LookupError(f"the {self.name} step {action!r} goes to no state of its own")
-        old = obj.state
-        fields = {**(fields or {}), "state": target}
+        old = self.state_of(obj)
+        fields = {**(fields or {}), self.state_field: target}
         for field_name, value in fields.items():
             setattr(obj, field_name, value)
         update = [*fields]
         if any(f.name == "updated_at" for f in obj._meta.concrete_fields):
             update.append("updated_at")
         obj.save(update_fields=update)
-        self._event(obj, actor, action, old, target, reason=reason, data=data)
+        if self._event is not None:
+            self._event(obj, actor, action, old, target, reason=reason, data=data)
         audit_record(
             actor=actor,
             action=audit_action or f"{self.audit_prefix}.{action}",
@@ -301,7 +310,9 @@ class StepTable:
         audit_new: dict | None = None,
     ) -> None:
         """A step that leaves the state as it is: its event row and its audit row."""
-        self._event(obj, actor, action, obj.state, obj.state, reason=reason, data=data)
+        if self._event is not None:
+            state = self.state_of(obj)
+            self._event(obj, actor, action, state, state, reason=reason, data=data)
         audit_record(
             actor=actor,
             action=audit_action or f"{self.audit_prefix}.{action}",
@@ -391,13 +402,14 @@ def step_api_views(
     gate: Callable[..., Any],
     parse: Callable[..., dict],
     respond: Callable[..., Any],
-    response_serializer: type[serializers.Serializer],
+    response_serializer: type[serializers.Serializer] | dict[int, type[serializers.Serializer]],
     tags: list[str] | None = None,
 ) -> dict[str, type[StepAPIView]]:
     """One view class per step bound to the API, keyed by the step's slug.
 
     A class each (not one class with arguments) so that the OpenAPI schema shows every
-    step's own input serializer.
+    step's own input serializer. ``response_serializer`` by status (``{201: ...}``)
+    where ``respond`` answers with another status than 200.
     """
     views: dict[str, type[StepAPIView]] = {}
     for step in table:
