@@ -1,9 +1,11 @@
 """The spot-check API for county auditors: campaigns (list, detail, draw), a campaign's
-sampled cases, and the findings of one case.
+sampled cases, and the steps of verification.spotcheck_steps: ``POST
+/api/spot-checks/campaigns/<id>/assign/`` and ``POST /api/spot-checks/items/<id>/finding/``.
 
 One small view per operation, through the same selectors and services as the pages:
-outside the user's places 404; bad input 400 with field errors; a second draw of the
-same window or a second submission of findings 409 (aid_portal.api.exception_handler).
+outside the user's places 404; a step the user may not take 403 whatever was sent; bad
+input 400 with field errors; a second draw of the same window or a second submission of
+findings 409 (aid_portal.api.exception_handler).
 """
 
 from __future__ import annotations
@@ -12,15 +14,17 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aid_portal import access, permissions
 from aid_portal.models import User
+from aid_portal.steps import step_api_views
 from cases.selectors_casework import with_applicant
 from verification import spotcheck
 from verification.models_spotcheck import SampleItem, SpotCheckCampaign, SpotCheckFinding
+from verification.spotcheck_steps import SPOT_CHECK, SPOT_CHECK_CAMPAIGN
 
 # --- serializers ------------------------------------------------------------------------
 
@@ -83,6 +87,12 @@ class CampaignDrawSerializer(serializers.Serializer):
     seed = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=0)
     auditors = serializers.ListField(
         child=serializers.CharField(), required=False, default=list, help_text="Usernames."
+    )
+
+
+class CampaignAssignSerializer(serializers.Serializer):
+    auditors = serializers.ListField(
+        child=serializers.CharField(), help_text="Usernames: the cases are dealt in turn."
     )
 
 
@@ -160,6 +170,13 @@ def _with_applicants(items):
     return with_applicant(items, through="application__")
 
 
+def _users_named(usernames: list[str]) -> list[User]:
+    users = list(User.objects.filter(username__in=usernames))
+    if len(users) != len(set(usernames)):
+        raise serializers.ValidationError({"auditors": [_("Unknown username.")]})
+    return users
+
+
 class CampaignListView(generics.ListAPIView):
     """The campaigns of the auditor's counties, newest first."""
 
@@ -197,9 +214,7 @@ class CampaignDrawView(APIView):
         county = get_object_or_404(
             spotcheck.campaign_county_list_for_user(user=request.user), code=data["county"]
         )
-        auditors = list(User.objects.filter(username__in=data["auditors"]))
-        if len(auditors) != len(set(data["auditors"])):
-            raise serializers.ValidationError({"auditors": [_("Unknown username.")]})
+        auditors = _users_named(data["auditors"])
         campaign = spotcheck.campaign_draw(
             actor=request.user,
             county=county,
@@ -234,30 +249,82 @@ class SampleItemListView(generics.ListAPIView):
         )
 
 
-class FindingSubmitView(APIView):
-    """Record the findings of a sampled case assigned to you (multipart, for evidence)."""
+# --- the steps (verification.spotcheck_steps) ---------------------------------------------
 
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
 
-    @extend_schema(request=FindingSubmitSerializer, responses={201: SampleItemSerializer})
-    def post(self, request, item_id: int):
-        access.require_role(request.user, permissions.RUN_SPOT_CHECKS)
-        item = spotcheck.sample_item_get_for_user(user=request.user, item_id=item_id)
-        serializer = FindingSubmitSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        spotcheck.sample_finding_record(
-            actor=request.user, item_id=item.pk, **serializer.validated_data
-        )
-        item = _with_applicants(
-            spotcheck.sample_item_list_for_campaign(user=request.user, campaign=item.campaign)
-        ).get(pk=item.pk)
-        return Response(SampleItemSerializer(item).data, status=status.HTTP_201_CREATED)
+def _parse(serializer_class, request, obj) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _campaign_gate(*, user, pk: int) -> SpotCheckCampaign:
+    access.require_role(user, permissions.RUN_SPOT_CHECKS)
+    return spotcheck.campaign_get_for_user(user=user, campaign_id=pk)
+
+
+def _after_campaign_step(request, campaign):
+    campaign = spotcheck.campaign_get_for_user(user=request.user, campaign_id=campaign.pk)
+    return Response(CampaignDetailSerializer(campaign).data)
+
+
+def _item_gate(*, user, pk: int) -> SampleItem:
+    access.require_role(user, permissions.RUN_SPOT_CHECKS)
+    return spotcheck.sample_item_get_for_user(user=user, item_id=pk)
+
+
+def _after_item_step(request, item):
+    item = _with_applicants(
+        spotcheck.sample_item_list_for_campaign(user=request.user, campaign=item.campaign)
+    ).get(pk=item.pk)
+    return Response(SampleItemSerializer(item).data, status=status.HTTP_201_CREATED)
+
+
+SPOT_CHECK_CAMPAIGN.bind_api(
+    "assign",
+    serializer=CampaignAssignSerializer,
+    act=lambda *, actor, obj, data: spotcheck.sample_items_assign(
+        actor=actor, campaign_id=obj.pk, auditors=_users_named(data["auditors"])
+    ),
+    description="Hand the campaign's unvisited cases to these auditors in turn.",
+)
+SPOT_CHECK.bind_api(
+    "finding",
+    serializer=FindingSubmitSerializer,
+    act=lambda *, actor, obj, data: spotcheck.sample_finding_record(
+        actor=actor, item_id=obj.pk, **data
+    ),
+    description="Record the findings of a sampled case assigned to you (multipart, for evidence).",
+)
+
+
+def campaign_step_views() -> dict:
+    """The API view of every campaign step, by slug (verification.api_urls routes them)."""
+    return step_api_views(
+        SPOT_CHECK_CAMPAIGN,
+        gate=_campaign_gate,
+        parse=_parse,
+        respond=_after_campaign_step,
+        response_serializer=CampaignDetailSerializer,
+    )
+
+
+def sample_step_views() -> dict:
+    """The API view of every sampled case's step, by slug (verification.api_urls)."""
+    return step_api_views(
+        SPOT_CHECK,
+        gate=_item_gate,
+        parse=_parse,
+        respond=_after_item_step,
+        response_serializer={201: SampleItemSerializer},
+    )
 
 
 __all__ = [
     "CampaignDetailView",
     "CampaignDrawView",
     "CampaignListView",
-    "FindingSubmitView",
     "SampleItemListView",
+    "campaign_step_views",
+    "sample_step_views",
 ]

@@ -4,6 +4,11 @@ from django.urls import path
 
 from verification import api_spotcheck as api
 
+# POST /api/spot-checks/campaigns/<id>/<step>/ and /api/spot-checks/items/<id>/<step>/:
+# one view per step of verification.spotcheck_steps, the step's name with dashes.
+CAMPAIGN_STEP_VIEWS = api.campaign_step_views()
+SAMPLE_STEP_VIEWS = api.sample_step_views()
+
 urlpatterns = [
     path(
         "spot-checks/campaigns/",
@@ -25,9 +30,18 @@ urlpatterns = [
         api.SampleItemListView.as_view(),
         name="api-spotcheck-item-list",
     ),
-    path(
-        "spot-checks/items/<int:item_id>/findings/",
-        api.FindingSubmitView.as_view(),
-        name="api-spotcheck-finding-submit",
+    *(
+        path(
+            f"spot-checks/campaigns/<int:pk>/{slug}/",
+            view.as_view(),
+            name=f"api-spotcheck-campaign-{slug}",
+        )
+        for slug, view in CAMPAIGN_STEP_VIEWS.items()
+    ),
+    *(
+        path(
+            f"spot-checks/items/<int:pk>/{slug}/", view.as_view(), name=f"api-spotcheck-item-{slug}"
+        )
+        for slug, view in SAMPLE_STEP_VIEWS.items()
     ),
 ]

@@ -8,5 +8,7 @@ class VerificationConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, not for a cycle: verification binds the step it performs on the
-        # application's path (verification.steps) before any URL is resolved.
-        from verification import steps  # noqa: F401
+        # application's path (verification.steps), and the pages and the API bind the
+        # spot-check's steps (verification.spotcheck_steps), before any URL is resolved;
+        # models are not loaded at module level.
+        from verification import api_spotcheck, steps, views_spotcheck  # noqa: F401

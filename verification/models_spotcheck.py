@@ -91,6 +91,11 @@ class SampleItem(models.Model):
         COMPLAINT = "complaint", _("complaint")
         BOTH = "both", _("near-relative filing and complaint")
 
+    class State(models.TextChoices):
+        DRAWN = "drawn", _("drawn")
+        ASSIGNED = "assigned", _("assigned")
+        VISITED = "visited", _("visited")
+
     campaign = models.ForeignKey(SpotCheckCampaign, on_delete=models.CASCADE, related_name="items")
     application = models.ForeignKey(
         Application, on_delete=models.PROTECT, related_name="spot_check_items"
@@ -127,6 +132,17 @@ class SampleItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id}/{self.application_id}"
+
+    # Read from the row, not stored: the auditor and the visit's time are the facts, and
+    # a state column beside them could only disagree (verification.spotcheck_steps).
+    @property
+    def state(self) -> str:
+        if self.visited_at is not None:
+            return self.State.VISITED
+        return self.State.ASSIGNED if self.assigned_to_id is not None else self.State.DRAWN
+
+    def get_state_display(self) -> str:
+        return self.State(self.state).label
 
 
 class SampleItemUserObjectPermission(UserObjectPermissionBase):

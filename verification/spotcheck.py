@@ -56,6 +56,7 @@ from verification.models_spotcheck import (
     SpotCheckCampaign,
     SpotCheckFinding,
 )
+from verification.spotcheck_steps import SPOT_CHECK, SPOT_CHECK_CAMPAIGN
 
 Rule = SpotCheckCampaign.Rule
 Action = SpotCheckFinding.Action
@@ -543,8 +544,9 @@ def _grant(actor, campaign, auditors: list[User], dealt: list[int], only) -> Non
             GRANTS_SQL.format(**_tables()),
             {"permission": _check_permission().pk, "campaign": campaign.pk, "only": only},
         )
-    SpotCheckCampaign.objects.filter(pk=campaign.pk, status=SpotCheckCampaign.Status.DRAWN).update(
-        status=SpotCheckCampaign.Status.RUNNING
+    assign = SPOT_CHECK_CAMPAIGN["assign"]
+    SpotCheckCampaign.objects.filter(pk=campaign.pk, status__in=assign.leaves).update(
+        status=assign.to
     )
     audit_record(
         actor=actor,
@@ -595,13 +597,19 @@ def sample_items_assign(
             actor, roles=permissions.RUN_SPOT_CHECKS
         ).contains(campaign.county):
             raise DomainError(_("No such campaign."))
-        access.require_role(actor, permissions.RUN_SPOT_CHECKS, campaign.county)
-        if campaign.status == SpotCheckCampaign.Status.FINISHED:
-            raise Conflict(_("This campaign is finished."))
+        SPOT_CHECK_CAMPAIGN.check(
+            "assign", campaign, actor, state_message=lambda c: _("This campaign is finished.")
+        )
         return _assign(actor, campaign, list(auditors), item_ids)
 
 
 # --- findings ---------------------------------------------------------------------------
+
+
+def _finding_refusal(item: SampleItem) -> str:
+    if item.state == SampleItem.State.VISITED:
+        return _("The findings on this case were already recorded.")
+    return _("This case is not assigned to an auditor yet.")
 
 
 def sample_finding_record(
@@ -657,7 +665,8 @@ def sample_finding_record(
             raise DomainError(_("No such sampled case."))
         if not ObjectPermissionChecker(actor).has_perm(CHECK_PERMISSION, item):
             raise DomainError(_("This case is not in your sample: it is assigned to someone else."))
-        if item.visited_at is not None or SpotCheckFinding.objects.filter(item=item).exists():
+        SPOT_CHECK.check("finding", item, actor, state_message=_finding_refusal)
+        if SpotCheckFinding.objects.filter(item=item).exists():
             raise Conflict(_("The findings on this case were already recorded."))
         if visited_on < timezone.localdate(item.campaign.drawn_at):
             raise DomainError(
@@ -725,8 +734,9 @@ def sample_finding_record(
             raise Conflict(_("The findings on this case were already recorded."))
         campaign = item.campaign
         if not campaign.items.filter(visited_at__isnull=True).exists():
-            SpotCheckCampaign.objects.filter(pk=campaign.pk).update(
-                status=SpotCheckCampaign.Status.FINISHED, finished_at=now
+            finish = SPOT_CHECK_CAMPAIGN["finish"]
+            SpotCheckCampaign.objects.filter(pk=campaign.pk, status__in=finish.leaves).update(
+                status=finish.to, finished_at=now
             )
         audit_record(
             actor=actor,

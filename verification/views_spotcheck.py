@@ -4,6 +4,8 @@ download and its sampled cases, and the findings form of one case.
 
 Thin views: a form parses, one service of verification.spotcheck acts, the page
 redirects. Reads go through its selectors, which start from the user's jurisdiction.
+The two steps (assigning a campaign's cases, recording a case's findings) are declared
+in verification.spotcheck_steps, bound here and taken by aid_portal.steps.step_page.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,10 +24,12 @@ from aid_portal import access, permissions
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.exports import Sheet, xlsx_response
 from aid_portal.forms import add_domain_error
+from aid_portal.steps import step_page
 from cases.selectors_casework import with_applicant
 from credit.models import Behaviour
 from verification import spotcheck
 from verification.forms_spotcheck import AssignForm, CampaignDrawForm, FindingForm
+from verification.spotcheck_steps import SPOT_CHECK, SPOT_CHECK_CAMPAIGN
 
 CAMPAIGNS_PAGE_SIZE = 50
 ITEMS_PAGE_SIZE = 50
@@ -118,17 +123,37 @@ def campaign_preview(request):
     return render(request, "verification/spotcheck/_preview.html", {"draft": draft, "error": error})
 
 
+def _auditors(request, campaign) -> dict:
+    return {"auditors": spotcheck.auditor_list_for_user(user=request.user)}
+
+
+def _run_assign(request, campaign, form) -> str:
+    count = spotcheck.sample_items_assign(
+        actor=request.user, campaign_id=campaign.pk, auditors=form.cleaned_data["auditors"]
+    )
+    return _("%(count)s cases assigned.") % {"count": count}
+
+
+SPOT_CHECK_CAMPAIGN.bind_page("assign", form=AssignForm, run=_run_assign, form_kwargs=_auditors)
+
+
 @login_required
 def campaign_detail(request, campaign_id: int):
     """Progress by township, the seed, and the sampled cases (yours only with ?mine=1)."""
     access.require_role(request.user, permissions.RUN_SPOT_CHECKS)
     campaign = spotcheck.campaign_get_for_user(user=request.user, campaign_id=campaign_id)
-    return _render_campaign(
-        request, campaign, AssignForm(auditors=spotcheck.auditor_list_for_user(user=request.user))
-    )
+    return _render_campaign(request, campaign)
 
 
-def _render_campaign(request, campaign, assign_form, *, status: int = 200) -> HttpResponse:
+def _render_campaign(request, campaign, bound=None, status: int = 200) -> HttpResponse:
+    """The campaign's page; ``bound``: the step and its form as posted, with its errors.
+    The assignment form is there while the user may take that step."""
+    if bound is not None:
+        assign_form = bound[1]
+    elif any(step.name == "assign" for step in SPOT_CHECK_CAMPAIGN.offered(request.user, campaign)):
+        assign_form = SPOT_CHECK_CAMPAIGN.page("assign").form(request, campaign)
+    else:
+        assign_form = None
     mine = request.GET.get("mine") == "1"
     items = with_applicant(
         spotcheck.sample_item_list_for_campaign(user=request.user, campaign=campaign, mine=mine),
@@ -153,25 +178,17 @@ def _render_campaign(request, campaign, assign_form, *, status: int = 200) -> Ht
 @login_required
 @require_POST
 def campaign_assign(request, campaign_id: int):
+    """Hand the unvisited cases out in turn (the step "assign")."""
     access.require_role(request.user, permissions.RUN_SPOT_CHECKS)
     campaign = spotcheck.campaign_get_for_user(user=request.user, campaign_id=campaign_id)
-    form = AssignForm(request.POST, auditors=spotcheck.auditor_list_for_user(user=request.user))
-    if not form.is_valid():
-        messages.error(request, _("Choose at least one auditor."))
-        return _render_campaign(request, campaign, form, status=400)
-    try:
-        count = spotcheck.sample_items_assign(
-            actor=request.user, campaign_id=campaign.pk, auditors=form.cleaned_data["auditors"]
-        )
-    except Conflict as exc:
-        messages.warning(request, exc.message)
-    except DomainError as exc:
-        add_domain_error(form, exc)
-        messages.error(request, exc.message)
-        return _render_campaign(request, campaign, form, status=400)
-    else:
-        messages.success(request, _("%(count)s cases assigned.") % {"count": count})
-    return redirect("verification:spotcheck-campaign", campaign_id=campaign.pk)
+    return step_page(
+        request,
+        table=SPOT_CHECK_CAMPAIGN,
+        obj=campaign,
+        name="assign",
+        render=_render_campaign,
+        done_url=reverse("verification:spotcheck-campaign", kwargs={"campaign_id": campaign.pk}),
+    )
 
 
 @login_required
@@ -247,19 +264,32 @@ def campaign_xlsx(request, campaign_id: int):
 # --- one sampled case ---------------------------------------------------------------------
 
 
-def _behaviours():
-    return Behaviour.objects.filter(active=True).order_by("source", "code")
+def _behaviours(request, item) -> dict:
+    return {"behaviours": Behaviour.objects.filter(active=True).order_by("source", "code")}
 
 
-def _render_item(request, item, form, *, status: int = 200) -> HttpResponse:
+def _run_finding(request, item, form) -> str:
+    spotcheck.sample_finding_record(actor=request.user, item_id=item.pk, **form.cleaned_data)
+    return _("Findings recorded.")
+
+
+SPOT_CHECK.bind_page("finding", form=FindingForm, run=_run_finding, form_kwargs=_behaviours)
+
+
+def _render_item(request, item, bound=None, status: int = 200) -> HttpResponse:
+    """The sampled case's page; ``bound``: the step and its form as posted, with its
+    errors. The findings form is there for the auditor the case was dealt to."""
+    may_check = any(
+        step.name == "finding" for step in SPOT_CHECK.offered(request.user, item)
+    ) and spotcheck.sample_item_may_check(user=request.user, item=item)
     return render(
         request,
         "verification/spotcheck/item.html",
         {
             "item": item,
             "finding": getattr(item, "finding", None),
-            "may_check": spotcheck.sample_item_may_check(user=request.user, item=item),
-            "form": form,
+            "may_check": may_check,
+            "form": bound[1] if bound else SPOT_CHECK.page("finding").form(request, item),
             "today": timezone.localdate(),
         },
         status=status,
@@ -269,23 +299,16 @@ def _render_item(request, item, form, *, status: int = 200) -> HttpResponse:
 @login_required
 def item_detail(request, item_id: int):
     """A sampled case: what to check, and the findings form for the auditor it is
-    assigned to (POST records the findings)."""
+    assigned to (POST records the findings: the step "finding")."""
     access.require_role(request.user, permissions.RUN_SPOT_CHECKS)
     item = spotcheck.sample_item_get_for_user(user=request.user, item_id=item_id)
     if request.method != "POST":
-        return _render_item(request, item, FindingForm(behaviours=_behaviours()))
-    form = FindingForm(request.POST, request.FILES, behaviours=_behaviours())
-    if not form.is_valid():
-        messages.error(request, _("Check the form below."))
-        return _render_item(request, item, form, status=400)
-    try:
-        spotcheck.sample_finding_record(actor=request.user, item_id=item.pk, **form.cleaned_data)
-    except Conflict as exc:
-        messages.warning(request, exc.message)
-    except DomainError as exc:
-        add_domain_error(form, exc)
-        messages.error(request, exc.message)
-        return _render_item(request, item, form, status=400)
-    else:
-        messages.success(request, _("Findings recorded."))
-    return redirect("verification:spotcheck-item", item_id=item.pk)
+        return _render_item(request, item)
+    return step_page(
+        request,
+        table=SPOT_CHECK,
+        obj=item,
+        name="finding",
+        render=_render_item,
+        done_url=reverse("verification:spotcheck-item", kwargs={"item_id": item.pk}),
+    )

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.urls import reverse
 
 from tests.test_access_matrix import ANON, API_ANON, PAGE_LOGIN, PEOPLE, Row
+from verification.api_urls import CAMPAIGN_STEP_VIEWS, SAMPLE_STEP_VIEWS
 from verification.models_spotcheck import SampleItem, SpotCheckCampaign
 
 AUDITORS = {"auditor", "outsider_auditor", "superuser"}
@@ -147,8 +148,11 @@ ROWS = [
     ),
 ]
 
+# Writes only: the steps are tried as each person in tests/verification/
+# test_spotcheck_steps.py.
 POST_ONLY = {
     "verification:spotcheck-assign",
     "api-spotcheck-campaign-draw",
-    "api-spotcheck-finding-submit",
+    *(f"api-spotcheck-campaign-{slug}" for slug in CAMPAIGN_STEP_VIEWS),
+    *(f"api-spotcheck-item-{slug}" for slug in SAMPLE_STEP_VIEWS),
 }

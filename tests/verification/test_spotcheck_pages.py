@@ -275,7 +275,7 @@ def test_the_api_draws_lists_and_takes_findings(enrol, people, places, auditor2)
         "action": "stop",
         "evidence": [cases_fixtures.scan()],
     }
-    url = reverse("api-spotcheck-finding-submit", args=[item_id])
+    url = reverse("api-spotcheck-item-finding", args=[item_id])
     refused = client_for(auditor2, api=True).post(url, finding, format="multipart")
     assert refused.status_code == 400 and not SpotCheckFinding.objects.exists()
     finding["evidence"] = [cases_fixtures.scan()]
