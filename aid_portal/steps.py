@@ -88,10 +88,15 @@ class PageBinding:
     when: Callable[[Any], bool] | None = None
     # Offered as a section of its own; False: beside a row it concerns (a removal).
     listed: bool = True
+    # What the offered (unbound) form starts with: the row of the object the step acts on
+    # (a finding's open interview). Not read for a form that was sent.
+    initial: Callable[[Any], dict] | None = None
 
     def form(self, request: HttpRequest, obj, data=None, files=None) -> forms.Form:
         kwargs = self.form_kwargs(request, obj) if self.form_kwargs else {}
         if data is None:
+            if self.initial is not None:
+                kwargs = {**kwargs, "initial": self.initial(obj)}
             return self.form_class(**kwargs)
         return self.form_class(data, files, **kwargs)
 
@@ -112,7 +117,9 @@ class StepTable:
     checked in); ``event`` writes the workflow's own history row (None: the workflow
     keeps none beside the audit log); ``audit_prefix`` names its audit actions
     (``application.approve``); ``state_field`` names the object's state (``status``
-    on a row that calls it so; a property where the state is derived from the row).
+    on a row that calls it so; a property where the state is derived from the row);
+    ``audit_facts`` adds what the audit row of every move records of the object beside
+    its state (a credit finding's level).
     """
 
     def __init__(
@@ -126,6 +133,7 @@ class StepTable:
         events: dict[str, Promise] | None = None,
         open_if: Callable[[Any], bool] | None = None,
         state_field: str = "state",
+        audit_facts: Callable[[Any], dict] | None = None,
     ) -> None:
         self.name = name
         # No step at all is offered unless this holds (a review of a case still enrolled).
@@ -135,6 +143,7 @@ class StepTable:
         self._event = event
         self.audit_prefix = audit_prefix
         self.state_field = state_field
+        self.audit_facts = audit_facts
         # Events that are outcomes rather than steps ("returned for completion").
         self._outcome_labels = dict(events or {})
         self._pages: dict[str, PageBinding] = {}
@@ -178,11 +187,12 @@ class StepTable:
         form_kwargs: Callable[[HttpRequest, Any], dict] | None = None,
         when: Callable[[Any], bool] | None = None,
         listed: bool = True,
+        initial: Callable[[Any], dict] | None = None,
     ) -> None:
         self[name]  # a binding for a step nobody declared is a bug
         if name in self._pages:
             raise LookupError(f"the {self.name} step {name!r} is bound to a page twice")
-        self._pages[name] = PageBinding(form, run, form_kwargs, when, listed)
+        self._pages[name] = PageBinding(form, run, form_kwargs, when, listed, initial)
 
     def bind_api(
         self,
@@ -271,9 +281,11 @@ class StepTable:
         data: dict | None = None,
         fields: dict | None = None,
         audit_action: str | None = None,
+        event_fields: dict | None = None,
     ) -> Any:
         """Set the new state (the step's ``to`` unless given) and the other fields; write
-        the event row and the audit row in the caller's transaction."""
+        the event row and the audit row in the caller's transaction. ``event_fields`` are
+        the workflow's own fields of its event row (the day a finding's step happened)."""
         target = to if to is not None else self[action].to
         if target is None:
             raise LookupError(f"the {self.name} step {action!r} goes to no state of its own")
@@ -286,14 +298,17 @@ class StepTable:
             update.append("updated_at")
         obj.save(update_fields=update)
         if self._event is not None:
-            self._event(obj, actor, action, old, target, reason=reason, data=data)
+            self._event(
+                obj, actor, action, old, target, reason=reason, data=data, **(event_fields or {})
+            )
+        facts = self.audit_facts(obj) if self.audit_facts else {}
         audit_record(
             actor=actor,
             action=audit_action or f"{self.audit_prefix}.{action}",
             obj=obj,
             region=self.region(obj),
             old={"state": old},
-            new={"state": target, **(data or {})},
+            new={"state": target, **facts, **(data or {})},
             reason=reason,
         )
         return obj
@@ -308,11 +323,14 @@ class StepTable:
         data: dict | None = None,
         audit_action: str | None = None,
         audit_new: dict | None = None,
+        event_fields: dict | None = None,
     ) -> None:
         """A step that leaves the state as it is: its event row and its audit row."""
         if self._event is not None:
             state = self.state_of(obj)
-            self._event(obj, actor, action, state, state, reason=reason, data=data)
+            self._event(
+                obj, actor, action, state, state, reason=reason, data=data, **(event_fields or {})
+            )
         audit_record(
             actor=actor,
             action=audit_action or f"{self.audit_prefix}.{action}",
