@@ -22,11 +22,22 @@ from aid_portal import access, permissions
 from aid_portal.errors import DomainError
 from aid_portal.identity import identity_facts
 from aid_portal.models import Role
+from aid_portal.steps import step_api_views
 from cases.models import Document
 from cases.services import refuse_blocked_person
 from credit import selectors, services
 from credit import serializers as s
-from credit.models import Behaviour, Finding, Level, OutboxMessage
+from credit.models import (
+    Behaviour,
+    Finding,
+    Interview,
+    Level,
+    Objection,
+    OutboxMessage,
+    Repair,
+    RepaymentOrder,
+)
+from credit.steps import CREDIT_FINDING
 
 
 def _parse(serializer_class, request) -> dict:
@@ -102,144 +113,133 @@ class FindingDetailView(APIView):
         return _finding_response(request, finding_id)
 
 
-class FindingActionView(APIView):
-    """One step of a finding: the gate, the input, one service; the answer is the finding
-    as it stands after the step."""
-
-    input_serializer = s.CreditNoteSerializer
-
-    def act(self, *, actor, finding: Finding, data: dict) -> None:
-        raise NotImplementedError
-
-    def post(self, request, finding_id: int):
-        finding = selectors.finding_gate_for_user(user=request.user, finding_id=finding_id)
-        data = _parse(self.input_serializer, request)
-        self.act(actor=request.user, finding=finding, data=data)
-        return _finding_response(request, finding_id)
+# --- the steps of a finding (credit.steps.CREDIT_FINDING) ---------------------------------
 
 
-def action_schema(input_serializer):
-    return extend_schema(request=input_serializer, responses=s.CreditFindingDetailSerializer)
+def _finding_gate(*, user, pk: int) -> Finding:
+    return selectors.finding_gate_for_user(user=user, finding_id=pk)
 
 
-@action_schema(s.CreditNoteSerializer)
-class DecideView(FindingActionView):
-    """The township's decision: light and moderate take effect; severe goes to the county."""
-
-    def act(self, *, actor, finding, data):
-        services.finding_decide(actor=actor, finding_id=finding.pk, note=data["note"])
+def _parse_for(serializer_class, request, finding: Finding) -> dict:
+    return _parse(serializer_class, request)
 
 
-@action_schema(s.CreditConfirmSerializer)
-class ConfirmView(FindingActionView):
-    """The county confirms a severe finding, with a repayment order if an amount is given."""
-
-    input_serializer = s.CreditConfirmSerializer
-
-    def act(self, *, actor, finding, data):
-        services.finding_confirm(actor=actor, finding_id=finding.pk, **data)
+def _after_step(request, finding: Finding):
+    return _finding_response(request, finding.pk)
 
 
-@action_schema(s.CreditReasonSerializer)
-class DismissView(FindingActionView):
-    """The township (or, for a proposed severe finding, the county) does not confirm it."""
-
-    input_serializer = s.CreditReasonSerializer
-
-    def act(self, *, actor, finding, data):
-        services.finding_dismiss(actor=actor, finding_id=finding.pk, reason=data["reason"])
-
-
-@action_schema(s.CreditInterviewSerializer)
-class InterviewView(FindingActionView):
-    """Record the reminder interview as held."""
-
-    input_serializer = s.CreditInterviewSerializer
-
-    def act(self, *, actor, finding, data):
-        if not finding.interviews.filter(pk=data["interview"]).exists():
-            raise DomainError(_("No such interview."), field="interview")
-        services.interview_hold(
-            actor=actor,
-            interview_id=data["interview"],
-            notes=data["notes"],
-            held_on=data["held_on"],
-        )
+def _object(*, actor, obj: Finding, data: dict) -> None:
+    evidence = _documents(data["evidence"], obj.household_id) if data["evidence"] else []
+    services.objection_lodge(
+        actor=actor,
+        finding_id=obj.pk,
+        statement=data["statement"],
+        evidence=evidence,
+        lodged_on=data["lodged_on"],
+    )
 
 
-@action_schema(s.CreditRepaymentSerializer)
-class RepaymentView(FindingActionView):
-    """Record a payment against the finding's repayment order."""
+bind = CREDIT_FINDING.bind_api
+bind(
+    "decide",
+    serializer=s.CreditNoteSerializer,
+    act=lambda *, actor, obj, data: services.finding_decide(
+        actor=actor, finding_id=obj.pk, note=data["note"]
+    ),
+    description="The township's decision: light and moderate take effect; severe go to the county.",
+)
+bind(
+    "confirm",
+    serializer=s.CreditConfirmSerializer,
+    act=lambda *, actor, obj, data: services.finding_confirm(
+        actor=actor, finding_id=obj.pk, **data
+    ),
+    description="The county confirms a severe finding (with a repayment order, given an amount).",
+)
+bind(
+    "dismiss",
+    serializer=s.CreditReasonSerializer,
+    act=lambda *, actor, obj, data: services.finding_dismiss(
+        actor=actor, finding_id=obj.pk, reason=data["reason"]
+    ),
+    description="The township (or, for a proposed severe finding, the county) does not confirm it.",
+)
+bind(
+    "interview",
+    serializer=s.CreditInterviewSerializer,
+    act=lambda *, actor, obj, data: services.interview_hold(
+        actor=actor,
+        interview_id=selectors.finding_row_get(
+            finding=obj, model=Interview, pk=data["interview"]
+        ).pk,
+        notes=data["notes"],
+        held_on=data["held_on"],
+    ),
+    description="Record the reminder interview as held.",
+)
+bind(
+    "repayment",
+    serializer=s.CreditRepaymentSerializer,
+    act=lambda *, actor, obj, data: services.repayment_record(
+        actor=actor,
+        order_id=selectors.finding_row_get(finding=obj, model=RepaymentOrder).pk,
+        amount=data["amount"],
+        paid_on=data["paid_on"],
+    ),
+    description="Record a payment against the finding's repayment order.",
+)
+bind(
+    "object",
+    serializer=s.CreditObjectionSerializer,
+    act=_object,
+    description="The person's objection, before the deadline on the notice, with evidence.",
+)
+bind(
+    "objection_review",
+    serializer=s.CreditObjectionReviewSerializer,
+    act=lambda *, actor, obj, data: services.objection_review(
+        actor=actor,
+        objection_id=selectors.finding_row_get(
+            finding=obj, model=Objection, pk=data["objection"]
+        ).pk,
+        upheld=data["upheld"],
+        note=data["note"],
+    ),
+    description="Review the objection: upheld withdraws the finding and undoes its sanctions.",
+)
+bind(
+    "repair_apply",
+    serializer=s.CreditRepairApplySerializer,
+    act=lambda *, actor, obj, data: services.repair_apply(
+        actor=actor,
+        finding_id=obj.pk,
+        correction=data["correction"],
+        applied_on=data["applied_on"],
+    ),
+    description="Apply for repair after the interview, having corrected the behaviour.",
+)
+bind(
+    "repair_decide",
+    serializer=s.CreditRepairDecideSerializer,
+    act=lambda *, actor, obj, data: services.repair_decide(
+        actor=actor,
+        repair_id=selectors.finding_row_get(finding=obj, model=Repair, pk=data["repair"]).pk,
+        grant=data["grant"],
+        note=data["note"],
+    ),
+    description="Grant or refuse the repair (the county for severe findings).",
+)
 
-    input_serializer = s.CreditRepaymentSerializer
 
-    def act(self, *, actor, finding, data):
-        order = getattr(finding, "repayment_order", None)
-        if order is None:
-            raise DomainError(_("No such repayment order."))
-        services.repayment_record(
-            actor=actor, order_id=order.pk, amount=data["amount"], paid_on=data["paid_on"]
-        )
-
-
-@action_schema(s.CreditObjectionSerializer)
-class ObjectionView(FindingActionView):
-    """The person's objection, before the deadline on the notice, with evidence."""
-
-    input_serializer = s.CreditObjectionSerializer
-
-    def act(self, *, actor, finding, data):
-        evidence = _documents(data["evidence"], finding.household_id) if data["evidence"] else []
-        services.objection_lodge(
-            actor=actor,
-            finding_id=finding.pk,
-            statement=data["statement"],
-            evidence=evidence,
-            lodged_on=data["lodged_on"],
-        )
-
-
-@action_schema(s.CreditObjectionReviewSerializer)
-class ObjectionReviewView(FindingActionView):
-    """Review the objection: upheld withdraws the finding and undoes its sanctions."""
-
-    input_serializer = s.CreditObjectionReviewSerializer
-
-    def act(self, *, actor, finding, data):
-        if not finding.objections.filter(pk=data["objection"]).exists():
-            raise DomainError(_("No such objection."), field="objection")
-        services.objection_review(
-            actor=actor, objection_id=data["objection"], upheld=data["upheld"], note=data["note"]
-        )
-
-
-@action_schema(s.CreditRepairApplySerializer)
-class RepairApplyView(FindingActionView):
-    """Apply for repair after the interview, having corrected the behaviour."""
-
-    input_serializer = s.CreditRepairApplySerializer
-
-    def act(self, *, actor, finding, data):
-        services.repair_apply(
-            actor=actor,
-            finding_id=finding.pk,
-            correction=data["correction"],
-            applied_on=data["applied_on"],
-        )
-
-
-@action_schema(s.CreditRepairDecideSerializer)
-class RepairDecideView(FindingActionView):
-    """Grant or refuse the repair (the county for severe findings)."""
-
-    input_serializer = s.CreditRepairDecideSerializer
-
-    def act(self, *, actor, finding, data):
-        if not finding.repairs.filter(pk=data["repair"]).exists():
-            raise DomainError(_("No such repair application."), field="repair")
-        services.repair_decide(
-            actor=actor, repair_id=data["repair"], grant=data["grant"], note=data["note"]
-        )
+def finding_step_views() -> dict:
+    """The API view of every step of a finding, by slug (credit.api_urls routes them)."""
+    return step_api_views(
+        CREDIT_FINDING,
+        gate=_finding_gate,
+        parse=_parse_for,
+        respond=_after_step,
+        response_serializer=s.CreditFindingDetailSerializer,
+    )
 
 
 class BehaviourListView(generics.ListAPIView):

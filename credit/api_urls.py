@@ -4,18 +4,9 @@ from django.urls import path
 
 from credit import api, api_urls_trust
 
-# POST /api/credit/findings/<id>/<action>/: one view per step of a finding.
-ACTIONS = {
-    "decide": api.DecideView,
-    "confirm": api.ConfirmView,
-    "dismiss": api.DismissView,
-    "interview": api.InterviewView,
-    "repayment": api.RepaymentView,
-    "objection": api.ObjectionView,
-    "objection-review": api.ObjectionReviewView,
-    "repair": api.RepairApplyView,
-    "repair-decide": api.RepairDecideView,
-}
+# POST /api/credit/findings/<id>/<step>/: one view per step of a finding
+# (credit.steps.CREDIT_FINDING), the step's name with dashes.
+STEP_VIEWS = api.finding_step_views()
 
 urlpatterns = [
     path("credit/findings/", api.FindingListView.as_view(), name="api-credit-findings"),
@@ -25,12 +16,8 @@ urlpatterns = [
         name="api-credit-finding",
     ),
     *(
-        path(
-            f"credit/findings/<int:finding_id>/{action}/",
-            view.as_view(),
-            name=f"api-credit-{action}",
-        )
-        for action, view in ACTIONS.items()
+        path(f"credit/findings/<int:pk>/{slug}/", view.as_view(), name=f"api-credit-{slug}")
+        for slug, view in STEP_VIEWS.items()
     ),
     path("credit/behaviours/", api.BehaviourListView.as_view(), name="api-credit-behaviours"),
     path("credit/outbox/", api.OutboxListView.as_view(), name="api-credit-outbox"),

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class CreditConfig(AppConfig):
     name = "credit"
     verbose_name = _("credit")
+
+    def ready(self) -> None:
+        # Imported here, not for a cycle: the page and API bindings of a finding's steps
+        # (credit.steps, whose system check they satisfy) live beside their views and
+        # must be in place before any URL is resolved or any page offers a step; models
+        # are not loaded at module level.
+        from credit import api, views  # noqa: F401

@@ -7,9 +7,11 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Model, Prefetch, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from aid_portal import access
+from aid_portal.errors import DomainError
 from aid_portal.models import User
 from credit.models import (
     Block,
@@ -19,6 +21,7 @@ from credit.models import (
     Objection,
     OutboxMessage,
     Repair,
+    RepaymentOrder,
     Sanction,
 )
 
@@ -125,6 +128,28 @@ def finding_get_for_user(*, user: User, finding_id: int) -> Finding:
         "household__members__person",
     )
     return access.get_object_or_404(queryset, user, region_field="village", pk=finding_id)
+
+
+# The rows a step of a finding acts on: the input's field that names one, and the answer
+# when it names none of the finding's.
+FINDING_ROWS = {
+    Interview: ("interview", _("No such interview.")),
+    RepaymentOrder: (None, _("No such repayment order.")),
+    Objection: ("objection", _("No such objection.")),
+    Repair: ("repair", _("No such repair application.")),
+}
+
+
+def finding_row_get(*, finding: Finding, model: type[Model], pk: int | None = None) -> Model:
+    """The row of ``finding`` that one of its steps acts on, by its id (the repayment
+    order: the finding's only one). A row of another finding is "no such" (DomainError),
+    so the step never acts on a finding other than the one its page or URL names."""
+    field, missing = FINDING_ROWS[model]
+    rows = model.objects.filter(finding=finding)
+    row = rows.filter(pk=pk).first() if pk is not None else rows.first()
+    if row is None:
+        raise DomainError(str(missing), field=field)
+    return row
 
 
 def interviews_due_for_user(*, user: User) -> QuerySet[Interview]:

@@ -49,6 +49,7 @@ from credit.models import (
     RepaymentOrder,
     Sanction,
 )
+from credit.steps import CREDIT_FINDING, finding_event_write
 
 logger = logging.getLogger(__name__)
 
@@ -189,7 +190,7 @@ def finding_record(
         data = {"behaviour": behaviour.code, "level": level, "level_recorded": recorded}
         if previous is not None:
             data["escalated_from"] = previous.pk
-        _event(finding, actor, "record", "", F.PROPOSED, on=found_on, data=data)
+        finding_event_write(finding, actor, "record", "", F.PROPOSED, on=found_on, data=data)
         audit_record(
             actor=actor,
             action="credit_finding.record",
@@ -207,9 +208,7 @@ def finding_decide(
     proposed to the county, which confirms it (finding_confirm)."""
     today = _today(today)
     with transaction.atomic():
-        finding = _lock(
-            finding_id, actor, permissions.DECIDE_CREDIT_FINDINGS, allowed_from={F.PROPOSED}
-        )
+        finding = _lock(finding_id, actor, "decide")
         level, previous = escalated_level(
             household_id=finding.household_id,
             level=finding.level_recorded,
@@ -221,16 +220,16 @@ def finding_decide(
             finding.level, finding.escalated_from = level, previous
             finding.save(update_fields=["level", "escalated_from", "updated_at"])
         if finding.level == Level.SEVERE:
-            return _move(
+            return CREDIT_FINDING.move(
                 finding,
                 actor,
                 "propose",
                 F.COUNTY_PENDING,
-                on=today,
                 reason=note,
                 fields={"proposed_by": actor},
+                event_fields={"on": today},
             )
-        _move(finding, actor, "decide", F.STANDING, on=today, reason=note)
+        CREDIT_FINDING.move(finding, actor, "decide", reason=note, event_fields={"on": today})
         _take_effect(finding, actor, today)
         return finding
 
@@ -255,10 +254,8 @@ def finding_confirm(
             field="repayment_deadline",
         )
     with transaction.atomic():
-        finding = _lock(
-            finding_id, actor, permissions.CONFIRM_CREDIT_FINDINGS, allowed_from={F.COUNTY_PENDING}
-        )
-        _move(finding, actor, "confirm", F.STANDING, on=today, reason=note)
+        finding = _lock(finding_id, actor, "confirm")
+        CREDIT_FINDING.move(finding, actor, "confirm", reason=note, event_fields={"on": today})
         _take_effect(finding, actor, today, amount=amount, deadline=repayment_deadline)
         return finding
 
@@ -270,21 +267,14 @@ def finding_dismiss(
     today = _today(today)
     _require(reason.strip(), _("Say why the finding is not confirmed."), field="reason")
     with transaction.atomic():
-        finding = _lock(finding_id, actor, None, allowed_from=Finding.UNDECIDED)
-        roles = (
-            permissions.DECIDE_CREDIT_FINDINGS
-            if finding.state == F.PROPOSED
-            else permissions.CONFIRM_CREDIT_FINDINGS
-        )
-        access.require_role(actor, roles, finding.village)
-        return _move(
+        finding = _lock(finding_id, actor, "dismiss")
+        return CREDIT_FINDING.move(
             finding,
             actor,
             "dismiss",
-            F.DISMISSED,
-            on=today,
             reason=reason,
             fields={"ended_on": today},
+            event_fields={"on": today},
         )
 
 
@@ -365,12 +355,12 @@ def _take_effect(
             if row.kind in RESTRICTING
         ]
     )
-    _note(
+    CREDIT_FINDING.note(
         finding,
         actor,
         "sanctions_on",
-        on=today,
         data={"sanctions": sorted({row.kind for row in rows}), "interview_on": interview_on},
+        event_fields={"on": today},
     )
 
 
@@ -411,13 +401,13 @@ def _end_sanctions(
             # so the withdrawal or repair follows (outbox_deliver sends it only after).
             kind = OutboxMessage.Kind.WITHDRAWAL if withdrawn else OutboxMessage.Kind.REPAIR
             _outbox_write(finding, kind, on)
-    _note(
+    CREDIT_FINDING.note(
         finding,
         actor,
         "sanctions_off",
-        on=on,
         reason=why,
         data={"sanctions": sorted({s.kind for s in active})},
+        event_fields={"on": on},
     )
 
 
@@ -435,13 +425,7 @@ def interview_hold(
         field="held_on",
     )
     with transaction.atomic():
-        finding, interview = _lock_with(
-            Interview,
-            interview_id,
-            actor,
-            permissions.RECORD_CREDIT_FINDINGS,
-            allowed_from=Finding.IN_FORCE,
-        )
+        finding, interview = _lock_with(Interview, interview_id, actor, "interview")
         if interview.held_on is not None:
             raise Conflict(_("This interview was already recorded."))
         _require(
@@ -454,7 +438,9 @@ def interview_hold(
         finding.sanctions.filter(kind=K.INTERVIEW, ended_on__isnull=True).update(
             ended_on=held_on, end_reason=_("held")
         )
-        _note(finding, actor, "interview", on=held_on, reason=notes.strip())
+        CREDIT_FINDING.note(
+            finding, actor, "interview", reason=notes.strip(), event_fields={"on": held_on}
+        )
         return interview
 
 
@@ -465,13 +451,7 @@ def repayment_record(
     paid_on = _today(paid_on)
     value = _amount(amount)
     with transaction.atomic():
-        finding, order = _lock_with(
-            RepaymentOrder,
-            order_id,
-            actor,
-            permissions.RECORD_CREDIT_FINDINGS,
-            allowed_from=Finding.IN_FORCE,
-        )
+        finding, order = _lock_with(RepaymentOrder, order_id, actor, "repayment")
         if order.state != RepaymentOrder.State.OPEN:
             raise Conflict(_("This repayment order is already closed."))
         _require(
@@ -489,12 +469,12 @@ def repayment_record(
                 ended_on=paid_on, end_reason=_("repaid")
             )
         order.save(update_fields=fields)
-        _note(
+        CREDIT_FINDING.note(
             finding,
             actor,
             "repayment",
-            on=paid_on,
             data={"amount": value, "outstanding": order.outstanding},
+            event_fields={"on": paid_on},
         )
         return order
 
@@ -514,14 +494,7 @@ def objection_lodge(
     lodged_on = _today(lodged_on)
     _require(statement.strip(), _("Write down what the person objects to."), field="statement")
     with transaction.atomic():
-        finding = _lock(
-            finding_id,
-            actor,
-            permissions.RECORD_CREDIT_FINDINGS,
-            allowed_from={F.STANDING, F.OBJECTED},
-        )
-        if finding.state == F.OBJECTED:
-            raise Conflict(_("An objection to this finding is already under review."))
+        finding = _lock(finding_id, actor, "object")
         if lodged_on > finding.objection_deadline:
             raise DomainError(
                 _("The objection period ended on %(date)s; an objection can no longer be lodged.")
@@ -542,14 +515,13 @@ def objection_lodge(
             + datetime.timedelta(days=settings.CREDIT_OBJECTION_REVIEW_DAYS),
         )
         objection.evidence.add(*[_stored(actor, finding.household, scan) for scan in evidence])
-        _move(
+        CREDIT_FINDING.move(
             finding,
             actor,
             "object",
-            F.OBJECTED,
-            on=lodged_on,
             reason=statement.strip(),
             data={"objection": objection.pk, "review_due_on": objection.review_due_on},
+            event_fields={"on": lodged_on},
         )
         return objection
 
@@ -567,13 +539,7 @@ def objection_review(
     today = _today(today)
     _require(note.strip(), _("Write down the outcome of the review."), field="note")
     with transaction.atomic():
-        finding, objection = _lock_with(
-            Objection,
-            objection_id,
-            actor,
-            permissions.REVIEW_CREDIT_OBJECTIONS,
-            allowed_from={F.OBJECTED},
-        )
+        finding, objection = _lock_with(Objection, objection_id, actor, "objection_review")
         if objection.state != Objection.State.PENDING:
             raise Conflict(_("This objection was already reviewed."))
         _require(
@@ -586,17 +552,25 @@ def objection_review(
         objection.save(update_fields=["state", "reviewed_by", "reviewed_on", "review_note"])
         data = {"objection": objection.pk, "late": today > objection.review_due_on}
         if not upheld:
-            _move(finding, actor, "objection_reject", F.STANDING, on=today, reason=note, data=data)
+            CREDIT_FINDING.move(
+                finding,
+                actor,
+                "objection_reject",
+                F.STANDING,
+                reason=note,
+                data=data,
+                event_fields={"on": today},
+            )
             return objection
-        _move(
+        CREDIT_FINDING.move(
             finding,
             actor,
             "objection_uphold",
             F.WITHDRAWN,
-            on=today,
             reason=note,
             data=data,
             fields={"ended_on": today},
+            event_fields={"on": today},
         )
         _end_sanctions(finding, actor, today, why=_("withdrawn after objection"), withdrawn=True)
         return objection
@@ -620,11 +594,7 @@ def repair_apply(
         field="correction",
     )
     with transaction.atomic():
-        finding = _lock(
-            finding_id, actor, permissions.RECORD_CREDIT_FINDINGS, allowed_from=Finding.IN_FORCE
-        )
-        if finding.state == F.OBJECTED:
-            raise Conflict(_("Wait for the objection to be reviewed before applying for repair."))
+        finding = _lock(finding_id, actor, "repair_apply")
         if finding.repairs.filter(state=Repair.State.PENDING).exists():
             raise Conflict(_("A repair application for this finding is already waiting."))
         _require(
@@ -640,13 +610,13 @@ def repair_apply(
         repair = Repair.objects.create(
             finding=finding, applied_on=applied_on, correction=correction.strip(), recorded_by=actor
         )
-        _note(
+        CREDIT_FINDING.note(
             finding,
             actor,
             "repair_apply",
-            on=applied_on,
             reason=correction.strip(),
             data={"repair": repair.pk},
+            event_fields={"on": applied_on},
         )
         return repair
 
@@ -664,32 +634,31 @@ def repair_decide(
     today = _today(today)
     _require(note.strip(), _("Give the reason for the decision."), field="note")
     with transaction.atomic():
-        finding, repair = _lock_with(Repair, repair_id, actor, None, allowed_from=Finding.IN_FORCE)
-        roles = (
-            permissions.CONFIRM_CREDIT_FINDINGS
-            if finding.level == Level.SEVERE
-            else permissions.DECIDE_CREDIT_FINDINGS
-        )
-        access.require_role(actor, roles, finding.village)
+        finding, repair = _lock_with(Repair, repair_id, actor, "repair_decide")
         if repair.state != Repair.State.PENDING:
             raise Conflict(_("This repair application was already decided."))
         repair.state = Repair.State.GRANTED if grant else Repair.State.REFUSED
         repair.decided_by, repair.decided_on, repair.decision_note = actor, today, note.strip()
         repair.save(update_fields=["state", "decided_by", "decided_on", "decision_note"])
         if not grant:
-            _note(
-                finding, actor, "repair_refuse", on=today, reason=note, data={"repair": repair.pk}
+            CREDIT_FINDING.note(
+                finding,
+                actor,
+                "repair_refuse",
+                reason=note,
+                data={"repair": repair.pk},
+                event_fields={"on": today},
             )
             return repair
-        _move(
+        CREDIT_FINDING.move(
             finding,
             actor,
             "repair",
             F.REPAIRED,
-            on=today,
             reason=note,
             data={"repair": repair.pk},
             fields={"ended_on": today},
+            event_fields={"on": today},
         )
         _end_sanctions(finding, actor, today, why=_("repaired"), withdrawn=False)
         return repair
@@ -861,8 +830,32 @@ def _stored(actor: User, household: Household, scan) -> Document:
     )
 
 
-def _lock(finding_id: int, actor: User, roles, *, allowed_from) -> Finding:
-    """Lock the row, then check jurisdiction, role and state (after the lock).
+# Refusals by state that say more than "not possible now".
+STATE_REFUSALS = {
+    ("object", F.OBJECTED): _lazy("An objection to this finding is already under review."),
+    ("repair_apply", F.OBJECTED): _lazy(
+        "Wait for the objection to be reviewed before applying for repair."
+    ),
+}
+DECIDED = Finding.IN_FORCE | {F.DISMISSED, F.WITHDRAWN, F.REPAIRED}
+
+
+def _state_refusal(step: str, finding: Finding) -> str:
+    special = STATE_REFUSALS.get((step, finding.state))
+    if special is not None:
+        return str(special)
+    if finding.state in DECIDED:
+        return _("This finding was already decided: %(state)s.") % {
+            "state": finding.get_state_display()
+        }
+    return _("Not possible while the finding is %(state)s.") % {
+        "state": finding.get_state_display()
+    }
+
+
+def _lock(finding_id: int, actor: User, step: str) -> Finding:
+    """Lock the row, then check jurisdiction, and the step's role and states as the table
+    declares them (credit.steps), after the lock.
 
     FOR NO KEY UPDATE: rows that merely point at the finding (its events, written by the
     outbox delivery while it holds its message) are not held up by the lock."""
@@ -874,18 +867,9 @@ def _lock(finding_id: int, actor: User, roles, *, allowed_from) -> Finding:
     )
     if finding is None or not access.jurisdiction_for(actor).contains(finding.village):
         raise DomainError(_("No such credit finding."))
-    if roles is not None:
-        access.require_role(actor, roles, finding.village)
-    if finding.state not in allowed_from:
-        if finding.state in Finding.IN_FORCE | {F.DISMISSED, F.WITHDRAWN, F.REPAIRED}:
-            raise Conflict(
-                _("This finding was already decided: %(state)s.")
-                % {"state": finding.get_state_display()}
-            )
-        raise Conflict(
-            _("Not possible while the finding is %(state)s.")
-            % {"state": finding.get_state_display()}
-        )
+    CREDIT_FINDING.check(
+        step, finding, actor, state_message=lambda finding: _state_refusal(step, finding)
+    )
     return finding
 
 
@@ -897,83 +881,11 @@ MISSING = {
 }
 
 
-def _lock_with(model, pk: int, actor: User, roles, *, allowed_from):
-    """Lock a finding and then one of its rows (interview, order, objection, repair):
-    always the finding first, as every step does, so two steps never deadlock."""
+def _lock_with(model, pk: int, actor: User, step: str):
+    """Lock a finding for one of its steps and then the row the step acts on (interview,
+    order, objection, repair): always the finding first, as every step does, so two
+    steps never deadlock."""
     finding_id = model.objects.filter(pk=pk).values_list("finding_id", flat=True).first()
     _require(finding_id is not None, str(MISSING[model]))
-    finding = _lock(finding_id, actor, roles, allowed_from=allowed_from)
+    finding = _lock(finding_id, actor, step)
     return finding, model.objects.select_for_update().get(pk=pk)
-
-
-def _move(
-    finding: Finding,
-    actor: User | None,
-    action: str,
-    to: str,
-    *,
-    on: datetime.date,
-    reason: str = "",
-    data: dict | None = None,
-    fields: dict | None = None,
-) -> Finding:
-    old = finding.state
-    fields = {**(fields or {}), "state": to}
-    for name, value in fields.items():
-        setattr(finding, name, value)
-    finding.save(update_fields=[*fields, "updated_at"])
-    _event(finding, actor, action, old, to, on=on, reason=reason, data=data)
-    audit_record(
-        actor=actor,
-        action=f"credit_finding.{action}",
-        obj=finding,
-        region=finding.village,
-        old={"state": old},
-        new={"state": to, "level": finding.level, **(data or {})},
-        reason=reason,
-    )
-    return finding
-
-
-def _note(
-    finding: Finding,
-    actor: User | None,
-    action: str,
-    *,
-    on: datetime.date,
-    reason: str = "",
-    data: dict | None = None,
-) -> None:
-    """A step that leaves the state as it is: its history row and its audit row."""
-    _event(finding, actor, action, finding.state, finding.state, on=on, reason=reason, data=data)
-    audit_record(
-        actor=actor,
-        action=f"credit_finding.{action}",
-        obj=finding,
-        region=finding.village,
-        new=data,
-        reason=reason,
-    )
-
-
-def _event(
-    finding: Finding,
-    actor: User | None,
-    action: str,
-    from_state: str,
-    to_state: str,
-    *,
-    on: datetime.date,
-    reason: str = "",
-    data: dict | None = None,
-) -> FindingEvent:
-    return FindingEvent.objects.create(
-        finding=finding,
-        on=on,
-        actor=actor,
-        action=action,
-        from_state=from_state,
-        to_state=to_state,
-        reason=reason.strip(),
-        data=data,
-    )

@@ -9,50 +9,36 @@ Thin views: a form parses, one service acts, the page redirects. A rule that ref
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from aid_portal import access, permissions
-from aid_portal.audit import action_label
-from aid_portal.errors import Conflict, DomainError
+from aid_portal.errors import DomainError
 from aid_portal.forms import add_domain_error
 from aid_portal.identity import identity_facts
-from aid_portal.models import Role, User
+from aid_portal.models import Role
+from aid_portal.steps import step_page
 from cases import selectors as case_selectors
 from cases.services import refuse_blocked_person
 from credit import forms as credit_forms
 from credit import selectors, services
-from credit.models import Finding, Level, Objection, Repair, RepaymentOrder
+from credit.models import Finding, Interview, Objection, Repair, RepaymentOrder
+from credit.steps import CREDIT_FINDING
 
 PAGE_SIZE = 50
 F = Finding.State
 
 
-# --- the steps of a finding ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Action:
-    name: str
-    label: str
-    form_class: type[forms.Form]
-    roles: Callable[[Finding], frozenset[str]]
-    available: Callable[[Finding], bool]
-    run: Callable[[User, Finding, forms.Form], str]
-    initial: Callable[[Finding], dict] = lambda finding: {}
-    danger: bool = False
+# --- the steps of a finding (credit.steps.CREDIT_FINDING) ---------------------------------
 
 
 def _pending(finding: Finding, related: str, state: str):
@@ -70,24 +56,26 @@ def _order(finding: Finding) -> RepaymentOrder | None:
         return None
 
 
-def _run_decide(user, finding, form):
+def _run_decide(request, finding, form):
     done = services.finding_decide(
-        actor=user, finding_id=finding.pk, note=form.cleaned_data["note"]
+        actor=request.user, finding_id=finding.pk, note=form.cleaned_data["note"]
     )
     if done.state == F.COUNTY_PENDING:
         return _("Proposed to the county for confirmation.")
     return _("The finding is in force; its sanctions are switched on.")
 
 
-def _run_dismiss(user, finding, form):
-    services.finding_dismiss(actor=user, finding_id=finding.pk, reason=form.cleaned_data["reason"])
+def _run_dismiss(request, finding, form):
+    services.finding_dismiss(
+        actor=request.user, finding_id=finding.pk, reason=form.cleaned_data["reason"]
+    )
     return _("The finding was not confirmed.")
 
 
-def _run_confirm(user, finding, form):
+def _run_confirm(request, finding, form):
     data = form.cleaned_data
     services.finding_confirm(
-        actor=user,
+        actor=request.user,
         finding_id=finding.pk,
         note=data["note"],
         repayment_amount=data["repayment_amount"],
@@ -96,29 +84,28 @@ def _run_confirm(user, finding, form):
     return _("The severe finding is confirmed and in force.")
 
 
-def _run_interview(user, finding, form):
+def _run_interview(request, finding, form):
     data = form.cleaned_data
+    interview = selectors.finding_row_get(finding=finding, model=Interview, pk=data["interview"])
     services.interview_hold(
-        actor=user, interview_id=data["interview"], notes=data["notes"], held_on=data["held_on"]
+        actor=request.user, interview_id=interview.pk, notes=data["notes"], held_on=data["held_on"]
     )
     return _("The interview is recorded.")
 
 
-def _run_repayment(user, finding, form):
-    order = _order(finding)
-    if order is None:
-        raise DomainError(_("No such repayment order."))
+def _run_repayment(request, finding, form):
+    order = selectors.finding_row_get(finding=finding, model=RepaymentOrder)
     data = form.cleaned_data
     services.repayment_record(
-        actor=user, order_id=order.pk, amount=data["amount"], paid_on=data["paid_on"]
+        actor=request.user, order_id=order.pk, amount=data["amount"], paid_on=data["paid_on"]
     )
     return _("The repayment is recorded.")
 
 
-def _run_object(user, finding, form):
+def _run_object(request, finding, form):
     data = form.cleaned_data
     services.objection_lodge(
-        actor=user,
+        actor=request.user,
         finding_id=finding.pk,
         statement=data["statement"],
         evidence=data["evidence"],
@@ -127,21 +114,22 @@ def _run_object(user, finding, form):
     return _("The objection is recorded; it goes to review.")
 
 
-def _run_review(user, finding, form):
+def _run_objection_review(request, finding, form):
     data = form.cleaned_data
+    objection = selectors.finding_row_get(finding=finding, model=Objection, pk=data["objection"])
     upheld = data["outcome"] == "uphold"
     services.objection_review(
-        actor=user, objection_id=data["objection"], upheld=upheld, note=data["note"]
+        actor=request.user, objection_id=objection.pk, upheld=upheld, note=data["note"]
     )
     if upheld:
         return _("The objection is upheld: the finding is withdrawn and its sanctions undone.")
     return _("The objection is rejected: the finding stands.")
 
 
-def _run_repair_apply(user, finding, form):
+def _run_repair_apply(request, finding, form):
     data = form.cleaned_data
     services.repair_apply(
-        actor=user,
+        actor=request.user,
         finding_id=finding.pk,
         correction=data["correction"],
         applied_on=data["applied_on"],
@@ -149,152 +137,80 @@ def _run_repair_apply(user, finding, form):
     return _("The repair application is recorded.")
 
 
-def _run_repair_decide(user, finding, form):
+def _run_repair_decide(request, finding, form):
     data = form.cleaned_data
+    repair = selectors.finding_row_get(finding=finding, model=Repair, pk=data["repair"])
     grant = data["outcome"] == "grant"
-    services.repair_decide(actor=user, repair_id=data["repair"], grant=grant, note=data["note"])
+    services.repair_decide(actor=request.user, repair_id=repair.pk, grant=grant, note=data["note"])
     if grant:
         return _("The record is repaired; its sanctions end today.")
     return _("The repair is refused.")
 
 
-def _repair_roles(finding: Finding) -> frozenset[str]:
-    return (
-        permissions.CONFIRM_CREDIT_FINDINGS
-        if finding.level == Level.SEVERE
-        else permissions.DECIDE_CREDIT_FINDINGS
-    )
-
-
-def _dismiss_roles(finding: Finding) -> frozenset[str]:
-    return (
-        permissions.DECIDE_CREDIT_FINDINGS
-        if finding.state == F.PROPOSED
-        else permissions.CONFIRM_CREDIT_FINDINGS
-    )
-
-
-ACTIONS: dict[str, Action] = {
-    action.name: action
-    for action in [
-        Action(
-            "decide",
-            gettext_lazy("Decide the finding"),
-            credit_forms.NoteForm,
-            lambda f: permissions.DECIDE_CREDIT_FINDINGS,
-            lambda f: f.state == F.PROPOSED,
-            _run_decide,
-        ),
-        Action(
-            "confirm",
-            gettext_lazy("Confirm the severe finding"),
-            credit_forms.ConfirmForm,
-            lambda f: permissions.CONFIRM_CREDIT_FINDINGS,
-            lambda f: f.state == F.COUNTY_PENDING,
-            _run_confirm,
-        ),
-        Action(
-            "dismiss",
-            gettext_lazy("Do not confirm"),
-            credit_forms.ReasonForm,
-            _dismiss_roles,
-            lambda f: f.state in Finding.UNDECIDED,
-            _run_dismiss,
-            danger=True,
-        ),
-        Action(
-            "interview",
-            gettext_lazy("Record the reminder interview"),
-            credit_forms.InterviewForm,
-            lambda f: permissions.RECORD_CREDIT_FINDINGS,
-            lambda f: f.in_force and _open_interview(f) is not None,
-            _run_interview,
-            initial=lambda f: {"interview": _open_interview(f).pk},
-        ),
-        Action(
-            "repayment",
-            gettext_lazy("Record a repayment"),
-            credit_forms.RepaymentForm,
-            lambda f: permissions.RECORD_CREDIT_FINDINGS,
-            lambda f: (
-                f.in_force
-                and _order(f) is not None
-                and _order(f).state == RepaymentOrder.State.OPEN
-            ),
-            _run_repayment,
-        ),
-        Action(
-            "object",
-            gettext_lazy("Record an objection"),
-            credit_forms.ObjectionForm,
-            lambda f: permissions.RECORD_CREDIT_FINDINGS,
-            lambda f: f.state == F.STANDING,
-            _run_object,
-        ),
-        Action(
-            "review",
-            gettext_lazy("Review the objection"),
-            credit_forms.ObjectionReviewForm,
-            lambda f: permissions.REVIEW_CREDIT_OBJECTIONS,
-            lambda f: f.state == F.OBJECTED,
-            _run_review,
-            initial=lambda f: {
-                "objection": getattr(_pending(f, "objections", Objection.State.PENDING), "pk", None)
-            },
-        ),
-        Action(
-            "repair_apply",
-            gettext_lazy("Record an application for repair"),
-            credit_forms.RepairApplyForm,
-            lambda f: permissions.RECORD_CREDIT_FINDINGS,
-            lambda f: (
-                f.state == F.STANDING and _pending(f, "repairs", Repair.State.PENDING) is None
-            ),
-            _run_repair_apply,
-        ),
-        Action(
-            "repair_decide",
-            gettext_lazy("Decide the repair"),
-            credit_forms.RepairDecideForm,
-            _repair_roles,
-            lambda f: f.in_force and _pending(f, "repairs", Repair.State.PENDING) is not None,
-            _run_repair_decide,
-            initial=lambda f: {"repair": _pending(f, "repairs", Repair.State.PENDING).pk},
-        ),
-    ]
-}
-
-
-def actions_for(user: User, finding: Finding) -> list[Action]:
-    return [
-        action
-        for action in ACTIONS.values()
-        if action.available(finding)
-        and access.has_role(user, action.roles(finding), finding.village)
-    ]
+# How the finding page takes each step of the declared path (credit.steps.CREDIT_FINDING).
+# The states and roles are the table's; ``when`` adds what the page also needs to offer
+# a step (the row it acts on), which the service checks again.
+bind = CREDIT_FINDING.bind_page
+bind("decide", form=credit_forms.NoteForm, run=_run_decide)
+bind("confirm", form=credit_forms.ConfirmForm, run=_run_confirm)
+bind("dismiss", form=credit_forms.ReasonForm, run=_run_dismiss)
+bind(
+    "interview",
+    form=credit_forms.InterviewForm,
+    run=_run_interview,
+    when=lambda f: _open_interview(f) is not None,
+    initial=lambda f: {"interview": _open_interview(f).pk},
+)
+bind(
+    "repayment",
+    form=credit_forms.RepaymentForm,
+    run=_run_repayment,
+    when=lambda f: _order(f) is not None and _order(f).state == RepaymentOrder.State.OPEN,
+)
+bind("object", form=credit_forms.ObjectionForm, run=_run_object)
+bind(
+    "objection_review",
+    form=credit_forms.ObjectionReviewForm,
+    run=_run_objection_review,
+    initial=lambda f: {
+        "objection": getattr(_pending(f, "objections", Objection.State.PENDING), "pk", None)
+    },
+)
+bind(
+    "repair_apply",
+    form=credit_forms.RepairApplyForm,
+    run=_run_repair_apply,
+    when=lambda f: _pending(f, "repairs", Repair.State.PENDING) is None,
+)
+bind(
+    "repair_decide",
+    form=credit_forms.RepairDecideForm,
+    run=_run_repair_decide,
+    when=lambda f: _pending(f, "repairs", Repair.State.PENDING) is not None,
+    initial=lambda f: {"repair": _pending(f, "repairs", Repair.State.PENDING).pk},
+)
 
 
 # --- the finding --------------------------------------------------------------------------
 
-HISTORY_ACTIONS = {"outbox_delivered": "credit_outbox.deliver"}
+# How each event of the history reads: the steps' and their outcomes' (credit.steps).
+EVENT_LABELS = CREDIT_FINDING.event_labels()
 
 
 def _render_finding(request, finding: Finding, *, bound=None, status: int = 200) -> HttpResponse:
     steps = []
-    for action in actions_for(request.user, finding):
-        if bound and bound[0] == action.name:
+    for step in CREDIT_FINDING.offered(request.user, finding):
+        if bound and bound[0] == step.name:
             form, is_open = bound[1], True
         else:
-            form, is_open = action.form_class(initial=action.initial(finding)), False
-        steps.append({"action": action, "form": form, "open": is_open})
+            form, is_open = CREDIT_FINDING.page(step.name).form(request, finding), False
+        steps.append({"action": step, "form": form, "open": is_open})
     members = [m for m in finding.household.members.all() if not m.is_supporter]
     states = dict(Finding.State.choices)
     history = [
         {
             "event": event,
-            "label": action_label(
-                HISTORY_ACTIONS.get(event.action, f"credit_finding.{event.action}")
-            ),
+            "label": str(EVENT_LABELS.get(event.action, event.action)),
             "to": states.get(event.to_state) if event.to_state != event.from_state else None,
         }
         for event in finding.events.all()
@@ -322,34 +238,26 @@ def detail(request, finding_id: int):
     return _render_finding(request, finding)
 
 
+def _refused(request, finding: Finding, bound, status: int) -> HttpResponse:
+    """The page again, whole (the gate loads the finding without its history), with the
+    form of the step and its errors."""
+    whole = selectors.finding_get_for_user(user=request.user, finding_id=finding.pk)
+    return _render_finding(request, whole, bound=bound, status=status)
+
+
 @login_required
 @require_POST
 def act(request, finding_id: int, action: str):
-    spec = ACTIONS.get(action)
-    if spec is None:
-        raise Http404(_("No such action."))
+    """One step of a finding from its page (aid_portal.steps.step_page)."""
     finding = selectors.finding_gate_for_user(user=request.user, finding_id=finding_id)
-    access.require_role(request.user, spec.roles(finding), finding.village)
-
-    def refused(form):  # the page again, whole, with the form and its errors
-        whole = selectors.finding_get_for_user(user=request.user, finding_id=finding_id)
-        return _render_finding(request, whole, bound=(action, form), status=400)
-
-    form = spec.form_class(request.POST, request.FILES)
-    if not form.is_valid():
-        messages.error(request, _("Check the form “%(action)s” below.") % {"action": spec.label})
-        return refused(form)
-    try:
-        done = spec.run(request.user, finding, form)
-    except Conflict as exc:
-        messages.warning(request, exc.message)
-    except DomainError as exc:
-        add_domain_error(form, exc)
-        messages.error(request, exc.message)
-        return refused(form)
-    else:
-        messages.success(request, done)
-    return redirect("credit:finding", finding_id=finding.pk)
+    return step_page(
+        request,
+        table=CREDIT_FINDING,
+        obj=finding,
+        name=action,
+        render=_refused,
+        done_url=reverse("credit:finding", kwargs={"finding_id": finding.pk}),
+    )
 
 
 @login_required

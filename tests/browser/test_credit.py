@@ -107,7 +107,7 @@ def test_second_light_finding_to_block_to_objection_to_repair(page, people, make
         form.locator("input[name=outcome][value=reject]").check()
         form.locator("textarea[name=note]").fill("经核实，务工收入持续三个月以上，异议不成立")
 
-    take(page, "review", reject)
+    take(page, "objection_review", reject)
     state_is(page, "in force")
 
     # After the interview, the repair is applied for and granted.

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from aid_portal.models import User
 from credit import services
-from credit.api_urls import ACTIONS
+from credit.api_urls import STEP_VIEWS
 from credit.catalogue import catalogue_load
 from credit.models import Behaviour
 from tests.test_access_matrix import ANON, API_ANON, PAGE_LOGIN, PEOPLE, Row
@@ -194,5 +194,5 @@ POST_ONLY = {
     "credit:act",
     "credit:outbox-export",
     "api-credit-outbox-export",
-    *(f"api-credit-{action}" for action in ACTIONS),
+    *(f"api-credit-{slug}" for slug in STEP_VIEWS),
 }

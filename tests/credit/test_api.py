@@ -62,7 +62,8 @@ def test_a_finding_goes_from_record_to_repair_through_the_api(people, make_famil
     assert {s["kind"] for s in decided["sanctions"]} == {"interview", "watch_list"}
     interview = decided["interviews"][0]["id"]
     post(caseworker, "api-credit-interview", finding_id, interview=interview, notes="已约谈")
-    repair = post(caseworker, "api-credit-repair", finding_id, correction="已补报")["repairs"][0]
+    applied = post(caseworker, "api-credit-repair-apply", finding_id, correction="已补报")
+    repair = applied["repairs"][0]
     done = post(
         approver,
         "api-credit-repair-decide",
@@ -133,7 +134,7 @@ def test_another_township_gets_not_found(people, make_family):
     )["id"]
     outsider = client_for(people.caseworker_b)
     assert outsider.get(reverse("api-credit-finding", args=[finding_id])).status_code == 404
-    post(outsider, "api-credit-objection", finding_id, expect=404, statement="x")
+    post(outsider, "api-credit-object", finding_id, expect=404, statement="x")
     post(outsider, "api-credit-findings", expect=400, **record_body(family))
     assert Finding.objects.count() == 1
 
