@@ -173,7 +173,9 @@ class HomeVisitForm(forms.Form):
 
 class DemocraticReviewForm(forms.Form):
     held_on = forms.DateField(label=_("Held on"), widget=DateInput)
-    participants = forms.IntegerField(label=_("Participants"), min_value=1, max_value=500)
+    # Only the column's size: how many must take part is the service's rule, so the page
+    # refuses too few with the same message as the API.
+    participants = forms.IntegerField(label=_("Participants"), max_value=2**15 - 1)
     opinion = forms.CharField(label=_("Opinion"), widget=forms.Textarea(attrs={"rows": 3}))
     minutes = forms.FileField(label=_("Minutes (scan, optional)"), required=False)
 

@@ -255,7 +255,8 @@ class HomeVisitSerializer(serializers.Serializer):
 
 class DemocraticReviewSerializer(serializers.Serializer):
     held_on = serializers.DateField()
-    participants = serializers.IntegerField(min_value=0)
+    # Only the column's size: how many must take part is the service's rule.
+    participants = serializers.IntegerField(max_value=2**15 - 1)
     opinion = serializers.CharField()
     minutes = HouseholdRowField(
         selector=selectors_api.documents_of_household,

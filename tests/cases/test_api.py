@@ -9,7 +9,7 @@ import datetime
 import pytest
 from django.core.management import call_command
 from django.urls import include, path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from aid_portal.models import AuditEvent, CalendarYear
@@ -364,6 +364,49 @@ def test_a_negative_income_is_refused(make_family, people):
     assert response.status_code == 400
     assert "monthly_average" in response.json()
     assert not family.spouse.incomes.exists()
+
+
+@pytest.mark.parametrize("participants", [-1, 0, 2])
+def test_too_few_review_participants_get_the_services_message(make_family, people, participants):
+    family = make_family()
+    cw = people.caseworker_a
+    app_id = family.application.pk
+    services.application_submit(actor=cw, application_id=app_id)
+    services.application_accept(actor=cw, application_id=app_id)
+    services.verification_request(actor=cw, application_id=app_id)
+    services.verification_outcome_record(
+        actor=cw,
+        application_id=app_id,
+        outcome="gap",
+        reason="存款不一致",
+        gap_items=[{"item": "存款", "declared": "0", "verified": "85000"}],
+    )
+    services.feedback_objection_record(
+        actor=cw, application_id=app_id, text="存款为借款，附借条", has_evidence=True
+    )
+    services.home_visit_record(
+        actor=cw,
+        application_id=app_id,
+        visited_on=timezone.localdate(),
+        investigators=[cw, people.assistant_a],
+        family_member_present="马1",
+        findings="家中陈设简陋",
+        investigators_signature=scan("a.png"),
+        family_signature=scan("b.png"),
+    )
+    with translation.override("zh-hans"):
+        message = translation.gettext("A review has at least three participants.")
+    refused = act(
+        client_for(cw),
+        app_id,
+        "democratic-review",
+        expect=400,
+        held_on=str(timezone.localdate()),
+        participants=participants,
+        opinion="同意纳入",
+    )
+    assert refused == {"participants": [message]}
+    assert family.refresh().state == S.DEMOCRATIC_REVIEW
 
 
 def test_a_step_from_the_wrong_state_is_a_conflict(make_family, people):

@@ -274,6 +274,61 @@ def test_gap_path_objection_home_visit_and_review_through_the_page(make_family, 
     assert family.refresh().state == S.PUBLIC_NOTICE
 
 
+def to_democratic_review(make_family, people):
+    family = to_verification(make_family, people)
+    cw = people.caseworker_a
+    app_id = family.application.pk
+    services.verification_outcome_record(
+        actor=cw,
+        application_id=app_id,
+        outcome="gap",
+        reason="存款不一致",
+        gap_items=[{"item": "存款", "declared": "0", "verified": "85000"}],
+    )
+    services.feedback_objection_record(
+        actor=cw, application_id=app_id, text="存款为借款，附借条", has_evidence=True
+    )
+    services.home_visit_record(
+        actor=cw,
+        application_id=app_id,
+        visited_on=timezone.localdate(),
+        investigators=[cw, people.assistant_a],
+        family_member_present="马1",
+        findings="家中陈设简陋",
+        investigators_signature=scan("a.png"),
+        family_signature=scan("b.png"),
+    )
+    assert family.refresh().state == S.DEMOCRATIC_REVIEW
+    return family
+
+
+@pytest.mark.parametrize("participants", ["-1", "0", "2"])
+def test_too_few_review_participants_get_the_services_message(make_family, people, participants):
+    family = to_democratic_review(make_family, people)
+    review = {
+        "held_on": timezone.localdate().isoformat(),
+        "participants": participants,
+        "opinion": "同意纳入",
+    }
+    response = act(client_for(people.caseworker_a), family.application, "democratic_review", review)
+    assert response.status_code == 400
+    assert zh("A review has at least three participants.") in response.content.decode()
+    assert family.refresh().state == S.DEMOCRATIC_REVIEW
+
+
+def test_the_page_sets_no_upper_bound_of_its_own_on_review_participants(make_family, people):
+    family = to_democratic_review(make_family, people)
+    review = {
+        "held_on": timezone.localdate().isoformat(),
+        "participants": "600",  # a whole village assembly
+        "opinion": "同意纳入",
+    }
+    response = act(client_for(people.caseworker_a), family.application, "democratic_review", review)
+    assert response.status_code == 302
+    assert family.refresh().state == S.PUBLIC_NOTICE
+    assert family.application.reviews.get().participants == 600
+
+
 def test_notice_post_objection_and_close_through_the_page(make_family, people):
     family = to_verification(make_family, people)
     cw = people.caseworker_a
