@@ -37,8 +37,18 @@ def policy_in_force(*, county: Region, on: datetime.date) -> Policy:
 
 def decision_roles(app: Application) -> frozenset[str]:
     """Who decides in the case's county: the township approver, or the county where the
-    policy in force says so."""
-    policy = policy_in_force(county=app.village.county(), on=timezone.localdate())
+    policy in force says so.
+
+    The one answer for services, pages and API. With no policy in force the township
+    decides: domain.md §3 has the township confirm or reject, and §8 the county only
+    "where the county confirms", a setting of the policy (whose default is the
+    township too). An approval still needs the policy's standard, so amount_compute
+    refuses it, with the message that a county admin must enter a policy.
+    """
+    try:
+        policy = policy_in_force(county=app.village.county(), on=timezone.localdate())
+    except DomainError:
+        return permissions.DECIDE_CASES
     if policy.deciding_level == Policy.DecidingLevel.COUNTY:
         return permissions.DECIDE_IN_COUNTY
     return permissions.DECIDE_CASES

@@ -13,7 +13,6 @@ from django.core import checks
 from django.utils.translation import gettext_lazy as _
 
 from aid_portal import permissions
-from aid_portal.errors import DomainError
 from aid_portal.models import User
 from aid_portal.steps import Step, StepTable, check_bindings
 from cases.models import Application, ApplicationEvent, PeriodicReview
@@ -24,15 +23,10 @@ OPEN = Application.OPEN_STATES
 
 
 def deciders(app: Application) -> frozenset[str]:
-    """Who decides the case: the county's policy in force says which level. With no
-    policy in force nobody can decide (the amount needs its standard); the township's
-    approver is offered the step and the service says what is missing. Kept on the
-    object, so a page offering approve and reject reads the policy once."""
+    """Who decides the case (cases.policy.decision_roles), kept on the object so that a
+    page offering approve and reject reads the policy once."""
     if "_deciders" not in app.__dict__:
-        try:
-            app.__dict__["_deciders"] = decision_roles(app)
-        except DomainError:
-            app.__dict__["_deciders"] = permissions.DECIDE_CASES
+        app.__dict__["_deciders"] = decision_roles(app)
     return app.__dict__["_deciders"]
 
 

@@ -1,14 +1,16 @@
 """The adjustments to act on: the township's list (page and API), the approver adopting
 or declining a proposal, and what the caseworker may not do."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from cases import services
-from cases.models import AdjustmentProposal
+from cases.models import AdjustmentProposal, Policy
 from tests.queries import assert_get_query_count
 
 pytestmark = pytest.mark.django_db
@@ -111,6 +113,17 @@ def test_the_caseworker_sees_the_list_but_the_approver_decides(enrol, people):
     assert outsider.post(url, {"adopt": "adopt", "monthly_amount": "450"}).status_code == 404
     proposal.refresh_from_db()
     assert proposal.status == A.Status.OPEN
+
+
+def test_with_no_policy_in_force_the_township_approver_is_offered_the_decision(
+    enrol, people, places
+):
+    proposal = propose(enrol, people)
+    Policy.objects.filter(county=places.county).update(
+        effective_from=timezone.localdate() + datetime.timedelta(days=365)
+    )
+    page = client_for(people.approver_a).get(reverse("cases:adjustments")).content.decode()
+    assert reverse("cases:adjustment-handle", args=[proposal.pk]) in page
 
 
 def test_the_api_handles_a_proposal(enrol, people):

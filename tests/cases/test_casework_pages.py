@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from aid_portal.errors import DomainError
 from aid_portal.models import CalendarYear
 from cases import services
 from cases.models import Application, Document, Policy
@@ -272,6 +273,31 @@ def test_gap_path_objection_home_visit_and_review_through_the_page(make_family, 
     }
     assert act(client, app, "democratic_review", review).status_code == 302
     assert family.refresh().state == S.PUBLIC_NOTICE
+
+
+def test_with_no_policy_in_force_the_township_approver_decides_on_the_page(
+    make_family, people, policy
+):
+    family = to_decision(make_family, people)
+    Policy.objects.filter(pk=policy.pk).update(
+        effective_from=timezone.localdate() + datetime.timedelta(days=365)
+    )
+    url = reverse("cases:detail", args=[family.application.pk])
+    page = client_for(people.approver_a).get(url).content.decode()
+    assert 'id="action-approve"' in page and 'id="action-reject"' in page
+    # Approving cannot succeed: the page says why, in the service's words.
+    with translation.override("zh-hans"), pytest.raises(DomainError) as no_policy:
+        services.amount_compute(application=family.application)
+    assert no_policy.value.message in page
+    assert 'id="action-reject"' not in client_for(people.auditor).get(url).content.decode()
+    response = act(
+        client_for(people.approver_a),
+        family.application,
+        "reject",
+        {"reasons": "家庭人均收入高于当地低保标准，不符合条件。"},
+    )
+    assert response.status_code == 302
+    assert family.refresh().state == S.REJECTED
 
 
 def to_democratic_review(make_family, people):

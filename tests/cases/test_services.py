@@ -1178,6 +1178,21 @@ def test_the_county_decides_where_the_policy_says_so(case, people, policy):
     assert app.state == S.APPROVED and app.decided_by_id == people.auditor.pk
 
 
+def test_with_no_policy_in_force_the_township_decides(case, people, policy):
+    c = case()
+    c.to(S.AWAITING_DECISION)
+    # The county's only policy now starts next year: none is in force today.
+    next_year = today() + datetime.timedelta(days=365)
+    Policy.objects.filter(pk=policy.pk).update(effective_from=next_year)
+    with pytest.raises(PermissionDenied):
+        services.application_reject(actor=people.auditor, application_id=c.id, reasons=REASONS)
+    # Approving needs the policy's standard: refused with what to do about it.
+    with pytest.raises(DomainError, match="no assistance policy"):
+        services.application_approve(actor=people.approver_a, application_id=c.id)
+    app = services.application_reject(actor=people.approver_a, application_id=c.id, reasons=REASONS)
+    assert app.state == S.REJECTED and app.decided_by_id == people.approver_a.pk
+
+
 # --- deadlines in Chinese working days -------------------------------------------------
 
 # Accepted on Monday 2026-09-28. The State Council's 2026 schedule: Mid-Autumn 09-25..27
