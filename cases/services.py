@@ -691,6 +691,20 @@ def unauthorised_names(application: Application) -> list[str]:
     )
 
 
+def authorisations_check(*, application: Application) -> None:
+    """No verification may be asked for a person without a signed authorisation (QY).
+
+    The one statement of the rule: the case's verification request and verification's
+    opening of a request (also for a periodic review) both ask here.
+    """
+    unsigned = unauthorised_names(application)
+    _require(
+        not unsigned,
+        _("No verification may be asked for a person without a signed authorisation: %(names)s.")
+        % {"names": "、".join(unsigned)},
+    )
+
+
 def application_submit(*, actor: User, application_id: int) -> Application:
     return _transition(
         application_id=application_id,
@@ -777,23 +791,11 @@ def application_to_verification(*, actor: User, application_id: int) -> Applicat
     which calls this and opens the request in the same transaction. Verification sits
     above cases, so cases never calls it.
     """
-
-    def authorised(app: Application) -> None:
-        unsigned = unauthorised_names(app)
-        _require(
-            not unsigned,
-            _(
-                "No verification may be asked for a person without a "
-                "signed authorisation: %(names)s."
-            )
-            % {"names": "、".join(unsigned)},
-        )
-
     return _transition(
         application_id=application_id,
         actor=actor,
         step="verification_request",
-        check=authorised,
+        check=lambda app: authorisations_check(application=app),
     )
 
 

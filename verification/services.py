@@ -70,15 +70,6 @@ class Verdict:
 # --- the request -------------------------------------------------------------------------
 
 
-def unauthorised_members(application: Application) -> list[Member]:
-    """Members and legally bound supporters without a signed authorisation."""
-    return list(
-        application.household.members.filter(authorisation__isnull=True)
-        .select_related("person")
-        .order_by("id")
-    )
-
-
 def verification_request(*, actor: User, application_id: int) -> Application:
     """The step "request verification" of the application's path: the case moves under
     verification and its request opens, all or nothing (domain.md §4)."""
@@ -110,15 +101,7 @@ def verification_start(
     Called by ``verification_request`` and by a periodic review's verification step,
     inside their transaction. Refused while anyone lacks a signed authorisation.
     """
-    unsigned = unauthorised_members(application)
-    if unsigned:
-        raise DomainError(
-            _(
-                "No verification may be asked for a person without a "
-                "signed authorisation: %(names)s."
-            )
-            % {"names": "、".join(m.person.name for m in unsigned)}
-        )
+    case_services.authorisations_check(application=application)
     if review is not None:
         # A periodic review of an enrolled case (cases.reviews): its report's outcome
         # goes to the review, not into the application's intake path.

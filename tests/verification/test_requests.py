@@ -162,6 +162,25 @@ def test_verification_start_refuses_a_household_with_a_person_not_authorised(
 
 
 @pytest.mark.django_db
+def test_the_case_and_verification_refuse_by_the_one_rule_of_cases(make_family, people, catalogue):
+    family = make_family()
+    cw = people.caseworker_a
+    app_id = family.application.pk
+    case_services.application_submit(actor=cw, application_id=app_id)
+    case_services.application_accept(actor=cw, application_id=app_id)
+    Authorisation.objects.filter(member__in=[family.applicant, family.spouse]).delete()
+    with pytest.raises(DomainError) as rule:
+        case_services.authorisations_check(application=family.application)
+    with pytest.raises(DomainError) as on_request:
+        services.verification_request(actor=cw, application_id=app_id)
+    with pytest.raises(DomainError) as on_opening:
+        services.verification_start(actor=cw, application=family.application)
+    assert on_request.value.message == on_opening.value.message == rule.value.message
+    assert f"{family.applicant.person.name}、{family.spouse.person.name}" in rule.value.message
+    assert not VerificationRequest.objects.exists()
+
+
+@pytest.mark.django_db
 def test_requesting_verification_with_an_authorisation_missing_is_refused(
     make_family, people, catalogue
 ):
