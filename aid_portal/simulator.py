@@ -42,7 +42,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 logger = logging.getLogger("aid_portal.simulator")
 
 QUERY_PATH = re.compile(r"^/departments/(?P<code>[a-z0-9_-]{1,40})/query/?$")
-PLATFORM_PATH = "/credit-platform/records"  # the credit outbox delivers here (credit.tasks)
+# The credit outbox delivers here (credit.findings.tasks).
+PLATFORM_PATH = "/credit-platform/records"
 IDENTITY_NUMBER = re.compile(r"^\d{17}[\dX]$")
 CHECK_WEIGHTS = [2 ** (17 - i) % 11 for i in range(17)]
 CHECK_CHARACTERS = "10X98765432"

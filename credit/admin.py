@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from aid_portal.admin import AuditedAdmin
-from credit.models import Behaviour
+from credit.findings.models import Behaviour
 
 
 @admin.register(Behaviour)

@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from credit import api, api_urls_trust
+from credit.findings import api
+from credit.trust import api_urls as api_urls_trust
 
 # POST /api/credit/findings/<id>/<step>/: one view per step of a finding
-# (credit.steps.CREDIT_FINDING), the step's name with dashes.
+# (credit.findings.steps.CREDIT_FINDING), the step's name with dashes.
 STEP_VIEWS = api.finding_step_views()
 
 urlpatterns = [

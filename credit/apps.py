@@ -8,7 +8,7 @@ class CreditConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, not for a cycle: the page and API bindings of a finding's steps
-        # (credit.steps, whose system check they satisfy) live beside their views and
+        # (credit.findings.steps, whose system check they satisfy) live beside their views and
         # must be in place before any URL is resolved or any page offers a step; models
         # are not loaded at module level.
-        from credit import api, views  # noqa: F401
+        pass

@@ -1,37 +1,4 @@
-"""Celery tasks of credit discipline: deliver the outbox to the credit-information
-sharing platform. They take ids and are safe to run twice (a delivered message is left
-alone, and the platform recognises a key it has seen)."""
+"""Celery looks for each app's tasks in ``<app>.tasks``: the features' tasks, gathered."""
 
-from __future__ import annotations
-
-from celery import shared_task
-
-from credit import services
-from credit.models import OutboxMessage
-
-# Seconds before each retry of a platform that failed: 30 s, 2 min, 10 min, 1 h. After
-# that the message waits for the sweep (outbox_relay, every 10 minutes on beat).
-RETRY_COUNTDOWNS = (30, 120, 600, 3600)
-
-
-@shared_task(name="credit.outbox_deliver", bind=True, acks_late=True, max_retries=4)
-def outbox_deliver(self, message_id: int) -> str:
-    state = services.outbox_deliver(message_id=message_id)
-    if state == OutboxMessage.State.PENDING and self.request.retries < len(RETRY_COUNTDOWNS):
-        raise self.retry(countdown=RETRY_COUNTDOWNS[self.request.retries])
-    return state
-
-
-@shared_task(name="credit.outbox_relay", acks_late=True)
-def outbox_relay() -> int:
-    """Deliver every message still waiting (after a worker died mid-delivery, or the
-    platform was away longer than the retries): one at a time, in order."""
-    delivered = 0
-    for message_id in services.outbox_pending_ids():
-        if services.outbox_deliver(message_id=message_id) == OutboxMessage.State.DELIVERED:
-            delivered += 1
-    return delivered
-
-
-# The yearly credit results (credit.trust).
-from credit.tasks_trust import *  # noqa: E402, F403
+from credit.findings.tasks import *  # noqa: F403
+from credit.trust.tasks import *  # noqa: F403

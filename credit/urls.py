@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from credit import urls_trust, views
+from credit.findings import views
+from credit.trust import urls as urls_trust
 
 app_name = "credit"
 

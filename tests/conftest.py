@@ -60,8 +60,8 @@ def behaviour_catalogue(request):
         request.getfixturevalue("db")
     else:
         return
-    from credit.catalogue import catalogue_load
-    from credit.models import Behaviour
+    from credit.findings.catalogue import catalogue_load
+    from credit.findings.models import Behaviour
 
     catalogue_load(Behaviour)
 

@@ -40,10 +40,12 @@ def test_an_upward_import_is_refused(tmp_path):
         )
     shutil.copy(BASE_DIR / "pyproject.toml", tmp_path)
     selectors = tmp_path / "cases" / "selectors.py"
-    selectors.write_text(selectors.read_text() + "\nfrom credit.models import Finding  # noqa\n")
+    selectors.write_text(
+        selectors.read_text() + "\nfrom credit.findings.models import Finding  # noqa\n"
+    )
     result = lint_imports(tmp_path)
     assert result.returncode != 0
-    assert "cases.selectors -> credit.models" in result.stdout, result.stdout
+    assert "cases.selectors -> credit.findings.models" in result.stdout, result.stdout
 
 
 def test_no_import_inside_a_function_dodges_a_cycle():

@@ -177,7 +177,7 @@ class SpotCheckFinding(models.Model):
         on_delete=models.PROTECT,
         related_name="spot_check_finding",
     )
-    # A credit finding opened through credit.services.finding_record, with its behaviour.
+    # A credit finding opened through credit.findings.services.finding_record, with its behaviour.
     credit_behaviour = models.CharField(_("untrustworthy behaviour"), max_length=40, blank=True)
     credit_finding = models.ForeignKey(
         "credit.Finding", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -48,8 +48,8 @@ from cases.models import (
     NoticeObjection,
 )
 from cases.services import adjustment_propose, policy_in_force
-from credit.models import Finding as CreditFinding
-from credit.services import finding_record
+from credit.findings.models import Finding as CreditFinding
+from credit.findings.services import finding_record
 from verification.models_spotcheck import (
     SampleItem,
     SampleItemUserObjectPermission,

@@ -26,7 +26,7 @@ from aid_portal.exports import Sheet, xlsx_response
 from aid_portal.forms import add_domain_error
 from aid_portal.steps import step_page
 from cases.selectors_casework import with_applicant
-from credit.models import Behaviour
+from credit.findings.models import Behaviour
 from verification import spotcheck
 from verification.forms_spotcheck import AssignForm, CampaignDrawForm, FindingForm
 from verification.spotcheck_steps import SPOT_CHECK, SPOT_CHECK_CAMPAIGN

@@ -1,5 +1,5 @@
 """Demo credit findings on the demo households of 吉强镇 (township A), made through
-credit.services so that they carry their events, sanctions, audit rows and outbox:
+credit.findings.services so that they carry their events, sanctions, audit rows and outbox:
 
 - a light finding in force (the household the "second light finding" walk-through uses);
 - two consecutive light findings, the second escalated to moderate and in force: the
@@ -22,9 +22,9 @@ from django.utils import timezone
 
 from aid_portal.models import User
 from cases.models import Application
-from credit import services
-from credit.catalogue import catalogue_load
-from credit.models import Behaviour, Finding, OutboxMessage
+from credit.findings import services
+from credit.findings.catalogue import catalogue_load
+from credit.findings.models import Behaviour, Finding, OutboxMessage
 
 TOWNSHIP_A = "640422100"
 # The facts of the demo's first finding: when a finding has them, the demo is there.

@@ -1,6 +1,6 @@
 """The demo's trust data: a control group like the Xiji pilot's (大滩村, 148 households:
 14 untrustworthy, 9.5%, falling to 4, 2.7%), trust records, rewards, and the stored
-yearly results of 2024 and 2025 computed by the real SQL (credit.trust).
+yearly results of 2024 and 2025 computed by the real SQL (credit.trust.services).
 
 The control group's past is *imported history*: households enrolled since 2023, and the
 findings of 2024 and 2025 already repaired early in the following year, written with
@@ -24,10 +24,10 @@ from aid_portal.crypto import blind_index
 from aid_portal.models import Region, User
 from cases import services as case_services
 from cases.models import Application, ApplicationEvent, Household, Member, Person
-from credit import trust
-from credit.catalogue import catalogue_load
-from credit.models import Behaviour, Finding, Level
-from credit.models_trust import Reward, TrustRecord, YearlyResult
+from credit.findings.catalogue import catalogue_load
+from credit.findings.models import Behaviour, Finding, Level
+from credit.trust import services as trust
+from credit.trust.models import Reward, TrustRecord, YearlyResult
 
 COUNTY = "640422000000"
 

@@ -1,5 +1,5 @@
 """A message being sent is claimed (claimed_at) instead of locked while the platform
-answers: see credit.services.outbox_deliver."""
+answers: see credit.findings.services.outbox_deliver."""
 
 from django.db import migrations, models
 

@@ -4,7 +4,7 @@ untrustworthy rate and the way to the dashboard (``{% credit_home %}``)."""
 from django import template
 
 from aid_portal import access, permissions
-from credit import trust
+from credit.trust import services as trust
 
 register = template.Library()
 

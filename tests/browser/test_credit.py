@@ -14,9 +14,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from cases import services as case_services
-from credit import services
-from credit.catalogue import catalogue_load
-from credit.models import Behaviour, Finding
+from credit.findings import services
+from credit.findings.catalogue import catalogue_load
+from credit.findings.models import Behaviour, Finding
 from tests.browser.helpers import log_in, take, zh
 from tests.cases import conftest as case_fixtures
 

@@ -91,9 +91,9 @@ def test_the_intervals_come_from_the_policy_in_force_on_the_day(make_family, enr
 def test_a_household_on_the_credit_watch_list_is_reviewed_every_six_months(
     make_family, enrol, people
 ):
-    from credit import services as credit_services
-    from credit.catalogue import catalogue_load
-    from credit.models import Behaviour
+    from credit.findings import services as credit_services
+    from credit.findings.catalogue import catalogue_load
+    from credit.findings.models import Behaviour
 
     # The catalogue the data migration loads (a transactional test may have emptied it).
     catalogue_load(Behaviour)

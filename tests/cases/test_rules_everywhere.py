@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from cases import services
 from cases.models import Application, Authorisation
-from credit import services as credit_services
+from credit.findings import services as credit_services
 from tests.cases.conftest import to_decision
 
 pytestmark = pytest.mark.django_db

@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from aid_portal.models import User
-from credit import services
 from credit.api_urls import STEP_VIEWS
-from credit.catalogue import catalogue_load
-from credit.models import Behaviour
+from credit.findings import services
+from credit.findings.catalogue import catalogue_load
+from credit.findings.models import Behaviour
 from tests.test_access_matrix import ANON, API_ANON, PAGE_LOGIN, PEOPLE, Row
 
 READERS_A = {"assistant_a", "caseworker_a", "approver_a", "auditor", "verifier"}

@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from aid_portal.models import User
-from credit import trust
-from credit.models_trust import YearlyResult
+from credit.trust import services as trust
+from credit.trust.models import YearlyResult
 from tests.test_access_matrix import ANON, API_ANON, PAGE_LOGIN, PEOPLE, Row
 
 TRUST_READERS = {"caseworker_a", "approver_a", "caseworker_b", "auditor", "outsider_auditor"}

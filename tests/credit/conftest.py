@@ -7,8 +7,8 @@ import datetime
 
 import pytest
 
-from credit import services
-from credit.models import Finding
+from credit.findings import services
+from credit.findings.models import Finding
 from tests.cases.conftest import (  # noqa: F401 (fixtures)
     Family,
     enrol,

@@ -11,8 +11,9 @@ from django.urls import include, path, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from credit import api_urls, api_urls_trust
-from credit.models import Finding, OutboxMessage
+from credit import api_urls
+from credit.findings.models import Finding, OutboxMessage
+from credit.trust import api_urls as api_urls_trust
 from tests.credit.conftest import DAY, scan
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ from django.utils import timezone
 from aid_portal.demo import load_demo
 from aid_portal.demo.credit import FIRST_FACTS, load_credit_demo
 from aid_portal.models import User
-from credit import selectors
-from credit.models import Finding, Objection, OutboxMessage, Repair
+from credit.findings import selectors
+from credit.findings.models import Finding, Objection, OutboxMessage, Repair
 from tests.verification.conftest import _start
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""A credit finding's declared steps (credit.steps.CREDIT_FINDING) as the pages and the
+"""A credit finding's declared steps (credit.findings.steps.CREDIT_FINDING) as the pages and the
 API use them, in the spirit of tests/test_step_tables.py.
 
 Every step is bound to a page and to the API, and its roles are checked before its body
@@ -20,9 +20,9 @@ from rest_framework.test import APIClient
 from aid_portal import access
 from aid_portal.models import AuditEvent
 from aid_portal.steps import check_bindings
-from credit import services
-from credit.models import Finding, FindingEvent
-from credit.steps import CREDIT_FINDING
+from credit.findings import services
+from credit.findings.models import Finding, FindingEvent
+from credit.findings.steps import CREDIT_FINDING
 from tests.credit.conftest import DAY
 
 pytestmark = pytest.mark.django_db

@@ -14,8 +14,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from aid_portal.models import AuditEvent
-from credit import services, tasks
-from credit.models import FindingEvent, OutboxMessage
+from credit.findings import services, tasks
+from credit.findings.models import FindingEvent, OutboxMessage
 from tests.conftest import InThread, lock_wait_at_most, wait_for
 from tests.verification.conftest import _start
 

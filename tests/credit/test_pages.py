@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from credit import services
-from credit.models import Finding, OutboxMessage
+from credit.findings import services
+from credit.findings.models import Finding, OutboxMessage
 from tests.credit.conftest import DAY
 from tests.queries import assert_get_query_count
 
@@ -242,7 +242,7 @@ def test_findings_lists_cost_the_same_for_one_and_fifty(people, make_family, nam
 
 def test_a_feed_admin_adds_a_behaviour_to_the_catalogue(people):
     from aid_portal.models import AuditEvent
-    from credit.models import Behaviour
+    from credit.findings.models import Behaviour
 
     admin = client_for(people.feedadmin)
     assert admin.get(reverse("admin:credit_behaviour_changelist")).status_code == 200

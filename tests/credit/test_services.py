@@ -16,8 +16,8 @@ from aid_portal.models import AuditEvent
 from cases import selectors as case_selectors
 from cases import services as case_services
 from cases.models import Application, Suspension
-from credit import selectors, services
-from credit.models import (
+from credit.findings import selectors, services
+from credit.findings.models import (
     Behaviour,
     Finding,
     FindingEvent,

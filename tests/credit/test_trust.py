@@ -16,10 +16,11 @@ from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import AuditEvent
 from cases import services as case_services
 from cases.models import ApplicationEvent
-from credit import services, trust
-from credit.catalogue import catalogue_load
-from credit.models import Behaviour
-from credit.models_trust import Reward, TrustRecord, YearlyResult
+from credit.findings import services
+from credit.findings.catalogue import catalogue_load
+from credit.findings.models import Behaviour
+from credit.trust import services as trust
+from credit.trust.models import Reward, TrustRecord, YearlyResult
 from tests.queries import numbered, queries_captured
 from verification import services as verification_services
 

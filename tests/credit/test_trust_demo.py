@@ -10,10 +10,10 @@ import pytest
 from aid_portal.demo.trust import load_trust_demo
 from aid_portal.models import AuditEvent, Role
 from cases.models import Household
-from credit import trust
-from credit.catalogue import catalogue_load
-from credit.models import Behaviour, Finding
-from credit.models_trust import Reward, TrustRecord, YearlyResult
+from credit.findings.catalogue import catalogue_load
+from credit.findings.models import Behaviour, Finding
+from credit.trust import services as trust
+from credit.trust.models import Reward, TrustRecord, YearlyResult
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db

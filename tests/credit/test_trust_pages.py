@@ -15,10 +15,10 @@ from rest_framework.test import APIClient
 
 from aid_portal.models import AuditEvent
 from cases.models import Application
-from credit import trust
-from credit.catalogue import catalogue_load
-from credit.models import Behaviour
-from credit.models_trust import Reward, TrustRecord, YearlyResult
+from credit.findings.catalogue import catalogue_load
+from credit.findings.models import Behaviour
+from credit.trust import services as trust
+from credit.trust.models import Reward, TrustRecord, YearlyResult
 from tests.conftest import wait_for
 from tests.queries import assert_query_count, assert_same_query_count, queries_of
 
@@ -301,6 +301,6 @@ def test_the_auditor_recomputes_last_year_on_a_real_worker(
     body = client_for(people.auditor).get(reverse("credit:dashboard")).content.decode()
     assert "50.0%" in body
     # The scheduled entry point: every county with a policy, the year just ended by default.
-    from credit.tasks_trust import yearly_results_all_task
+    from credit.trust.tasks import yearly_results_all_task
 
     assert places.county.pk in yearly_results_all_task.delay(Y - 1).get(timeout=60)

@@ -450,8 +450,8 @@ def test_keep_proposes_nothing_and_evidence_goes_in_the_household_file(enrol, pe
 
 
 def test_a_credit_finding_is_opened_through_the_credit_service(enrol, people, places):
-    from credit.catalogue import BEHAVIOURS
-    from credit.models import Finding
+    from credit.findings.catalogue import BEHAVIOURS
+    from credit.findings.models import Finding
 
     app = enrol().application
     campaign = spotcheck.campaign_draw(

@@ -25,9 +25,9 @@ from aid_portal.models import Role
 from aid_portal.steps import step_api_views
 from cases.models import Document
 from cases.services import refuse_blocked_person
-from credit import selectors, services
-from credit import serializers as s
-from credit.models import (
+from credit.findings import selectors, services
+from credit.findings import serializers as s
+from credit.findings.models import (
     Behaviour,
     Finding,
     Interview,
@@ -37,7 +37,7 @@ from credit.models import (
     Repair,
     RepaymentOrder,
 )
-from credit.steps import CREDIT_FINDING
+from credit.findings.steps import CREDIT_FINDING
 
 
 def _parse(serializer_class, request) -> dict:
@@ -113,7 +113,7 @@ class FindingDetailView(APIView):
         return _finding_response(request, finding_id)
 
 
-# --- the steps of a finding (credit.steps.CREDIT_FINDING) ---------------------------------
+# --- the steps of a finding (credit.findings.steps.CREDIT_FINDING) --------------------
 
 
 def _finding_gate(*, user, pk: int) -> Finding:

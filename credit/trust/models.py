@@ -1,8 +1,8 @@
 """Trust (domain.md §6, issue 6 items 7 and 8): trustworthy behaviour recorded per
 household, the rewards granted for it, and the yearly credit result of each household.
 
-Imported at the bottom of credit.models, so that Django sees these models as the credit
-app's. The rules that read and write them live in credit.trust.
+Imported at the bottom of credit.findings.models, so that Django sees these models as the credit
+app's. The rules that read and write them live in credit.trust.services.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ class Reward(models.Model):
 
 
 class YearlyResult(models.Model):
-    """A household's credit result for a year, written set-based by credit.trust.
+    """A household's credit result for a year, written set-based by credit.trust.services.
 
     ``village`` is the household's village when the result was computed: it carries the
     jurisdiction and the township of the rates.

@@ -36,7 +36,7 @@ from aid_portal.models import User
 from cases import documents
 from cases import services as case_services
 from cases.models import Application, Document, Household, Member, Person
-from credit.models import (
+from credit.findings.models import (
     Behaviour,
     Finding,
     FindingEvent,
@@ -49,7 +49,7 @@ from credit.models import (
     RepaymentOrder,
     Sanction,
 )
-from credit.steps import CREDIT_FINDING, finding_event_write
+from credit.findings.steps import CREDIT_FINDING, finding_event_write
 
 logger = logging.getLogger(__name__)
 
@@ -855,7 +855,7 @@ def _state_refusal(step: str, finding: Finding) -> str:
 
 def _lock(finding_id: int, actor: User, step: str) -> Finding:
     """Lock the row, then check jurisdiction, and the step's role and states as the table
-    declares them (credit.steps), after the lock.
+    declares them (credit.findings.steps), after the lock.
 
     FOR NO KEY UPDATE: rows that merely point at the finding (its events, written by the
     outbox delivery while it holds its message) are not held up by the lock."""

@@ -1,4 +1,4 @@
-"""The trust API (credit.trust): the honest-declarant status of an application, trust
+"""The trust API (credit.trust.services): the honest-declarant status of an application, trust
 records, the rewards list and grants, the untrustworthy rates and their recomputation.
 
 One small view per operation, through the same selectors and services as the pages;
@@ -19,8 +19,8 @@ from aid_portal import access, permissions
 from aid_portal.models import Region
 from cases import selectors as case_selectors
 from cases.models import Household
-from credit import trust
-from credit.models_trust import Reward, TrustRecord
+from credit.trust import services as trust
+from credit.trust.models import Reward, TrustRecord
 
 YEAR_PARAMETER = OpenApiParameter(
     "year", OpenApiTypes.INT, description="The calendar year (default: the current year)."

@@ -2,8 +2,8 @@
 rewards list (with its XLSX export and the approver's grants) and the county dashboard
 of untrustworthy rates.
 
-Thin views: a form parses, one service of credit.trust acts, the page redirects. Reads
-go through the selectors of credit.trust, which start from the user's jurisdiction.
+Thin views: a form parses, one service of credit.trust.services acts, the page redirects. Reads
+go through the selectors of credit.trust.services, which start from the user's jurisdiction.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from aid_portal.errors import Conflict, DomainError
 from aid_portal.exports import Sheet, xlsx_response
 from aid_portal.forms import add_domain_error
 from cases import selectors as case_selectors
-from credit import trust
-from credit.models_trust import Reward, TrustRecord
+from credit.trust import services as trust
+from credit.trust.models import Reward, TrustRecord
 
 PAGE_SIZE = 50
 KIND_LABELS = dict(TrustRecord.Kind.choices)

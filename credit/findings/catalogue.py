@@ -4,7 +4,7 @@ three levels and Huangshi's two.
 Reference data, loaded idempotently by a data migration: loading again adds what is
 missing and leaves alone what an admin has changed (names, retired rows, added rows).
 The two "two consecutive findings" rows of Xiji are not on the catalogue: escalation is
-applied by credit.services, not chosen by hand.
+applied by credit.findings.services, not chosen by hand.
 """
 
 from __future__ import annotations

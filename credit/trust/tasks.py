@@ -1,4 +1,4 @@
-"""The yearly credit results task (credit.trust), on the default queue.
+"""The yearly credit results task (credit.trust.services), on the default queue.
 
 Scheduled by django-celery-beat in January (credit.yearly_results_all with no argument:
 the year just ended, every county with a policy; editable by an admin in the staff
@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from aid_portal.models import Region
 from cases.models import Policy
-from credit.trust import yearly_results_compute
+from credit.trust.services import yearly_results_compute
 
 __all__ = ["yearly_results_all_task", "yearly_results_task"]
 

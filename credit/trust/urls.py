@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from credit import views_trust as views
+from credit.trust import views
 
 urlpatterns = [
     path(

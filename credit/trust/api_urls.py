@@ -1,8 +1,8 @@
-"""API routes of trust (credit.api_trust), under /api/. Names: api-credit-*."""
+"""API routes of trust (credit.trust.api), under /api/. Names: api-credit-*."""
 
 from django.urls import path
 
-from credit import api_trust as api
+from credit.trust import api
 
 urlpatterns = [
     path(

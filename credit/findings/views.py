@@ -29,16 +29,16 @@ from aid_portal.models import Role
 from aid_portal.steps import step_page
 from cases import selectors as case_selectors
 from cases.services import refuse_blocked_person
-from credit import forms as credit_forms
-from credit import selectors, services
-from credit.models import Finding, Interview, Objection, Repair, RepaymentOrder
-from credit.steps import CREDIT_FINDING
+from credit.findings import forms as credit_forms
+from credit.findings import selectors, services
+from credit.findings.models import Finding, Interview, Objection, Repair, RepaymentOrder
+from credit.findings.steps import CREDIT_FINDING
 
 PAGE_SIZE = 50
 F = Finding.State
 
 
-# --- the steps of a finding (credit.steps.CREDIT_FINDING) ---------------------------------
+# --- the steps of a finding (credit.findings.steps.CREDIT_FINDING) --------------------
 
 
 def _pending(finding: Finding, related: str, state: str):
@@ -147,7 +147,7 @@ def _run_repair_decide(request, finding, form):
     return _("The repair is refused.")
 
 
-# How the finding page takes each step of the declared path (credit.steps.CREDIT_FINDING).
+# How the finding page takes each step of the declared path (credit.findings.steps.CREDIT_FINDING).
 # The states and roles are the table's; ``when`` adds what the page also needs to offer
 # a step (the row it acts on), which the service checks again.
 bind = CREDIT_FINDING.bind_page
@@ -193,7 +193,7 @@ bind(
 
 # --- the finding --------------------------------------------------------------------------
 
-# How each event of the history reads: the steps' and their outcomes' (credit.steps).
+# How each event of the history reads: the steps' and their outcomes' (credit.findings.steps).
 EVENT_LABELS = CREDIT_FINDING.event_labels()
 
 

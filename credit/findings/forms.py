@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aid_portal.forms import DateInput, MultipleFileField
-from credit.models import Behaviour, Finding
+from credit.findings.models import Behaviour, Finding
 
 DATE = DateInput()
 TEXT = forms.Textarea(attrs={"rows": 3})

@@ -50,9 +50,9 @@ from cases.models import (
     VerificationOutcome,
 )
 from cases.services import unauthorised_names
-from credit.models import Finding
-from credit.models_trust import Reward, TrustRecord, YearlyResult
-from credit.selectors import bad_record_exists, watched_household_ids
+from credit.findings.models import Finding
+from credit.findings.selectors import bad_record_exists, watched_household_ids
+from credit.trust.models import Reward, TrustRecord, YearlyResult
 
 # Who reads trust records and the rewards list: the township and the county's auditor.
 FIRST_YEAR = 2000

@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from credit.models import (
+from credit.findings.models import (
     Behaviour,
     Finding,
     FindingEvent,

@@ -3,10 +3,10 @@
 The services check each step against this table under the row lock, the finding page
 offers the steps it allows, the API routes ``POST /api/credit/findings/<id>/<step>/``
 from it, and the tests of who may take what read it. The page and API bindings sit
-beside the views (credit.views, credit.api). A step that acts on one of the finding's
-rows (its interview, its repayment order, its objection, its repair application) is
-still the finding's step: the finding is locked and checked first, and the binding finds
-the row.
+beside the views (credit.findings.views, credit.findings.api). A step that acts on one
+of the finding's rows (its interview, its repayment order, its objection, its repair
+application) is still the finding's step: the finding is locked and checked first, and
+the binding finds the row.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from aid_portal import permissions
 from aid_portal.models import User
 from aid_portal.steps import Step, StepTable, check_bindings
-from credit.models import Finding, FindingEvent, Level
+from credit.findings.models import Finding, FindingEvent, Level
 
 F = Finding.State
 

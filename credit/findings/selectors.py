@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from aid_portal import access
 from aid_portal.errors import DomainError
 from aid_portal.models import User
-from credit.models import (
+from credit.findings.models import (
     Block,
     Finding,
     FindingEvent,

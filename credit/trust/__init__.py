@@ -1,0 +1,1 @@
+"""Trust: trust records, the honest declarant, rewards and yearly results (docs/credit.md)."""
