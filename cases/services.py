@@ -1153,6 +1153,41 @@ def _yuan(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+@dataclass(frozen=True)
+class Eligibility:
+    """A household's per-capita income against the line it must stay below."""
+
+    per_capita_income: Decimal
+    standard: Decimal
+    threshold: Decimal
+    eligible: bool
+
+
+def eligibility_compute(
+    *,
+    policy: Policy,
+    assistance_type: str,
+    members: int,
+    monthly_income: Decimal,
+    monthly_rigid_expenditure: Decimal,
+) -> Eligibility:
+    """Per-capita counted income net of rigid expenditure, in yuan, and the eligibility
+    line: the dibao standard, or standard × the edge multiple for a low-income edge
+    household (domain.md §8). The amount and the verification report both judge by it.
+    """
+    per_capita = _yuan(max(monthly_income - monthly_rigid_expenditure, Decimal("0")) / members)
+    standard = policy.dibao_standard(assistance_type)
+    threshold = standard
+    if assistance_type == AssistanceType.LOW_INCOME_EDGE:
+        threshold = _yuan(standard * policy.edge_multiple)
+    return Eligibility(
+        per_capita_income=per_capita,
+        standard=standard,
+        threshold=threshold,
+        eligible=per_capita < threshold,
+    )
+
+
 def amount_compute(*, application: Application, on: datetime.date | None = None) -> AmountBasis:
     """The monthly amount by the policy in force (domain.md §8).
 
@@ -1168,15 +1203,19 @@ def amount_compute(*, application: Application, on: datetime.date | None = None)
     _require(count > 0, _("The household has no members."))
     income = sum((i.monthly for m in members for i in m.incomes.all() if i.counted), Decimal("0"))
     rigid = sum((e.monthly_amount for e in application.household.expenditures.all()), Decimal("0"))
-    per_capita = _yuan(max(income - rigid, Decimal("0")) / count)
     kind = application.assistance_type
-    standard = policy.dibao_standard(kind)
-    threshold = standard
+    line = eligibility_compute(
+        policy=policy,
+        assistance_type=kind,
+        members=count,
+        monthly_income=income,
+        monthly_rigid_expenditure=rigid,
+    )
+    per_capita, standard = line.per_capita_income, line.standard
     if kind in AssistanceType.dibao():
         amount = _yuan(max(standard - per_capita, Decimal("0")) * count)
         rule = "(standard - per_capita) * members"
     elif kind == AssistanceType.LOW_INCOME_EDGE:
-        threshold = _yuan(standard * policy.edge_multiple)
         amount = Decimal("0.00")
         rule = "recognition: per_capita < standard * edge_multiple"
     elif kind == AssistanceType.EXTREME_POVERTY:
@@ -1192,8 +1231,8 @@ def amount_compute(*, application: Application, on: datetime.date | None = None)
         monthly_rigid_expenditure=_yuan(rigid),
         per_capita_income=per_capita,
         standard=standard,
-        threshold=threshold,
-        eligible=per_capita < threshold,
+        threshold=line.threshold,
+        eligible=line.eligible,
         monthly_amount=amount,
         rule=rule,
         policy_from=policy.effective_from,

@@ -32,7 +32,6 @@ from cases import services as case_services
 from cases.models import (
     Application,
     Asset,
-    AssistanceType,
     Member,
     PeriodicReview,
     VerificationOutcome,
@@ -396,7 +395,8 @@ def report_build(*, verification_id: int) -> dict:
     Income: the per-capita counted income, declared and verified, differ by at most the
     policy's tolerance and fall on the same side of the eligibility line (the dibao
     standard, or standard × the edge multiple for low-income edge households; judged,
-    like the amount, net of the declared rigid expenditure). Holdings: anything
+    like the amount, net of the declared rigid expenditure, by the same
+    cases.services.eligibility_compute). Holdings: anything
     verified among vehicles, real estate, business registrations and securities beyond
     what was declared, any salary from public funds, a death, or deposits found above
     the household's limit that were not declared make a clear gap.
@@ -454,12 +454,20 @@ def report_build(*, verification_id: int) -> dict:
                 ),
             )
         )
-    threshold = policy.dibao_standard(app.assistance_type)
-    if app.assistance_type == AssistanceType.LOW_INCOME_EDGE:
-        threshold = _yuan(threshold * policy.edge_multiple)
-    declared_net = max(declared_total - rigid, Decimal("0")) / count
-    verified_net = max(verified_total - rigid, Decimal("0")) / count
-    same_side = (declared_net < threshold) == (verified_net < threshold)
+    declared_line, verified_line = [
+        case_services.eligibility_compute(
+            policy=policy,
+            assistance_type=app.assistance_type,
+            members=count,
+            monthly_income=total,
+            monthly_rigid_expenditure=rigid,
+        )
+        for total in (declared_total, verified_total)
+    ]
+    threshold = declared_line.threshold
+    declared_net = declared_line.per_capita_income
+    verified_net = verified_line.per_capita_income
+    same_side = declared_line.eligible == verified_line.eligible
     income_ok = within_tolerance(declared_total, verified_total, tolerance)
     items.append(
         _row(
