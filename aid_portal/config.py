@@ -50,6 +50,20 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     return number
 
 
+def refuse_moved(moved: dict[str, str]) -> None:
+    """Variables the portal no longer reads, each with the policy field that replaced it.
+
+    A deployment still setting one would lose its value without a word, so start-up
+    stops and names the field to enter on the county policies page instead.
+    """
+    for name, field in moved.items():
+        if env_str(name) is not None:
+            raise ConfigError(
+                f"{name}: no longer a setting; enter it as {field} on each county's policy "
+                "(county policies page) and remove it from the environment"
+            )
+
+
 def parse_database_url(url: str) -> dict:
     """Parse a PostgreSQL URL into Django's DATABASES entry, or raise ConfigError."""
     parts = urlsplit(url)

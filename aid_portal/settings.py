@@ -244,16 +244,20 @@ CELERY_TASK_ROUTES = {
 # The department simulator's address, for the demo's live department (bin/start runs it).
 SIMULATOR_URL = config.env_str("SIMULATOR_URL", "http://127.0.0.1:8090")
 
-# Credit discipline (docs/credit.md): Huangshi's two levels on the portal's three, the
-# objection window, the review time limit, the trustworthy period that breaks a chain of
-# findings, and where the credit-information sharing platform listens.
+# Credit discipline (docs/credit.md): Huangshi's two levels on the portal's three, and
+# where the credit-information sharing platform listens. The time limits and periods are
+# the county's rules, on its dated policy (cases.models.Policy).
 CREDIT_LEVEL_MAPPING = config.parse_level_mapping(
     "CREDIT_LEVEL_MAPPING", "general=light,serious=severe"
 )
-CREDIT_OBJECTION_DAYS = config.env_int("CREDIT_OBJECTION_DAYS", 15, minimum=1)
-CREDIT_OBJECTION_REVIEW_DAYS = config.env_int("CREDIT_OBJECTION_REVIEW_DAYS", 15, minimum=1)
-CREDIT_INTERVIEW_DAYS = config.env_int("CREDIT_INTERVIEW_DAYS", 10, minimum=1)
-CREDIT_TRUSTWORTHY_MONTHS = config.env_int("CREDIT_TRUSTWORTHY_MONTHS", 12, minimum=1)
+config.refuse_moved(
+    {
+        "CREDIT_OBJECTION_DAYS": "credit_objection_days",
+        "CREDIT_OBJECTION_REVIEW_DAYS": "credit_objection_review_days",
+        "CREDIT_INTERVIEW_DAYS": "credit_interview_days",
+        "CREDIT_TRUSTWORTHY_MONTHS": "credit_trustworthy_months",
+    }
+)
 CREDIT_PLATFORM_URL = config.env_str(
     "CREDIT_PLATFORM_URL", SIMULATOR_URL.rstrip("/") + "/credit-platform/records"
 )

@@ -149,7 +149,8 @@ class FeedbackObjectionForm(forms.Form):
 class HomeVisitForm(forms.Form):
     visited_on = forms.DateField(label=_("Visited on"), widget=DateInput)
     investigators = forms.ModelMultipleChoiceField(
-        label=_("Investigators (at least two)"),
+        label=_("Investigators"),
+        help_text=_("At least as many as the county's policy asks (two by default)."),
         queryset=User.objects.none(),
         widget=forms.CheckboxSelectMultiple,
     )
@@ -165,10 +166,8 @@ class HomeVisitForm(forms.Form):
         self.fields["visited_on"].initial = timezone.localdate()
 
     def clean_investigators(self):
-        chosen = self.cleaned_data["investigators"]
-        if len(chosen) < 2:
-            raise forms.ValidationError(_("A home visit needs at least two investigators."))
-        return list(chosen)
+        # How many are enough is the county's rule, which the service checks.
+        return list(self.cleaned_data["investigators"])
 
 
 class DemocraticReviewForm(forms.Form):
@@ -286,6 +285,7 @@ class PolicyForm(forms.ModelForm):
             "houses_allowed",
             "deciding_level",
             "investigation_start_days",
+            "home_visit_investigators",
             "total_days_township",
             "total_days_county",
             "total_days_extended",
@@ -300,6 +300,14 @@ class PolicyForm(forms.ModelForm):
             "spot_check_new_ratio",
             "spot_check_new_within_months",
             "spot_check_annual_ratio",
+            "spot_check_full_within_days",
+            "monthly_check_due_day",
+            "credit_block_months_moderate",
+            "credit_block_months_severe",
+            "credit_objection_days",
+            "credit_objection_review_days",
+            "credit_interview_days",
+            "credit_trustworthy_months",
         ]
         widgets = {"effective_from": DateInput}
         help_texts = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -110,6 +111,11 @@ class Policy(models.Model):
         _("investigation starts within (working days)"),
         default=3,
     )
+    home_visit_investigators = models.PositiveSmallIntegerField(
+        _("home visit: investigators at least"),
+        default=2,
+        validators=[MinValueValidator(2)],
+    )
     total_days_township = models.PositiveSmallIntegerField(
         _("time limit where the township decides (working days)"),
         default=20,
@@ -183,6 +189,51 @@ class Policy(models.Model):
         default=Decimal("0.20"),
         validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("1"))],
     )
+    spot_check_full_within_days = models.PositiveSmallIntegerField(
+        _("near-relative filings and complaints are visited within (days of the draw)"),
+        default=30,
+        validators=[MinValueValidator(1)],
+    )
+    monthly_check_due_day = models.PositiveSmallIntegerField(
+        _("the county checks last month's new dibao files by (day of the month)"),
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+    )
+    # Credit discipline (domain.md §6).
+    credit_block_months_moderate = models.PositiveSmallIntegerField(
+        _("moderate untrustworthiness: no new application for (months)"),
+        default=6,
+        validators=[MinValueValidator(1)],
+    )
+    credit_block_months_severe = models.PositiveSmallIntegerField(
+        _("severe untrustworthiness: no new application for (months)"),
+        default=12,
+        validators=[MinValueValidator(1)],
+    )
+    credit_objection_days = models.PositiveSmallIntegerField(
+        _("objection to a credit finding within (days of its taking effect)"),
+        default=15,
+        validators=[MinValueValidator(1)],
+    )
+    credit_objection_review_days = models.PositiveSmallIntegerField(
+        _("a credit objection is reviewed within (days of lodging)"),
+        default=15,
+        validators=[MinValueValidator(1)],
+    )
+    credit_interview_days = models.PositiveSmallIntegerField(
+        _("reminder interview within (days of a credit finding taking effect)"),
+        default=10,
+        validators=[MinValueValidator(1)],
+    )
+    credit_trustworthy_months = models.PositiveSmallIntegerField(
+        _("trustworthy period: no escalation, end of the watch list (months)"),
+        default=12,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "A finding this many months or more after the household's previous one does "
+            "not escalate; a light finding keeps the household on the watch list this long."
+        ),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -202,6 +253,18 @@ class Policy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.county} {self.effective_from}"
+
+    def clean(self) -> None:
+        super().clean()
+        moderate, severe = self.credit_block_months_moderate, self.credit_block_months_severe
+        if moderate is not None and severe is not None and severe < moderate:
+            raise ValidationError(
+                {
+                    "credit_block_months_severe": _(
+                        "A severe finding cannot block for less time than a moderate one."
+                    )
+                }
+            )
 
     def dibao_standard(self, assistance_type: str) -> Decimal:
         if assistance_type == AssistanceType.DIBAO_URBAN:

@@ -622,12 +622,14 @@ def monthly_check_create(
     *, county: Region, today: datetime.date | None = None
 ) -> tuple[MonthlyFileCheck, bool]:
     """The dated task for the county auditor: last month's newly approved dibao cases,
-    each with its checklist, due on the 15th. Idempotent per county and month."""
+    each with its checklist, due on the policy's day of this month (the 15th by default).
+    Idempotent per county and month."""
     today = today or timezone.localdate()
     month, this_month = _month_bounds(today)
+    due_day = services.policy_in_force(county=county, on=today).monthly_check_due_day
     with transaction.atomic():
         check, created = MonthlyFileCheck.objects.get_or_create(
-            county=county, month=month, defaults={"due_on": this_month.replace(day=15)}
+            county=county, month=month, defaults={"due_on": this_month.replace(day=due_day)}
         )
         if not created:
             return check, False
@@ -664,9 +666,11 @@ def monthly_check_create(
 
 
 def monthly_checks_create(*, today: datetime.date | None = None) -> list[int]:
-    """The scheduled entry point: one check per county with a policy."""
+    """The scheduled entry point: one check per county with a policy in force."""
+    today = today or timezone.localdate()
     counties = Region.objects.filter(
-        pk__in=Policy.objects.values("county_id"), level=Region.Level.COUNTY
+        pk__in=Policy.objects.filter(effective_from__lte=today).values("county_id"),
+        level=Region.Level.COUNTY,
     ).order_by("code")
     return [monthly_check_create(county=county, today=today)[0].pk for county in counties]
 

@@ -234,7 +234,10 @@ class HomeVisitSerializer(serializers.Serializer):
     visited_on = serializers.DateField()
     investigators = serializers.ListField(
         child=serializers.CharField(max_length=150),
-        help_text="Usernames or ids of at least two investigators.",
+        help_text=(
+            "Usernames or ids of the investigators: at least as many as the county's "
+            "policy asks (home_visit_investigators, two by default)."
+        ),
     )
     family_member_present = serializers.CharField(max_length=50)
     findings = serializers.CharField()

@@ -926,13 +926,9 @@ def home_visit_record(
     investigators_signature: Document | UploadedFile | None = None,
     family_signature: Document | UploadedFile | None = None,
 ) -> Application:
-    """At least two investigators; both sides sign. Democratic review follows only when
-    someone objected; otherwise the case goes to public notice."""
-    _require(
-        len({u.pk for u in investigators}) >= 2,
-        _("A home visit needs at least two investigators."),
-        field="investigators",
-    )
+    """At least the county's number of investigators (two by default); both sides sign.
+    Democratic review follows only when someone objected; otherwise the case goes to
+    public notice."""
     _require(findings.strip(), _("Write down what the visit found."), field="findings")
     _require(
         family_member_present.strip(),
@@ -951,6 +947,13 @@ def home_visit_record(
     )
     with transaction.atomic():
         app = _lock_step(application_id, actor, "home_visit")
+        policy = policy_in_force(county=app.village.county(), on=visited_on)
+        _require(
+            len({u.pk for u in investigators}) >= policy.home_visit_investigators,
+            _("A home visit needs at least %(count)s investigators.")
+            % {"count": policy.home_visit_investigators},
+            field="investigators",
+        )
         investigators_signature = _stored(
             actor, app, investigators_signature, Document.Kind.HOME_VISIT
         )

@@ -22,6 +22,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
         ("REDIS_URL", "redis://", "no host"),
         ("REDIS_URL", "redis+socket://", "socket's path"),
         ("FIELD_ENCRYPTION_KEYS", "not-a-key", "is not a Fernet key"),
+        # A county rule that moved onto the county's policy: set, it would be lost.
+        ("CREDIT_OBJECTION_DAYS", "20", "enter it as credit_objection_days"),
     ],
 )
 @pytest.mark.parametrize("entry", ["manage.py", "launcher"])

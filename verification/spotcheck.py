@@ -66,9 +66,6 @@ SUPERVISED_TYPES = frozenset(
     {AssistanceType.DIBAO_URBAN, AssistanceType.DIBAO_RURAL, AssistanceType.EXTREME_POVERTY}
 )
 SEED_BITS = 62
-# The 100% rule (near-relative filings and complaints): checked within this many days
-# of the draw (settings.SPOT_CHECK_FULL_WITHIN_DAYS).
-FULL_WITHIN_DAYS_DEFAULT = 30
 
 
 # --- the sampler ------------------------------------------------------------------------
@@ -243,7 +240,7 @@ def _due(*, county: Region, rule: str, window_end: datetime.date, today) -> dict
         return {"months": months, "fixed_due": None}
     if rule == Rule.ANNUAL:
         return {"months": None, "fixed_due": datetime.date(window_end.year, 12, 31)}
-    days = getattr(settings, "SPOT_CHECK_FULL_WITHIN_DAYS", FULL_WITHIN_DAYS_DEFAULT)
+    days = policy_in_force(county=county, on=today).spot_check_full_within_days
     return {"months": None, "fixed_due": today + datetime.timedelta(days=days)}
 
 

@@ -36,6 +36,7 @@ from aid_portal.models import User
 from cases import documents
 from cases import services as case_services
 from cases.models import Application, Document, Household, Member, Person
+from cases.policy import policy_in_force
 from credit.findings.models import (
     Behaviour,
     Finding,
@@ -61,7 +62,6 @@ RESTRICTING = frozenset({K.BLOCK, K.WATCH_LIST})
 # Who records findings, interviews, objections and repair applications: the township.
 
 NEXT_LEVEL = {Level.LIGHT: Level.MODERATE, Level.MODERATE: Level.SEVERE}
-BLOCK_MONTHS = {Level.MODERATE: 6, Level.SEVERE: 12}
 
 
 def _today(day: datetime.date | None) -> datetime.date:
@@ -83,7 +83,8 @@ def escalated_level(
 
     Two findings are consecutive (docs/credit.md) when the earlier one is the household's
     latest finding that took effect before ``on``, it is still in force (not repaired,
-    not withdrawn), and it took effect less than CREDIT_TRUSTWORTHY_MONTHS before ``on``.
+    not withdrawn), and it took effect less than the trustworthy period before ``on``
+    (``credit_trustworthy_months`` of the county's policy in force on ``on``).
     Two consecutive light make the second moderate; two consecutive moderate, severe.
     """
     if level not in NEXT_LEVEL:
@@ -92,14 +93,16 @@ def escalated_level(
         Finding.objects.filter(
             household_id=household_id, state__in=Finding.TOOK_EFFECT, effective_on__lte=on
         )
+        .select_related("village")
         .exclude(pk=exclude_id)
         .order_by("-effective_on", "-id")
         .first()
     )
     if previous is None or previous.state == F.REPAIRED or previous.level != level:
         return level, None
+    policy = policy_in_force(county=previous.village.county(), on=on)
     trustworthy_since = previous.effective_on + relativedelta(
-        months=settings.CREDIT_TRUSTWORTHY_MONTHS
+        months=policy.credit_trustworthy_months
     )
     if on >= trustworthy_since:
         return level, None
@@ -287,11 +290,12 @@ def _take_effect(
     deadline: datetime.date | None = None,
 ) -> None:
     """Switch on the sanctions of the finding's level; open the objection window."""
+    policy = policy_in_force(county=finding.village.county(), on=today)
     finding.effective_on = today
-    finding.objection_deadline = today + datetime.timedelta(days=settings.CREDIT_OBJECTION_DAYS)
+    finding.objection_deadline = today + datetime.timedelta(days=policy.credit_objection_days)
     finding.decided_by = actor
     finding.save(update_fields=["effective_on", "objection_deadline", "decided_by", "updated_at"])
-    interview_on = today + datetime.timedelta(days=settings.CREDIT_INTERVIEW_DAYS)
+    interview_on = today + datetime.timedelta(days=policy.credit_interview_days)
     Interview.objects.create(finding=finding, scheduled_for=interview_on)
     rows = [Sanction(finding=finding, kind=K.INTERVIEW, starts_on=today)]
     if finding.level == Level.LIGHT:
@@ -300,7 +304,7 @@ def _take_effect(
                 finding=finding,
                 kind=K.WATCH_LIST,
                 starts_on=today,
-                ends_on=today + relativedelta(months=settings.CREDIT_TRUSTWORTHY_MONTHS),
+                ends_on=today + relativedelta(months=policy.credit_trustworthy_months),
             )
         )
     else:
@@ -319,7 +323,11 @@ def _take_effect(
                     finding=finding, kind=K.SUSPENSION, application=application, starts_on=today
                 )
             )
-        block_until = today + relativedelta(months=BLOCK_MONTHS[finding.level])
+        block_months = {
+            Level.MODERATE: policy.credit_block_months_moderate,
+            Level.SEVERE: policy.credit_block_months_severe,
+        }
+        block_until = today + relativedelta(months=block_months[finding.level])
         members = Member.objects.filter(household=finding.household, is_supporter=False)
         rows += [
             Sanction(
@@ -506,13 +514,13 @@ def objection_lodge(
             _("The objection cannot be dated before the finding took effect."),
             field="lodged_on",
         )
+        policy = policy_in_force(county=finding.village.county(), on=lodged_on)
         objection = Objection.objects.create(
             finding=finding,
             lodged_on=lodged_on,
             statement=statement.strip(),
             recorded_by=actor,
-            review_due_on=lodged_on
-            + datetime.timedelta(days=settings.CREDIT_OBJECTION_REVIEW_DAYS),
+            review_due_on=lodged_on + datetime.timedelta(days=policy.credit_objection_review_days),
         )
         objection.evidence.add(*[_stored(actor, finding.household, scan) for scan in evidence])
         CREDIT_FINDING.move(

@@ -653,6 +653,15 @@ def policy_data(county, effective_from, **overrides) -> dict:
         "spot_check_new_ratio": "0.30",
         "spot_check_new_within_months": "3",
         "spot_check_annual_ratio": "0.20",
+        "home_visit_investigators": "2",
+        "spot_check_full_within_days": "30",
+        "monthly_check_due_day": "15",
+        "credit_block_months_moderate": "6",
+        "credit_block_months_severe": "12",
+        "credit_objection_days": "15",
+        "credit_objection_review_days": "15",
+        "credit_interview_days": "10",
+        "credit_trustworthy_months": "12",
     }
     return data | overrides
 
@@ -690,6 +699,37 @@ def test_feed_admin_adds_a_policy_and_is_warned_about_a_past_date(policy, people
     response = client.post(url, policy_data(places.county, future, dibao_standard_rural="0"))
     assert response.status_code == 400
     assert not Policy.objects.filter(effective_from=future).exists()
+
+
+def test_a_county_enters_its_own_credit_and_supervision_rules(policy, people, places):
+    client = client_for(people.feedadmin)
+    url = reverse("cases:policies")
+    # The form offers the national defaults.
+    assert 'name="credit_trustworthy_months" value="12"' in client.get(url).content.decode()
+    future = timezone.localdate() + datetime.timedelta(days=30)
+    own = {
+        "credit_block_months_moderate": "8",
+        "credit_objection_days": "20",
+        "home_visit_investigators": "3",
+        "monthly_check_due_day": "10",
+    }
+    assert client.post(url, policy_data(places.county, future, **own)).status_code == 302
+    row = Policy.objects.get(county=places.county, effective_from=future)
+    assert (
+        row.credit_block_months_moderate,
+        row.credit_objection_days,
+        row.home_visit_investigators,
+        row.monthly_check_due_day,
+    ) == (8, 20, 3, 10)
+    page = client.get(url).content.decode()
+    assert "8 / 12 · 20 · 15 · 10 · 12" in page  # the credit column
+    assert "0.30 / 0.20 · 3 · 30 · 10" in page  # the supervision column
+    # A severe block shorter than a moderate one: refused on the form, nothing saved.
+    later = future + datetime.timedelta(days=1)
+    shorter = {"credit_block_months_moderate": "8", "credit_block_months_severe": "6"}
+    response = client.post(url, policy_data(places.county, later, **shorter))
+    assert response.status_code == 400
+    assert not Policy.objects.filter(effective_from=later).exists()
 
 
 def test_only_a_feed_admin_adds_policies(policy, people, places):

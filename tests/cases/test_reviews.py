@@ -15,6 +15,7 @@ from cases.models import (
     Income,
     Member,
     MemberDeath,
+    MonthlyFileCheck,
     PeriodicReview,
     Policy,
     VerificationOutcome,
@@ -569,3 +570,44 @@ def test_findings_keep_django_s_protection_without_database_constraints(enrol, p
     # The run takes its findings with it.
     run.delete()
     assert not BatchFinding.objects.exists()
+
+
+# --- the county's monthly check of new dibao files ----------------------------------------
+
+
+def test_the_monthly_check_is_due_on_the_countys_day_from_its_date(policy, places):
+    Policy.objects.create(
+        county=places.county,
+        effective_from=datetime.date(2026, 11, 1),
+        dibao_standard_urban=policy.dibao_standard_urban,
+        dibao_standard_rural=policy.dibao_standard_rural,
+        monthly_check_due_day=10,
+    )
+    october, _ = reviews.monthly_check_create(
+        county=places.county, today=datetime.date(2026, 10, 1)
+    )
+    november, _ = reviews.monthly_check_create(
+        county=places.county, today=datetime.date(2026, 11, 1)
+    )
+    assert (october.due_on, november.due_on) == (
+        datetime.date(2026, 10, 15),
+        datetime.date(2026, 11, 10),
+    )
+
+
+def test_a_county_whose_policy_starts_later_gets_no_monthly_check_yet(policy, places):
+    Policy.objects.create(
+        county=places.other_county,
+        effective_from=datetime.date(2026, 12, 1),
+        dibao_standard_urban=policy.dibao_standard_urban,
+        dibao_standard_rural=policy.dibao_standard_rural,
+    )
+    made = reviews.monthly_checks_create(today=datetime.date(2026, 11, 1))
+    assert [check.county for check in MonthlyFileCheck.objects.filter(pk__in=made)] == [
+        places.county
+    ]
+    made = reviews.monthly_checks_create(today=datetime.date(2026, 12, 1))
+    assert {check.county for check in MonthlyFileCheck.objects.filter(pk__in=made)} == {
+        places.county,
+        places.other_county,
+    }

@@ -443,6 +443,33 @@ def test_a_transition_without_its_reasons_names_the_field(case, state, field, ca
     _unchanged(c, state, events)
 
 
+def test_a_county_asking_three_investigators_refuses_two_from_its_date(
+    case, people, places, policy
+):
+    three = Policy.objects.create(
+        county=places.county,
+        effective_from=today() - datetime.timedelta(days=5),
+        dibao_standard_urban=policy.dibao_standard_urban,
+        dibao_standard_rural=policy.dibao_standard_rural,
+        home_visit_investigators=3,
+    )
+    earlier, now = case(), case()
+    earlier.to(S.HOME_VISIT)
+    now.to(S.HOME_VISIT)
+    # A visit made the day before the county's row: two were enough then.
+    earlier.home_visit(visited_on=three.effective_from - datetime.timedelta(days=1))
+    assert earlier.app().state == S.DEMOCRATIC_REVIEW
+    events = now.app().events.count()
+    error = _field_error(lambda: now.home_visit())
+    assert (error.field, error.message) == (
+        "investigators",
+        "A home visit needs at least 3 investigators.",
+    )
+    _unchanged(now, S.HOME_VISIT, events)
+    now.home_visit(investigators=[now.cw, people.assistant_a, people.approver_a])
+    assert now.app().state == S.DEMOCRATIC_REVIEW
+
+
 def test_notice_objection_needs_who_and_what(case):
     c = case()
     c.to(S.PUBLIC_NOTICE)
@@ -548,6 +575,14 @@ def test_notice_objection_needs_who_and_what(case):
         ("dibao_standard_rural", lambda f, p, pl: services.policy_create(
             actor=p.feedadmin, county=pl.county, effective_from=datetime.date(2027, 1, 1),
             dibao_standard_urban=Decimal("900"), dibao_standard_rural=Decimal("0"))),
+        ("home_visit_investigators", lambda f, p, pl: services.policy_create(
+            actor=p.feedadmin, county=pl.county, effective_from=datetime.date(2027, 1, 1),
+            dibao_standard_urban=Decimal("900"), dibao_standard_rural=Decimal("700"),
+            home_visit_investigators=1)),
+        ("credit_block_months_severe", lambda f, p, pl: services.policy_create(
+            actor=p.feedadmin, county=pl.county, effective_from=datetime.date(2027, 1, 1),
+            dibao_standard_urban=Decimal("900"), dibao_standard_rural=Decimal("700"),
+            credit_block_months_moderate=8, credit_block_months_severe=6)),
     ],
 )  # fmt: skip
 def test_a_declaration_without_its_fields_names_the_field(make_family, people, places, field, call):

@@ -15,7 +15,7 @@ from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import AuditEvent
 from cases import selectors as case_selectors
 from cases import services as case_services
-from cases.models import Application, Suspension
+from cases.models import Application, Policy, Suspension
 from credit.findings import selectors, services
 from credit.findings.models import (
     Behaviour,
@@ -41,6 +41,18 @@ def days(n: int) -> datetime.timedelta:
 
 def active_kinds(finding: Finding) -> set[str]:
     return set(finding.sanctions.filter(ended_on__isnull=True).values_list("kind", flat=True))
+
+
+def county_rules(policy: Policy, effective_from: datetime.date, **rules) -> Policy:
+    """A later (or earlier) row of the county's policy: the fixture's figures, with
+    ``rules`` changed."""
+    return Policy.objects.create(
+        county=policy.county,
+        effective_from=effective_from,
+        dibao_standard_urban=policy.dibao_standard_urban,
+        dibao_standard_rural=policy.dibao_standard_rural,
+        **rules,
+    )
 
 
 def hold_interview(people, finding: Finding, on: datetime.date) -> Interview:
@@ -178,7 +190,10 @@ def test_a_repair_breaks_the_chain(people, make_family, record, in_force):
     assert record(family, on=DAY + days(20)).level == "light"
 
 
-def test_a_trustworthy_period_breaks_the_chain_at_twelve_months(make_family, record, in_force):
+def test_a_trustworthy_period_breaks_the_chain_at_twelve_months(
+    policy, make_family, record, in_force
+):
+    county_rules(policy, datetime.date(2025, 1, 1))  # the county's rules of 2025, the same
     family = make_family()
     start = datetime.date(2025, 1, 10)
     in_force(family, on=start)
@@ -188,12 +203,24 @@ def test_a_trustworthy_period_breaks_the_chain_at_twelve_months(make_family, rec
     assert record(family, on=datetime.date(2026, 1, 10)).level == "light"
 
 
-def test_the_trustworthy_period_is_a_setting(settings, make_family, record, in_force):
+def test_the_trustworthy_period_is_the_countys_policy(policy, make_family, record, in_force):
+    county_rules(policy, datetime.date(2025, 1, 1), credit_trustworthy_months=3)
     family = make_family()
     in_force(family, on=datetime.date(2025, 1, 10))
-    settings.CREDIT_TRUSTWORTHY_MONTHS = 3
     assert record(family, on=datetime.date(2025, 4, 10)).level == "light"
     assert record(family, on=datetime.date(2025, 4, 9)).level == "moderate"
+
+
+def test_a_later_trustworthy_period_applies_from_its_date_only(
+    policy, make_family, record, in_force
+):
+    family = make_family()
+    in_force(family)
+    # Three months from DAY + 100 (DAY + 3 months is DAY + 92): a finding found before
+    # that date is still judged by twelve months.
+    county_rules(policy, DAY + days(100), credit_trustworthy_months=3)
+    assert record(family, on=DAY + days(99)).level == "moderate"
+    assert record(family, on=DAY + days(100)).level == "light"
 
 
 def test_a_withdrawn_earlier_finding_no_longer_escalates_at_decision(
@@ -465,10 +492,60 @@ def test_an_objection_after_its_deadline_is_refused(people, make_family, in_forc
     )
 
 
-def test_the_objection_window_is_a_setting(settings, people, make_family, in_force):
-    settings.CREDIT_OBJECTION_DAYS = 5
+def test_the_objection_window_is_the_countys_policy(policy, people, make_family, in_force):
+    policy.credit_objection_days = 5
+    policy.save(update_fields=["credit_objection_days"])
     finding = in_force(make_family())
     assert finding.objection_deadline == DAY + days(5)
+
+
+def test_a_county_with_its_own_credit_rules_gets_them_from_their_date(
+    policy, people, make_family, in_force
+):
+    """A policy row from DAY + 10: an 8-month moderate block, a 20-day objection window,
+    18 months for severe, a 5-day interview, a 30-day objection review. A finding taking
+    effect the day before gets the national figures; one taking effect on the day, the
+    county's."""
+    county_rules(
+        policy,
+        DAY + days(10),
+        credit_block_months_moderate=8,
+        credit_block_months_severe=18,
+        credit_objection_days=20,
+        credit_objection_review_days=30,
+        credit_interview_days=5,
+    )
+    before = in_force(make_family(), "xj-false-material-refuses", on=DAY + days(9))
+    after = in_force(make_family(), "xj-false-material-refuses", on=DAY + days(10))
+    severe = in_force(make_family(), "xj-hides-assets-refuses", on=DAY + days(10))
+
+    def block_end(finding: Finding) -> datetime.date:
+        return finding.sanctions.filter(kind=K.BLOCK).values_list("ends_on", flat=True)[0]
+
+    assert block_end(before) == DAY + days(9) + relativedelta(months=6)
+    assert before.objection_deadline == DAY + days(9 + 15)
+    assert before.interviews.get().scheduled_for == DAY + days(9 + 10)
+    assert block_end(after) == DAY + days(10) + relativedelta(months=8)
+    assert after.objection_deadline == DAY + days(10 + 20)
+    assert after.interviews.get().scheduled_for == DAY + days(10 + 5)
+    assert block_end(severe) == DAY + days(10) + relativedelta(months=18)
+    # The review is due by the rule in force on the day the objection is lodged.
+    objection = services.objection_lodge(
+        actor=people.caseworker_a,
+        finding_id=before.pk,
+        statement="不服",
+        lodged_on=DAY + days(12),
+    )
+    assert objection.review_due_on == DAY + days(12 + 30)
+
+
+def test_a_light_finding_watches_the_household_for_the_countys_period(
+    policy, make_family, in_force
+):
+    county_rules(policy, DAY, credit_trustworthy_months=2)
+    finding = in_force(make_family())
+    watch = finding.sanctions.get(kind=K.WATCH_LIST)
+    assert watch.ends_on == DAY + relativedelta(months=2)
 
 
 def test_a_rejected_objection_leaves_the_finding_standing(people, make_family, in_force):

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
 from aid_portal.models import AuditEvent
-from cases.models import Application
+from cases.models import Application, Policy
 from credit.findings.catalogue import catalogue_load
 from credit.findings.models import Behaviour
 from credit.trust import services as trust
@@ -283,10 +283,20 @@ def test_dashboard_refuses_the_current_year_and_nothing_is_queued(people, places
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_the_auditor_recomputes_last_year_on_a_real_worker(
-    people, places, enrol, in_force, celery_worker_process
+    people, places, policy, enrol, in_force, celery_worker_process
 ):
     families = [enrol(paying=False) for _ in range(2)]
     backdate_decisions(Y - 1)
+    # The finding takes effect last year, by the county's rules of last year (the
+    # fixture's row when last year is the fixture's).
+    Policy.objects.get_or_create(
+        county=places.county,
+        effective_from=datetime.date(Y - 1, 1, 1),
+        defaults={
+            "dibao_standard_urban": policy.dibao_standard_urban,
+            "dibao_standard_rural": policy.dibao_standard_rural,
+        },
+    )
     in_force(families[1], MODERATE, on=datetime.date(Y - 1, 12, 1))
     response = client_for(people.auditor).post(
         reverse("credit:yearly-compute"), {"county": places.county.pk, "year": Y - 1}

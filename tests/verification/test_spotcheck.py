@@ -31,6 +31,7 @@ from cases.models import (
     NearRelativeFiling,
     NoticeObjection,
     Person,
+    Policy,
     PublicNotice,
 )
 from tests.cases import conftest as cases_fixtures
@@ -309,6 +310,33 @@ def test_near_relative_filings_and_complaints_are_all_drawn(county, people, plac
     }
     assert set(campaign.items.values_list("due_on", flat=True)) == {
         TODAY + datetime.timedelta(days=30)
+    }
+
+
+def test_filings_and_complaints_are_due_within_the_countys_days(county, people, places, policy):
+    """The county's policy in force on the day of the draw says how many days the 100%
+    visits have; a row dated after the draw does not count."""
+    for effective_from, days in ((TODAY, 10), (TODAY + datetime.timedelta(days=1), 60)):
+        Policy.objects.create(
+            county=places.county,
+            effective_from=effective_from,
+            dibao_standard_urban=policy.dibao_standard_urban,
+            dibao_standard_rural=policy.dibao_standard_rural,
+            spot_check_full_within_days=days,
+        )
+    notice = PublicNotice.objects.create(
+        application=county.b_new[1],
+        starts_on=datetime.date(2026, 9, 20),
+        ends_on=datetime.date(2026, 9, 26),
+        place="村务公开栏",
+    )
+    NoticeObjection.objects.create(
+        notice=notice, objector="邻居", content="家里有车", raised_on=datetime.date(2026, 9, 22)
+    )
+    campaign = _draw(people, places, rule=Rule.FULL)
+    assert campaign.sample_size == 1
+    assert set(campaign.items.values_list("due_on", flat=True)) == {
+        TODAY + datetime.timedelta(days=10)
     }
 
 
