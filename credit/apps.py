@@ -11,4 +11,4 @@ class CreditConfig(AppConfig):
         # (credit.findings.steps, whose system check they satisfy) live beside their views and
         # must be in place before any URL is resolved or any page offers a step; models
         # are not loaded at module level.
-        pass
+        from credit.findings import api, views  # noqa: F401

@@ -2,7 +2,7 @@ from django.db import migrations
 
 
 def load(apps, schema_editor):
-    from credit.catalogue import catalogue_load
+    from credit.findings.catalogue import catalogue_load
 
     catalogue_load(apps.get_model("credit", "Behaviour"))
 
