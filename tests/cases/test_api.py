@@ -373,7 +373,7 @@ def test_too_few_review_participants_get_the_services_message(make_family, peopl
     app_id = family.application.pk
     services.application_submit(actor=cw, application_id=app_id)
     services.application_accept(actor=cw, application_id=app_id)
-    services.verification_request(actor=cw, application_id=app_id)
+    verification_services.verification_request(actor=cw, application_id=app_id)
     services.verification_outcome_record(
         actor=cw,
         application_id=app_id,
