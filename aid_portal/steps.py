@@ -28,6 +28,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.core import checks
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
@@ -44,6 +45,9 @@ from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import Region, User
 
 Roles = frozenset[str] | Callable[[Any], frozenset[str]]
+
+# Every table declared, whichever app declares it: the system check reads them all.
+DECLARED: list[StepTable] = []
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,7 @@ class StepTable:
         # Events that are outcomes rather than steps ("returned for completion").
         self._outcome_labels = dict(events or {})
         self._pages: dict[str, PageBinding] = {}
+        DECLARED.append(self)
         self._apis: dict[str, ApiBinding] = {}
 
     def __repr__(self) -> str:
@@ -453,5 +458,14 @@ def step_api_views(
 
 
 def check_bindings(tables: Iterable[StepTable]) -> list[str]:
-    """Every declared step bound in both layers (run by the system check of aid_portal)."""
+    """Every declared step bound in both layers."""
     return [missing for table in tables for missing in table.unbound()]
+
+
+@checks.register()
+def step_bindings_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """The portal does not start while a person's step lacks its page or API binding."""
+    return [
+        checks.Error(f"step without its binding: {missing}", id="aid_portal.E001")
+        for missing in check_bindings(DECLARED)
+    ]

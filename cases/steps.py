@@ -9,12 +9,11 @@ verification (verification.views_requests, verification.api_requests).
 
 from __future__ import annotations
 
-from django.core import checks
 from django.utils.translation import gettext_lazy as _
 
 from aid_portal import permissions
 from aid_portal.models import User
-from aid_portal.steps import Step, StepTable, check_bindings
+from aid_portal.steps import Step, StepTable
 from cases.models import Application, ApplicationEvent, PeriodicReview
 from cases.policy import decision_roles
 
@@ -332,12 +331,3 @@ REVIEW = StepTable(
     audit_prefix="review",
     open_if=lambda review: review.application.state in Application.ENROLLED_STATES,
 )
-
-
-@checks.register()
-def check_step_bindings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
-    """Every step a person takes is bound to a page and to the API (aid_portal.steps)."""
-    return [
-        checks.Error(f"step without its binding: {missing}", id="cases.E001")
-        for missing in check_bindings([APPLICATION, REVIEW])
-    ]

@@ -18,11 +18,10 @@ The audit rows are written by the services as before (``spot_check.assign``,
 
 from __future__ import annotations
 
-from django.core import checks
 from django.utils.translation import gettext_lazy as _
 
 from aid_portal import permissions
-from aid_portal.steps import Step, StepTable, check_bindings
+from aid_portal.steps import Step, StepTable
 from verification.models_spotcheck import SampleItem, SpotCheckCampaign
 
 Status = SpotCheckCampaign.Status
@@ -71,12 +70,3 @@ SPOT_CHECK = StepTable(
     event=None,
     audit_prefix="spot_check",
 )
-
-
-@checks.register()
-def check_spotcheck_step_bindings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
-    """Every spot-check step a person takes is bound to a page and to the API."""
-    return [
-        checks.Error(f"step without its binding: {missing}", id="verification.E001")
-        for missing in check_bindings([SPOT_CHECK_CAMPAIGN, SPOT_CHECK])
-    ]

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import datetime
 
-from django.core import checks
 from django.utils.translation import gettext_lazy as _
 
 from aid_portal import permissions
 from aid_portal.models import User
-from aid_portal.steps import Step, StepTable, check_bindings
+from aid_portal.steps import Step, StepTable
 from credit.findings.models import Finding, FindingEvent, Level
 
 F = Finding.State
@@ -155,12 +154,3 @@ CREDIT_FINDING = StepTable(
         "outbox_delivered": _("delivered a record to the credit-information platform"),
     },
 )
-
-
-@checks.register()
-def check_credit_step_bindings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
-    """Every step of a finding is bound to a page and to the API (aid_portal.steps)."""
-    return [
-        checks.Error(f"step without its binding: {missing}", id="credit.E001")
-        for missing in check_bindings([CREDIT_FINDING])
-    ]

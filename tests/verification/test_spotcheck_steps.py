@@ -23,7 +23,7 @@ from rest_framework.test import APIClient
 from aid_portal import access, permissions, services
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import Role, User
-from aid_portal.steps import Step, StepTable, check_bindings
+from aid_portal.steps import Step, StepTable, check_bindings, step_bindings_check
 from tests.cases import conftest as cases_fixtures
 from tests.conftest import make_user
 from tests.verification.test_spotcheck import _case
@@ -32,7 +32,6 @@ from verification.models_spotcheck import SampleItem, SpotCheckCampaign
 from verification.spotcheck_steps import (
     SPOT_CHECK,
     SPOT_CHECK_CAMPAIGN,
-    check_spotcheck_step_bindings,
 )
 
 policy = cases_fixtures.policy
@@ -140,7 +139,7 @@ def assert_statuses(seen: dict[str, tuple[str, set[int]]]) -> None:
 
 def test_every_step_a_person_takes_is_bound_to_a_page_and_the_api():
     assert check_bindings(TABLES) == []
-    assert check_spotcheck_step_bindings() == []
+    assert step_bindings_check() == []
     assert {step.name for table in TABLES for step in table if step.internal} == {"finish"}
     assert {(table.name, step.name) for table, step in PEOPLE_STEPS} == set(PAGES)
 
