@@ -38,7 +38,7 @@ READ_BATCH_RUNS = frozenset({_AUDITOR, _OFFICER, _FEED_ADMIN})
 READ_TRUST = frozenset({_CASEWORKER, _APPROVER, _AUDITOR})
 READ_CREDIT_DASHBOARD = frozenset({_AUDITOR})
 
-# --- the application's path (cases.steps) --------------------------------------------------
+# --- the application's path (cases.casework.steps) -----------------------------------------------
 
 # File an application and take the village's steps: the declaration, the home visit,
 # the democratic review and the public notice.

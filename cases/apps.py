@@ -8,6 +8,9 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, not for a cycle: the page and API bindings of the declared steps
-        # (cases.steps) live beside their views and must be in place before any URL is
-        # resolved or any page offers a step; models are not loaded at module level.
-        from cases import api, api_review, views_casework, views_review  # noqa: F401
+        # (cases.casework.steps, cases.reviews.steps) live beside their views and must be
+        # in place before any URL is resolved or any page offers a step; models are not
+        # loaded at module level.
+        from cases.casework import api, views  # noqa: F401
+        from cases.reviews import api as reviews_api  # noqa: F401
+        from cases.reviews import views as reviews_views  # noqa: F401

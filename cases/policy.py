@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import datetime
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aid_portal import permissions
+from aid_portal import access, permissions
+from aid_portal.audit import audit_record
 from aid_portal.errors import DomainError
-from aid_portal.models import Region
-from cases.models import Application, Policy
+from aid_portal.models import Region, Role, User
+from cases.models import (
+    Application,
+    Policy,
+)
 
 
 def policy_in_force(*, county: Region, on: datetime.date) -> Policy:
@@ -52,3 +58,36 @@ def decision_roles(app: Application) -> frozenset[str]:
     if policy.deciding_level == Policy.DecidingLevel.COUNTY:
         return permissions.DECIDE_IN_COUNTY
     return permissions.DECIDE_CASES
+
+
+# --- policy -----------------------------------------------------------------------------
+
+
+def policy_create(
+    *, actor: User, county: Region, effective_from: datetime.date, **values
+) -> Policy:
+    """A new policy row for ``county`` from ``effective_from`` (earlier rows stay)."""
+    access.require_role(actor, {Role.FEED_ADMIN}, county)
+    if county.level != Region.Level.COUNTY:
+        raise DomainError(_("A policy belongs to a county."), field="county")
+    policy = Policy(county=county, effective_from=effective_from, created_by=actor, **values)
+    try:
+        policy.full_clean()
+    except ValidationError as exc:
+        raise DomainError(
+            "; ".join(
+                f"{Policy._meta.get_field(f).verbose_name}: {' '.join(m)}"
+                for f, m in exc.message_dict.items()
+            ),
+            field=next(iter(exc.message_dict)),
+        ) from None
+    with transaction.atomic():
+        policy.save()
+        audit_record(
+            actor=actor,
+            action="policy.create",
+            obj=policy,
+            region=county,
+            new={"effective_from": effective_from, **values},
+        )
+    return policy

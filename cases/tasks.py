@@ -1,43 +1,4 @@
-"""Scheduled work of the cases app."""
+"""Celery looks for each app's tasks in ``<app>.tasks``: the features' tasks, gathered."""
 
-from celery import shared_task
-
-from cases import reviews, services
-
-
-@shared_task(name="cases.payments_start", acks_late=True)
-def payments_start() -> int:
-    """Approved cases whose first payment month has come go into payment (idempotent)."""
-    return services.payments_start()
-
-
-@shared_task(name="cases.gradual_exits_finish", acks_late=True)
-def gradual_exits_finish() -> int:
-    """Cases whose gradual exit has run its course stop (idempotent)."""
-    return services.gradual_exits_finish()
-
-
-@shared_task(name="cases.feedback_windows_close", acks_late=True)
-def feedback_windows_close() -> int:
-    """Objection windows that ended with no objection: the case goes on to the home visit
-    with the material at hand (domain.md §3.6). Safe to run twice: a closed case is no
-    longer in the feedback state."""
-    closed = 0
-    for application_id in services.feedback_windows_due():
-        services.feedback_close(actor=None, application_id=application_id)
-        closed += 1
-    return closed
-
-
-@shared_task(name="cases.reviews_open_due", acks_late=True)
-def reviews_open_due() -> int:
-    """Open the periodic reviews that fell due, in each township's queue (idempotent: one
-    open review per case)."""
-    return reviews.reviews_open_due()
-
-
-@shared_task(name="cases.monthly_checks_create", acks_late=True)
-def monthly_checks_create() -> list[int]:
-    """On the 1st: the county's check of last month's new dibao files (idempotent per
-    county and month)."""
-    return reviews.monthly_checks_create()
+from cases.casework.tasks import *  # noqa: F403
+from cases.reviews.tasks import *  # noqa: F403

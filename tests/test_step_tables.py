@@ -16,7 +16,8 @@ from rest_framework.test import APIClient
 
 from aid_portal import access
 from aid_portal.steps import check_bindings
-from cases.steps import APPLICATION, REVIEW
+from cases.casework.steps import APPLICATION
+from cases.reviews.steps import REVIEW
 from tests.cases.world import build_case_world
 from tests.test_access_matrix import PEOPLE as MATRIX_PEOPLE
 

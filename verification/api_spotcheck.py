@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from aid_portal import access, permissions
 from aid_portal.models import User
 from aid_portal.steps import step_api_views
-from cases.selectors_casework import with_applicant
+from cases.casework.selectors import with_applicant
 from verification import spotcheck
 from verification.models_spotcheck import SampleItem, SpotCheckCampaign, SpotCheckFinding
 from verification.spotcheck_steps import SPOT_CHECK, SPOT_CHECK_CAMPAIGN

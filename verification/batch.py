@@ -29,7 +29,7 @@ from aid_portal.celery import enqueue_on_commit
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import Region, User
 from cases.models import Application, Asset, Member, Person
-from cases.services import policy_in_force
+from cases.policy import policy_in_force
 from verification.models import DataItem, Department, Feed, SnapshotRecord
 from verification.models_batch import BatchFinding, BatchRun
 
@@ -400,7 +400,7 @@ def finding_resolve(
             reason=reason,
         )
         if resolution == BatchFinding.Resolution.REVIEW_OPENED:
-            from cases.reviews import review_open  # the review is the case's (cases app)
+            from cases.reviews.services import review_open  # the review is the case's (cases app)
 
             review_open(
                 actor=actor,

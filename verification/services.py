@@ -1,11 +1,11 @@
 """Verification requests, department queries, answers and the report (domain.md §4).
 
 A request is opened by ``verification_request``, the step of the application's path
-(cases.steps) that verification performs, and fans out one query per active department;
+(cases.casework.steps) that verification performs, and fans out one query per active department;
 each query is run by a Celery task after commit (verification.tasks_requests). Answers
 come from the department's snapshot in use or from its live connector. When every
 department has answered, the report compares the declaration with what was verified, and
-issuing it moves the case on through cases.services.verification_outcome_record.
+issuing it moves the case on through cases.casework.services.verification_outcome_record.
 
 No query is ever about a person without a signed authorisation (QY): checked when the
 request opens, and again when each query is sent.
@@ -27,8 +27,10 @@ from aid_portal.celery import enqueue_on_commit
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import User
 from aid_portal.workdays import CalendarYearUnknown, add_working_days
-from cases import reviews as case_reviews
-from cases import services as case_services
+from cases import eligibility as case_eligibility
+from cases import policy as case_policy
+from cases.casework import services as casework_services
+from cases.intake import services as intake_services
 from cases.models import (
     Application,
     Asset,
@@ -36,6 +38,7 @@ from cases.models import (
     PeriodicReview,
     VerificationOutcome,
 )
+from cases.reviews import services as case_reviews
 from verification import connector
 from verification import selectors_requests as selectors
 from verification.models import Answer, DataItem, Department, DepartmentQuery, VerificationRequest
@@ -73,7 +76,7 @@ def verification_request(*, actor: User, application_id: int) -> Application:
     """The step "request verification" of the application's path: the case moves under
     verification and its request opens, all or nothing (domain.md §4)."""
     with transaction.atomic():
-        application = case_services.application_to_verification(
+        application = casework_services.application_to_verification(
             actor=actor, application_id=application_id
         )
         verification_start(actor=actor, application=application)
@@ -100,7 +103,7 @@ def verification_start(
     Called by ``verification_request`` and by a periodic review's verification step,
     inside their transaction. Refused while anyone lacks a signed authorisation.
     """
-    case_services.authorisations_check(application=application)
+    intake_services.authorisations_check(application=application)
     if review is not None:
         # A periodic review of an enrolled case (cases.reviews): its report's outcome
         # goes to the review, not into the application's intake path.
@@ -396,7 +399,7 @@ def report_build(*, verification_id: int) -> dict:
     policy's tolerance and fall on the same side of the eligibility line (the dibao
     standard, or standard × the edge multiple for low-income edge households; judged,
     like the amount, net of the declared rigid expenditure, by the same
-    cases.services.eligibility_compute). Holdings: anything
+    cases.eligibility.eligibility_compute). Holdings: anything
     verified among vehicles, real estate, business registrations and securities beyond
     what was declared, any salary from public funds, a death, or deposits found above
     the household's limit that were not declared make a clear gap.
@@ -406,7 +409,7 @@ def report_build(*, verification_id: int) -> dict:
     ).get(pk=verification_id)
     app = request.application
     household = app.household
-    policy = case_services.policy_in_force(county=app.village.county(), on=timezone.localdate())
+    policy = case_policy.policy_in_force(county=app.village.county(), on=timezone.localdate())
     everyone = list(
         household.members.select_related("person").prefetch_related("incomes").order_by("id")
     )
@@ -455,7 +458,7 @@ def report_build(*, verification_id: int) -> dict:
             )
         )
     declared_line, verified_line = [
-        case_services.eligibility_compute(
+        case_eligibility.eligibility_compute(
             policy=policy,
             assistance_type=app.assistance_type,
             members=count,
@@ -656,7 +659,7 @@ def report_issue(*, actor: User, verification_id: int) -> VerificationRequest:
                 manual=False,
             )
             return request
-        case_services.verification_outcome_record(
+        casework_services.verification_outcome_record(
             actor=actor,
             application_id=request.application_id,
             outcome=outcome,

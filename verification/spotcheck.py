@@ -38,7 +38,7 @@ from aid_portal import access, permissions
 from aid_portal.audit import audit_record
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import AuditEvent, Region, Role, RoleAssignment, User
-from cases import documents
+from cases.casework import documents
 from cases.models import (
     AdjustmentProposal,
     Application,
@@ -47,7 +47,8 @@ from cases.models import (
     NearRelativeFiling,
     NoticeObjection,
 )
-from cases.services import adjustment_propose, policy_in_force
+from cases.policy import policy_in_force
+from cases.reviews.services import adjustment_propose
 from credit.findings.models import Finding as CreditFinding
 from credit.findings.services import finding_record
 from verification.models_spotcheck import (
@@ -234,7 +235,7 @@ def ratio_parse(value, *, minimum: Decimal) -> Decimal:
 def _due(*, county: Region, rule: str, window_end: datetime.date, today) -> dict:
     """When the checks are due, as parameters of ITEMS_SQL: ``months`` after each case's
     confirmation (new cases; PostgreSQL's date + interval gives the month's last day
-    when it is shorter, as :func:`cases.services.add_months` does), or one fixed day."""
+    when it is shorter, as :func:`cases.transitions.add_months` does), or one fixed day."""
     if rule == Rule.NEW_CASES:
         months = policy_in_force(county=county, on=today).spot_check_new_within_months
         return {"months": months, "fixed_due": None}

@@ -1,6 +1,6 @@
 """The steps verification performs on the workflows below it.
 
-The application's path (cases.steps.APPLICATION) declares "verification_request"; the
+The application's path (cases.casework.steps.APPLICATION) declares "verification_request"; the
 case moves under verification and its request opens in one transaction, which only
 verification can do (it sits above cases). So verification binds that step's page and
 API input here, and the case page and the API route it as any other step. Imported by
@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from cases import serializers as case_serializers
-from cases.forms_casework import EmptyForm
-from cases.steps import APPLICATION, REVIEW
+from cases.casework import serializers as case_serializers
+from cases.casework.forms import EmptyForm
+from cases.casework.steps import APPLICATION
+from cases.reviews.steps import REVIEW
 from verification import services
 
 

@@ -25,7 +25,7 @@ from aid_portal.errors import Conflict, DomainError
 from aid_portal.exports import Sheet, xlsx_response
 from aid_portal.forms import add_domain_error
 from aid_portal.steps import step_page
-from cases.selectors_casework import with_applicant
+from cases.casework.selectors import with_applicant
 from credit.findings.models import Behaviour
 from verification import spotcheck
 from verification.forms_spotcheck import AssignForm, CampaignDrawForm, FindingForm

@@ -1,7 +1,7 @@
 """Demo cases: a lived-in Xiji county, three townships, nine villages, ~300 households.
 
 Every household, member, declaration and step of every application is made through
-cases.services (and cases.documents for the scans), so the demo holds exactly what
+the services (and cases.casework.documents for the scans), so the demo holds exactly what
 real use would: events, audit rows, deadlines. The same seed gives the same families
 every time; dates are placed relative to the day the demo is loaded.
 
@@ -27,7 +27,11 @@ from stdnum.cn import ric
 from aid_portal.demo.base import COUNTY_CODE
 from aid_portal.models import Region, User
 from aid_portal.workdays import add_working_days
-from cases import documents, services
+from cases import eligibility
+from cases import policy as case_policy
+from cases.casework import documents
+from cases.casework import services as casework_services
+from cases.intake import services as intake_services
 from cases.models import (
     Application,
     ApplicationEvent,
@@ -276,7 +280,7 @@ class _Builder:
 
     def catalogue(self) -> None:
         if not Policy.objects.filter(county=self.county, effective_from=POLICY_FROM).exists():
-            services.policy_create(
+            case_policy.policy_create(
                 actor=self.users["feedadmin"],
                 county=self.county,
                 effective_from=POLICY_FROM,
@@ -310,7 +314,7 @@ class _Builder:
             plan = self.plan(village, target, near_relative=near)
             self.cases.append(plan)
             self.run(plan)
-        services.payments_start()
+        casework_services.payments_start()
 
     def plan(self, village: Region, target: str, *, near_relative: bool) -> Plan:
         rng = self.rng
@@ -411,7 +415,7 @@ class _Builder:
         intake = self.intake_for(plan)
         dates = self.schedule(plan)
         created = dates[0]
-        household = services.household_create(
+        household = intake_services.household_create(
             actor=intake,
             village=plan.village,
             address=f"{plan.village.name}{rng.randint(1, 9)}组{rng.randint(1, 80)}号",
@@ -419,7 +423,7 @@ class _Builder:
         )
         people = self.family(plan.kind)
         for spec in people:
-            member = services.member_add(
+            member = intake_services.member_add(
                 actor=intake,
                 household=household,
                 identity_number=spec.identity_number,
@@ -435,7 +439,7 @@ class _Builder:
             )
             plan.members.append(member)
         self.declare(plan, household, people)
-        app = services.application_create(
+        app = intake_services.application_create(
             actor=intake, household=household, assistance_type=plan.kind
         )
         plan.app = app
@@ -652,7 +656,7 @@ class _Builder:
         for spec, member in zip(people, plan.members, strict=True):
             if spec.health == "serious":
                 amount = rng.randint(300, 900)
-                services.expenditure_add(
+                intake_services.expenditure_add(
                     actor=actor,
                     household=household,
                     kind="medical",
@@ -663,7 +667,7 @@ class _Builder:
                 rigid += amount
             if spec.disability_grade and spec.disability_grade <= 2:
                 amount = rng.randint(150, 400)
-                services.expenditure_add(
+                intake_services.expenditure_add(
                     actor=actor,
                     household=household,
                     kind="disability_care",
@@ -674,7 +678,7 @@ class _Builder:
                 rigid += amount
             if spec.is_student and spec.age >= 15 and rng.random() < 0.5:
                 amount = rng.randint(100, 350)
-                services.expenditure_add(
+                intake_services.expenditure_add(
                     actor=actor,
                     household=household,
                     kind="education",
@@ -685,7 +689,7 @@ class _Builder:
                 rigid += amount
             for source, amount in spec.other_incomes:
                 if amount:
-                    services.income_add(
+                    intake_services.income_add(
                         actor=actor, member=member, source=source, monthly_average=amount
                     )
         if plan.kind == AssistanceType.EXTREME_POVERTY:
@@ -701,7 +705,7 @@ class _Builder:
         if counted > 0 and earners:
             self.income(actor, earners, counted)
         elif counted > 0:
-            services.income_add(
+            intake_services.income_add(
                 actor=actor,
                 member=plan.members[0],
                 source="transfer",
@@ -709,7 +713,7 @@ class _Builder:
                 note="亲属接济",
             )
         if rng.random() < 0.85:
-            services.asset_add(
+            intake_services.asset_add(
                 actor=actor,
                 household=household,
                 kind="real_estate",
@@ -718,7 +722,7 @@ class _Builder:
                 exempt=True,
             )
         if rng.random() < 0.5:
-            services.asset_add(
+            intake_services.asset_add(
                 actor=actor,
                 household=household,
                 kind="deposit",
@@ -726,7 +730,7 @@ class _Builder:
                 value=rng.randint(2, 60) * 100,
             )
         if rng.random() < 0.25:
-            services.asset_add(
+            intake_services.asset_add(
                 actor=actor,
                 household=household,
                 kind="vehicle",
@@ -749,7 +753,7 @@ class _Builder:
                 on = amount * 12 // months
                 figures = [on if i < months else 0 for i in range(12)]
                 rng.shuffle(figures)
-                services.income_add(
+                intake_services.income_add(
                     actor=actor,
                     member=member,
                     source="wages",
@@ -757,7 +761,7 @@ class _Builder:
                     note="季节性务工",
                 )
             elif source == "business":
-                services.income_add(
+                intake_services.income_add(
                     actor=actor,
                     member=member,
                     source="business",
@@ -766,7 +770,7 @@ class _Builder:
                     note="经营小卖部/养殖",
                 )
             else:
-                services.income_add(
+                intake_services.income_add(
                     actor=actor, member=member, source=source, monthly_average=amount
                 )
 
@@ -787,9 +791,11 @@ class _Builder:
             scan = None
             if index == 0:
                 scan = self.upload(actor, household, app, "authorisation")
-            services.authorisation_record(actor=actor, member=member, signed_on=day, scan=scan)
+            intake_services.authorisation_record(
+                actor=actor, member=member, signed_on=day, scan=scan
+            )
         if plan.complete or rng.random() < 0.5:
-            services.declaration_commit(
+            intake_services.declaration_commit(
                 actor=actor, application=app, signed_on=day, informed_on=day
             )
         for item in self.proofs:
@@ -798,7 +804,7 @@ class _Builder:
             if not plan.complete and item.committable and rng.random() < 0.5:
                 continue
             status = "committed" if item.committable and rng.random() < 0.35 else "provided"
-            services.proof_record(actor=actor, application=app, item=item, status=status)
+            intake_services.proof_record(actor=actor, application=app, item=item, status=status)
 
     def upload(self, actor: User, household: Household, app: Application | None, kind: str):
         return documents.document_upload(
@@ -816,7 +822,7 @@ class _Builder:
         decider = self.users[staff["decider"]]
         if step == "near_relative":
             member = plan.members[0]
-            services.near_relative_file(
+            intake_services.near_relative_file(
                 actor=intake,
                 application=plan.app,
                 member=member,
@@ -825,25 +831,27 @@ class _Builder:
                 kinship=rng.choice(["兄弟", "堂兄弟", "女婿", "舅舅"]),
             )
         elif step == "submit":
-            services.application_submit(actor=intake, application_id=app_id)
+            intake_services.application_submit(actor=intake, application_id=app_id)
         elif step in {"accept", "return"}:
             also = ["申请人一卡通账户信息"] if step == "return" and rng.random() < 0.5 else []
-            services.application_accept(actor=caseworker, application_id=app_id, also_missing=also)
+            casework_services.application_accept(
+                actor=caseworker, application_id=app_id, also_missing=also
+            )
         elif step == "extend":
-            services.application_extend(
+            casework_services.application_extend(
                 actor=caseworker, application_id=app_id, reason="申请人长期在外务工，需异地调查"
             )
         elif step == "verify":
             verification_services.verification_request(actor=caseworker, application_id=app_id)
         elif step == "consistent":
-            services.verification_outcome_record(
+            casework_services.verification_outcome_record(
                 actor=self.users["verifier"],
                 application_id=app_id,
                 outcome="consistent",
                 source="verification",
             )
         elif step == "gap":
-            services.verification_outcome_record(
+            casework_services.verification_outcome_record(
                 actor=self.users["verifier"],
                 application_id=app_id,
                 outcome="gap",
@@ -852,7 +860,7 @@ class _Builder:
             )
         elif step in {"objection_evidence", "objection_plain"}:
             evidence = step == "objection_evidence"
-            services.feedback_objection_record(
+            casework_services.feedback_objection_record(
                 actor=intake,
                 application_id=app_id,
                 text="存款系亲属借款，附借条及转账记录"
@@ -861,13 +869,13 @@ class _Builder:
                 has_evidence=evidence,
             )
         elif step == "feedback_close":
-            services.feedback_close(actor=caseworker, application_id=app_id)
+            casework_services.feedback_close(actor=caseworker, application_id=app_id)
         elif step == "home_visit":
             second = self.users.get(VILLAGE_ASSISTANTS.get(plan.village.code, ""))
             second = second or self.users[staff["second"]]
             if second == caseworker:
                 second = self.users["auditor"]
-            services.home_visit_record(
+            casework_services.home_visit_record(
                 actor=intake,
                 application_id=app_id,
                 visited_on=day,
@@ -878,7 +886,7 @@ class _Builder:
                 family_signature=self.upload(intake, household, plan.app, "home_visit"),
             )
         elif step == "review":
-            services.democratic_review_record(
+            casework_services.democratic_review_record(
                 actor=intake,
                 application_id=app_id,
                 held_on=day,
@@ -887,7 +895,7 @@ class _Builder:
                 minutes=self.upload(intake, household, plan.app, "review_minutes"),
             )
         elif step == "notice":
-            services.notice_post(
+            casework_services.notice_post(
                 actor=intake,
                 application_id=app_id,
                 starts_on=day,
@@ -897,7 +905,7 @@ class _Builder:
                 self.upload(intake, household, plan.app, "notice_photo")
         elif step == "notice_objection":
             notice = plan.app.notices.get(closed_at__isnull=True)
-            objection = services.notice_objection_record(
+            objection = casework_services.notice_objection_record(
                 actor=intake,
                 notice=notice,
                 objector="村民（匿名）",
@@ -905,15 +913,17 @@ class _Builder:
                 raised_on=day,
             )
             if "reinvestigate" in plan.steps:
-                services.notice_objection_handle(
+                casework_services.notice_objection_handle(
                     actor=caseworker, objection=objection, handling="需重新入户调查核实"
                 )
         elif step == "reinvestigate":
-            services.notice_close(actor=caseworker, application_id=app_id, reinvestigate=True)
+            casework_services.notice_close(
+                actor=caseworker, application_id=app_id, reinvestigate=True
+            )
         elif step == "close":
-            services.notice_close(actor=caseworker, application_id=app_id)
+            casework_services.notice_close(actor=caseworker, application_id=app_id)
         elif step == "county_check":
-            services.county_check_record(
+            casework_services.county_check_record(
                 actor=self.users["auditor"],
                 application_id=app_id,
                 done_on=day,
@@ -921,22 +931,26 @@ class _Builder:
             )
         elif step in {"approve", "approve_now"}:
             start = self.today.replace(day=1) if step == "approve_now" else None
-            services.application_approve(actor=decider, application_id=app_id, start_month=start)
+            casework_services.application_approve(
+                actor=decider, application_id=app_id, start_month=start
+            )
         elif step == "reject":
-            basis = services.amount_compute(application=plan.app)
+            basis = eligibility.amount_compute(application=plan.app)
             reasons = (
                 f"经核对，家庭人均月收入{basis.per_capita_income}元，不低于本县标准"
                 f"{basis.threshold}元，不符合条件。"
                 if not basis.eligible
                 else rng.choice(REJECTIONS)
             )
-            services.application_reject(actor=decider, application_id=app_id, reasons=reasons)
+            casework_services.application_reject(
+                actor=decider, application_id=app_id, reasons=reasons
+            )
         elif step == "stop":
-            services.application_stop(
+            casework_services.application_stop(
                 actor=decider, application_id=app_id, reason=rng.choice(STOPS), today=day
             )
         elif step == "withdraw":
-            services.application_withdraw(
+            casework_services.application_withdraw(
                 actor=intake, application_id=app_id, reason=rng.choice(WITHDRAWALS)
             )
         else:

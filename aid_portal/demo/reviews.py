@@ -16,8 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from aid_portal.models import Region, User
-from cases import reviews, services
+from cases import transitions
 from cases.models import AdjustmentProposal, Application, PeriodicReview
+from cases.reviews import services as review_services
 
 COUNTY = "640422000000"
 TOWNSHIPS = {
@@ -44,10 +45,10 @@ def load_review_demo(*, today: datetime.date | None = None) -> int:
     with transaction.atomic():
         for app in enrolled:
             decided = timezone.localtime(app.decided_at).date()
-            app.next_review_on = reviews.next_review_date(application=app, after=decided)
+            app.next_review_on = review_services.next_review_date(application=app, after=decided)
         Application.objects.bulk_update(enrolled, ["next_review_on"])
         month_start = today.replace(day=1)
-        month_end = reviews.add_months(month_start, 1) - datetime.timedelta(days=1)
+        month_end = transitions.add_months(month_start, 1) - datetime.timedelta(days=1)
         due_days = [max(month_start, today - datetime.timedelta(days=d)) for d in (12, 6, 0)]
         for prefix in TOWNSHIPS:
             cases = [a for a in enrolled if a.village.code.startswith(prefix)]
@@ -55,7 +56,7 @@ def load_review_demo(*, today: datetime.date | None = None) -> int:
                 Application.objects.filter(pk=app.pk).update(next_review_on=day)
             if len(cases) > 3 and month_end > today:
                 Application.objects.filter(pk=cases[3].pk).update(next_review_on=month_end)
-    opened = reviews.reviews_open_due(today=today)
+    opened = review_services.reviews_open_due(today=today)
     users = {u.username: u for u in User.objects.filter(username__in=sum(TOWNSHIPS.values(), ()))}
     for prefix, (caseworker, approver) in TOWNSHIPS.items():
         township = list(
@@ -67,18 +68,18 @@ def load_review_demo(*, today: datetime.date | None = None) -> int:
             continue
         cw = users[caseworker]
         first = township[0]
-        reviews.review_redeclaration_start(actor=cw, review_id=first.pk)
-        reviews.review_redeclaration_finish(
+        review_services.review_redeclaration_start(actor=cw, review_id=first.pk)
+        review_services.review_redeclaration_finish(
             actor=cw, review_id=first.pk, note="入户核实：家庭人口、收入与上次申报一致。"
         )
-        reviews.review_outcome_record(
+        review_services.review_outcome_record(
             actor=cw,
             review_id=first.pk,
             outcome=PeriodicReview.Outcome.CONSISTENT,
             reason="经办人查阅银行流水与务工证明，与申报一致。",
         )
         if prefix == "640422100" and approver in users:
-            reviews.review_decide(
+            review_services.review_decide(
                 actor=users[approver],
                 review_id=first.pk,
                 decision=PeriodicReview.Decision.CONTINUE,
@@ -89,7 +90,7 @@ def load_review_demo(*, today: datetime.date | None = None) -> int:
             app = second.application
             amount = (app.monthly_amount or Decimal("0")) - Decimal("100")
             if amount > 0:
-                services.adjustment_propose(
+                review_services.adjustment_propose(
                     actor=cw,
                     application_id=app.pk,
                     action=AdjustmentProposal.Action.DECREASE,
@@ -98,5 +99,5 @@ def load_review_demo(*, today: datetime.date | None = None) -> int:
                     source_id=second.pk,
                     proposed_amount=amount,
                 )
-    reviews.monthly_check_create(county=county, today=today)
+    review_services.monthly_check_create(county=county, today=today)
     return opened

@@ -5,7 +5,7 @@ Windows are placed relative to the day the demo is loaded: the finished campaign
 the cases confirmed five and four months ago, the running one those of three and two
 months ago. Last month is left free, so that a newcomer can draw it (the monthly
 schedule would draw it on the 2nd of the month). Idempotent: a window already drawn is
-left alone. Everything goes through verification.spotcheck and cases.services.
+left alone. Everything goes through verification.spotcheck and the cases services.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from django.utils import timezone
 from aid_portal.demo.cases import TOWNSHIP_STAFF
 from aid_portal.errors import DomainError
 from aid_portal.models import Region, User
-from cases import services
+from cases import transitions
+from cases.reviews import services as review_services
 from verification import spotcheck
 from verification.models_spotcheck import SpotCheckCampaign
 
@@ -34,7 +35,7 @@ FACTS_DECREASE = "儿子已在县城务工半年，月收入约2200元，家庭�
 
 def _months_back(today: datetime.date, months: int) -> datetime.date:
     """The first day of the month ``months`` before today's."""
-    return services.add_months(today.replace(day=1), -months)
+    return transitions.add_months(today.replace(day=1), -months)
 
 
 def _window(today: datetime.date, first: int, until: int) -> tuple[datetime.date, datetime.date]:
@@ -102,7 +103,7 @@ def load_spotcheck_demo() -> list[SpotCheckCampaign]:
                     proposed_amount=item.application.monthly_amount - Decimal("100"),
                 )
                 proposal = item.application.adjustment_proposals.get(source="spot_check")
-                services.adjustment_handle(
+                review_services.adjustment_handle(
                     actor=_decider(item.application),
                     proposal_id=proposal.pk,
                     adopt=True,

@@ -22,7 +22,7 @@ from stdnum.cn import ric
 
 from aid_portal.crypto import blind_index
 from aid_portal.models import Region, User
-from cases import services as case_services
+from cases.intake import services as case_services
 from cases.models import Application, ApplicationEvent, Household, Member, Person
 from credit.findings.catalogue import catalogue_load
 from credit.findings.models import Behaviour, Finding, Level

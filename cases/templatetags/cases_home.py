@@ -6,7 +6,7 @@ A template tag rather than the home view's context, so that the project's home p
 
 from django import template
 
-from cases.views_casework import home_queue_context
+from cases.casework.views import home_queue_context
 
 register = template.Library()
 

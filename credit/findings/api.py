@@ -23,8 +23,8 @@ from aid_portal.errors import DomainError
 from aid_portal.identity import identity_facts
 from aid_portal.models import Role
 from aid_portal.steps import step_api_views
+from cases.intake.services import refuse_blocked_person
 from cases.models import Document
-from cases.services import refuse_blocked_person
 from credit.findings import selectors, services
 from credit.findings import serializers as s
 from credit.findings.models import (

@@ -33,8 +33,9 @@ from aid_portal.audit import audit_record
 from aid_portal.celery import enqueue_on_commit
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import User
-from cases import documents
-from cases import services as case_services
+from cases import restrictions as case_restrictions
+from cases.casework import documents
+from cases.casework import services as casework_services
 from cases.models import Application, Document, Household, Member, Person
 from cases.policy import policy_in_force
 from credit.findings.models import (
@@ -315,7 +316,7 @@ def _take_effect(
         for application in finding.household.applications.filter(
             state__in=Application.OPEN_STATES | Application.ENROLLED_STATES
         ).order_by("id"):
-            case_services.application_suspend(
+            casework_services.application_suspend(
                 actor=actor, application_id=application.pk, source=finding.source, reason=reason
             )
             rows.append(
@@ -348,9 +349,9 @@ def _take_effect(
     Sanction.objects.bulk_create(rows)
     # Casework learns of the blocks and the watch list from this call, never by asking
     # credit: cases sits below credit in the order of the apps.
-    case_services.credit_restrictions_start(
+    case_restrictions.credit_restrictions_start(
         restrictions=[
-            case_services.RestrictionStart(
+            case_restrictions.RestrictionStart(
                 sanction_id=row.pk,
                 kind=row.kind,
                 person_id=row.person_id,
@@ -380,13 +381,13 @@ def _end_sanctions(
     active = list(finding.sanctions.filter(ended_on__isnull=True).order_by("id"))
     for sanction in active:
         if sanction.kind == K.SUSPENSION:
-            case_services.application_resume(
+            casework_services.application_resume(
                 actor=actor,
                 application_id=sanction.application_id,
                 source=finding.source,
                 reason=reason,
             )
-    case_services.credit_restrictions_end(
+    case_restrictions.credit_restrictions_end(
         sanction_ids=[sanction.pk for sanction in active if sanction.kind in RESTRICTING], on=on
     )
     finding.sanctions.filter(ended_on__isnull=True).update(ended_on=on, end_reason=why)

@@ -28,7 +28,7 @@ from aid_portal.identity import identity_facts
 from aid_portal.models import Role
 from aid_portal.steps import step_page
 from cases import selectors as case_selectors
-from cases.services import refuse_blocked_person
+from cases.intake.services import refuse_blocked_person
 from credit.findings import forms as credit_forms
 from credit.findings import selectors, services
 from credit.findings.models import Finding, Interview, Objection, Repair, RepaymentOrder

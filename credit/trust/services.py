@@ -42,6 +42,7 @@ from aid_portal.audit import audit_record
 from aid_portal.celery import enqueue_on_commit
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import Region, User
+from cases.intake.services import unauthorised_names
 from cases.models import (
     Application,
     ApplicationEvent,
@@ -49,7 +50,6 @@ from cases.models import (
     Member,
     VerificationOutcome,
 )
-from cases.services import unauthorised_names
 from credit.findings.models import Finding
 from credit.findings.selectors import bad_record_exists, watched_household_ids
 from credit.trust.models import Reward, TrustRecord, YearlyResult

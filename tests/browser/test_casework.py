@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from cases import services
+from cases.casework import services as casework_services
+from cases.intake import services as intake_services
 from tests.browser.helpers import log_in, take, zh
 from tests.cases import conftest as case_fixtures
 from verification import services as verification_services
@@ -31,7 +32,9 @@ def test_caseworker_takes_a_family_to_the_decision_and_the_approver_approves(
     page, people, make_family
 ):
     family = make_family()
-    services.application_submit(actor=people.caseworker_a, application_id=family.application.pk)
+    intake_services.application_submit(
+        actor=people.caseworker_a, application_id=family.application.pk
+    )
     url = f"/cases/{family.application.pk}/"
 
     log_in(page, "caseworker_a")
@@ -80,19 +83,19 @@ def test_caseworker_takes_a_family_to_the_decision_and_the_approver_approves(
 def test_approver_rejects_with_reasons_and_prints_the_notice(page, people, make_family):
     family = make_family(income="2000")
     cw, app_id = people.caseworker_a, family.application.pk
-    services.application_submit(actor=cw, application_id=app_id)
-    services.application_accept(actor=cw, application_id=app_id)
+    intake_services.application_submit(actor=cw, application_id=app_id)
+    casework_services.application_accept(actor=cw, application_id=app_id)
     verification_services.verification_request(actor=cw, application_id=app_id)
-    services.verification_outcome_record(
+    casework_services.verification_outcome_record(
         actor=cw, application_id=app_id, outcome="consistent", reason="手工录入"
     )
-    services.notice_post(
+    casework_services.notice_post(
         actor=cw,
         application_id=app_id,
         starts_on=timezone.localdate() - datetime.timedelta(days=8),
         place="村务公开栏",
     )
-    services.notice_close(actor=cw, application_id=app_id)
+    casework_services.notice_close(actor=cw, application_id=app_id)
 
     log_in(page, "approver_a")
     page.goto(f"/cases/{app_id}/")

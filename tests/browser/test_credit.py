@@ -13,7 +13,7 @@ from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from cases import services as case_services
+from cases.casework import services as case_services
 from credit.findings import services
 from credit.findings.catalogue import catalogue_load
 from credit.findings.models import Behaviour, Finding

@@ -11,8 +11,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from cases import reviews
+from cases import transitions
 from cases.models import Application, PeriodicReview
+from cases.reviews import services as review_services
 from tests.browser.helpers import log_in, send, zh
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,7 +28,7 @@ def test_a_caseworker_works_a_review_through_to_the_approvers_decision(page, peo
     Application.objects.filter(pk=family.application.pk).update(
         next_review_on=timezone.localdate() - datetime.timedelta(days=2)
     )
-    assert reviews.reviews_open_due() == 1
+    assert review_services.reviews_open_due() == 1
     review = PeriodicReview.objects.get()
 
     log_in(page, "caseworker_a")
@@ -80,7 +81,7 @@ def test_a_caseworker_works_a_review_through_to_the_approvers_decision(page, peo
     expect(page.locator("#review-state")).to_have_text(zh("decided"))
     expect(page.locator("#monthly-amount")).to_have_text("700.00")
     expect(page.locator("#next-review")).to_have_text(
-        reviews.add_months(timezone.localdate(), 6).isoformat()
+        transitions.add_months(timezone.localdate(), 6).isoformat()
     )
     family.refresh()
     assert str(family.application.monthly_amount) == "700.00"

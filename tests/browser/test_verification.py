@@ -8,7 +8,8 @@ caseworker's verification is answered from the new snapshot.
 import pytest
 from playwright.sync_api import expect
 
-from cases import services as case_services
+from cases.casework import services as casework_services
+from cases.intake import services as intake_services
 from tests.browser.helpers import log_in
 from tests.cases.conftest import identity
 from tests.conftest import wait_for
@@ -52,8 +53,8 @@ def test_upload_with_a_bad_row_then_the_report(
 
     cw = people.caseworker_a
     app_id = family.application.pk
-    case_services.application_submit(actor=cw, application_id=app_id)
-    case_services.application_accept(actor=cw, application_id=app_id)
+    intake_services.application_submit(actor=cw, application_id=app_id)
+    casework_services.application_accept(actor=cw, application_id=app_id)
     verification_services.verification_request(actor=cw, application_id=app_id)
     verification = wait_for(
         lambda: (

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from cases import documents
-from cases.api_urls import DECLARATION_EDITS, STEP_VIEWS
+from cases.casework import documents
+from cases.casework.api_urls import STEP_VIEWS
+from cases.intake.api_urls import DECLARATION_EDITS
 from tests.cases.conftest import scan
 from tests.test_access_matrix import ANON, API_ANON, PEOPLE, Row
 

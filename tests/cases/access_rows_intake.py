@@ -1,4 +1,4 @@
-"""Access-matrix rows of the intake pages (cases/urls_intake.py).
+"""Access-matrix rows of the intake pages (cases/intake/urls.py).
 
 Step pages of an application in township A: everyone who reads cases there gets the
 page (read-only without an intake role); everyone else, "not found". The start page
@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from cases import documents
+from cases.casework import documents
 from tests.cases.conftest import PNG
 from tests.test_access_matrix import ANON, PAGE_LOGIN, PEOPLE, Row
 

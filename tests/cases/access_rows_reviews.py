@@ -11,8 +11,8 @@ from decimal import Decimal
 
 from django.urls import reverse
 
-from cases.api_urls import REVIEW_STEP_VIEWS
 from cases.models import AdjustmentProposal, MonthlyFileCheck, MonthlyFileCheckItem, PeriodicReview
+from cases.reviews.api_urls import REVIEW_STEP_VIEWS
 from tests.test_access_matrix import ANON, API_ANON, PAGE_LOGIN, PEOPLE, Row
 
 READERS = {"caseworker_a", "approver_a", "caseworker_b", "auditor", "outsider_auditor", "superuser"}

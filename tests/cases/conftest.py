@@ -11,7 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from stdnum.cn import ric
 
-from cases import documents, services
+from cases.casework import documents
+from cases.casework import services as casework_services
+from cases.intake import services as intake_services
 from cases.models import Application, Member, Policy, ProofItem
 from verification import services as verification_services
 
@@ -68,17 +70,17 @@ def make_family(people, places, policy, proof_items):
     ) -> Family:
         actor = actor or people.caseworker_a
         n = next(counter)
-        household = services.household_create(
+        household = intake_services.household_create(
             actor=actor, village=places.village_a, address=f"龙王坝村{n}号"
         )
-        applicant = services.member_add(
+        applicant = intake_services.member_add(
             actor=actor,
             household=household,
             identity_number=identity("642222", "19700101", 2 * n + 1),
             name=f"马{n}",
             relation=Member.Relation.SELF,
         )
-        spouse = services.member_add(
+        spouse = intake_services.member_add(
             actor=actor,
             household=household,
             identity_number=identity("642222", "19720202", 2 * n),
@@ -86,8 +88,10 @@ def make_family(people, places, policy, proof_items):
             relation=Member.Relation.SPOUSE,
             work_ability="none",
         )
-        services.income_add(actor=actor, member=applicant, source="wages", monthly_average=income)
-        application = services.application_create(
+        intake_services.income_add(
+            actor=actor, member=applicant, source="wages", monthly_average=income
+        )
+        application = intake_services.application_create(
             actor=actor, household=household, assistance_type=kind
         )
         if complete:
@@ -100,14 +104,16 @@ def make_family(people, places, policy, proof_items):
                     kind="authorisation",
                     upload=scan(),
                 )
-                services.authorisation_record(actor=actor, member=member, signed_on=today, scan=doc)
-            services.declaration_commit(
+                intake_services.authorisation_record(
+                    actor=actor, member=member, signed_on=today, scan=doc
+                )
+            intake_services.declaration_commit(
                 actor=actor, application=application, signed_on=today, informed_on=today
             )
-            services.proof_record(
+            intake_services.proof_record(
                 actor=actor, application=application, item=proof_items[0], status="provided"
             )
-            services.proof_record(
+            intake_services.proof_record(
                 actor=actor, application=application, item=proof_items[1], status="committed"
             )
         return Family(application=application, applicant=applicant, spouse=spouse)
@@ -118,19 +124,19 @@ def make_family(people, places, policy, proof_items):
 def to_decision(people, family: Family) -> int:
     """Take a filled-in family along the simplified path to awaiting decision."""
     cw, app_id = people.caseworker_a, family.application.pk
-    services.application_submit(actor=cw, application_id=app_id)
-    services.application_accept(actor=cw, application_id=app_id)
+    intake_services.application_submit(actor=cw, application_id=app_id)
+    casework_services.application_accept(actor=cw, application_id=app_id)
     verification_services.verification_request(actor=cw, application_id=app_id)
-    services.verification_outcome_record(
+    casework_services.verification_outcome_record(
         actor=cw, application_id=app_id, outcome="consistent", reason="核对一致（手工录入）"
     )
-    services.notice_post(
+    casework_services.notice_post(
         actor=cw,
         application_id=app_id,
         starts_on=timezone.localdate() - datetime.timedelta(days=8),
         place="龙王坝村村务公开栏",
     )
-    services.notice_close(actor=cw, application_id=app_id)
+    casework_services.notice_close(actor=cw, application_id=app_id)
     return app_id
 
 
@@ -142,13 +148,13 @@ def enrol(make_family, people):
     def run(*, income: str = "300", paying: bool = True, family: Family | None = None) -> Family:
         family = family or make_family(income=income)
         app_id = to_decision(people, family)
-        services.application_approve(
+        casework_services.application_approve(
             actor=people.approver_a,
             application_id=app_id,
             start_month=timezone.localdate().replace(day=1),
         )
         if paying:
-            services.payments_start()
+            casework_services.payments_start()
         family.refresh()
         return family
 

@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cases import services
 from cases.models import AdjustmentProposal, Policy
+from cases.reviews import services
 from tests.queries import assert_get_query_count
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,8 @@ from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from aid_portal.models import AuditEvent, CalendarYear
-from cases import services
+from cases.casework import services as casework_services
+from cases.intake import services as intake_services
 from cases.models import Application, Household
 from tests.cases.conftest import PNG, identity, scan
 from tests.queries import assert_get_query_count
@@ -55,19 +56,19 @@ def upload(client, household_id, application_id, kind="authorisation") -> dict:
 def awaiting_decision(family, caseworker) -> int:
     """Drive a complete family through the services to the decision (simplified path)."""
     app_id = family.application.pk
-    services.application_submit(actor=caseworker, application_id=app_id)
-    services.application_accept(actor=caseworker, application_id=app_id)
+    intake_services.application_submit(actor=caseworker, application_id=app_id)
+    casework_services.application_accept(actor=caseworker, application_id=app_id)
     verification_services.verification_request(actor=caseworker, application_id=app_id)
-    services.verification_outcome_record(
+    casework_services.verification_outcome_record(
         actor=caseworker, application_id=app_id, outcome="consistent", reason="手工录入"
     )
-    services.notice_post(
+    casework_services.notice_post(
         actor=caseworker,
         application_id=app_id,
         starts_on=timezone.localdate() - datetime.timedelta(days=8),
         place="村务公开栏",
     )
-    services.notice_close(actor=caseworker, application_id=app_id)
+    casework_services.notice_close(actor=caseworker, application_id=app_id)
     return app_id
 
 
@@ -371,20 +372,20 @@ def test_too_few_review_participants_get_the_services_message(make_family, peopl
     family = make_family()
     cw = people.caseworker_a
     app_id = family.application.pk
-    services.application_submit(actor=cw, application_id=app_id)
-    services.application_accept(actor=cw, application_id=app_id)
+    intake_services.application_submit(actor=cw, application_id=app_id)
+    casework_services.application_accept(actor=cw, application_id=app_id)
     verification_services.verification_request(actor=cw, application_id=app_id)
-    services.verification_outcome_record(
+    casework_services.verification_outcome_record(
         actor=cw,
         application_id=app_id,
         outcome="gap",
         reason="存款不一致",
         gap_items=[{"item": "存款", "declared": "0", "verified": "85000"}],
     )
-    services.feedback_objection_record(
+    casework_services.feedback_objection_record(
         actor=cw, application_id=app_id, text="存款为借款，附借条", has_evidence=True
     )
-    services.home_visit_record(
+    casework_services.home_visit_record(
         actor=cw,
         application_id=app_id,
         visited_on=timezone.localdate(),
@@ -478,7 +479,9 @@ def test_an_auditor_reads_but_does_not_write(make_family, people, places):
 def test_the_list_filters(make_family, people, places):
     first = make_family(complete=False)
     second = make_family(complete=False, kind="temporary_emergency")
-    services.application_submit(actor=people.caseworker_a, application_id=second.application.pk)
+    intake_services.application_submit(
+        actor=people.caseworker_a, application_id=second.application.pk
+    )
     client = client_for(people.caseworker_a)
     url = reverse("api-cases-application-list")
 

@@ -16,9 +16,11 @@ from django.utils import timezone, translation
 
 from aid_portal.errors import DomainError
 from aid_portal.models import CalendarYear
-from cases import services
+from cases import eligibility
+from cases.casework import services as casework_services
+from cases.casework.views import EVENT_LABELS, amount_explanation, home_queue_context
+from cases.intake import services as intake_services
 from cases.models import Application, Document, Policy
-from cases.views_casework import EVENT_LABELS, amount_explanation, home_queue_context
 from tests.cases.conftest import scan
 from tests.queries import assert_get_query_count, assert_same_query_count, queries_of
 from verification import services as verification_services
@@ -50,14 +52,16 @@ def queued(response) -> list:
 
 def submitted(make_family, people, **kwargs):
     family = make_family(**kwargs)
-    services.application_submit(actor=people.caseworker_a, application_id=family.application.pk)
+    intake_services.application_submit(
+        actor=people.caseworker_a, application_id=family.application.pk
+    )
     return family
 
 
 def to_verification(make_family, people, **kwargs):
     family = submitted(make_family, people, **kwargs)
     cw = people.caseworker_a
-    services.application_accept(actor=cw, application_id=family.application.pk)
+    casework_services.application_accept(actor=cw, application_id=family.application.pk)
     verification_services.verification_request(actor=cw, application_id=family.application.pk)
     return family
 
@@ -65,16 +69,16 @@ def to_verification(make_family, people, **kwargs):
 def to_decision(make_family, people, **kwargs):
     family = to_verification(make_family, people, **kwargs)
     cw = people.caseworker_a
-    services.verification_outcome_record(
+    casework_services.verification_outcome_record(
         actor=cw, application_id=family.application.pk, outcome="consistent", reason="手工录入"
     )
-    services.notice_post(
+    casework_services.notice_post(
         actor=cw,
         application_id=family.application.pk,
         starts_on=timezone.localdate() - datetime.timedelta(days=8),
         place="村务公开栏",
     )
-    services.notice_close(actor=cw, application_id=family.application.pk)
+    casework_services.notice_close(actor=cw, application_id=family.application.pk)
     return family
 
 
@@ -124,10 +128,10 @@ def test_case_page_queries_do_not_grow_with_the_declaration(make_family, people)
     cw = people.caseworker_a
     household = large.application.household
     for number in range(5):
-        services.income_add(
+        intake_services.income_add(
             actor=cw, member=large.spouse, source="pension", monthly_average=str(10 + number)
         )
-        services.asset_add(
+        intake_services.asset_add(
             actor=cw,
             household=household,
             kind="deposit",
@@ -135,14 +139,14 @@ def test_case_page_queries_do_not_grow_with_the_declaration(make_family, people)
             value="100",
             member=large.applicant,
         )
-        services.expenditure_add(
+        intake_services.expenditure_add(
             actor=cw,
             household=household,
             kind="medical",
             monthly_amount="50",
             member=large.spouse,
         )
-    services.application_submit(actor=cw, application_id=large.application.pk)
+    intake_services.application_submit(actor=cw, application_id=large.application.pk)
     client = client_for(cw)
     client.get(reverse("cases:detail", args=[small.application.pk]))  # session start
     few = queries_of(client, reverse("cases:detail", args=[small.application.pk]))
@@ -287,7 +291,7 @@ def test_with_no_policy_in_force_the_township_approver_decides_on_the_page(
     assert 'id="action-approve"' in page and 'id="action-reject"' in page
     # Approving cannot succeed: the page says why, in the service's words.
     with translation.override("zh-hans"), pytest.raises(DomainError) as no_policy:
-        services.amount_compute(application=family.application)
+        eligibility.amount_compute(application=family.application)
     assert no_policy.value.message in page
     assert 'id="action-reject"' not in client_for(people.auditor).get(url).content.decode()
     response = act(
@@ -304,17 +308,17 @@ def to_democratic_review(make_family, people):
     family = to_verification(make_family, people)
     cw = people.caseworker_a
     app_id = family.application.pk
-    services.verification_outcome_record(
+    casework_services.verification_outcome_record(
         actor=cw,
         application_id=app_id,
         outcome="gap",
         reason="存款不一致",
         gap_items=[{"item": "存款", "declared": "0", "verified": "85000"}],
     )
-    services.feedback_objection_record(
+    casework_services.feedback_objection_record(
         actor=cw, application_id=app_id, text="存款为借款，附借条", has_evidence=True
     )
-    services.home_visit_record(
+    casework_services.home_visit_record(
         actor=cw,
         application_id=app_id,
         visited_on=timezone.localdate(),
@@ -358,7 +362,7 @@ def test_the_page_sets_no_upper_bound_of_its_own_on_review_participants(make_fam
 def test_notice_post_objection_and_close_through_the_page(make_family, people):
     family = to_verification(make_family, people)
     cw = people.caseworker_a
-    services.verification_outcome_record(
+    casework_services.verification_outcome_record(
         actor=cw, application_id=family.application.pk, outcome="consistent", reason="手工"
     )
     client = client_for(cw)
@@ -395,7 +399,7 @@ def test_notice_post_objection_and_close_through_the_page(make_family, people):
 def test_notice_still_running_cannot_be_closed(make_family, people):
     family = to_verification(make_family, people)
     cw = people.caseworker_a
-    services.verification_outcome_record(
+    casework_services.verification_outcome_record(
         actor=cw, application_id=family.application.pk, outcome="consistent", reason="手工"
     )
     client = client_for(cw)
@@ -447,7 +451,7 @@ def test_extend_and_withdraw(make_family, people):
 def test_near_relative_case_needs_the_county_check(make_family, people):
     family = make_family()
     cw = people.caseworker_a
-    services.near_relative_file(
+    intake_services.near_relative_file(
         actor=cw,
         application=family.application,
         member=family.spouse,
@@ -455,7 +459,7 @@ def test_near_relative_case_needs_the_county_check(make_family, people):
         position="village_committee",
         kinship="兄妹",
     )
-    services.application_submit(actor=cw, application_id=family.application.pk)
+    intake_services.application_submit(actor=cw, application_id=family.application.pk)
     url = reverse("cases:detail", args=[family.application.pk])
     page = client_for(cw).get(url).content.decode()
     assert zh("This case needs the county's key check before any decision.") in page
@@ -495,12 +499,12 @@ def test_approver_sees_the_arithmetic_then_approves(make_family, people):
 
 def test_the_arithmetic_reads_for_each_kind_of_assistance(make_family):
     extreme = make_family(kind="extreme_poverty").application
-    basis = services.amount_compute(application=extreme)
+    basis = eligibility.amount_compute(application=extreme)
     # Rural standard 600 × the default multiple 1.30 × 2 members.
     assert amount_explanation(basis) == "600.00 × 1.30 × 2 = 1560.00"
     edge = make_family(kind="low_income_edge", income="1600").application
     # Per capita 800 against 600 × 1.5 = 900: below the line.
-    assert amount_explanation(services.amount_compute(application=edge)) == "800.00 < 900.00"
+    assert amount_explanation(eligibility.amount_compute(application=edge)) == "800.00 < 900.00"
 
 
 def test_a_caseworker_cannot_approve(make_family, people):
@@ -576,7 +580,9 @@ def test_queue_query_count_does_not_grow_with_rows(make_family, people):
 def test_queue_filters_and_htmx_refresh(make_family, people, places):
     submitted(make_family, people)
     accepted = submitted(make_family, people)
-    services.application_accept(actor=people.caseworker_a, application_id=accepted.application.pk)
+    casework_services.application_accept(
+        actor=people.caseworker_a, application_id=accepted.application.pk
+    )
     client = client_for(people.caseworker_a)
     response = client.get(reverse("cases:queue"), {"state": "accepted"}, HTTP_HX_REQUEST="true")
     page = response.content.decode()
@@ -589,7 +595,9 @@ def test_queue_filters_and_htmx_refresh(make_family, people, places):
 
 def test_queue_marks_overdue_rows(make_family, people):
     family = submitted(make_family, people)
-    services.application_accept(actor=people.caseworker_a, application_id=family.application.pk)
+    casework_services.application_accept(
+        actor=people.caseworker_a, application_id=family.application.pk
+    )
     Application.objects.filter(pk=family.application.pk).update(
         due_on=timezone.localdate() - datetime.timedelta(days=1)
     )
@@ -612,7 +620,9 @@ def test_decisions_queue_lists_what_awaits_the_approver(make_family, people):
 
 def test_home_queue_partial_lists_alerts_and_queue(make_family, people):
     family = submitted(make_family, people)
-    services.application_accept(actor=people.caseworker_a, application_id=family.application.pk)
+    casework_services.application_accept(
+        actor=people.caseworker_a, application_id=family.application.pk
+    )
     Application.objects.filter(pk=family.application.pk).update(due_on=timezone.localdate())
     html = render_to_string("cases/_home_queue.html", home_queue_context(people.caseworker_a))
     assert html.count(family.application.number) == 2  # an alert, and first in the queue

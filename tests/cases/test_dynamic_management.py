@@ -9,8 +9,11 @@ from django.utils import timezone
 
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import AuditEvent
-from cases import selectors, services
+from cases.casework import services as casework_services
+from cases.intake import services as intake_services
 from cases.models import AdjustmentProposal, Application, Member, Suspension
+from cases.reviews import selectors
+from cases.reviews import services as review_services
 
 S = Application.State
 pytestmark = pytest.mark.django_db
@@ -19,25 +22,25 @@ pytestmark = pytest.mark.django_db
 def test_a_hold_stops_an_open_application_from_moving(make_family, people):
     family = make_family()
     cw, app_id = people.caseworker_a, family.application.pk
-    services.application_submit(actor=cw, application_id=app_id)
-    hold = services.application_suspend(
+    intake_services.application_submit(actor=cw, application_id=app_id)
+    hold = casework_services.application_suspend(
         actor=people.approver_a, application_id=app_id, source="credit_finding:1", reason="失信"
     )
     with pytest.raises(Conflict, match="失信"):
-        services.application_accept(actor=cw, application_id=app_id)
+        casework_services.application_accept(actor=cw, application_id=app_id)
     assert family.refresh().state == S.SUBMITTED
     # Asking again for the same source changes nothing.
-    again = services.application_suspend(
+    again = casework_services.application_suspend(
         actor=people.approver_a, application_id=app_id, source="credit_finding:1", reason="失信"
     )
     assert again.pk == hold.pk and Suspension.objects.count() == 1
-    assert services.application_resume(
+    assert casework_services.application_resume(
         actor=people.approver_a, application_id=app_id, source="credit_finding:1", reason="撤销"
     )
-    assert not services.application_resume(
+    assert not casework_services.application_resume(
         actor=people.approver_a, application_id=app_id, source="credit_finding:1", reason="撤销"
     )
-    assert services.application_accept(actor=cw, application_id=app_id).state == S.ACCEPTED
+    assert casework_services.application_accept(actor=cw, application_id=app_id).state == S.ACCEPTED
     actions = list(family.application.events.values_list("action", flat=True))
     assert actions.count("suspend") == 1 and actions.count("resume") == 1
 
@@ -46,39 +49,39 @@ def test_two_holds_need_two_lifts(make_family, people):
     family = make_family()
     app_id = family.application.pk
     for source in ("credit_finding:1", "spot_check:2"):
-        services.application_suspend(
+        casework_services.application_suspend(
             actor=people.caseworker_a, application_id=app_id, source=source, reason=source
         )
-    services.application_resume(
+    casework_services.application_resume(
         actor=people.caseworker_a, application_id=app_id, source="credit_finding:1", reason="撤销"
     )
     with pytest.raises(Conflict, match="spot_check:2"):
-        services.application_submit(actor=people.caseworker_a, application_id=app_id)
+        intake_services.application_submit(actor=people.caseworker_a, application_id=app_id)
 
 
 def test_a_suspended_approved_case_is_not_paid(enrol, people):
     family = enrol(paying=False)
     app_id = family.application.pk
-    services.application_suspend(
+    casework_services.application_suspend(
         actor=people.approver_a, application_id=app_id, source="credit_finding:3", reason="失信"
     )
-    assert services.payments_start() == 0
+    assert casework_services.payments_start() == 0
     assert family.refresh().state == S.APPROVED
-    services.application_resume(
+    casework_services.application_resume(
         actor=people.approver_a, application_id=app_id, source="credit_finding:3", reason="修复"
     )
-    assert services.payments_start() == 1
+    assert casework_services.payments_start() == 1
     assert family.refresh().state == S.IN_PAYMENT
 
 
 def test_holds_need_a_reason_and_stay_inside_the_jurisdiction(make_family, people):
     family = make_family()
     with pytest.raises(DomainError):
-        services.application_suspend(
+        casework_services.application_suspend(
             actor=people.approver_a, application_id=family.application.pk, source="x", reason=" "
         )
     with pytest.raises(DomainError, match="该申请不存在"):
-        services.application_suspend(
+        casework_services.application_suspend(
             actor=people.caseworker_b,
             application_id=family.application.pk,
             source="x",
@@ -91,7 +94,7 @@ def test_a_spot_check_proposal_adopted_lowers_the_amount(enrol, people):
     family = enrol(income="300")
     app_id = family.application.pk
     assert family.application.monthly_amount == Decimal("900.00")
-    proposal = services.adjustment_propose(
+    proposal = review_services.adjustment_propose(
         actor=people.auditor,
         application_id=app_id,
         action="decrease",
@@ -103,7 +106,7 @@ def test_a_spot_check_proposal_adopted_lowers_the_amount(enrol, people):
     assert list(selectors.adjustment_list_for_user(user=people.caseworker_a)) == [proposal]
     assert not selectors.adjustment_list_for_user(user=people.caseworker_b).exists()
     with pytest.raises(Conflict):
-        services.adjustment_propose(
+        review_services.adjustment_propose(
             actor=people.auditor,
             application_id=app_id,
             action="decrease",
@@ -113,27 +116,31 @@ def test_a_spot_check_proposal_adopted_lowers_the_amount(enrol, people):
         )
     # An increase would be the wrong direction for a decrease proposal.
     with pytest.raises(DomainError) as wrong_direction:
-        services.adjustment_handle(
+        review_services.adjustment_handle(
             actor=people.approver_a, proposal_id=proposal.pk, adopt=True, monthly_amount="950"
         )
     assert wrong_direction.value.field == "monthly_amount"
     # The caseworker sees the proposal but does not decide it.
     with pytest.raises(PermissionDenied):
-        services.adjustment_handle(actor=people.caseworker_a, proposal_id=proposal.pk, adopt=True)
-    services.adjustment_handle(actor=people.approver_a, proposal_id=proposal.pk, adopt=True)
+        review_services.adjustment_handle(
+            actor=people.caseworker_a, proposal_id=proposal.pk, adopt=True
+        )
+    review_services.adjustment_handle(actor=people.approver_a, proposal_id=proposal.pk, adopt=True)
     assert family.refresh().monthly_amount == Decimal("600.00")
     proposal.refresh_from_db()
     assert proposal.status == AdjustmentProposal.Status.ADOPTED
     assert not selectors.adjustment_list_for_user(user=people.caseworker_a).exists()
     with pytest.raises(Conflict):
-        services.adjustment_handle(actor=people.approver_a, proposal_id=proposal.pk, adopt=False)
+        review_services.adjustment_handle(
+            actor=people.approver_a, proposal_id=proposal.pk, adopt=False
+        )
     assert AuditEvent.objects.filter(action="application.adjustment_adopt").count() == 1
 
 
 def test_declining_needs_a_note_and_stop_ends_the_case(enrol, people):
     family = enrol()
     app_id = family.application.pk
-    keep = services.adjustment_propose(
+    keep = review_services.adjustment_propose(
         actor=people.caseworker_a,
         application_id=app_id,
         action="stop",
@@ -142,9 +149,9 @@ def test_declining_needs_a_note_and_stop_ends_the_case(enrol, people):
         source_id=5,
     )
     with pytest.raises(DomainError):
-        services.adjustment_handle(actor=people.approver_a, proposal_id=keep.pk, adopt=False)
+        review_services.adjustment_handle(actor=people.approver_a, proposal_id=keep.pk, adopt=False)
     assert AdjustmentProposal.objects.get(pk=keep.pk).status == "open"
-    services.adjustment_handle(actor=people.approver_a, proposal_id=keep.pk, adopt=True)
+    review_services.adjustment_handle(actor=people.approver_a, proposal_id=keep.pk, adopt=True)
     app = family.refresh()
     assert app.state == S.STOPPED and app.stopped_on == timezone.localdate()
     assert not Member.objects.filter(pk=family.applicant.pk, active=True).exists()
@@ -153,7 +160,7 @@ def test_declining_needs_a_note_and_stop_ends_the_case(enrol, people):
 def test_a_proposal_needs_an_enrolled_case_and_a_known_action(make_family, enrol, people):
     open_case = make_family()
     with pytest.raises(Conflict):
-        services.adjustment_propose(
+        review_services.adjustment_propose(
             actor=people.auditor,
             application_id=open_case.application.pk,
             action="stop",
@@ -162,7 +169,7 @@ def test_a_proposal_needs_an_enrolled_case_and_a_known_action(make_family, enrol
         )
     enrolled = enrol()
     with pytest.raises(DomainError):
-        services.adjustment_propose(
+        review_services.adjustment_propose(
             actor=people.auditor,
             application_id=enrolled.application.pk,
             action="double",
@@ -177,17 +184,17 @@ def test_gradual_exit_pays_on_then_stops_by_itself(enrol, people):
     app_id = family.application.pk
     today = datetime.date(2026, 11, 23)
     with pytest.raises(DomainError) as too_long:
-        services.gradual_exit_start(
+        casework_services.gradual_exit_start(
             actor=people.approver_a, application_id=app_id, months=7, reason="务工", today=today
         )
     assert too_long.value.field == "months"
-    app = services.gradual_exit_start(
+    app = casework_services.gradual_exit_start(
         actor=people.approver_a, application_id=app_id, months=3, reason="务工收入", today=today
     )
     assert app.exit_after_month == datetime.date(2027, 2, 1)
-    assert services.gradual_exits_finish(today=datetime.date(2027, 2, 28)) == 0
-    assert services.gradual_exits_finish(today=datetime.date(2027, 3, 1)) == 1
-    assert services.gradual_exits_finish(today=datetime.date(2027, 3, 2)) == 0
+    assert casework_services.gradual_exits_finish(today=datetime.date(2027, 2, 28)) == 0
+    assert casework_services.gradual_exits_finish(today=datetime.date(2027, 3, 1)) == 1
+    assert casework_services.gradual_exits_finish(today=datetime.date(2027, 3, 2)) == 0
     app = family.refresh()
     assert app.state == S.STOPPED and app.stopped_on == datetime.date(2027, 3, 1)
 
@@ -196,15 +203,15 @@ def test_amount_adjust_is_for_deciders_only(enrol, people):
     family = enrol()
     app_id = family.application.pk
     with pytest.raises(DomainError) as same:
-        services.application_amount_adjust(
+        casework_services.application_amount_adjust(
             actor=people.approver_a, application_id=app_id, monthly_amount="900", reason="x"
         )
     assert same.value.field == "monthly_amount"
-    app = services.application_amount_adjust(
+    app = casework_services.application_amount_adjust(
         actor=people.approver_a, application_id=app_id, monthly_amount="1000", reason="增人"
     )
     assert app.monthly_amount == Decimal("1000.00")
     with pytest.raises(DomainError, match="该申请不存在"):
-        services.application_amount_adjust(
+        casework_services.application_amount_adjust(
             actor=people.caseworker_b, application_id=app_id, monthly_amount="10", reason="x"
         )

@@ -15,7 +15,9 @@ from django.utils.html import escape
 from django.utils.translation import gettext
 
 from aid_portal.models import AuditEvent
-from cases import documents, services
+from cases.casework import documents
+from cases.casework import services as casework_services
+from cases.intake import services as intake_services
 from cases.models import Application, Document, Household, Income, Member, ProofStatus
 from tests.cases.conftest import PNG, identity, scan
 
@@ -205,10 +207,10 @@ def test_a_member_of_a_household_in_another_township_names_only_the_township(
     cw, draft, people, places
 ):
     number = identity("642222", "19550505", 33)
-    household_b = services.household_create(
+    household_b = intake_services.household_create(
         actor=people.caseworker_b, village=places.village_b, address="单家集村1号"
     )
-    services.member_add(
+    intake_services.member_add(
         actor=people.caseworker_b,
         household=household_b,
         identity_number=number,
@@ -424,7 +426,7 @@ def test_proofs_commitment_authorisations_and_a_near_relative(cw, draft, proof_i
             headers=HTMX,
         )
         assert response.status_code == 200
-    assert services.unauthorised_names(app) == []
+    assert intake_services.unauthorised_names(app) == []
     assert app.household.documents.filter(kind=Document.Kind.AUTHORISATION).count() == 2
 
     response = cw.post(
@@ -476,7 +478,7 @@ def test_an_authorisation_scan_of_the_wrong_type_stores_nothing(cw, draft):
     html = response.content.decode()
     assert zh(WRONG_TYPE) in html
     assert not Document.objects.exists()
-    assert services.unauthorised_names(draft.application) == ["马1", "李1"]
+    assert intake_services.unauthorised_names(draft.application) == ["马1", "李1"]
 
 
 # --- step 5: the household file ------------------------------------------------------------
@@ -551,7 +553,7 @@ def test_submit_lists_everything_missing_then_submits(cw, draft):
     app = draft.application
     html = cw.get(url("intake-submit", app.pk)).content.decode()
     with translation.override("zh-hans"):
-        missing = services.missing_for_acceptance(app)
+        missing = intake_services.missing_for_acceptance(app)
     assert len(missing) == 6
     for line in missing:
         assert escape(line) in html
@@ -590,8 +592,8 @@ def test_submit_lists_everything_missing_then_submits(cw, draft):
 
 def test_a_returned_application_is_editable_again_and_shows_what_is_missing(cw, draft, people):
     app = draft.application
-    services.application_submit(actor=people.caseworker_a, application_id=app.pk)
-    services.application_accept(
+    intake_services.application_submit(actor=people.caseworker_a, application_id=app.pk)
+    casework_services.application_accept(
         actor=people.caseworker_a, application_id=app.pk, also_missing=["户口本原件"]
     )
     app.refresh_from_db()

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import AuditEvent
-from cases import reviews, services
+from cases import transitions
+from cases.intake import services
 from cases.models import (
     Application,
     Income,
@@ -20,6 +21,8 @@ from cases.models import (
     Policy,
     VerificationOutcome,
 )
+from cases.reviews import selectors as review_selectors
+from cases.reviews import services as review_services
 from verification.models import VerificationRequest
 
 S = Application.State
@@ -37,24 +40,24 @@ def stable(family):
 
 
 def test_months_are_added_to_the_same_day_or_the_last_of_the_month():
-    assert reviews.add_months(datetime.date(2026, 1, 31), 1) == datetime.date(2026, 2, 28)
-    assert reviews.add_months(datetime.date(2027, 8, 31), 6) == datetime.date(2028, 2, 29)
-    assert reviews.add_months(datetime.date(2026, 11, 23), 12) == datetime.date(2027, 11, 23)
-    assert reviews.add_months(datetime.date(2026, 3, 15), -3) == datetime.date(2025, 12, 15)
+    assert transitions.add_months(datetime.date(2026, 1, 31), 1) == datetime.date(2026, 2, 28)
+    assert transitions.add_months(datetime.date(2027, 8, 31), 6) == datetime.date(2028, 2, 29)
+    assert transitions.add_months(datetime.date(2026, 11, 23), 12) == datetime.date(2027, 11, 23)
+    assert transitions.add_months(datetime.date(2026, 3, 15), -3) == datetime.date(2025, 12, 15)
 
 
 def test_approval_schedules_a_stable_family_a_year_ahead(make_family, enrol):
     family = enrol(family=stable(make_family()))
     today = timezone.localdate()
-    assert family.application.next_review_on == reviews.add_months(today, 12)
+    assert family.application.next_review_on == transitions.add_months(today, 12)
 
 
 def test_a_member_able_to_work_brings_the_review_to_six_months(enrol):
     family = enrol()  # the applicant is able to work (the fixture's default)
     today = timezone.localdate()
-    assert family.application.next_review_on == reviews.add_months(today, 6)
+    assert family.application.next_review_on == transitions.add_months(today, 6)
     app = family.application
-    assert reviews.review_unstable_reasons(application=app, on=today) == ["able_to_work"]
+    assert review_services.review_unstable_reasons(application=app, on=today) == ["able_to_work"]
 
 
 def test_business_income_counts_as_irregular(make_family, enrol, people):
@@ -67,7 +70,7 @@ def test_business_income_counts_as_irregular(make_family, enrol, people):
     )
     family = enrol(family=family)
     today = timezone.localdate()
-    assert family.application.next_review_on == reviews.add_months(today, 6)
+    assert family.application.next_review_on == transitions.add_months(today, 6)
 
 
 def test_the_intervals_come_from_the_policy_in_force_on_the_day(make_family, enrol, places):
@@ -82,9 +85,13 @@ def test_the_intervals_come_from_the_policy_in_force_on_the_day(make_family, enr
     )
     app = family.application
     before, after = datetime.date(2029, 12, 31), datetime.date(2030, 1, 2)
-    assert reviews.next_review_date(application=app, after=before) == datetime.date(2030, 12, 31)
-    assert reviews.next_review_date(application=app, after=after) == datetime.date(2030, 10, 2)
-    assert reviews.next_review_date(
+    assert review_services.next_review_date(application=app, after=before) == datetime.date(
+        2030, 12, 31
+    )
+    assert review_services.next_review_date(application=app, after=after) == datetime.date(
+        2030, 10, 2
+    )
+    assert review_services.next_review_date(
         application=app, after=after, income_irregular=True
     ) == datetime.date(2030, 5, 2)
 
@@ -101,7 +108,7 @@ def test_a_household_on_the_credit_watch_list_is_reviewed_every_six_months(
     family = enrol(family=stable(make_family()))
     day = datetime.date(2026, 3, 2)
     app = family.application
-    assert reviews.next_review_date(application=app, after=day) == datetime.date(2027, 3, 2)
+    assert review_services.next_review_date(application=app, after=day) == datetime.date(2027, 3, 2)
     finding = credit_services.finding_record(
         actor=people.caseworker_a,
         household_id=app.household_id,
@@ -114,7 +121,7 @@ def test_a_household_on_the_credit_watch_list_is_reviewed_every_six_months(
         found_on=day,
     )
     credit_services.finding_decide(actor=people.approver_a, finding_id=finding.pk, today=day)
-    assert reviews.next_review_date(application=app, after=day) == datetime.date(2026, 9, 2)
+    assert review_services.next_review_date(application=app, after=day) == datetime.date(2026, 9, 2)
 
 
 def test_a_death_brings_the_review_within_three_months(make_family, enrol, people):
@@ -122,21 +129,21 @@ def test_a_death_brings_the_review_within_three_months(make_family, enrol, peopl
     app_id = family.application.pk
     year_ahead = family.application.next_review_on
     died = timezone.localdate() - datetime.timedelta(days=10)
-    reviews.member_death_record(
+    review_services.member_death_record(
         actor=people.caseworker_a, application_id=app_id, member_id=family.spouse.pk, died_on=died
     )
-    assert family.refresh().next_review_on == reviews.add_months(died, 3) < year_ahead
+    assert family.refresh().next_review_on == transitions.add_months(died, 3) < year_ahead
     assert family.application.events.filter(action="member_death").count() == 1
     # Recording it again is refused; a date in the future, or a stranger, too.
     with pytest.raises(Conflict):
-        reviews.member_death_record(
+        review_services.member_death_record(
             actor=people.caseworker_a,
             application_id=app_id,
             member_id=family.spouse.pk,
             died_on=died,
         )
     with pytest.raises(DomainError) as refused:
-        reviews.member_death_record(
+        review_services.member_death_record(
             actor=people.caseworker_a,
             application_id=app_id,
             member_id=family.applicant.pk,
@@ -144,7 +151,7 @@ def test_a_death_brings_the_review_within_three_months(make_family, enrol, peopl
         )
     assert refused.value.field == "died_on"
     with pytest.raises(DomainError, match="该申请不存在"):
-        reviews.member_death_record(
+        review_services.member_death_record(
             actor=people.caseworker_b,
             application_id=app_id,
             member_id=family.applicant.pk,
@@ -157,7 +164,7 @@ def test_an_earlier_review_is_not_postponed_by_a_death(enrol, people):
     family = enrol()
     soon = timezone.localdate() + datetime.timedelta(days=5)
     Application.objects.filter(pk=family.application.pk).update(next_review_on=soon)
-    reviews.member_death_record(
+    review_services.member_death_record(
         actor=people.caseworker_a,
         application_id=family.application.pk,
         member_id=family.spouse.pk,
@@ -175,8 +182,8 @@ def test_due_reviews_open_once_in_the_township_queue(enrol, make_family, people)
     Application.objects.filter(pk=due.application.pk).update(
         next_review_on=today - datetime.timedelta(days=3)
     )
-    assert reviews.reviews_open_due(today=today) == 1
-    assert reviews.reviews_open_due(today=today) == 0
+    assert review_services.reviews_open_due(today=today) == 1
+    assert review_services.reviews_open_due(today=today) == 0
     review = PeriodicReview.objects.get()
     assert (review.application_id, review.state, review.trigger) == (
         due.application.pk,
@@ -184,29 +191,35 @@ def test_due_reviews_open_once_in_the_township_queue(enrol, make_family, people)
         PeriodicReview.Trigger.SCHEDULE,
     )
     assert review.due_on == today - datetime.timedelta(days=3)
-    assert list(reviews.review_list_for_user(user=people.caseworker_a)) == [review]
-    assert list(reviews.review_list_for_user(user=people.caseworker_b)) == []
+    assert list(review_selectors.review_list_for_user(user=people.caseworker_a)) == [review]
+    assert list(review_selectors.review_list_for_user(user=people.caseworker_b)) == []
     # The other case falls due on its own date.
-    assert reviews.reviews_open_due(today=later.application.next_review_on) == 1
+    assert review_services.reviews_open_due(today=later.application.next_review_on) == 1
 
 
 def test_a_caseworker_opens_a_review_with_a_reason_and_only_one_at_a_time(enrol, people):
     family = enrol()
     app_id = family.application.pk
     with pytest.raises(DomainError) as refused:
-        reviews.review_open(actor=people.caseworker_a, application_id=app_id, reason=" ")
+        review_services.review_open(actor=people.caseworker_a, application_id=app_id, reason=" ")
     assert refused.value.field == "reason"
-    first = reviews.review_open(actor=people.caseworker_a, application_id=app_id, reason="群众反映")
-    again = reviews.review_open(actor=people.caseworker_a, application_id=app_id, reason="再次")
+    first = review_services.review_open(
+        actor=people.caseworker_a, application_id=app_id, reason="群众反映"
+    )
+    again = review_services.review_open(
+        actor=people.caseworker_a, application_id=app_id, reason="再次"
+    )
     assert first.pk == again.pk and PeriodicReview.objects.count() == 1
     with pytest.raises(PermissionDenied):
-        reviews.review_open(actor=people.assistant_a, application_id=app_id, reason="群众反映")
+        review_services.review_open(
+            actor=people.assistant_a, application_id=app_id, reason="群众反映"
+        )
 
 
 def test_a_case_not_enrolled_has_no_review(make_family, people):
     family = make_family()
     with pytest.raises(Conflict):
-        reviews.review_open(
+        review_services.review_open(
             actor=people.caseworker_a, application_id=family.application.pk, reason="群众反映"
         )
 
@@ -215,7 +228,7 @@ def test_a_case_not_enrolled_has_no_review(make_family, people):
 
 
 def opened(family, people) -> PeriodicReview:
-    return reviews.review_open(
+    return review_services.review_open(
         actor=people.caseworker_a, application_id=family.application.pk, reason="到期复核"
     )
 
@@ -230,7 +243,7 @@ def test_a_review_worked_through_to_a_new_amount(enrol, people):
         services.income_add(
             actor=people.caseworker_a, member=family.spouse, source="wages", monthly_average="1"
         )
-    reviews.review_redeclaration_start(actor=people.caseworker_a, review_id=review.pk)
+    review_services.review_redeclaration_start(actor=people.caseworker_a, review_id=review.pk)
     services.income_add(
         actor=people.caseworker_a,
         member=family.spouse,
@@ -238,13 +251,13 @@ def test_a_review_worked_through_to_a_new_amount(enrol, people):
         monthly_average="200",
         note="打零工",
     )
-    reviews.review_work_ability_set(
+    review_services.review_work_ability_set(
         actor=people.caseworker_a,
         review_id=review.pk,
         member_id=family.applicant.pk,
         work_ability="partial",
     )
-    review = reviews.review_redeclaration_finish(
+    review = review_services.review_redeclaration_finish(
         actor=people.caseworker_a,
         review_id=review.pk,
         note="配偶新增零工收入",
@@ -261,18 +274,18 @@ def test_a_review_worked_through_to_a_new_amount(enrol, people):
         services.income_add(
             actor=people.caseworker_a, member=family.spouse, source="wages", monthly_average="1"
         )
-    reviews.review_outcome_record(
+    review_services.review_outcome_record(
         actor=people.caseworker_a,
         review_id=review.pk,
         outcome="consistent",
         reason="核对平台故障，依据银行流水人工核对",
     )
     with pytest.raises(PermissionDenied):
-        reviews.review_decide(
+        review_services.review_decide(
             actor=people.caseworker_a, review_id=review.pk, decision="adjust", reason="收入增加"
         )
     today = timezone.localdate()
-    review = reviews.review_decide(
+    review = review_services.review_decide(
         actor=people.approver_a, review_id=review.pk, decision="adjust", reason="收入增加"
     )
     app = family.refresh()
@@ -282,7 +295,7 @@ def test_a_review_worked_through_to_a_new_amount(enrol, people):
         Decimal("900.00"),
         Decimal("700.00"),
     )
-    assert app.next_review_on == review.next_review_on == reviews.add_months(today, 6)
+    assert app.next_review_on == review.next_review_on == transitions.add_months(today, 6)
     steps = list(app.events.filter(action__startswith="review_").values_list("action", flat=True))
     assert steps == [
         "review_open",
@@ -295,7 +308,7 @@ def test_a_review_worked_through_to_a_new_amount(enrol, people):
     assert AuditEvent.objects.filter(action="member.work_ability").exists()
     # A decided review takes no further step; a new one may be opened.
     with pytest.raises(Conflict):
-        reviews.review_decide(
+        review_services.review_decide(
             actor=people.approver_a, review_id=review.pk, decision="continue", reason="再次"
         )
     assert opened(family, people).pk != review.pk
@@ -303,11 +316,11 @@ def test_a_review_worked_through_to_a_new_amount(enrol, people):
 
 def to_decision(family, people) -> PeriodicReview:
     review = opened(family, people)
-    reviews.review_redeclaration_start(actor=people.caseworker_a, review_id=review.pk)
-    reviews.review_redeclaration_finish(
+    review_services.review_redeclaration_start(actor=people.caseworker_a, review_id=review.pk)
+    review_services.review_redeclaration_finish(
         actor=people.caseworker_a, review_id=review.pk, note="无变化"
     )
-    return reviews.review_outcome_record(
+    return review_services.review_outcome_record(
         actor=people.caseworker_a, review_id=review.pk, outcome="consistent", reason="人工核对"
     )
 
@@ -316,20 +329,20 @@ def test_steps_out_of_order_are_conflicts(enrol, people):
     family = enrol()
     review = opened(family, people)
     with pytest.raises(Conflict):
-        reviews.review_redeclaration_finish(
+        review_services.review_redeclaration_finish(
             actor=people.caseworker_a, review_id=review.pk, note="无变化"
         )
     with pytest.raises(Conflict):
-        reviews.review_outcome_record(
+        review_services.review_outcome_record(
             actor=people.caseworker_a, review_id=review.pk, outcome="consistent", reason="人工"
         )
     with pytest.raises(Conflict):
-        reviews.review_decide(
+        review_services.review_decide(
             actor=people.approver_a, review_id=review.pk, decision="continue", reason="正常"
         )
-    reviews.review_redeclaration_start(actor=people.caseworker_a, review_id=review.pk)
+    review_services.review_redeclaration_start(actor=people.caseworker_a, review_id=review.pk)
     with pytest.raises(Conflict):
-        reviews.review_redeclaration_start(actor=people.caseworker_a, review_id=review.pk)
+        review_services.review_redeclaration_start(actor=people.caseworker_a, review_id=review.pk)
 
 
 def test_each_bad_input_is_refused_with_its_field(enrol, people):
@@ -343,10 +356,10 @@ def test_each_bad_input_is_refused_with_its_field(enrol, people):
         assert not isinstance(refused.value, Conflict)
         return refused.value.field
 
-    reviews.review_redeclaration_start(actor=cw, review_id=review.pk)
+    review_services.review_redeclaration_start(actor=cw, review_id=review.pk)
     assert (
         field_of(
-            reviews.review_work_ability_set,
+            review_services.review_work_ability_set,
             actor=cw,
             review_id=review.pk,
             member_id=family.applicant.pk,
@@ -356,7 +369,7 @@ def test_each_bad_input_is_refused_with_its_field(enrol, people):
     )
     assert (
         field_of(
-            reviews.review_work_ability_set,
+            review_services.review_work_ability_set,
             actor=cw,
             review_id=review.pk,
             member_id=family.applicant.pk,
@@ -365,13 +378,15 @@ def test_each_bad_input_is_refused_with_its_field(enrol, people):
         == "work_ability"
     )
     assert (
-        field_of(reviews.review_redeclaration_finish, actor=cw, review_id=review.pk, note=" ")
+        field_of(
+            review_services.review_redeclaration_finish, actor=cw, review_id=review.pk, note=" "
+        )
         == "note"
     )
-    reviews.review_redeclaration_finish(actor=cw, review_id=review.pk, note="无变化")
+    review_services.review_redeclaration_finish(actor=cw, review_id=review.pk, note="无变化")
     assert (
         field_of(
-            reviews.review_outcome_record,
+            review_services.review_outcome_record,
             actor=cw,
             review_id=review.pk,
             outcome="maybe",
@@ -381,7 +396,7 @@ def test_each_bad_input_is_refused_with_its_field(enrol, people):
     )
     assert (
         field_of(
-            reviews.review_outcome_record,
+            review_services.review_outcome_record,
             actor=cw,
             review_id=review.pk,
             outcome="consistent",
@@ -389,7 +404,9 @@ def test_each_bad_input_is_refused_with_its_field(enrol, people):
         )
         == "reason"
     )
-    reviews.review_outcome_record(actor=cw, review_id=review.pk, outcome="gap", reason="人工核对")
+    review_services.review_outcome_record(
+        actor=cw, review_id=review.pk, outcome="gap", reason="人工核对"
+    )
     approver = people.approver_a
     for kwargs, field in [
         ({"decision": "pause", "reason": "x"}, "decision"),
@@ -399,9 +416,9 @@ def test_each_bad_input_is_refused_with_its_field(enrol, people):
         ({"decision": "adjust", "reason": "x", "monthly_amount": "-5"}, "monthly_amount"),
         ({"decision": "adjust", "reason": "x", "monthly_amount": "900"}, "monthly_amount"),
     ]:
-        assert field_of(reviews.review_decide, actor=approver, review_id=review.pk, **kwargs) == (
-            field
-        ), kwargs
+        assert field_of(
+            review_services.review_decide, actor=approver, review_id=review.pk, **kwargs
+        ) == (field), kwargs
     # Nothing half-done: the review still waits, the case is as it was.
     review.refresh_from_db()
     app = family.refresh()
@@ -412,7 +429,7 @@ def test_each_bad_input_is_refused_with_its_field(enrol, people):
 def test_a_review_may_end_in_a_gradual_exit(enrol, people):
     family = enrol()
     review = to_decision(family, people)
-    review = reviews.review_decide(
+    review = review_services.review_decide(
         actor=people.approver_a,
         review_id=review.pk,
         decision="gradual_exit",
@@ -427,12 +444,15 @@ def test_a_review_may_end_in_a_gradual_exit(enrol, people):
 def test_a_review_may_stop_the_benefit(enrol, people):
     family = enrol()
     review = to_decision(family, people)
-    reviews.review_decide(
+    review_services.review_decide(
         actor=people.approver_a, review_id=review.pk, decision="stop", reason="家庭人均收入超标"
     )
     app = family.refresh()
     assert (app.state, app.next_review_on) == (S.STOPPED, None)
-    assert reviews.reviews_open_due(today=timezone.localdate() + datetime.timedelta(days=800)) == 0
+    assert (
+        review_services.reviews_open_due(today=timezone.localdate() + datetime.timedelta(days=800))
+        == 0
+    )
 
 
 def test_the_verification_report_lands_on_the_review_not_the_intake_path(enrol, people):
@@ -440,8 +460,8 @@ def test_the_verification_report_lands_on_the_review_not_the_intake_path(enrol, 
 
     family = enrol()
     review = opened(family, people)
-    reviews.review_redeclaration_start(actor=people.caseworker_a, review_id=review.pk)
-    reviews.review_redeclaration_finish(
+    review_services.review_redeclaration_start(actor=people.caseworker_a, review_id=review.pk)
+    review_services.review_redeclaration_finish(
         actor=people.caseworker_a, review_id=review.pk, note="无变化"
     )
     review = verification_services.review_verification_request(
@@ -539,7 +559,7 @@ def test_a_member_named_in_a_batch_finding_can_leave_in_the_re_declaration(enrol
         reason="配偶已落户他户，复核",
     )
     review = PeriodicReview.objects.get(trigger="batch_finding", trigger_id=finding.pk)
-    reviews.review_redeclaration_start(actor=people.caseworker_a, review_id=review.pk)
+    review_services.review_redeclaration_start(actor=people.caseworker_a, review_id=review.pk)
 
     services.member_remove(actor=people.caseworker_a, member=family.spouse)
 
@@ -583,10 +603,10 @@ def test_the_monthly_check_is_due_on_the_countys_day_from_its_date(policy, place
         dibao_standard_rural=policy.dibao_standard_rural,
         monthly_check_due_day=10,
     )
-    october, _ = reviews.monthly_check_create(
+    october, _ = review_services.monthly_check_create(
         county=places.county, today=datetime.date(2026, 10, 1)
     )
-    november, _ = reviews.monthly_check_create(
+    november, _ = review_services.monthly_check_create(
         county=places.county, today=datetime.date(2026, 11, 1)
     )
     assert (october.due_on, november.due_on) == (
@@ -602,11 +622,11 @@ def test_a_county_whose_policy_starts_later_gets_no_monthly_check_yet(policy, pl
         dibao_standard_urban=policy.dibao_standard_urban,
         dibao_standard_rural=policy.dibao_standard_rural,
     )
-    made = reviews.monthly_checks_create(today=datetime.date(2026, 11, 1))
+    made = review_services.monthly_checks_create(today=datetime.date(2026, 11, 1))
     assert [check.county for check in MonthlyFileCheck.objects.filter(pk__in=made)] == [
         places.county
     ]
-    made = reviews.monthly_checks_create(today=datetime.date(2026, 12, 1))
+    made = review_services.monthly_checks_create(today=datetime.date(2026, 12, 1))
     assert {check.county for check in MonthlyFileCheck.objects.filter(pk__in=made)} == {
         places.county,
         places.other_county,

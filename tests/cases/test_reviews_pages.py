@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cases import reviews
 from cases.models import Application, MonthlyFileCheck, PeriodicReview
+from cases.reviews import services as review_services
 from tests.queries import assert_get_query_count
 
 R = PeriodicReview.State
@@ -30,7 +30,7 @@ def due_reviews(enrol, count: int) -> list[PeriodicReview]:
         Application.objects.filter(pk=family.application.pk).update(
             next_review_on=timezone.localdate() - datetime.timedelta(days=1)
         )
-    reviews.reviews_open_due()
+    review_services.reviews_open_due()
     made = list(PeriodicReview.objects.order_by("pk"))
     return made
 
@@ -65,7 +65,7 @@ def test_overdue_reviews_are_marked(enrol, people):
 def test_a_caseworker_and_an_approver_work_a_review_on_its_page(enrol, people):
     family = enrol()
     [review] = due_reviews(enrol, 0) or [
-        reviews.review_open(
+        review_services.review_open(
             actor=people.caseworker_a, application_id=family.application.pk, reason="到期"
         )
     ]
@@ -104,7 +104,7 @@ def test_a_caseworker_and_an_approver_work_a_review_on_its_page(enrol, people):
 
 def test_a_step_that_does_not_exist_is_not_found(enrol, people):
     family = enrol()
-    review = reviews.review_open(
+    review = review_services.review_open(
         actor=people.caseworker_a, application_id=family.application.pk, reason="到期"
     )
     url = reverse("cases:review-act", args=[review.pk, "teleport"])
@@ -156,7 +156,7 @@ def october_files(enrol, places):
     Application.objects.filter(pk=earlier.application.pk).update(
         decided_at=october - datetime.timedelta(days=30)
     )
-    check, created = reviews.monthly_check_create(
+    check, created = review_services.monthly_check_create(
         county=places.county, today=datetime.date(2026, 11, 1)
     )
     assert created
@@ -175,7 +175,7 @@ def test_the_monthly_check_lists_last_months_new_dibao_files_once(october_files,
         False,
         True,
     )
-    again, created = reviews.monthly_check_create(
+    again, created = review_services.monthly_check_create(
         county=places.county, today=datetime.date(2026, 11, 20)
     )
     assert (again.pk, created) == (check.pk, False)
@@ -188,9 +188,9 @@ def test_the_auditor_checks_each_file_then_finishes(october_files, people):
     check, first, second = october_files
     items = {item.application_id: item for item in check.items.all()}
     with pytest.raises(DomainError, match="2"):
-        reviews.monthly_check_done(actor=people.auditor, check_id=check.pk)
+        review_services.monthly_check_done(actor=people.auditor, check_id=check.pk)
     with pytest.raises(DomainError) as refused:
-        reviews.monthly_check_item_record(
+        review_services.monthly_check_item_record(
             actor=people.auditor,
             item_id=items[first.application.pk].pk,
             file_complete=False,
@@ -199,7 +199,7 @@ def test_the_auditor_checks_each_file_then_finishes(october_files, people):
         )
     assert refused.value.field == "note"
     with pytest.raises(DomainError) as refused:
-        reviews.monthly_check_item_record(
+        review_services.monthly_check_item_record(
             actor=people.auditor,
             item_id=items[second.application.pk].pk,
             file_complete=True,
@@ -208,7 +208,7 @@ def test_the_auditor_checks_each_file_then_finishes(october_files, people):
         )
     assert refused.value.field == "visit_record"
     with pytest.raises(DomainError, match="不存在"):
-        reviews.monthly_check_item_record(
+        review_services.monthly_check_item_record(
             actor=people.outsider_auditor,
             item_id=items[first.application.pk].pk,
             file_complete=True,
@@ -223,7 +223,7 @@ def test_the_auditor_checks_each_file_then_finishes(october_files, people):
         {"file_complete": "no", "amount_right": "yes", "notice_done": "yes", "note": "缺户口簿"},
     )
     assert response.status_code == 302
-    reviews.monthly_check_item_record(
+    review_services.monthly_check_item_record(
         actor=people.auditor,
         item_id=items[second.application.pk].pk,
         file_complete=True,
@@ -236,7 +236,7 @@ def test_the_auditor_checks_each_file_then_finishes(october_files, people):
     check.refresh_from_db()
     assert check.done_by == people.auditor
     with pytest.raises(Conflict):
-        reviews.monthly_check_done(actor=people.auditor, check_id=check.pk)
+        review_services.monthly_check_done(actor=people.auditor, check_id=check.pk)
     page = auditor.get(reverse("cases:file-check", args=[check.pk])).content.decode()
     assert "缺户口簿" in page
 

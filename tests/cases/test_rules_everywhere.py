@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cases import services
+from cases.casework import services as casework_services
+from cases.intake import services as intake_services
 from cases.models import Application, Authorisation
 from credit.findings import services as credit_services
 from tests.cases.conftest import to_decision
@@ -96,8 +97,8 @@ def test_an_ineligible_family_is_refused_by_the_page_and_the_api(people, make_fa
 def test_verification_without_a_signed_authorisation_is_refused_by_both(people, make_family):
     family = make_family()
     cw, app_id = people.caseworker_a, family.application.pk
-    services.application_submit(actor=cw, application_id=app_id)
-    services.application_accept(actor=cw, application_id=app_id)
+    intake_services.application_submit(actor=cw, application_id=app_id)
+    casework_services.application_accept(actor=cw, application_id=app_id)
     Authorisation.objects.filter(member=family.spouse).delete()
     page = page_client(cw).post(reverse("cases:act", args=[app_id, "verification_request"]))
     api = api_client(cw).post(

@@ -1,4 +1,4 @@
-"""The refusals, races, arithmetic and dates of cases.services, beyond the main paths
+"""The refusals, races, arithmetic and dates of the cases services, beyond the main paths
 that test_workflow.py drives end to end.
 
 Messages are compared in English (the source strings); the pages show them in Chinese.
@@ -19,7 +19,11 @@ from django.utils import timezone, translation
 
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import AuditEvent, CalendarYear, Region, Role, User
-from cases import documents, services
+from cases import eligibility
+from cases import policy as case_policy
+from cases.casework import documents
+from cases.casework import services as casework_services
+from cases.intake import services as intake_services
 from cases.models import (
     Application,
     ApplicationEvent,
@@ -50,7 +54,7 @@ def _english_and_2027():
 
 def freeze(monkeypatch, day: datetime.date) -> None:
     """Today is ``day`` for the services (and everything reading timezone.localdate)."""
-    monkeypatch.setattr("cases.services.timezone.localdate", lambda *a, **k: day)
+    monkeypatch.setattr("cases.casework.services.timezone.localdate", lambda *a, **k: day)
 
 
 def today() -> datetime.date:
@@ -88,11 +92,11 @@ class Case:
         ]
 
     def submit(self):
-        return services.application_submit(actor=self.cw, application_id=self.id)
+        return intake_services.application_submit(actor=self.cw, application_id=self.id)
 
     def accept(self):
         self.submit()
-        return services.application_accept(actor=self.cw, application_id=self.id)
+        return casework_services.application_accept(actor=self.cw, application_id=self.id)
 
     def verify(self):
         self.accept()
@@ -100,13 +104,13 @@ class Case:
 
     def consistent(self):
         self.verify()
-        return services.verification_outcome_record(
+        return casework_services.verification_outcome_record(
             actor=self.cw, application_id=self.id, outcome="consistent", reason="手工录入核对结果"
         )
 
     def gap(self):
         self.verify()
-        return services.verification_outcome_record(
+        return casework_services.verification_outcome_record(
             actor=self.cw,
             application_id=self.id,
             outcome="gap",
@@ -116,7 +120,7 @@ class Case:
 
     def objected(self):
         self.gap()
-        return services.feedback_objection_record(
+        return casework_services.feedback_objection_record(
             actor=self.cw, application_id=self.id, text="存款为借款，附借条", has_evidence=True
         )
 
@@ -132,7 +136,7 @@ class Case:
             "investigators_signature": sig1,
             "family_signature": sig2,
         }
-        return services.home_visit_record(**{**values, **overrides})
+        return casework_services.home_visit_record(**{**values, **overrides})
 
     def reviewed(self):
         self.objected()
@@ -140,29 +144,29 @@ class Case:
 
     def post_notice(self, *, ended: bool = True) -> PublicNotice:
         starts = today() - datetime.timedelta(days=8) if ended else today()
-        return services.notice_post(
+        return casework_services.notice_post(
             actor=self.cw, application_id=self.id, starts_on=starts, place="龙王坝村村务公开栏"
         )
 
     def awaiting(self):
         self.consistent()
         self.post_notice()
-        return services.notice_close(actor=self.cw, application_id=self.id)
+        return casework_services.notice_close(actor=self.cw, application_id=self.id)
 
     def approved(self, **kwargs):
         self.awaiting()
-        return services.application_approve(
+        return casework_services.application_approve(
             actor=self.people.approver_a, application_id=self.id, **kwargs
         )
 
     def rejected(self):
         self.awaiting()
-        return services.application_reject(
+        return casework_services.application_reject(
             actor=self.people.approver_a, application_id=self.id, reasons=REASONS
         )
 
     def withdrawn(self):
-        return services.application_withdraw(
+        return casework_services.application_withdraw(
             actor=self.cw, application_id=self.id, reason="家庭外出务工，主动撤回"
         )
 
@@ -201,37 +205,39 @@ def case(make_family, people):
 # --- who, where and when: the same refusals for every transition ---------------------
 
 CALLS = {
-    "submit": lambda c, a: services.application_submit(actor=a, application_id=c.id),
-    "accept": lambda c, a: services.application_accept(actor=a, application_id=c.id),
-    "extend": lambda c, a: services.application_extend(
+    "submit": lambda c, a: intake_services.application_submit(actor=a, application_id=c.id),
+    "accept": lambda c, a: casework_services.application_accept(actor=a, application_id=c.id),
+    "extend": lambda c, a: casework_services.application_extend(
         actor=a, application_id=c.id, reason="申请人长期在外务工"
     ),
     "verification_request": lambda c, a: verification_services.verification_request(
         actor=a, application_id=c.id
     ),
-    "verification_outcome_record": lambda c, a: services.verification_outcome_record(
+    "verification_outcome_record": lambda c, a: casework_services.verification_outcome_record(
         actor=a, application_id=c.id, outcome="consistent", reason="手工录入"
     ),
-    "feedback_objection_record": lambda c, a: services.feedback_objection_record(
+    "feedback_objection_record": lambda c, a: casework_services.feedback_objection_record(
         actor=a, application_id=c.id, text="有借条", has_evidence=True
     ),
-    "feedback_close": lambda c, a: services.feedback_close(actor=a, application_id=c.id),
+    "feedback_close": lambda c, a: casework_services.feedback_close(actor=a, application_id=c.id),
     "home_visit_record": lambda c, a: c.home_visit(actor=a),
-    "democratic_review_record": lambda c, a: services.democratic_review_record(
+    "democratic_review_record": lambda c, a: casework_services.democratic_review_record(
         actor=a, application_id=c.id, held_on=today(), participants=5, opinion="同意"
     ),
-    "notice_post": lambda c, a: services.notice_post(
+    "notice_post": lambda c, a: casework_services.notice_post(
         actor=a, application_id=c.id, starts_on=today(), place="村务公开栏"
     ),
-    "notice_close": lambda c, a: services.notice_close(actor=a, application_id=c.id),
-    "application_approve": lambda c, a: services.application_approve(actor=a, application_id=c.id),
-    "application_reject": lambda c, a: services.application_reject(
+    "notice_close": lambda c, a: casework_services.notice_close(actor=a, application_id=c.id),
+    "application_approve": lambda c, a: casework_services.application_approve(
+        actor=a, application_id=c.id
+    ),
+    "application_reject": lambda c, a: casework_services.application_reject(
         actor=a, application_id=c.id, reasons=REASONS
     ),
-    "application_withdraw": lambda c, a: services.application_withdraw(
+    "application_withdraw": lambda c, a: casework_services.application_withdraw(
         actor=a, application_id=c.id, reason="家庭主动撤回"
     ),
-    "county_check_record": lambda c, a: services.county_check_record(
+    "county_check_record": lambda c, a: casework_services.county_check_record(
         actor=a, application_id=c.id, done_on=today(), findings="入户核查属实"
     ),
 }
@@ -312,7 +318,7 @@ def test_outside_the_jurisdiction_the_application_does_not_exist(case, people, c
 
 def test_an_unknown_application_id_is_no_such_application(people):
     with pytest.raises(DomainError, match="No such application"):
-        services.application_submit(actor=people.caseworker_a, application_id=987654)
+        intake_services.application_submit(actor=people.caseworker_a, application_id=987654)
 
 
 @pytest.mark.parametrize(
@@ -357,15 +363,19 @@ def test_a_decided_application_says_so(case, people):
     c = case()
     c.to(S.APPROVED)
     with pytest.raises(Conflict, match="already decided or closed"):
-        services.application_reject(actor=people.approver_a, application_id=c.id, reasons=REASONS)
+        casework_services.application_reject(
+            actor=people.approver_a, application_id=c.id, reasons=REASONS
+        )
 
 
 def test_the_time_limit_is_extended_once(case, people):
     c = case()
     c.to(S.ACCEPTED)
-    services.application_extend(actor=c.cw, application_id=c.id, reason="申请人长期在外务工")
+    casework_services.application_extend(
+        actor=c.cw, application_id=c.id, reason="申请人长期在外务工"
+    )
     with pytest.raises(Conflict, match="already extended"):
-        services.application_extend(actor=c.cw, application_id=c.id, reason="再次延长")
+        casework_services.application_extend(actor=c.cw, application_id=c.id, reason="再次延长")
 
 
 def test_a_second_notice_is_a_conflict(case):
@@ -381,12 +391,16 @@ def test_a_handled_objection_cannot_be_handled_again(case):
     c = case()
     c.to(S.PUBLIC_NOTICE)
     notice = c.post_notice()
-    objection = services.notice_objection_record(
+    objection = casework_services.notice_objection_record(
         actor=c.cw, notice=notice, objector="村民甲", content="其子务工收入高", raised_on=today()
     )
-    services.notice_objection_handle(actor=c.cw, objection=objection, handling="已核实，收入属实")
+    casework_services.notice_objection_handle(
+        actor=c.cw, objection=objection, handling="已核实，收入属实"
+    )
     with pytest.raises(Conflict):
-        services.notice_objection_handle(actor=c.cw, objection=objection, handling="再次处理")
+        casework_services.notice_objection_handle(
+            actor=c.cw, objection=objection, handling="再次处理"
+        )
 
 
 # --- missing reasons and fields: the error names the field ---------------------------
@@ -402,15 +416,15 @@ def _field_error(call) -> DomainError:
 @pytest.mark.parametrize(
     ("state", "field", "call"),
     [
-        (S.ACCEPTED, "reason", lambda c: services.application_extend(
+        (S.ACCEPTED, "reason", lambda c: casework_services.application_extend(
             actor=c.cw, application_id=c.id, reason="  ")),
-        (S.UNDER_VERIFICATION, "outcome", lambda c: services.verification_outcome_record(
+        (S.UNDER_VERIFICATION, "outcome", lambda c: casework_services.verification_outcome_record(
             actor=c.cw, application_id=c.id, outcome="maybe", reason="x")),
-        (S.UNDER_VERIFICATION, "reason", lambda c: services.verification_outcome_record(
+        (S.UNDER_VERIFICATION, "reason", lambda c: casework_services.verification_outcome_record(
             actor=c.cw, application_id=c.id, outcome="consistent", reason=" ")),
-        (S.UNDER_VERIFICATION, "gap_items", lambda c: services.verification_outcome_record(
+        (S.UNDER_VERIFICATION, "gap_items", lambda c: casework_services.verification_outcome_record(
             actor=c.cw, application_id=c.id, outcome="gap", reason="x", gap_items=[])),
-        (S.FEEDBACK, "text", lambda c: services.feedback_objection_record(
+        (S.FEEDBACK, "text", lambda c: casework_services.feedback_objection_record(
             actor=c.cw, application_id=c.id, text=" ", has_evidence=True)),
         (S.HOME_VISIT, "investigators", lambda c: c.home_visit(investigators=[c.cw, c.cw])),
         (S.HOME_VISIT, "findings", lambda c: c.home_visit(findings=" ")),
@@ -418,20 +432,20 @@ def _field_error(call) -> DomainError:
         (S.HOME_VISIT, "visited_on", lambda c: c.home_visit(
             visited_on=today() + datetime.timedelta(days=1))),
         (S.HOME_VISIT, "investigators_signature", lambda c: c.home_visit(family_signature=None)),
-        (S.DEMOCRATIC_REVIEW, "opinion", lambda c: services.democratic_review_record(
+        (S.DEMOCRATIC_REVIEW, "opinion", lambda c: casework_services.democratic_review_record(
             actor=c.cw, application_id=c.id, held_on=today(), participants=5, opinion=" ")),
-        (S.DEMOCRATIC_REVIEW, "participants", lambda c: services.democratic_review_record(
+        (S.DEMOCRATIC_REVIEW, "participants", lambda c: casework_services.democratic_review_record(
             actor=c.cw, application_id=c.id, held_on=today(), participants=2, opinion="同意")),
-        (S.PUBLIC_NOTICE, "place", lambda c: services.notice_post(
+        (S.PUBLIC_NOTICE, "place", lambda c: casework_services.notice_post(
             actor=c.cw, application_id=c.id, starts_on=today(), place=" ")),
-        (S.AWAITING_DECISION, "findings", lambda c: services.county_check_record(
+        (S.AWAITING_DECISION, "findings", lambda c: casework_services.county_check_record(
             actor=c.people.auditor, application_id=c.id, done_on=today(), findings=" ")),
-        (S.AWAITING_DECISION, "reasons", lambda c: services.application_reject(
+        (S.AWAITING_DECISION, "reasons", lambda c: casework_services.application_reject(
             actor=c.people.approver_a, application_id=c.id, reasons="不符合")),
-        (S.AWAITING_DECISION, "start_month", lambda c: services.application_approve(
+        (S.AWAITING_DECISION, "start_month", lambda c: casework_services.application_approve(
             actor=c.people.approver_a, application_id=c.id,
             start_month=today().replace(day=1) - datetime.timedelta(days=1))),
-        (S.DRAFT, "reason", lambda c: services.application_withdraw(
+        (S.DRAFT, "reason", lambda c: casework_services.application_withdraw(
             actor=c.cw, application_id=c.id, reason="")),
     ],
 )  # fmt: skip
@@ -475,16 +489,18 @@ def test_notice_objection_needs_who_and_what(case):
     c.to(S.PUBLIC_NOTICE)
     notice = c.post_notice()
     error = _field_error(
-        lambda: services.notice_objection_record(
+        lambda: casework_services.notice_objection_record(
             actor=c.cw, notice=notice, objector="村民甲", content=" ", raised_on=today()
         )
     )
     assert error.field == "content"
-    objection = services.notice_objection_record(
+    objection = casework_services.notice_objection_record(
         actor=c.cw, notice=notice, objector="村民甲", content="家有轿车", raised_on=today()
     )
     error = _field_error(
-        lambda: services.notice_objection_handle(actor=c.cw, objection=objection, handling="")
+        lambda: casework_services.notice_objection_handle(
+            actor=c.cw, objection=objection, handling=""
+        )
     )
     assert error.field == "handling"
 
@@ -492,94 +508,94 @@ def test_notice_objection_needs_who_and_what(case):
 @pytest.mark.parametrize(
     ("field", "call"),
     [
-        ("address", lambda f, p, pl: services.household_create(
+        ("address", lambda f, p, pl: intake_services.household_create(
             actor=p.caseworker_a, village=pl.village_a, address="  ")),
-        ("village", lambda f, p, pl: services.household_create(
+        ("village", lambda f, p, pl: intake_services.household_create(
             actor=p.caseworker_a, village=pl.township_a, address="吉强镇1号")),
-        ("identity_number", lambda f, p, pl: services.member_add(
+        ("identity_number", lambda f, p, pl: intake_services.member_add(
             actor=p.caseworker_a, household=f.application.household,
             identity_number="642222197001010012", name="马三", relation="child")),
-        ("identity_number", lambda f, p, pl: services.member_add(
+        ("identity_number", lambda f, p, pl: intake_services.member_add(
             actor=p.caseworker_a, household=f.application.household,
             identity_number=identity("642222", "20990101", 11), name="马三", relation="child")),
-        ("name", lambda f, p, pl: services.member_add(
+        ("name", lambda f, p, pl: intake_services.member_add(
             actor=p.caseworker_a, household=f.application.household,
             identity_number=identity("642222", "19950101", 31), name=" ", relation="child")),
-        ("disability_grade", lambda f, p, pl: services.member_add(
+        ("disability_grade", lambda f, p, pl: intake_services.member_add(
             actor=p.caseworker_a, household=f.application.household,
             identity_number=identity("642222", "19950101", 31), name="马三", relation="child",
             disability="physical")),
-        ("relation", lambda f, p, pl: services.member_add(
+        ("relation", lambda f, p, pl: intake_services.member_add(
             actor=p.caseworker_a, household=f.application.household,
             identity_number=identity("642222", "19950101", 31), name="马三", relation="self")),
-        ("source", lambda f, p, pl: services.income_add(
+        ("source", lambda f, p, pl: intake_services.income_add(
             actor=p.caseworker_a, member=f.applicant, source="lottery", monthly_average="10")),
-        ("monthly_average", lambda f, p, pl: services.income_add(
+        ("monthly_average", lambda f, p, pl: intake_services.income_add(
             actor=p.caseworker_a, member=f.applicant, source="wages")),
-        ("monthly_average", lambda f, p, pl: services.income_add(
+        ("monthly_average", lambda f, p, pl: intake_services.income_add(
             actor=p.caseworker_a, member=f.applicant, source="wages", monthly_average="10",
             monthly_amounts=["10"] * 12)),
-        ("monthly_amounts", lambda f, p, pl: services.income_add(
+        ("monthly_amounts", lambda f, p, pl: intake_services.income_add(
             actor=p.caseworker_a, member=f.applicant, source="wages",
             monthly_amounts=["10"] * 11)),
-        ("monthly_average", lambda f, p, pl: services.income_add(
+        ("monthly_average", lambda f, p, pl: intake_services.income_add(
             actor=p.caseworker_a, member=f.applicant, source="wages", monthly_average="-1")),
-        ("monthly_average", lambda f, p, pl: services.income_add(
+        ("monthly_average", lambda f, p, pl: intake_services.income_add(
             actor=p.caseworker_a, member=f.applicant, source="wages", monthly_average="abc")),
-        ("monthly_average", lambda f, p, pl: services.income_add(
+        ("monthly_average", lambda f, p, pl: intake_services.income_add(
             actor=p.caseworker_a, member=f.applicant, source="wages", monthly_average="NaN")),
-        ("monthly_average", lambda f, p, pl: services.income_add(
+        ("monthly_average", lambda f, p, pl: intake_services.income_add(
             actor=p.caseworker_a, member=f.applicant, source="wages",
             monthly_average="5000000")),
-        ("job_costs", lambda f, p, pl: services.income_add(
+        ("job_costs", lambda f, p, pl: intake_services.income_add(
             actor=p.caseworker_a, member=f.applicant, source="wages", monthly_average="10",
             job_costs="-5")),
-        ("kind", lambda f, p, pl: services.asset_add(
+        ("kind", lambda f, p, pl: intake_services.asset_add(
             actor=p.caseworker_a, household=f.application.household, kind="gold",
             description="金条", value="100")),
-        ("description", lambda f, p, pl: services.asset_add(
+        ("description", lambda f, p, pl: intake_services.asset_add(
             actor=p.caseworker_a, household=f.application.household, kind="deposit",
             description=" ", value="100")),
-        ("value", lambda f, p, pl: services.asset_add(
+        ("value", lambda f, p, pl: intake_services.asset_add(
             actor=p.caseworker_a, household=f.application.household, kind="deposit",
             description="农村信用社存款", value="-1")),
-        ("value", lambda f, p, pl: services.asset_add(
+        ("value", lambda f, p, pl: intake_services.asset_add(
             actor=p.caseworker_a, household=f.application.household, kind="deposit",
             description="农村信用社存款", value=None)),
-        ("kind", lambda f, p, pl: services.expenditure_add(
+        ("kind", lambda f, p, pl: intake_services.expenditure_add(
             actor=p.caseworker_a, household=f.application.household, kind="travel",
             monthly_amount="100")),
-        ("monthly_amount", lambda f, p, pl: services.expenditure_add(
+        ("monthly_amount", lambda f, p, pl: intake_services.expenditure_add(
             actor=p.caseworker_a, household=f.application.household, kind="medical",
             monthly_amount="-100")),
-        ("signed_on", lambda f, p, pl: services.authorisation_record(
+        ("signed_on", lambda f, p, pl: intake_services.authorisation_record(
             actor=p.caseworker_a, member=f.spouse,
             signed_on=today() + datetime.timedelta(days=1))),
-        ("assistance_type", lambda f, p, pl: services.application_create(
+        ("assistance_type", lambda f, p, pl: intake_services.application_create(
             actor=p.caseworker_a, household=f.application.household, assistance_type="lottery")),
-        ("assistance_type", lambda f, p, pl: services.application_create(
+        ("assistance_type", lambda f, p, pl: intake_services.application_create(
             actor=p.caseworker_a, household=f.application.household,
             assistance_type="dibao_rural")),
-        ("signed_on", lambda f, p, pl: services.declaration_commit(
+        ("signed_on", lambda f, p, pl: intake_services.declaration_commit(
             actor=p.caseworker_a, application=f.application,
             signed_on=today() + datetime.timedelta(days=1), informed_on=today())),
-        ("position", lambda f, p, pl: services.near_relative_file(
+        ("position", lambda f, p, pl: intake_services.near_relative_file(
             actor=p.caseworker_a, application=f.application, member=f.applicant,
             official_name="马主任", position="mayor", kinship="兄弟")),
-        ("official_name", lambda f, p, pl: services.near_relative_file(
+        ("official_name", lambda f, p, pl: intake_services.near_relative_file(
             actor=p.caseworker_a, application=f.application, member=f.applicant,
             official_name=" ", position="village_committee", kinship="兄弟")),
-        ("county", lambda f, p, pl: services.policy_create(
+        ("county", lambda f, p, pl: case_policy.policy_create(
             actor=p.feedadmin, county=pl.township_a, effective_from=datetime.date(2027, 1, 1),
             dibao_standard_urban=Decimal("900"), dibao_standard_rural=Decimal("700"))),
-        ("dibao_standard_rural", lambda f, p, pl: services.policy_create(
+        ("dibao_standard_rural", lambda f, p, pl: case_policy.policy_create(
             actor=p.feedadmin, county=pl.county, effective_from=datetime.date(2027, 1, 1),
             dibao_standard_urban=Decimal("900"), dibao_standard_rural=Decimal("0"))),
-        ("home_visit_investigators", lambda f, p, pl: services.policy_create(
+        ("home_visit_investigators", lambda f, p, pl: case_policy.policy_create(
             actor=p.feedadmin, county=pl.county, effective_from=datetime.date(2027, 1, 1),
             dibao_standard_urban=Decimal("900"), dibao_standard_rural=Decimal("700"),
             home_visit_investigators=1)),
-        ("credit_block_months_severe", lambda f, p, pl: services.policy_create(
+        ("credit_block_months_severe", lambda f, p, pl: case_policy.policy_create(
             actor=p.feedadmin, county=pl.county, effective_from=datetime.date(2027, 1, 1),
             dibao_standard_urban=Decimal("900"), dibao_standard_rural=Decimal("700"),
             credit_block_months_moderate=8, credit_block_months_severe=6)),
@@ -594,7 +610,7 @@ def test_a_declaration_without_its_fields_names_the_field(make_family, people, p
 def test_an_asset_value_that_is_not_a_number_names_the_field(make_family, people, value):
     family = make_family()
     error = _field_error(
-        lambda: services.asset_add(
+        lambda: intake_services.asset_add(
             actor=people.caseworker_a,
             household=family.application.household,
             kind="deposit",
@@ -610,7 +626,7 @@ def test_the_second_applicant_and_the_same_person_twice_are_refused(make_family,
     household = family.application.household
     number = family.spouse.person.identity_number
     with pytest.raises(DomainError, match="already in this household") as caught:
-        services.member_add(
+        intake_services.member_add(
             actor=people.caseworker_a,
             household=household,
             identity_number=number,
@@ -623,7 +639,7 @@ def test_the_second_applicant_and_the_same_person_twice_are_refused(make_family,
 def test_a_member_of_another_household_cannot_be_filed(make_family, people):
     first, second = make_family(), make_family()
     error = _field_error(
-        lambda: services.near_relative_file(
+        lambda: intake_services.near_relative_file(
             actor=people.caseworker_a,
             application=first.application,
             member=second.applicant,
@@ -638,7 +654,7 @@ def test_a_member_of_another_household_cannot_be_filed(make_family, people):
 def test_a_non_committable_proof_cannot_be_promised(make_family, people, proof_items):
     family = make_family(complete=False)
     error = _field_error(
-        lambda: services.proof_record(
+        lambda: intake_services.proof_record(
             actor=people.caseworker_a,
             application=family.application,
             item=proof_items[0],
@@ -654,28 +670,28 @@ def test_the_declaration_is_frozen_once_accepted(case, people):
     f = c.family
     cw = people.caseworker_a
     frozen = [
-        lambda: services.member_add(
+        lambda: intake_services.member_add(
             actor=cw,
             household=f.application.household,
             identity_number=identity("642222", "19950101", 31),
             name="马三",
             relation="child",
         ),
-        lambda: services.member_remove(actor=cw, member=f.spouse),
-        lambda: services.income_add(
+        lambda: intake_services.member_remove(actor=cw, member=f.spouse),
+        lambda: intake_services.income_add(
             actor=cw, member=f.applicant, source="wages", monthly_average=1
         ),
-        lambda: services.asset_add(
+        lambda: intake_services.asset_add(
             actor=cw, household=f.application.household, kind="deposit", description="存款", value=1
         ),
-        lambda: services.expenditure_add(
+        lambda: intake_services.expenditure_add(
             actor=cw, household=f.application.household, kind="medical", monthly_amount=1
         ),
-        lambda: services.declaration_row_remove(actor=cw, row=f.applicant.incomes.first()),
-        lambda: services.declaration_commit(
+        lambda: intake_services.declaration_row_remove(actor=cw, row=f.applicant.incomes.first()),
+        lambda: intake_services.declaration_commit(
             actor=cw, application=f.application, signed_on=today(), informed_on=today()
         ),
-        lambda: services.proof_record(
+        lambda: intake_services.proof_record(
             actor=cw,
             application=c.app(),  # proof_record trusts the state of the object it is given
             item=c.family.application.proofs.first().item,
@@ -690,27 +706,27 @@ def test_the_declaration_is_frozen_once_accepted(case, people):
 
 
 def test_submitting_without_an_applicant_is_refused(people, places, policy):
-    household = services.household_create(
+    household = intake_services.household_create(
         actor=people.caseworker_a, village=places.village_a, address="龙王坝村9号"
     )
-    services.member_add(
+    intake_services.member_add(
         actor=people.caseworker_a,
         household=household,
         identity_number=identity("642222", "19700101", 501),
         name="马五",
         relation="spouse",
     )
-    app = services.application_create(
+    app = intake_services.application_create(
         actor=people.caseworker_a, household=household, assistance_type="dibao_rural"
     )
     with pytest.raises(DomainError, match="applicant"):
-        services.application_submit(actor=people.caseworker_a, application_id=app.pk)
+        intake_services.application_submit(actor=people.caseworker_a, application_id=app.pk)
     assert Application.objects.get(pk=app.pk).state == S.DRAFT
 
 
 def test_an_unsigned_supporter_returns_the_application(case, people):
     c = case()
-    services.member_add(
+    intake_services.member_add(
         actor=c.cw,
         household=c.family.application.household,
         identity_number=identity("642222", "19450303", 41),
@@ -727,27 +743,27 @@ def test_an_unsigned_supporter_returns_the_application(case, people):
 @pytest.mark.parametrize(
     ("call", "who"),
     [
-        (lambda p, pl, f: services.household_create(
+        (lambda p, pl, f: intake_services.household_create(
             actor=p.approver_a, village=pl.village_a, address="龙王坝村1号"), "approver_a"),
-        (lambda p, pl, f: services.household_create(
+        (lambda p, pl, f: intake_services.household_create(
             actor=p.caseworker_b, village=pl.village_a, address="龙王坝村1号"), "caseworker_b"),
-        (lambda p, pl, f: services.household_create(
+        (lambda p, pl, f: intake_services.household_create(
             actor=p.assistant_a, village=pl.village_b, address="单家集村1号"), "assistant_a"),
-        (lambda p, pl, f: services.member_add(
+        (lambda p, pl, f: intake_services.member_add(
             actor=p.caseworker_b, household=f.application.household,
             identity_number=identity("642222", "19950101", 31), name="马三",
             relation="child"), "caseworker_b"),
-        (lambda p, pl, f: services.income_add(
+        (lambda p, pl, f: intake_services.income_add(
             actor=p.auditor, member=f.applicant, source="wages", monthly_average=1), "auditor"),
-        (lambda p, pl, f: services.application_create(
+        (lambda p, pl, f: intake_services.application_create(
             actor=p.approver_a, household=f.application.household,
             assistance_type="temporary_emergency"), "approver_a"),
-        (lambda p, pl, f: services.authorisation_record(
+        (lambda p, pl, f: intake_services.authorisation_record(
             actor=p.verifier, member=f.spouse, signed_on=today()), "verifier"),
-        (lambda p, pl, f: services.near_relative_file(
+        (lambda p, pl, f: intake_services.near_relative_file(
             actor=p.caseworker_b, application=f.application, member=f.applicant,
             official_name="马主任", position="village_committee", kinship="兄弟"), "caseworker_b"),
-        (lambda p, pl, f: services.policy_create(
+        (lambda p, pl, f: case_policy.policy_create(
             actor=p.caseworker_a, county=pl.county, effective_from=datetime.date(2027, 1, 1),
             dibao_standard_urban=Decimal("900"), dibao_standard_rural=Decimal("700")),
          "caseworker_a"),
@@ -799,7 +815,7 @@ def test_two_approvers_at_once_one_wins_the_other_is_told(case, people, places):
     ids = [people.approver_a.pk, User.objects.get(username="approver_a2").pk]
 
     def approve(user_id):
-        return lambda: services.application_approve(
+        return lambda: casework_services.application_approve(
             actor=User.objects.get(pk=user_id), application_id=c.id
         )
 
@@ -818,7 +834,7 @@ def test_two_approvers_at_once_one_wins_the_other_is_told(case, people, places):
 
 
 def _household(actor, village, address) -> Household:
-    return services.household_create(actor=actor, village=village, address=address)
+    return intake_services.household_create(actor=actor, village=village, address=address)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -828,7 +844,7 @@ def test_two_townships_adding_the_same_person_at_once(people, places, policy):
     number = identity("642222", "19800808", 77)
 
     def add(user, household):
-        return lambda: services.member_add(
+        return lambda: intake_services.member_add(
             actor=User.objects.get(pk=user.pk),
             household=household,
             identity_number=number,
@@ -862,7 +878,7 @@ def test_two_caseworkers_of_one_township_adding_the_same_person_at_once(people, 
     number = identity("642222", "19800808", 79)
 
     def add(user, household):
-        return lambda: services.member_add(
+        return lambda: intake_services.member_add(
             actor=User.objects.get(pk=user.pk),
             household=household,
             identity_number=number,
@@ -887,7 +903,7 @@ def test_the_error_for_a_person_in_another_township_names_only_the_township(
     family = make_family()
     house_b = _household(people.caseworker_b, places.village_b, "单家集村3号")
     with pytest.raises(DomainError) as caught:
-        services.member_add(
+        intake_services.member_add(
             actor=people.caseworker_b,
             household=house_b,
             identity_number=family.applicant.person.identity_number,
@@ -909,7 +925,7 @@ def test_a_person_is_free_again_once_the_application_is_closed(case, people, pla
     house_b = _household(people.caseworker_b, places.village_b, "单家集村5号")
 
     def add():
-        return services.member_add(
+        return intake_services.member_add(
             actor=people.caseworker_b,
             household=house_b,
             identity_number=number,
@@ -925,7 +941,7 @@ def test_a_person_is_free_again_once_the_application_is_closed(case, people, pla
     assert member.active and member.person_id == c.family.applicant.person_id
     # And the first household cannot reopen with someone who has moved on.
     with pytest.raises(DomainError, match="兴隆镇"):
-        services.application_create(
+        intake_services.application_create(
             actor=people.caseworker_a,
             household=c.family.application.household,
             assistance_type="dibao_rural",
@@ -937,7 +953,7 @@ def test_an_approved_household_keeps_its_members(case, people, places):
     c.to(S.APPROVED)
     house_b = _household(people.caseworker_b, places.village_b, "单家集村6号")
     with pytest.raises(DomainError):
-        services.member_add(
+        intake_services.member_add(
             actor=people.caseworker_b,
             household=house_b,
             identity_number=c.family.applicant.person.identity_number,
@@ -949,7 +965,7 @@ def test_an_approved_household_keeps_its_members(case, people, places):
 def test_a_supporter_may_be_declared_in_several_households(make_family, people, places):
     family = make_family()
     house_b = _household(people.caseworker_b, places.village_b, "单家集村7号")
-    supporter = services.member_add(
+    supporter = intake_services.member_add(
         actor=people.caseworker_b,
         household=house_b,
         identity_number=family.applicant.person.identity_number,
@@ -971,12 +987,12 @@ def test_a_policy_not_yet_in_force_is_not_used(make_family, places):
         dibao_standard_urban=Decimal("2000"),
         dibao_standard_rural=Decimal("2000"),
     )
-    basis = services.amount_compute(application=family.application)
+    basis = eligibility.amount_compute(application=family.application)
     assert basis.standard == Decimal("600")
     assert basis.policy_from == datetime.date(2026, 1, 1)
     assert basis.monthly_amount == Decimal("900.00")  # (600 - 150) x 2
     # On the day it takes effect, it is.
-    later = services.amount_compute(
+    later = eligibility.amount_compute(
         application=family.application, on=today() + datetime.timedelta(days=1)
     )
     assert later.standard == Decimal("2000")
@@ -990,38 +1006,44 @@ def test_of_two_policies_in_force_the_newer_is_used(make_family, places):
         dibao_standard_urban=Decimal("850"),
         dibao_standard_rural=Decimal("650"),
     )
-    basis = services.amount_compute(application=family.application)
+    basis = eligibility.amount_compute(application=family.application)
     assert basis.standard == Decimal("650")
     assert basis.monthly_amount == Decimal("1000.00")  # (650 - 150) x 2
-    old = services.amount_compute(application=family.application, on=datetime.date(2026, 2, 1))
+    old = eligibility.amount_compute(application=family.application, on=datetime.date(2026, 2, 1))
     assert old.standard == Decimal("600")
 
 
 def test_no_policy_in_force_is_a_clear_error(make_family):
     family = make_family()
     with pytest.raises(DomainError, match="no assistance policy"):
-        services.amount_compute(application=family.application, on=datetime.date(2025, 12, 31))
+        eligibility.amount_compute(application=family.application, on=datetime.date(2025, 12, 31))
 
 
 def test_excluded_income_is_not_counted_and_rigid_expenditure_is_deducted(make_family, people):
     family = make_family(income="300")
     cw = people.caseworker_a
     household = family.application.household
-    services.income_add(actor=cw, member=family.spouse, source="scholarship", monthly_average=500)
-    services.income_add(actor=cw, member=family.spouse, source="basic_pension", monthly_average=150)
-    services.income_add(actor=cw, member=family.spouse, source="pension", monthly_average=400)
-    services.income_add(
+    intake_services.income_add(
+        actor=cw, member=family.spouse, source="scholarship", monthly_average=500
+    )
+    intake_services.income_add(
+        actor=cw, member=family.spouse, source="basic_pension", monthly_average=150
+    )
+    intake_services.income_add(
+        actor=cw, member=family.spouse, source="pension", monthly_average=400
+    )
+    intake_services.income_add(
         actor=cw, member=family.applicant, source="business", monthly_average=500, job_costs=100
     )
     # 300 wages + 400 pension + (500 - 100) business = 1100 counted
-    basis = services.amount_compute(application=family.application)
+    basis = eligibility.amount_compute(application=family.application)
     assert basis.monthly_income == Decimal("1100.00")
     assert basis.per_capita_income == Decimal("550.00")
     assert basis.monthly_amount == Decimal("100.00")  # (600 - 550) x 2
-    services.expenditure_add(
+    intake_services.expenditure_add(
         actor=cw, household=household, kind="medical", monthly_amount=300, member=family.spouse
     )
-    basis = services.amount_compute(application=family.application)
+    basis = eligibility.amount_compute(application=family.application)
     assert basis.monthly_rigid_expenditure == Decimal("300.00")
     assert basis.per_capita_income == Decimal("400.00")  # (1100 - 300) / 2
     assert basis.monthly_amount == Decimal("400.00")  # (600 - 400) x 2
@@ -1029,13 +1051,13 @@ def test_excluded_income_is_not_counted_and_rigid_expenditure_is_deducted(make_f
 
 def test_rigid_expenditure_above_income_leaves_zero_not_a_negative(make_family, people):
     family = make_family(income="300")
-    services.expenditure_add(
+    intake_services.expenditure_add(
         actor=people.caseworker_a,
         household=family.application.household,
         kind="disability_care",
         monthly_amount=900,
     )
-    basis = services.amount_compute(application=family.application)
+    basis = eligibility.amount_compute(application=family.application)
     assert basis.per_capita_income == Decimal("0.00")
     assert basis.monthly_amount == Decimal("1200.00")
 
@@ -1043,10 +1065,10 @@ def test_rigid_expenditure_above_income_leaves_zero_not_a_negative(make_family, 
 def test_twelve_monthly_figures_against_a_monthly_average(make_family, people):
     family = make_family(income="0")
     seasonal = ["0"] * 6 + ["1200"] * 6  # six months of seasonal work: 600 a month on average
-    services.income_add(
+    intake_services.income_add(
         actor=people.caseworker_a, member=family.spouse, source="wages", monthly_amounts=seasonal
     )
-    basis = services.amount_compute(application=family.application)
+    basis = eligibility.amount_compute(application=family.application)
     assert basis.monthly_income == Decimal("600.00")
     assert basis.per_capita_income == Decimal("300.00")
     assert basis.monthly_amount == Decimal("600.00")  # (600 - 300) x 2
@@ -1054,7 +1076,7 @@ def test_twelve_monthly_figures_against_a_monthly_average(make_family, people):
 
 def test_a_supporter_is_neither_counted_nor_their_income(make_family, people):
     family = make_family(income="300")
-    supporter = services.member_add(
+    supporter = intake_services.member_add(
         actor=people.caseworker_a,
         household=family.application.household,
         identity_number=identity("642222", "19920606", 51),
@@ -1062,10 +1084,10 @@ def test_a_supporter_is_neither_counted_nor_their_income(make_family, people):
         relation="child",
         is_supporter=True,
     )
-    services.income_add(
+    intake_services.income_add(
         actor=people.caseworker_a, member=supporter, source="wages", monthly_average=6000
     )
-    basis = services.amount_compute(application=family.application)
+    basis = eligibility.amount_compute(application=family.application)
     assert basis.members == 2 and basis.monthly_income == Decimal("300.00")
 
 
@@ -1085,7 +1107,7 @@ def test_amount_for_each_kind_of_assistance(
     make_family, kind, standard, threshold, amount, eligible
 ):
     family = make_family(income="300", kind=kind)
-    basis = services.amount_compute(application=family.application)
+    basis = eligibility.amount_compute(application=family.application)
     assert basis.standard == Decimal(standard)
     assert basis.threshold == Decimal(threshold)
     assert basis.monthly_amount == Decimal(amount)
@@ -1094,30 +1116,32 @@ def test_amount_for_each_kind_of_assistance(
 
 def test_a_low_income_edge_household_between_the_standard_and_the_multiple(make_family):
     family = make_family(income="1500", kind="low_income_edge")  # 750 per head
-    basis = services.amount_compute(application=family.application)
+    basis = eligibility.amount_compute(application=family.application)
     assert basis.eligible and basis.threshold == Decimal("900.00")
     family = make_family(income="1800", kind="low_income_edge")  # 900 per head: not below
-    assert not services.amount_compute(application=family.application).eligible
+    assert not eligibility.amount_compute(application=family.application).eligible
 
 
 def test_dibao_above_the_standard_is_not_eligible_and_cannot_be_approved(case, people):
     c = case(income="1500")  # 750 per head against 600
-    basis = services.amount_compute(application=c.family.application)
+    basis = eligibility.amount_compute(application=c.family.application)
     assert not basis.eligible and basis.monthly_amount == Decimal("0.00")
     c.to(S.AWAITING_DECISION)
     events = c.app().events.count()
     with pytest.raises(DomainError, match="does not qualify"):
-        services.application_approve(actor=people.approver_a, application_id=c.id)
+        casework_services.application_approve(actor=people.approver_a, application_id=c.id)
     _unchanged(c, S.AWAITING_DECISION, events)
     assert c.app().monthly_amount is None
     # The way out is a rejection with reasons.
-    app = services.application_reject(actor=people.approver_a, application_id=c.id, reasons=REASONS)
+    app = casework_services.application_reject(
+        actor=people.approver_a, application_id=c.id, reasons=REASONS
+    )
     assert app.state == S.REJECTED and app.rejection_reasons == REASONS
 
 
 def test_per_capita_exactly_at_the_standard_does_not_qualify(make_family):
     family = make_family(income="1200")  # 600 per head, standard 600
-    basis = services.amount_compute(application=family.application)
+    basis = eligibility.amount_compute(application=family.application)
     assert basis.per_capita_income == Decimal("600.00") and not basis.eligible
 
 
@@ -1140,7 +1164,7 @@ def test_approval_keeps_the_basis_it_was_computed_with(case, people, places):
 
 
 def _filed(c: Case):
-    return services.near_relative_file(
+    return intake_services.near_relative_file(
         actor=c.cw,
         application=c.family.application,
         member=c.family.applicant,
@@ -1160,10 +1184,10 @@ def test_a_near_relative_case_goes_the_normal_path_and_waits_for_the_county(case
     }
     assert c.home_visit().state == S.PUBLIC_NOTICE  # nobody objected: no review
     c.post_notice()
-    services.notice_close(actor=c.cw, application_id=c.id)
+    casework_services.notice_close(actor=c.cw, application_id=c.id)
     for decide in (
-        lambda: services.application_approve(actor=people.approver_a, application_id=c.id),
-        lambda: services.application_reject(
+        lambda: casework_services.application_approve(actor=people.approver_a, application_id=c.id),
+        lambda: casework_services.application_reject(
             actor=people.approver_a, application_id=c.id, reasons=REASONS
         ),
     ):
@@ -1171,14 +1195,14 @@ def test_a_near_relative_case_goes_the_normal_path_and_waits_for_the_county(case
             decide()
     assert c.app().state == S.AWAITING_DECISION
     with pytest.raises(PermissionDenied):
-        services.county_check_record(
+        casework_services.county_check_record(
             actor=people.caseworker_a, application_id=c.id, done_on=today(), findings="属实"
         )
     with pytest.raises(DomainError, match="No such application"):
-        services.county_check_record(
+        casework_services.county_check_record(
             actor=people.outsider_auditor, application_id=c.id, done_on=today(), findings="属实"
         )
-    app = services.county_check_record(
+    app = casework_services.county_check_record(
         actor=people.auditor, application_id=c.id, done_on=today(), findings="入户核查，情况属实"
     )
     assert app.county_check_done_on == today() and app.state == S.AWAITING_DECISION
@@ -1188,16 +1212,16 @@ def test_a_near_relative_case_goes_the_normal_path_and_waits_for_the_county(case
         S.AWAITING_DECISION,
         people.auditor.pk,
     )
-    assert services.application_approve(actor=people.approver_a, application_id=c.id).state == (
-        S.APPROVED
-    )
+    assert casework_services.application_approve(
+        actor=people.approver_a, application_id=c.id
+    ).state == (S.APPROVED)
 
 
 def test_the_county_check_is_only_for_near_relative_filings(case, people):
     c = case()
     c.to(S.AWAITING_DECISION)
     with pytest.raises(DomainError, match="Only near-relative"):
-        services.county_check_record(
+        casework_services.county_check_record(
             actor=people.auditor, application_id=c.id, done_on=today(), findings="属实"
         )
     assert c.app().county_check_done_on is None
@@ -1208,8 +1232,8 @@ def test_the_county_decides_where_the_policy_says_so(case, people, policy):
     c = case()
     c.to(S.AWAITING_DECISION)
     with pytest.raises(PermissionDenied):
-        services.application_approve(actor=people.approver_a, application_id=c.id)
-    app = services.application_approve(actor=people.auditor, application_id=c.id)
+        casework_services.application_approve(actor=people.approver_a, application_id=c.id)
+    app = casework_services.application_approve(actor=people.auditor, application_id=c.id)
     assert app.state == S.APPROVED and app.decided_by_id == people.auditor.pk
 
 
@@ -1220,11 +1244,15 @@ def test_with_no_policy_in_force_the_township_decides(case, people, policy):
     next_year = today() + datetime.timedelta(days=365)
     Policy.objects.filter(pk=policy.pk).update(effective_from=next_year)
     with pytest.raises(PermissionDenied):
-        services.application_reject(actor=people.auditor, application_id=c.id, reasons=REASONS)
+        casework_services.application_reject(
+            actor=people.auditor, application_id=c.id, reasons=REASONS
+        )
     # Approving needs the policy's standard: refused with what to do about it.
     with pytest.raises(DomainError, match="no assistance policy"):
-        services.application_approve(actor=people.approver_a, application_id=c.id)
-    app = services.application_reject(actor=people.approver_a, application_id=c.id, reasons=REASONS)
+        casework_services.application_approve(actor=people.approver_a, application_id=c.id)
+    app = casework_services.application_reject(
+        actor=people.approver_a, application_id=c.id, reasons=REASONS
+    )
     assert app.state == S.REJECTED and app.decided_by_id == people.approver_a.pk
 
 
@@ -1242,13 +1270,15 @@ def test_deadlines_where_the_township_decides(case, monkeypatch):
     c = case()
     c.submit()
     freeze(monkeypatch, ACCEPTED_ON)
-    app = services.application_accept(actor=c.cw, application_id=c.id)
+    app = casework_services.application_accept(actor=c.cw, application_id=c.id)
     assert app.accepted_on == ACCEPTED_ON
     assert app.investigation_due_on == datetime.date(2026, 10, 8)
     assert app.due_on == datetime.date(2026, 10, 30)
     # Extending counts 45 working days from the same acceptance, whenever it is done.
     freeze(monkeypatch, datetime.date(2026, 10, 20))
-    app = services.application_extend(actor=c.cw, application_id=c.id, reason="申请人长期在外务工")
+    app = casework_services.application_extend(
+        actor=c.cw, application_id=c.id, reason="申请人长期在外务工"
+    )
     assert app.extended
     assert app.investigation_due_on == datetime.date(2026, 10, 8)
     assert app.due_on == datetime.date(2026, 12, 4)
@@ -1263,7 +1293,7 @@ def test_deadlines_where_the_county_decides(case, monkeypatch, policy):
     c = case()
     c.submit()
     freeze(monkeypatch, ACCEPTED_ON)
-    app = services.application_accept(actor=c.cw, application_id=c.id)
+    app = casework_services.application_accept(actor=c.cw, application_id=c.id)
     assert app.investigation_due_on == datetime.date(2026, 10, 8)
     assert app.due_on == datetime.date(2026, 11, 13)
 
@@ -1272,7 +1302,7 @@ def test_a_returned_application_has_no_deadline(case, people, monkeypatch):
     c = case(complete=False)
     c.submit()
     freeze(monkeypatch, ACCEPTED_ON)
-    app = services.application_accept(actor=c.cw, application_id=c.id)
+    app = casework_services.application_accept(actor=c.cw, application_id=c.id)
     assert app.state == S.RETURNED
     assert (app.accepted_on, app.due_on, app.investigation_due_on) == (None, None, None)
 
@@ -1283,7 +1313,7 @@ def test_an_unknown_holiday_year_is_refused_not_guessed(case, monkeypatch):
     c.submit()
     freeze(monkeypatch, datetime.date(2026, 12, 20))  # 20 working days run into 2027
     with pytest.raises(DomainError, match="2027"):
-        services.application_accept(actor=c.cw, application_id=c.id)
+        casework_services.application_accept(actor=c.cw, application_id=c.id)
     assert c.app().state == S.SUBMITTED
 
 
@@ -1293,7 +1323,7 @@ def test_an_unknown_holiday_year_is_refused_not_guessed(case, monkeypatch):
 def _gap_on(c: Case, monkeypatch, day: datetime.date) -> datetime.date:
     c.verify()
     freeze(monkeypatch, day)
-    services.verification_outcome_record(
+    casework_services.verification_outcome_record(
         actor=c.cw,
         application_id=c.id,
         outcome="gap",
@@ -1310,13 +1340,13 @@ def test_an_objection_after_the_window_is_refused(case, monkeypatch):
     deadline = _gap_on(c, monkeypatch, datetime.date(2026, 11, 2))
     freeze(monkeypatch, deadline + datetime.timedelta(days=1))
     with pytest.raises(DomainError, match="objection window closed"):
-        services.feedback_objection_record(
+        casework_services.feedback_objection_record(
             actor=c.cw, application_id=c.id, text="存款为借款", has_evidence=True
         )
     assert c.app().state == S.FEEDBACK
     assert not c.app().verification_outcomes.get().objection_text
     # After the window the office goes on with what it has.
-    app = services.feedback_close(actor=c.cw, application_id=c.id)
+    app = casework_services.feedback_close(actor=c.cw, application_id=c.id)
     assert app.state == S.HOME_VISIT
     assert c.home_visit().state == S.PUBLIC_NOTICE  # no objection: no review
 
@@ -1325,7 +1355,7 @@ def test_an_objection_on_the_last_day_is_taken(case, monkeypatch):
     c = case()
     deadline = _gap_on(c, monkeypatch, datetime.date(2026, 11, 2))
     freeze(monkeypatch, deadline)
-    app = services.feedback_objection_record(
+    app = casework_services.feedback_objection_record(
         actor=c.cw, application_id=c.id, text="存款为借款，附借条", has_evidence=True
     )
     assert app.state == S.HOME_VISIT
@@ -1337,7 +1367,7 @@ def test_the_window_cannot_be_closed_early(case, monkeypatch):
     for day in (datetime.date(2026, 11, 2), deadline):
         freeze(monkeypatch, day)
         with pytest.raises(DomainError, match="open until"):
-            services.feedback_close(actor=c.cw, application_id=c.id)
+            casework_services.feedback_close(actor=c.cw, application_id=c.id)
     assert c.app().state == S.FEEDBACK
 
 
@@ -1345,12 +1375,12 @@ def test_an_objection_without_evidence_lets_the_window_close_early(case, monkeyp
     c = case()
     _gap_on(c, monkeypatch, datetime.date(2026, 11, 2))
     freeze(monkeypatch, datetime.date(2026, 11, 4))
-    app = services.feedback_objection_record(
+    app = casework_services.feedback_objection_record(
         actor=c.cw, application_id=c.id, text="只是说说，没有材料", has_evidence=False
     )
     assert app.state == S.FEEDBACK
     assert app.events.filter(action="feedback_objection", to_state=S.FEEDBACK).exists()
-    assert services.feedback_close(actor=c.cw, application_id=c.id).state == S.HOME_VISIT
+    assert casework_services.feedback_close(actor=c.cw, application_id=c.id).state == S.HOME_VISIT
     assert c.home_visit().state == S.PUBLIC_NOTICE  # no evidence: no review
 
 
@@ -1358,7 +1388,7 @@ def test_the_system_closes_the_window_without_an_actor(case, monkeypatch):
     c = case()
     deadline = _gap_on(c, monkeypatch, datetime.date(2026, 11, 2))
     freeze(monkeypatch, deadline + datetime.timedelta(days=1))
-    app = services.feedback_close(actor=None, application_id=c.id)
+    app = casework_services.feedback_close(actor=None, application_id=c.id)
     event = app.events.get(action="feedback_close")
     assert event.actor_id is None and event.to_state == S.HOME_VISIT
 
@@ -1375,23 +1405,25 @@ def test_the_notice_cannot_close_before_its_last_day_has_passed(case, monkeypatc
     for day in (datetime.date(2026, 11, 2), datetime.date(2026, 11, 8)):
         freeze(monkeypatch, day)
         with pytest.raises(DomainError, match="runs until"):
-            services.notice_close(actor=c.cw, application_id=c.id)
+            casework_services.notice_close(actor=c.cw, application_id=c.id)
     freeze(monkeypatch, datetime.date(2026, 11, 9))
-    assert services.notice_close(actor=c.cw, application_id=c.id).state == S.AWAITING_DECISION
+    assert (
+        casework_services.notice_close(actor=c.cw, application_id=c.id).state == S.AWAITING_DECISION
+    )
 
 
 def test_closing_without_a_notice_is_refused(case):
     c = case()
     c.to(S.PUBLIC_NOTICE)
     with pytest.raises(DomainError, match="Post the public notice first"):
-        services.notice_close(actor=c.cw, application_id=c.id)
+        casework_services.notice_close(actor=c.cw, application_id=c.id)
 
 
 def test_an_objection_during_notice_sends_the_case_back_and_to_review(case, people):
     c = case()
     c.to(S.PUBLIC_NOTICE)
     notice = c.post_notice()
-    objection = services.notice_objection_record(
+    objection = casework_services.notice_objection_record(
         actor=people.assistant_a,
         notice=notice,
         objector="村民甲",
@@ -1400,31 +1432,35 @@ def test_an_objection_during_notice_sends_the_case_back_and_to_review(case, peop
     )
     assert c.app().events.filter(action="notice_objection").exists()
     with pytest.raises(DomainError, match="Handle every objection"):
-        services.notice_close(actor=c.cw, application_id=c.id)
+        casework_services.notice_close(actor=c.cw, application_id=c.id)
     assert c.app().state == S.PUBLIC_NOTICE
-    services.notice_objection_handle(actor=c.cw, objection=objection, handling="需重新入户调查")
+    casework_services.notice_objection_handle(
+        actor=c.cw, objection=objection, handling="需重新入户调查"
+    )
     assert NoticeObjection.objects.get(pk=objection.pk).handled_on == today()
-    app = services.notice_close(actor=c.cw, application_id=c.id, reinvestigate=True)
+    app = casework_services.notice_close(actor=c.cw, application_id=c.id, reinvestigate=True)
     assert (app.state, app.path) == (S.HOME_VISIT, Application.Path.NORMAL)
     assert PublicNotice.objects.get(pk=notice.pk).closed_at is not None
     app = c.home_visit(findings="其子已分户，不属共同生活成员")
     assert app.state == S.DEMOCRATIC_REVIEW
-    app = services.democratic_review_record(
+    app = casework_services.democratic_review_record(
         actor=c.cw, application_id=c.id, held_on=today(), participants=9, opinion="同意纳入"
     )
     assert app.state == S.PUBLIC_NOTICE
     # A fresh notice may be posted: the first one is closed.
     c.post_notice()
-    assert services.notice_close(actor=c.cw, application_id=c.id).state == S.AWAITING_DECISION
+    assert (
+        casework_services.notice_close(actor=c.cw, application_id=c.id).state == S.AWAITING_DECISION
+    )
 
 
 def test_an_objection_is_recorded_only_during_notice(case):
     c = case()
     c.to(S.PUBLIC_NOTICE)
     notice = c.post_notice()
-    services.notice_close(actor=c.cw, application_id=c.id)
+    casework_services.notice_close(actor=c.cw, application_id=c.id)
     with pytest.raises(Conflict):
-        services.notice_objection_record(
+        casework_services.notice_objection_record(
             actor=c.cw, notice=notice, objector="村民乙", content="迟到的异议", raised_on=today()
         )
 
@@ -1436,22 +1472,22 @@ def test_payments_start_when_the_month_comes_and_only_once(case, people, make_fa
     this_month = today().replace(day=1)
     now = case()
     now.to(S.AWAITING_DECISION)
-    services.application_approve(
+    casework_services.application_approve(
         actor=people.approver_a, application_id=now.id, start_month=this_month
     )
     later = case()
     later_app = later.to(S.APPROVED)  # default: the month after the decision
     assert later_app.start_month > this_month
-    assert services.payments_start() == 1
+    assert casework_services.payments_start() == 1
     assert now.app().state == S.IN_PAYMENT
     assert later.app().state == S.APPROVED
-    assert services.payments_start() == 0  # twice is harmless
+    assert casework_services.payments_start() == 0  # twice is harmless
     assert now.app().events.filter(action="payment_start").count() == 1
     event = now.app().events.get(action="payment_start")
     assert (event.actor_id, event.from_state, event.to_state) == (None, S.APPROVED, S.IN_PAYMENT)
-    assert services.payments_start(today=later_app.start_month) == 1
+    assert casework_services.payments_start(today=later_app.start_month) == 1
     assert later.app().state == S.IN_PAYMENT
-    assert services.payments_start(today=later_app.start_month) == 0
+    assert casework_services.payments_start(today=later_app.start_month) == 0
     assert (
         AuditEvent.objects.filter(
             action="application.payment_start", object_id__in=[str(now.id), str(later.id)]
@@ -1463,12 +1499,12 @@ def test_payments_start_when_the_month_comes_and_only_once(case, people, make_fa
 def test_an_in_payment_household_cannot_apply_again_for_the_same(case, people):
     c = case()
     c.to(S.AWAITING_DECISION)
-    services.application_approve(
+    casework_services.application_approve(
         actor=people.approver_a, application_id=c.id, start_month=today().replace(day=1)
     )
-    services.payments_start()
+    casework_services.payments_start()
     with pytest.raises(DomainError) as caught:
-        services.application_create(
+        intake_services.application_create(
             actor=c.cw, household=c.family.application.household, assistance_type="dibao_rural"
         )
     assert caught.value.field == "assistance_type"
@@ -1506,27 +1542,31 @@ def _assert_trail(app: Application) -> list[str]:
 def test_the_long_path_leaves_an_event_and_an_audit_row_per_step(case, people):
     c = case(income="300")
     c.to(S.HOME_VISIT)  # gap, objection with evidence
-    services.application_extend(actor=c.cw, application_id=c.id, reason="家庭成员在外地务工")
+    casework_services.application_extend(
+        actor=c.cw, application_id=c.id, reason="家庭成员在外地务工"
+    )
     c.home_visit()
-    services.democratic_review_record(
+    casework_services.democratic_review_record(
         actor=c.cw, application_id=c.id, held_on=today(), participants=7, opinion="同意"
     )
     notice = c.post_notice()
-    objection = services.notice_objection_record(
+    objection = casework_services.notice_objection_record(
         actor=c.cw, notice=notice, objector="村民丙", content="有异议", raised_on=today()
     )
-    services.notice_objection_handle(actor=c.cw, objection=objection, handling="已入户核实")
-    services.notice_close(actor=c.cw, application_id=c.id, reinvestigate=True)
+    casework_services.notice_objection_handle(
+        actor=c.cw, objection=objection, handling="已入户核实"
+    )
+    casework_services.notice_close(actor=c.cw, application_id=c.id, reinvestigate=True)
     c.home_visit()
-    services.democratic_review_record(
+    casework_services.democratic_review_record(
         actor=c.cw, application_id=c.id, held_on=today(), participants=7, opinion="同意"
     )
     c.post_notice()
-    services.notice_close(actor=c.cw, application_id=c.id)
-    services.application_approve(
+    casework_services.notice_close(actor=c.cw, application_id=c.id)
+    casework_services.application_approve(
         actor=people.approver_a, application_id=c.id, start_month=today().replace(day=1)
     )
-    services.payments_start()
+    casework_services.payments_start()
     actions = _assert_trail(c.app())
     assert actions == [
         "create",
@@ -1612,11 +1652,11 @@ def test_a_text_file_named_pdf_is_refused(make_family, people):
 
 def test_a_file_over_the_limit_is_refused(make_family, people, monkeypatch):
     family = make_family()
-    monkeypatch.setattr("cases.documents.MAX_BYTES", len(PNG) - 1)
+    monkeypatch.setattr("cases.casework.documents.MAX_BYTES", len(PNG) - 1)
     with pytest.raises(DomainError) as caught:
         _upload(family, people, "x.png", PNG, "image/png")
     assert caught.value.field == "file"
-    monkeypatch.setattr("cases.documents.MAX_BYTES", len(PNG))
+    monkeypatch.setattr("cases.casework.documents.MAX_BYTES", len(PNG))
     assert _upload(family, people, "x.png", PNG, "image/png").size == len(PNG)
 
 

@@ -5,7 +5,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from cases import services
+from cases.casework import services as casework_services
+from cases.intake import services as intake_services
 from cases.models import Application, VerificationOutcome
 from cases.tasks import feedback_windows_close, payments_start
 from verification import services as verification_services
@@ -16,10 +17,10 @@ pytestmark = pytest.mark.worker
 
 def to_feedback(family, cw):
     app_id = family.application.pk
-    services.application_submit(actor=cw, application_id=app_id)
-    services.application_accept(actor=cw, application_id=app_id)
+    intake_services.application_submit(actor=cw, application_id=app_id)
+    casework_services.application_accept(actor=cw, application_id=app_id)
     verification_services.verification_request(actor=cw, application_id=app_id)
-    services.verification_outcome_record(
+    casework_services.verification_outcome_record(
         actor=cw,
         application_id=app_id,
         outcome="gap",

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from aid_portal import services as core_services
 from aid_portal.models import Role
-from cases import services
+from cases.intake import services
 from cases.models import Application, Member, Policy, ProofItem
 from tests.cases.conftest import identity
 

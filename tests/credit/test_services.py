@@ -13,8 +13,8 @@ from django.core.exceptions import PermissionDenied
 from aid_portal.audit import ACTION_LABELS
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import AuditEvent
-from cases import selectors as case_selectors
-from cases import services as case_services
+from cases import restrictions as case_selectors
+from cases.intake import services as case_services
 from cases.models import Application, Policy, Suspension
 from credit.findings import selectors, services
 from credit.findings.models import (

@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import AuditEvent
-from cases import services as case_services
+from cases.casework import services as casework_services
+from cases.intake import services as intake_services
 from cases.models import ApplicationEvent
 from credit.findings import services
 from credit.findings.catalogue import catalogue_load
@@ -158,10 +159,10 @@ def test_honest_declarant_needs_all_four_conditions(people, make_family, enrol, 
 def test_honest_declarant_a_clear_gap_is_an_anomaly(people, make_family):
     family = make_family()
     cw, app_id = people.caseworker_a, family.application.pk
-    case_services.application_submit(actor=cw, application_id=app_id)
-    case_services.application_accept(actor=cw, application_id=app_id)
+    intake_services.application_submit(actor=cw, application_id=app_id)
+    casework_services.application_accept(actor=cw, application_id=app_id)
     verification_services.verification_request(actor=cw, application_id=app_id)
-    case_services.verification_outcome_record(
+    casework_services.verification_outcome_record(
         actor=cw,
         application_id=app_id,
         outcome="gap",
@@ -176,20 +177,20 @@ def test_honest_declarant_a_clear_gap_is_an_anomaly(people, make_family):
 def test_honest_declarant_an_objection_during_notice_counts(people, make_family):
     family = make_family()
     cw, app_id = people.caseworker_a, family.application.pk
-    case_services.application_submit(actor=cw, application_id=app_id)
-    case_services.application_accept(actor=cw, application_id=app_id)
+    intake_services.application_submit(actor=cw, application_id=app_id)
+    casework_services.application_accept(actor=cw, application_id=app_id)
     verification_services.verification_request(actor=cw, application_id=app_id)
-    case_services.verification_outcome_record(
+    casework_services.verification_outcome_record(
         actor=cw, application_id=app_id, outcome="consistent", reason="核对一致"
     )
-    notice = case_services.notice_post(
+    notice = casework_services.notice_post(
         actor=cw,
         application_id=app_id,
         starts_on=timezone.localdate() - datetime.timedelta(days=2),
         place="龙王坝村村务公开栏",
     )
     assert trust.honest_declarant_status(application=family.refresh()).qualifies
-    case_services.notice_objection_record(
+    casework_services.notice_objection_record(
         actor=cw,
         notice=notice,
         objector="村民甲",

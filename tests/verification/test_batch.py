@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from aid_portal.crypto import blind_index
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import AuditEvent
-from cases import services
+from cases.intake import services
 from cases.models import Application, Member
 from tests.cases import conftest as cases_fixtures
 from tests.cases.conftest import identity

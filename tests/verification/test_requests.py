@@ -17,7 +17,9 @@ from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import AuditEvent
 from aid_portal.simulator import records_for
 from aid_portal.workdays import add_working_days
-from cases import services as case_services
+from cases import eligibility
+from cases.casework import services as casework_services
+from cases.intake import services as intake_services
 from cases.models import Application, Authorisation, Member, VerificationOutcome
 from tests.cases import conftest as case_fixtures
 from tests.cases.conftest import identity
@@ -111,8 +113,8 @@ def catalogue(people) -> Catalogue:
 
 def request_for(family, cw) -> VerificationRequest:
     app_id = family.application.pk
-    case_services.application_submit(actor=cw, application_id=app_id)
-    case_services.application_accept(actor=cw, application_id=app_id)
+    intake_services.application_submit(actor=cw, application_id=app_id)
+    casework_services.application_accept(actor=cw, application_id=app_id)
     services.verification_request(actor=cw, application_id=app_id)
     return VerificationRequest.objects.get(application_id=app_id)
 
@@ -145,7 +147,7 @@ def test_verification_start_refuses_a_household_with_a_person_not_authorised(
     make_family, people, catalogue
 ):
     family = make_family()
-    supporter = case_services.member_add(
+    supporter = intake_services.member_add(
         actor=people.caseworker_a,
         household=family.application.household,
         identity_number=identity("642222", "19450303", 77),
@@ -166,11 +168,11 @@ def test_the_case_and_verification_refuse_by_the_one_rule_of_cases(make_family, 
     family = make_family()
     cw = people.caseworker_a
     app_id = family.application.pk
-    case_services.application_submit(actor=cw, application_id=app_id)
-    case_services.application_accept(actor=cw, application_id=app_id)
+    intake_services.application_submit(actor=cw, application_id=app_id)
+    casework_services.application_accept(actor=cw, application_id=app_id)
     Authorisation.objects.filter(member__in=[family.applicant, family.spouse]).delete()
     with pytest.raises(DomainError) as rule:
-        case_services.authorisations_check(application=family.application)
+        intake_services.authorisations_check(application=family.application)
     with pytest.raises(DomainError) as on_request:
         services.verification_request(actor=cw, application_id=app_id)
     with pytest.raises(DomainError) as on_opening:
@@ -186,8 +188,8 @@ def test_requesting_verification_with_an_authorisation_missing_is_refused(
 ):
     family = make_family()
     cw = people.caseworker_a
-    case_services.application_submit(actor=cw, application_id=family.application.pk)
-    case_services.application_accept(actor=cw, application_id=family.application.pk)
+    intake_services.application_submit(actor=cw, application_id=family.application.pk)
+    casework_services.application_accept(actor=cw, application_id=family.application.pk)
     Authorisation.objects.filter(member=family.spouse).delete()
     with pytest.raises(DomainError) as refused:
         services.verification_request(actor=cw, application_id=family.application.pk)
@@ -402,12 +404,12 @@ def test_the_eligibility_line_depends_on_the_kind_of_assistance(
 def test_the_report_judges_by_the_figures_of_the_amount(make_family, people, catalogue, kind):
     cw = people.caseworker_a
     family = make_family(income="1500.05", kind=kind)
-    case_services.expenditure_add(
+    intake_services.expenditure_add(
         actor=cw, household=family.application.household, kind="medical", monthly_amount="200.03"
     )
     catalogue.record(family.applicant, "wages", value="1450")
     request = answer_all(request_for(family, cw))
-    basis = case_services.amount_compute(application=family.application)
+    basis = eligibility.amount_compute(application=family.application)
     income = request.report["income"]
     assert income["declared_net_per_capita"] == str(basis.per_capita_income) == "650.01"
     assert income["threshold"] == str(basis.threshold)
@@ -425,7 +427,7 @@ def test_the_report_rounds_per_capita_income_as_the_decision_does(make_family, p
         income="1199.99",
         records=[("applicant", "wages", {"value": "1180"})],
     )
-    basis = case_services.amount_compute(application=family.application)
+    basis = eligibility.amount_compute(application=family.application)
     assert (basis.per_capita_income, basis.eligible) == (Decimal("600.00"), False)
     assert request.report["income"]["within_tolerance"] is True
     assert request.report["income"]["same_side"] is False
@@ -457,7 +459,7 @@ def test_an_undeclared_holding_is_a_gap_and_a_declared_one_is_not(
     )
 
     declared = make_family(income="300")
-    case_services.asset_add(
+    intake_services.asset_add(
         actor=people.caseworker_a,
         household=declared.application.household,
         kind=asset_kind,
@@ -501,7 +503,7 @@ def test_deposits_are_a_gap_only_when_undeclared_money_exceeds_the_limit(
 ):
     family = make_family(income="300")
     if declared:
-        case_services.asset_add(
+        intake_services.asset_add(
             actor=people.caseworker_a,
             household=family.application.household,
             kind="deposit",
@@ -523,7 +525,7 @@ def test_deposits_are_a_gap_only_when_undeclared_money_exceeds_the_limit(
 @pytest.mark.django_db
 def test_what_is_found_about_a_supporter_is_shown_but_never_a_gap(make_family, people, catalogue):
     family = make_family(income="300")
-    supporter = case_services.member_add(
+    supporter = intake_services.member_add(
         actor=people.caseworker_a,
         household=family.application.household,
         identity_number=identity("642222", "19800808", 55),

@@ -21,7 +21,7 @@ from django_celery_beat.models import PeriodicTask
 from aid_portal.crypto import blind_index
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import AuditEvent, Role
-from cases import services
+from cases import transitions
 from cases.models import (
     AdjustmentProposal,
     Application,
@@ -34,6 +34,7 @@ from cases.models import (
     Policy,
     PublicNotice,
 )
+from cases.reviews import services as review_services
 from tests.cases import conftest as cases_fixtures
 from tests.conftest import make_user, wait_for
 from verification import spotcheck
@@ -174,7 +175,7 @@ def test_a_new_case_campaign_draws_30_percent_of_each_township(county, people, p
     # Due within 3 months of confirmation.
     for item in items:
         decided = timezone.localdate(item.application.decided_at)
-        assert item.due_on == services.add_months(decided, 3)
+        assert item.due_on == transitions.add_months(decided, 3)
     assert campaign.status == SpotCheckCampaign.Status.DRAWN
     assert campaign.drawn_by == people.auditor and 0 <= campaign.seed < 2**62
 
@@ -432,7 +433,7 @@ def test_a_finding_reaches_the_township_as_an_adjustment_proposal(enrol, people,
     assert SpotCheckFinding.objects.count() == 1 and AdjustmentProposal.objects.count() == 1
 
     # The township adopts it; progress counts it as adjusted.
-    services.adjustment_handle(
+    review_services.adjustment_handle(
         actor=people.approver_a, proposal_id=proposal.pk, adopt=True, note="同意"
     )
     app.refresh_from_db()

@@ -27,8 +27,11 @@ from aid_portal import access, permissions
 from aid_portal.errors import DomainError
 from aid_portal.models import User
 from aid_portal.steps import step_page
-from cases import selectors, services
-from cases.forms_casework import (
+from cases import eligibility, selectors
+from cases import policy as case_policy
+from cases.casework import selectors as casework_selectors
+from cases.casework import services as casework_services
+from cases.casework.forms import (
     AcceptForm,
     ApproveForm,
     CountyCheckForm,
@@ -46,16 +49,17 @@ from cases.forms_casework import (
     RejectForm,
     VerificationOutcomeForm,
 )
-from cases.models import Application
-from cases.selectors_casework import (
+from cases.casework.selectors import (
     investigator_list_for_application,
     policy_county_list_for_admin,
     policy_list_for_user,
     village_list_for_user,
     with_applicant,
 )
-from cases.steps import APPLICATION
-from cases.views_review import case_section
+from cases.casework.steps import APPLICATION
+from cases.intake import services as intake_services
+from cases.models import Application
+from cases.reviews.views import case_section
 
 S = Application.State
 QUEUE_PAGE_SIZE = 50
@@ -104,7 +108,7 @@ def _unhandled_objections(app: Application) -> list:
 
 
 def _run_accept(request, app, form):
-    result = services.application_accept(
+    result = casework_services.application_accept(
         actor=request.user,
         application_id=app.pk,
         also_missing=form.cleaned_data["also_missing"],
@@ -120,7 +124,7 @@ def _run_accept(request, app, form):
 
 
 def _run_extend(request, app, form):
-    result = services.application_extend(
+    result = casework_services.application_extend(
         actor=request.user, application_id=app.pk, reason=form.cleaned_data["reason"]
     )
     return _("Time limit extended: the decision is now due by %(date)s.") % {"date": result.due_on}
@@ -128,7 +132,7 @@ def _run_extend(request, app, form):
 
 def _run_verification_outcome(request, app, form):
     data = form.cleaned_data
-    services.verification_outcome_record(
+    casework_services.verification_outcome_record(
         actor=request.user,
         application_id=app.pk,
         outcome=data["outcome"],
@@ -139,7 +143,7 @@ def _run_verification_outcome(request, app, form):
 
 
 def _run_feedback_objection(request, app, form):
-    services.feedback_objection_record(
+    casework_services.feedback_objection_record(
         actor=request.user,
         application_id=app.pk,
         text=form.cleaned_data["text"],
@@ -149,13 +153,13 @@ def _run_feedback_objection(request, app, form):
 
 
 def _run_feedback_close(request, app, form):
-    services.feedback_close(actor=request.user, application_id=app.pk)
+    casework_services.feedback_close(actor=request.user, application_id=app.pk)
     return _("Objection window closed; the case goes on to a home visit.")
 
 
 def _run_home_visit(request, app, form):
     data = form.cleaned_data
-    services.home_visit_record(
+    casework_services.home_visit_record(
         actor=request.user,
         application_id=app.pk,
         visited_on=data["visited_on"],
@@ -170,7 +174,7 @@ def _run_home_visit(request, app, form):
 
 def _run_democratic_review(request, app, form):
     data = form.cleaned_data
-    services.democratic_review_record(
+    casework_services.democratic_review_record(
         actor=request.user,
         application_id=app.pk,
         held_on=data["held_on"],
@@ -182,7 +186,7 @@ def _run_democratic_review(request, app, form):
 
 
 def _run_notice_post(request, app, form):
-    notice = services.notice_post(
+    notice = casework_services.notice_post(
         actor=request.user,
         application_id=app.pk,
         starts_on=form.cleaned_data["starts_on"],
@@ -196,7 +200,7 @@ def _run_notice_post(request, app, form):
 
 def _run_notice_objection(request, app, form):
     data = form.cleaned_data
-    services.notice_objection_record(
+    casework_services.notice_objection_record(
         actor=request.user,
         notice=_open_notice(app),
         objector=data["objector"],
@@ -207,7 +211,7 @@ def _run_notice_objection(request, app, form):
 
 
 def _run_notice_objection_handle(request, app, form):
-    services.notice_objection_handle(
+    casework_services.notice_objection_handle(
         actor=request.user,
         objection=form.cleaned_data["objection"],
         handling=form.cleaned_data["handling"],
@@ -216,7 +220,7 @@ def _run_notice_objection_handle(request, app, form):
 
 
 def _run_notice_close(request, app, form):
-    result = services.notice_close(
+    result = casework_services.notice_close(
         actor=request.user,
         application_id=app.pk,
         reinvestigate=form.cleaned_data["reinvestigate"],
@@ -227,7 +231,7 @@ def _run_notice_close(request, app, form):
 
 
 def _run_county_check(request, app, form):
-    services.county_check_record(
+    casework_services.county_check_record(
         actor=request.user,
         application_id=app.pk,
         done_on=form.cleaned_data["done_on"],
@@ -237,7 +241,7 @@ def _run_county_check(request, app, form):
 
 
 def _run_approve(request, app, form):
-    result = services.application_approve(
+    result = casework_services.application_approve(
         actor=request.user,
         application_id=app.pk,
         start_month=form.cleaned_data["start_month"],
@@ -249,20 +253,20 @@ def _run_approve(request, app, form):
 
 
 def _run_reject(request, app, form):
-    services.application_reject(
+    casework_services.application_reject(
         actor=request.user, application_id=app.pk, reasons=form.cleaned_data["reasons"]
     )
     return _("Rejected. Print the notice for the family.")
 
 
 def _run_withdraw(request, app, form):
-    services.application_withdraw(
+    casework_services.application_withdraw(
         actor=request.user, application_id=app.pk, reason=form.cleaned_data["reason"]
     )
     return _("The application is withdrawn.")
 
 
-# How the case page takes each step of the declared path (cases.steps.APPLICATION). The
+# How the case page takes each step of the declared path (cases.casework.steps.APPLICATION). The
 # step "verification_request" is bound by verification (verification.views_requests).
 bind = APPLICATION.bind_page
 bind("accept", form=AcceptForm, run=_run_accept)
@@ -334,7 +338,7 @@ def _intake_links(app: Application) -> dict:
         "documents_url": household_file,
         "intake_url": (
             _url_if_present("cases:intake-members", application_id=app.pk)
-            if app.state in services.EDITABLE
+            if app.state in intake_services.EDITABLE
             else None
         ),
         "documents": [
@@ -351,7 +355,7 @@ def _intake_links(app: Application) -> dict:
     }
 
 
-def amount_explanation(basis: services.AmountBasis) -> str:
+def amount_explanation(basis: eligibility.AmountBasis) -> str:
     """The arithmetic with the case's own figures, e.g. (600.00 − 150.00) × 2 = 900.00."""
     if basis.rule.startswith("(standard - per_capita)"):
         return (
@@ -391,7 +395,7 @@ def _render_case(
     }
     if any(item["action"].name == "approve" for item in actions):
         try:
-            basis = services.amount_compute(application=app)
+            basis = eligibility.amount_compute(application=app)
         except DomainError as exc:
             context["amount_error"] = exc.message
         else:
@@ -400,7 +404,9 @@ def _render_case(
             context["basis_line"] = amount_explanation(basis)
     if any(item["action"].name == "notice_post" for item in actions):
         try:
-            policy = services.policy_in_force(county=app.village.county(), on=timezone.localdate())
+            policy = case_policy.policy_in_force(
+                county=app.village.county(), on=timezone.localdate()
+            )
         except DomainError:
             policy = None
         context["notice_days"] = policy.notice_days if policy else None
@@ -507,8 +513,8 @@ def queue(request):
     access.require_role(request.user, permissions.READ_WORK_QUEUE)
     return _queue(
         request,
-        selectors.work_queue_for_user(user=request.user),
-        states=selectors.CASEWORKER_QUEUE_STATES,
+        casework_selectors.work_queue_for_user(user=request.user),
+        states=casework_selectors.CASEWORKER_QUEUE_STATES,
         title=gettext_lazy("Work queue"),
         template_name="cases/casework/queue.html",
     )
@@ -520,8 +526,10 @@ def decisions(request):
     access.require_role(request.user, permissions.READ_DECISION_QUEUE)
     return _queue(
         request,
-        selectors.work_queue_for_user(user=request.user, states=selectors.APPROVER_QUEUE_STATES),
-        states=selectors.APPROVER_QUEUE_STATES,
+        casework_selectors.work_queue_for_user(
+            user=request.user, states=casework_selectors.APPROVER_QUEUE_STATES
+        ),
+        states=casework_selectors.APPROVER_QUEUE_STATES,
         title=gettext_lazy("Awaiting decision"),
         template_name="cases/casework/queue.html",
     )
@@ -534,13 +542,13 @@ def home_queue_context(user: User) -> dict:
     decision; both see the deadlines past or within ALERT_DAYS days.
     """
     if access.has_role(user, permissions.READ_WORK_QUEUE):
-        url, states = reverse("cases:queue"), selectors.CASEWORKER_QUEUE_STATES
+        url, states = reverse("cases:queue"), casework_selectors.CASEWORKER_QUEUE_STATES
     elif access.has_role(user, permissions.READ_DECISION_QUEUE):
-        url, states = reverse("cases:decisions"), selectors.APPROVER_QUEUE_STATES
+        url, states = reverse("cases:decisions"), casework_selectors.APPROVER_QUEUE_STATES
     else:
         return {"home_queue_url": None, "home_alerts": [], "home_queue": []}
-    alerts = selectors.deadline_alerts_for_user(user=user, within_days=ALERT_DAYS)
-    queue = selectors.work_queue_for_user(user=user, states=states)
+    alerts = casework_selectors.deadline_alerts_for_user(user=user, within_days=ALERT_DAYS)
+    queue = casework_selectors.work_queue_for_user(user=user, states=states)
     return {
         "home_queue_url": url,
         "home_alerts": list(with_applicant(alerts)[:20]),
@@ -566,7 +574,7 @@ def policies(request):
         if form.is_valid():
             values = dict(form.cleaned_data)
             try:
-                policy = services.policy_create(
+                policy = case_policy.policy_create(
                     actor=request.user,
                     county=values.pop("county"),
                     effective_from=values.pop("effective_from"),

@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from aid_portal.forms import DateInput
 from aid_portal.models import User
+from cases.casework.selectors import CASEWORKER_QUEUE_STATES
 from cases.models import Application, AssistanceType, Policy, VerificationOutcome
-from cases.selectors import CASEWORKER_QUEUE_STATES
 
 GAP_ROWS = 5  # rows offered for the items that differ; more go in a second record
 

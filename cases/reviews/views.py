@@ -26,9 +26,15 @@ from aid_portal.errors import Conflict, DomainError
 from aid_portal.forms import add_domain_error
 from aid_portal.models import User
 from aid_portal.steps import step_page
-from cases import reviews, selectors, services
-from cases.forms_casework import EmptyForm
-from cases.forms_review import (
+from cases import policy as case_policy
+from cases import selectors
+from cases.casework.forms import EmptyForm
+from cases.casework.steps import deciders as steps_deciders
+from cases.intake import services as intake_services
+from cases.models import Application, PeriodicReview
+from cases.reviews import selectors as review_selectors
+from cases.reviews import services as review_services
+from cases.reviews.forms import (
     AdjustmentHandleForm,
     AssetAddForm,
     DecideForm,
@@ -42,9 +48,7 @@ from cases.forms_review import (
     RowRemoveForm,
     WorkAbilityForm,
 )
-from cases.models import Application, PeriodicReview
-from cases.steps import REVIEW
-from cases.steps import deciders as steps_deciders
+from cases.reviews.steps import REVIEW
 
 R = PeriodicReview.State
 PAGE_SIZE = 50
@@ -62,7 +66,7 @@ CHANGE_LABELS = {
 }
 
 
-# --- the steps of a review (cases.steps.REVIEW) -------------------------------------------
+# --- the steps of a review (cases.reviews.steps.REVIEW) -----------------------------------------
 
 
 def _members(request, review: PeriodicReview) -> dict:
@@ -70,7 +74,7 @@ def _members(request, review: PeriodicReview) -> dict:
 
 
 def _run_start(request, review, form):
-    reviews.review_redeclaration_start(actor=request.user, review_id=review.pk)
+    review_services.review_redeclaration_start(actor=request.user, review_id=review.pk)
     return _("The re-declaration is open: update the declaration below.")
 
 
@@ -79,7 +83,7 @@ def _member(review: PeriodicReview, member_id: int):
 
 
 def _run_work_ability(request, review, form):
-    reviews.review_work_ability_set(
+    review_services.review_work_ability_set(
         actor=request.user,
         review_id=review.pk,
         member_id=form.cleaned_data["member"],
@@ -90,7 +94,7 @@ def _run_work_ability(request, review, form):
 
 def _run_income_add(request, review, form):
     data = form.cleaned_data
-    services.income_add(
+    intake_services.income_add(
         actor=request.user,
         member=_member(review, data["member"]),
         source=data["source"],
@@ -101,7 +105,7 @@ def _run_income_add(request, review, form):
 
 
 def _run_asset_add(request, review, form):
-    services.asset_add(
+    intake_services.asset_add(
         actor=request.user, household=review.application.household, **form.cleaned_data
     )
     return _("Asset added.")
@@ -119,21 +123,21 @@ def _run_remove(kind: str):
             raise DomainError(_("No such row in the declaration."))
         if review.state != R.REDECLARATION:
             raise Conflict(_("The re-declaration is closed."))
-        services.declaration_row_remove(actor=request.user, row=row)
+        intake_services.declaration_row_remove(actor=request.user, row=row)
         return _("Removed from the declaration.")
 
     return run
 
 
 def _run_finish(request, review, form):
-    reviews.review_redeclaration_finish(
+    review_services.review_redeclaration_finish(
         actor=request.user, review_id=review.pk, **form.cleaned_data
     )
     return _("Re-declaration recorded.")
 
 
 def _run_outcome(request, review, form):
-    reviews.review_outcome_record(
+    review_services.review_outcome_record(
         actor=request.user,
         review_id=review.pk,
         outcome=form.cleaned_data["outcome"],
@@ -144,7 +148,7 @@ def _run_outcome(request, review, form):
 
 def _run_decide(request, review, form):
     data = form.cleaned_data
-    reviews.review_decide(
+    review_services.review_decide(
         actor=request.user,
         review_id=review.pk,
         decision=data["decision"],
@@ -158,11 +162,11 @@ def _run_decide(request, review, form):
 def _decide_kwargs(request, review: PeriodicReview) -> dict:
     app = review.application
     try:
-        policy = services.policy_in_force(county=app.village.county(), on=timezone.localdate())
+        policy = case_policy.policy_in_force(county=app.village.county(), on=timezone.localdate())
     except DomainError:
         policy = None
     return {
-        "amount": reviews.review_amount_default(app),
+        "amount": review_services.review_amount_default(app),
         "exit_months": policy.gradual_exit_months if policy else None,
     }
 
@@ -236,7 +240,7 @@ def _render_review(
 def review_list(request):
     """Open reviews of the user's places, the longest due first; overdue ones marked."""
     access.require_role(request.user, permissions.READ_REVIEWS)
-    rows = reviews.review_list_for_user(user=request.user)
+    rows = review_selectors.review_list_for_user(user=request.user)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -248,7 +252,7 @@ def review_list(request):
 @login_required
 def review_detail(request, review_id: int):
     access.require_role(request.user, permissions.READ_REVIEWS)
-    review = reviews.review_get_for_user(user=request.user, review_id=review_id)
+    review = review_selectors.review_get_for_user(user=request.user, review_id=review_id)
     return _render_review(request, review)
 
 
@@ -256,11 +260,11 @@ def review_detail(request, review_id: int):
 @require_POST
 def review_act(request, review_id: int, step: str):
     """One step of a review from its page (aid_portal.steps.step_page)."""
-    review = reviews.review_get_for_user(user=request.user, review_id=review_id)
+    review = review_selectors.review_get_for_user(user=request.user, review_id=review_id)
 
     def render(request, review, bound, status):
         # A refused step may have changed nothing, or part of the row: show it afresh.
-        fresh = reviews.review_get_for_user(user=request.user, review_id=review.pk)
+        fresh = review_selectors.review_get_for_user(user=request.user, review_id=review.pk)
         return _render_review(request, fresh, bound=bound, status=status)
 
     return step_page(
@@ -280,7 +284,7 @@ def case_section(user: User, app: Application) -> dict:
     """Holds in force, reviews, members' deaths and adjustment proposals of the case, with
     the forms to open a review or record a death (templates/cases/reviews/_case_section)."""
     enrolled = app.state in Application.ENROLLED_STATES
-    case_reviews = reviews.review_list_for_application(app)
+    case_reviews = review_selectors.review_list_for_application(app)
     open_review = next((r for r in case_reviews if r.is_open), None)
     members = [m for m in app.household.members.all() if not m.is_supporter]
     may_open = (
@@ -335,7 +339,7 @@ def review_open(request, application_id: int):
     access.require_role(request.user, permissions.WORK_CASES)
 
     def run(app, data):
-        review = reviews.review_open(
+        review = review_services.review_open(
             actor=request.user, application_id=app.pk, reason=data["reason"]
         )
         return _("Review opened."), reverse("cases:review", args=[review.pk])
@@ -349,7 +353,7 @@ def member_death(request, application_id: int):
     access.require_role(request.user, permissions.FILE_APPLICATIONS)
 
     def run(app, data):
-        death = reviews.member_death_record(
+        death = review_services.member_death_record(
             actor=request.user,
             application_id=app.pk,
             member_id=data["member"],
@@ -376,7 +380,7 @@ def member_death(request, application_id: int):
 
 
 def _render_adjustments(request, *, bound=None, status: int = 200) -> HttpResponse:
-    proposals = reviews.adjustment_list_with_applicants(user=request.user)
+    proposals = review_selectors.adjustment_list_with_applicants(user=request.user)
     page = Paginator(proposals, PAGE_SIZE).get_page(request.GET.get("page"))
     # Who decides depends on the county's policy: looked up once per county on the page.
     deciders: dict[str, frozenset[str]] = {}
@@ -419,7 +423,7 @@ def adjustments(request):
 @require_POST
 def adjustment_handle(request, proposal_id: int):
     access.require_role(request.user, permissions.READ_REVIEWS)
-    proposal = selectors.adjustment_get_for_user(user=request.user, proposal_id=proposal_id)
+    proposal = review_selectors.adjustment_get_for_user(user=request.user, proposal_id=proposal_id)
     form = AdjustmentHandleForm(
         request.POST, proposal=proposal, auto_id=f"id_proposal{proposal.pk}_%s"
     )
@@ -428,7 +432,7 @@ def adjustment_handle(request, proposal_id: int):
         return _render_adjustments(request, bound=(proposal.pk, form), status=400)
     data = form.cleaned_data
     try:
-        services.adjustment_handle(
+        review_services.adjustment_handle(
             actor=request.user,
             proposal_id=proposal.pk,
             adopt=data["adopt"] == "adopt",
@@ -455,7 +459,7 @@ def adjustment_handle(request, proposal_id: int):
 @login_required
 def file_checks(request):
     access.require_role(request.user, permissions.CHECK_CASES_FOR_COUNTY)
-    rows = reviews.monthly_check_list_for_user(user=request.user)
+    rows = review_selectors.monthly_check_list_for_user(user=request.user)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request, "cases/reviews/file_checks.html", {"page": page, "today": timezone.localdate()}
@@ -499,7 +503,7 @@ def _render_file_check(request, check, *, bound=None, status: int = 200) -> Http
 @login_required
 def file_check(request, check_id: int):
     access.require_role(request.user, permissions.CHECK_CASES_FOR_COUNTY)
-    check = reviews.monthly_check_get_for_user(user=request.user, check_id=check_id)
+    check = review_selectors.monthly_check_get_for_user(user=request.user, check_id=check_id)
     return _render_file_check(request, check)
 
 
@@ -507,7 +511,7 @@ def file_check(request, check_id: int):
 @require_POST
 def file_check_item(request, check_id: int, item_id: int):
     access.require_role(request.user, permissions.CHECK_CASES_FOR_COUNTY)
-    check = reviews.monthly_check_get_for_user(user=request.user, check_id=check_id)
+    check = review_selectors.monthly_check_get_for_user(user=request.user, check_id=check_id)
     item = next((i for i in check.items.all() if i.pk == item_id), None)
     if item is None:
         raise Http404(_("Not found."))
@@ -518,7 +522,9 @@ def file_check_item(request, check_id: int, item_id: int):
         messages.error(request, _("Answer every question of the checklist."))
         return _render_file_check(request, check, bound=(item.pk, form), status=400)
     try:
-        reviews.monthly_check_item_record(actor=request.user, item_id=item.pk, **form.values())
+        review_services.monthly_check_item_record(
+            actor=request.user, item_id=item.pk, **form.values()
+        )
     except Conflict as exc:
         messages.warning(request, exc.message)
     except DomainError as exc:
@@ -534,11 +540,11 @@ def file_check_item(request, check_id: int, item_id: int):
 @require_POST
 def file_check_done(request, check_id: int):
     access.require_role(request.user, permissions.CHECK_CASES_FOR_COUNTY)
-    check = reviews.monthly_check_get_for_user(user=request.user, check_id=check_id)
+    check = review_selectors.monthly_check_get_for_user(user=request.user, check_id=check_id)
     form = FileCheckDoneForm(request.POST)
     form.is_valid()
     try:
-        reviews.monthly_check_done(
+        review_services.monthly_check_done(
             actor=request.user, check_id=check.pk, note=form.cleaned_data.get("note", "")
         )
     except Conflict as exc:

@@ -3,7 +3,7 @@
 The services check each step against this table under the row lock, the case page offers
 the steps it allows, the API routes ``POST /api/applications/<id>/<step>/`` from it, and
 the access-matrix test reads it. The page and API bindings sit beside the views
-(cases.views_casework, cases.api) and, for the one step verification performs, in
+(cases.casework.views, cases.casework.api) and, for the one step verification performs, in
 verification (verification.views_requests, verification.api_requests).
 """
 
@@ -14,10 +14,12 @@ from django.utils.translation import gettext_lazy as _
 from aid_portal import permissions
 from aid_portal.models import User
 from aid_portal.steps import Step, StepTable
-from cases.models import Application, ApplicationEvent, PeriodicReview
+from cases.models import Application, ApplicationEvent
 from cases.policy import decision_roles
 
 S = Application.State
+
+
 OPEN = Application.OPEN_STATES
 
 
@@ -220,114 +222,4 @@ APPLICATION = StepTable(
         "adjustment_adopt": _("adjustment adopted"),
         "adjustment_decline": _("adjustment declined"),
     },
-)
-
-
-R = PeriodicReview.State
-
-
-def review_event_write(
-    review: PeriodicReview,
-    actor: User | None,
-    action: str,
-    from_state: str,
-    to_state: str,
-    *,
-    reason: str = "",
-    data: dict | None = None,
-) -> ApplicationEvent:
-    """A review's steps are written on its case's timeline, as ``review_<step>``."""
-    return application_event_write(
-        review.application,
-        actor,
-        f"review_{action}",
-        review.application.state,
-        review.application.state,
-        reason=reason,
-        data={"review": review.pk, "from": from_state, "to": to_state, **(data or {})},
-    )
-
-
-# A periodic review of an enrolled case (domain.md §5; docs/supervision.md).
-REVIEW = StepTable(
-    "review",
-    [
-        Step(
-            "redeclaration_start",
-            _("Start the re-declaration"),
-            permissions.WORK_CASES,
-            frozenset({R.OPENED}),
-            R.REDECLARATION,
-            done=_("review: re-declaration started"),
-        ),
-        Step(
-            "work_ability",
-            _("Change a member's ability to work"),
-            permissions.WORK_CASES,
-            frozenset({R.REDECLARATION}),
-        ),
-        Step(
-            "income_add",
-            _("Add an income"),
-            permissions.WORK_CASES,
-            frozenset({R.REDECLARATION}),
-            api=False,  # POST /api/members/<id>/incomes/
-        ),
-        Step(
-            "asset_add",
-            _("Add an asset"),
-            permissions.WORK_CASES,
-            frozenset({R.REDECLARATION}),
-            api=False,  # POST /api/households/<id>/assets/
-        ),
-        Step(
-            "income_remove",
-            _("Remove"),
-            permissions.WORK_CASES,
-            frozenset({R.REDECLARATION}),
-            api=False,  # DELETE /api/incomes/<id>/
-        ),
-        Step(
-            "asset_remove",
-            _("Remove"),
-            permissions.WORK_CASES,
-            frozenset({R.REDECLARATION}),
-            api=False,  # DELETE /api/assets/<id>/
-        ),
-        Step(
-            "redeclaration_finish",
-            _("Finish the re-declaration"),
-            permissions.WORK_CASES,
-            frozenset({R.REDECLARATION}),
-            R.VERIFICATION,
-            done=_("review: re-declaration recorded"),
-        ),
-        Step(
-            "verification_request",
-            _("Request verification"),
-            permissions.WORK_CASES,
-            frozenset({R.VERIFICATION}),
-            done=_("review: verification requested"),
-        ),
-        Step(
-            "outcome",
-            _("Record the verification outcome by hand"),
-            permissions.WORK_CASES,
-            frozenset({R.VERIFICATION}),
-            R.AWAITING_DECISION,
-            done=_("review: verification outcome"),
-        ),
-        Step(
-            "decide",
-            _("Decide"),
-            lambda review: deciders(review.application),
-            frozenset({R.AWAITING_DECISION}),
-            R.DECIDED,
-            done=_("review decided"),
-        ),
-    ],
-    region=lambda review: review.application.village,
-    event=review_event_write,
-    audit_prefix="review",
-    open_if=lambda review: review.application.state in Application.ENROLLED_STATES,
 )

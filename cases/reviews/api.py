@@ -1,5 +1,5 @@
 """The API of periodic reviews and adjustment proposals: the same services and the same
-gate as the pages (cases.views_review). One view per operation; DomainError → 400,
+gate as the pages (cases.reviews.views). One view per operation; DomainError → 400,
 Conflict → 409, PermissionDenied → 403 (aid_portal.api.exception_handler)."""
 
 from __future__ import annotations
@@ -12,11 +12,15 @@ from rest_framework.views import APIView
 
 from aid_portal import access, permissions
 from aid_portal.steps import step_api_views
-from cases import reviews, selectors, selectors_api, services
-from cases.api import _parse
+from cases import selectors
+from cases.casework import selectors as casework_selectors
+from cases.casework.serializers import EmptySerializer, ReasonSerializer
+from cases.intake.api import _parse
+from cases.intake.serializers import VillageOutSerializer
 from cases.models import AdjustmentProposal, Member, PeriodicReview
-from cases.serializers import EmptySerializer, ReasonSerializer, VillageOutSerializer
-from cases.steps import REVIEW
+from cases.reviews import selectors as review_selectors
+from cases.reviews import services as review_services
+from cases.reviews.steps import REVIEW
 
 # --- output ---------------------------------------------------------------------------------
 
@@ -163,12 +167,12 @@ class ReviewListView(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return PeriodicReview.objects.none()
         access.require_role(self.request.user, permissions.READ_REVIEWS)
-        return reviews.review_list_for_user(user=self.request.user)
+        return review_selectors.review_list_for_user(user=self.request.user)
 
 
 def _review_response(request, review_id: int, *, status_code=status.HTTP_200_OK):
     access.require_role(request.user, permissions.READ_REVIEWS)
-    review = reviews.review_get_for_user(user=request.user, review_id=review_id)
+    review = review_selectors.review_get_for_user(user=request.user, review_id=review_id)
     return Response(ReviewDetailSerializer(review).data, status=status_code)
 
 
@@ -181,7 +185,7 @@ class ReviewDetailView(APIView):
 
 
 def _review_gate(*, user, pk: int) -> PeriodicReview:
-    return reviews.review_gate_for_user(user=user, review_id=pk)
+    return review_selectors.review_gate_for_user(user=user, review_id=pk)
 
 
 def _parse_for(serializer_class, request, review: PeriodicReview) -> dict:
@@ -192,14 +196,14 @@ def _after_step(request, review: PeriodicReview):
     return _review_response(request, review.pk)
 
 
-# How the API takes each step of a review (cases.steps.REVIEW); "verification_request" is
+# How the API takes each step of a review (cases.reviews.steps.REVIEW); "verification_request" is
 # bound by verification (verification.steps). The declaration's own endpoints add and
 # remove incomes and assets during the re-declaration.
 bind = REVIEW.bind_api
 bind(
     "redeclaration_start",
     serializer=EmptySerializer,
-    act=lambda *, actor, obj, data: reviews.review_redeclaration_start(
+    act=lambda *, actor, obj, data: review_services.review_redeclaration_start(
         actor=actor, review_id=obj.pk
     ),
     description="Open the re-declaration: the household's declaration may change.",
@@ -207,7 +211,7 @@ bind(
 bind(
     "work_ability",
     serializer=WorkAbilitySerializer,
-    act=lambda *, actor, obj, data: reviews.review_work_ability_set(
+    act=lambda *, actor, obj, data: review_services.review_work_ability_set(
         actor=actor, review_id=obj.pk, member_id=data["member"], work_ability=data["work_ability"]
     ),
     description="A member's ability to work changed (during the re-declaration).",
@@ -215,7 +219,7 @@ bind(
 bind(
     "redeclaration_finish",
     serializer=FinishSerializer,
-    act=lambda *, actor, obj, data: reviews.review_redeclaration_finish(
+    act=lambda *, actor, obj, data: review_services.review_redeclaration_finish(
         actor=actor, review_id=obj.pk, **data
     ),
     description="Close the re-declaration; what changed is recorded.",
@@ -223,7 +227,7 @@ bind(
 bind(
     "outcome",
     serializer=OutcomeSerializer,
-    act=lambda *, actor, obj, data: reviews.review_outcome_record(
+    act=lambda *, actor, obj, data: review_services.review_outcome_record(
         actor=actor, review_id=obj.pk, **data
     ),
     description="Record the verification outcome by hand, with reasons.",
@@ -231,7 +235,9 @@ bind(
 bind(
     "decide",
     serializer=DecideSerializer,
-    act=lambda *, actor, obj, data: reviews.review_decide(actor=actor, review_id=obj.pk, **data),
+    act=lambda *, actor, obj, data: review_services.review_decide(
+        actor=actor, review_id=obj.pk, **data
+    ),
     description="The township decides: continue, adjust, gradual exit or stop.",
 )
 
@@ -252,11 +258,11 @@ class ReviewOpenView(APIView):
 
     @extend_schema(request=ReasonSerializer, responses={201: ReviewDetailSerializer})
     def post(self, request, application_id: int):
-        app = selectors_api.application_gate_for_user(
+        app = casework_selectors.application_gate_for_user(
             user=request.user, application_id=application_id
         )
         data = _parse(ReasonSerializer, request)
-        review = reviews.review_open(actor=request.user, application_id=app.pk, **data)
+        review = review_services.review_open(actor=request.user, application_id=app.pk, **data)
         return _review_response(request, review.pk, status_code=status.HTTP_201_CREATED)
 
 
@@ -265,11 +271,11 @@ class MemberDeathView(APIView):
 
     @extend_schema(request=DeathSerializer, responses={201: CaseOutSerializer})
     def post(self, request, application_id: int):
-        app = selectors_api.application_gate_for_user(
+        app = casework_selectors.application_gate_for_user(
             user=request.user, application_id=application_id
         )
         data = _parse(DeathSerializer, request)
-        reviews.member_death_record(
+        review_services.member_death_record(
             actor=request.user,
             application_id=app.pk,
             member_id=data["member"],
@@ -292,12 +298,12 @@ class AdjustmentListView(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return AdjustmentProposal.objects.none()
         access.require_role(self.request.user, permissions.READ_REVIEWS)
-        return reviews.adjustment_list_with_applicants(user=self.request.user)
+        return review_selectors.adjustment_list_with_applicants(user=self.request.user)
 
 
 def _proposal_response(request, proposal_id: int):
     access.require_role(request.user, permissions.READ_REVIEWS)
-    proposal = selectors.adjustment_get_for_user(user=request.user, proposal_id=proposal_id)
+    proposal = review_selectors.adjustment_get_for_user(user=request.user, proposal_id=proposal_id)
     return Response(ProposalSerializer(proposal).data)
 
 
@@ -312,7 +318,9 @@ class AdjustmentHandleView(APIView):
 
     @extend_schema(request=HandleSerializer, responses=ProposalSerializer)
     def post(self, request, proposal_id: int):
-        proposal = selectors.adjustment_get_for_user(user=request.user, proposal_id=proposal_id)
+        proposal = review_selectors.adjustment_get_for_user(
+            user=request.user, proposal_id=proposal_id
+        )
         data = _parse(HandleSerializer, request)
-        services.adjustment_handle(actor=request.user, proposal_id=proposal.pk, **data)
+        review_services.adjustment_handle(actor=request.user, proposal_id=proposal.pk, **data)
         return _proposal_response(request, proposal.pk)

@@ -3,7 +3,7 @@
 A form checks what the browser can get wrong (a missing field, a number that is not a
 number, an identity number that fails its check character). Every rule of the domain
 (negative amounts, twelve monthly figures, one household per person) stays in
-cases.services, whose DomainError the view puts back on the form field it names.
+cases.intake.services, whose DomainError the view puts back on the form field it names.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from aid_portal.models import Region
-from cases.models import MONEY, Application, Person
+from cases.records import MONEY, Application, Person
 
 
 class PeriodicReview(models.Model):
@@ -214,3 +214,63 @@ class MonthlyFileCheckItem(models.Model):
             and self.notice_done
             and (self.visit_record or not self.visit_needed)
         )
+
+
+class AdjustmentProposal(models.Model):
+    """What a spot-check, a periodic review or a batch finding recommends for an enrolled
+    case; the township acts on it (domain.md §5: stop, increase or decrease)."""
+
+    class Action(models.TextChoices):
+        KEEP = "keep", _("keep as it is")
+        INCREASE = "increase", _("increase the benefit")
+        DECREASE = "decrease", _("decrease the benefit")
+        STOP = "stop", _("stop the benefit")
+
+    class Source(models.TextChoices):
+        SPOT_CHECK = "spot_check", _("county spot-check")
+        REVIEW = "review", _("periodic review")
+        BATCH = "batch", _("batch comparison")
+        CREDIT = "credit", _("credit finding")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("to act on")
+        ADOPTED = "adopted", _("adopted")
+        DECLINED = "declined", _("declined")
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="adjustment_proposals"
+    )
+    action = models.CharField(_("recommended action"), max_length=16, choices=Action.choices)
+    reasons = models.TextField(_("reasons"))
+    proposed_amount = models.DecimalField(
+        _("proposed monthly amount (yuan)"), **MONEY, null=True, blank=True
+    )
+    source = models.CharField(_("from"), max_length=16, choices=Source.choices)
+    source_id = models.PositiveBigIntegerField(null=True, blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handling_note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("adjustment proposal")
+        verbose_name_plural = _("adjustment proposals")
+        ordering = ["proposed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "source_id"],
+                condition=models.Q(source_id__isnull=False),
+                name="one_proposal_per_source",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application} {self.get_action_display()}"

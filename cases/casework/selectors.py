@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Iterable
 from functools import reduce
 from operator import or_
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from aid_portal import access, permissions
 from aid_portal.models import Region, User
-from cases.models import Application, Member, Policy
+from cases.models import (
+    Application,
+    Document,
+    Member,
+    Policy,
+)
+from cases.selectors import application_list_for_user
+
+S = Application.State
+
 
 # Who may read the county policies: everyone who reads cases, and the admins who set them.
 # Who goes on a home visit: the staff of the township and of its villages.
@@ -84,3 +96,68 @@ def policy_county_list_for_admin(*, user: User) -> QuerySet[Region]:
         region_field=None,
         roles=permissions.MANAGE_STAFF,
     ).order_by("code")
+
+
+# States a township caseworker acts on, and what an approver decides.
+CASEWORKER_QUEUE_STATES = Application.OPEN_STATES - {S.DRAFT}
+
+
+APPROVER_QUEUE_STATES = frozenset({S.AWAITING_DECISION})
+
+
+def work_queue_for_user(*, user: User, states=CASEWORKER_QUEUE_STATES) -> QuerySet[Application]:
+    """Open cases, those nearest their deadline first (then the oldest)."""
+    return (
+        application_list_for_user(user=user)
+        .filter(state__in=states)
+        .order_by(F("due_on").asc(nulls_last=True), "created_at")
+    )
+
+
+def deadline_alerts_for_user(*, user: User, within_days: int = 5) -> QuerySet[Application]:
+    """Open cases past their decision deadline or due within ``within_days`` days."""
+    soon = timezone.localdate() + datetime.timedelta(days=within_days)
+    return work_queue_for_user(user=user).filter(due_on__lte=soon)
+
+
+def application_gate_for_user(*, user: User, application_id: int) -> Application:
+    """The application without its file: what an action needs before calling its service."""
+    return access.get_object_or_404(
+        Application.objects.select_related("village", "household__village"),
+        user,
+        region_field="village",
+        pk=application_id,
+    )
+
+
+def document_get_for_user(*, user: User, document_id: int) -> Document:
+    return access.get_object_or_404(
+        Document.objects.select_related("household__village"),
+        user,
+        region_field="household__village",
+        pk=document_id,
+    )
+
+
+def investigators_for_village(*, village: Region, identifiers: Iterable[str]) -> dict[str, User]:
+    """Staff who may visit a home in ``village``, by the id or username given for each.
+
+    Only active people holding a case role over the village can be named, so that an
+    identifier never confirms that someone elsewhere exists.
+    """
+    identifiers = [str(i).strip() for i in identifiers]
+    ids = [int(i) for i in identifiers if i.isdigit()]
+    names = [i for i in identifiers if not i.isdigit()]
+    users = (
+        User.objects.filter(Q(pk__in=ids) | Q(username__in=names), is_active=True)
+        .filter(
+            role_assignments__role__in=permissions.READ_CASES,
+            role_assignments__region__code__in=Region.enclosing_codes(village.code),
+        )
+        .distinct()
+    )
+    found: dict[str, User] = {}
+    for user in users:
+        found[str(user.pk)] = user
+        found[user.username] = user
+    return {i: found[i] for i in identifiers if i in found}

@@ -3,7 +3,8 @@
 
 Every step locks the application row first, then the review (always in that order, so
 two steps on one case never deadlock), checks role and state after the lock, and writes
-the case's timeline row and an audit row in the same transaction (cases.steps.APPLICATION.note).
+the case's timeline row and an audit row in the same transaction
+(cases.casework.steps.APPLICATION.note).
 Dates are parameters (``today=``) so that schedules can be tested without a clock.
 """
 
@@ -13,7 +14,7 @@ import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,8 +22,14 @@ from aid_portal import access, permissions
 from aid_portal.audit import audit_record
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import Region, Role, User
-from cases import services
+from cases import eligibility
+from cases import policy as case_policy
+from cases import transitions as case_transitions
+from cases.casework import services as casework_services
+from cases.casework.services import _amount_set, _stop
+from cases.casework.steps import APPLICATION
 from cases.models import (
+    AdjustmentProposal,
     Application,
     AssistanceType,
     Income,
@@ -33,17 +40,25 @@ from cases.models import (
     PeriodicReview,
     Policy,
 )
-from cases.selectors import adjustment_list_for_user, household_is_watched
-from cases.selectors_casework import with_applicant
-from cases.services import add_months
-from cases.steps import APPLICATION, REVIEW
+from cases.policy import decision_roles
+from cases.restrictions import household_is_watched
+from cases.reviews.steps import REVIEW
+from cases.transitions import _money, _require, add_months, application_lock
 
 S = Application.State
+
+
 R = PeriodicReview.State
+
+
 ENROLLED = Application.ENROLLED_STATES
+
+
 # Sources of income that come and go: a household living on them is reviewed as often
 # as one with a member able to work.
 IRREGULAR_SOURCES = frozenset({Income.Source.BUSINESS, Income.Source.OTHER})
+
+
 ABLE_TO_WORK = frozenset({Member.WorkAbility.FULL, Member.WorkAbility.PARTIAL})
 
 
@@ -72,7 +87,7 @@ def next_review_date(
 ) -> datetime.date:
     """Yearly when stable; on the county's shorter interval with irregular income, a
     member able to work, or a household on the credit watch list."""
-    policy = services.policy_in_force(county=application.village.county(), on=after)
+    policy = case_policy.policy_in_force(county=application.village.county(), on=after)
     unstable = review_unstable_reasons(
         application=application, on=after, income_irregular=income_irregular
     )
@@ -94,7 +109,7 @@ def member_death_record(
     if died_on is None or died_on > today:
         raise DomainError(_("Give the date of death (not in the future)."), field="died_on")
     with transaction.atomic():
-        app = services.application_lock(
+        app = case_transitions.application_lock(
             application_id,
             actor,
             permissions.FILE_APPLICATIONS,
@@ -109,7 +124,7 @@ def member_death_record(
         death = MemberDeath.objects.create(
             application=app, person=member.person, died_on=died_on, recorded_by=actor
         )
-        policy = services.policy_in_force(county=app.village.county(), on=died_on)
+        policy = case_policy.policy_in_force(county=app.village.county(), on=died_on)
         due = add_months(died_on, policy.review_months_after_death)
         old = app.next_review_on
         if old is None or due < old:
@@ -136,7 +151,7 @@ def _lock_review(
     app_id = app_id.first()
     if app_id is None:
         raise DomainError(_("No such review."))
-    app = services.application_lock(
+    app = case_transitions.application_lock(
         app_id,
         actor,
         roles,
@@ -156,7 +171,7 @@ def _lock_review(
 def _lock_review_step(
     review_id: int, actor: User | None, step: str
 ) -> tuple[Application, PeriodicReview]:
-    """Lock a review for one step of its declared table (cases.steps.REVIEW)."""
+    """Lock a review for one step of its declared table (cases.reviews.steps.REVIEW)."""
     declared = REVIEW[step]
     return _lock_review(review_id, actor, declared.roles, states=declared.leaves)
 
@@ -216,7 +231,7 @@ def _open(*, actor, application_id, trigger, trigger_id, reason, today):
     if trigger == PeriodicReview.Trigger.CASEWORKER and not reason.strip():
         raise DomainError(_("Say why the case is reviewed now."), field="reason")
     with transaction.atomic():
-        app = services.application_lock(
+        app = case_transitions.application_lock(
             application_id,
             actor,
             permissions.WORK_CASES,
@@ -468,7 +483,7 @@ def review_outcome_record(
 def review_amount_default(application: Application) -> Decimal | None:
     """The amount the declaration gives today (None when it cannot be computed)."""
     try:
-        return services.amount_compute(application=application).monthly_amount
+        return eligibility.amount_compute(application=application).monthly_amount
     except DomainError:
         return None
 
@@ -494,14 +509,14 @@ def review_decide(
         raise DomainError(_("Give the reasons for the decision."), field="reason")
     with transaction.atomic():
         app, review = _lock_review(review_id, actor, None, states={R.AWAITING_DECISION})
-        access.require_role(actor, services.decision_roles(app), app.village)
+        access.require_role(actor, case_policy.decision_roles(app), app.village)
         old_amount = app.monthly_amount
         new_amount = None
         next_on = None
         if decision == D.ADJUST:
             if monthly_amount in (None, ""):
                 monthly_amount = review_amount_default(app)
-            services.application_amount_adjust(
+            casework_services.application_amount_adjust(
                 actor=actor, application_id=app.pk, monthly_amount=monthly_amount, reason=reason
             )
             app.refresh_from_db(fields=["monthly_amount"])
@@ -513,11 +528,11 @@ def review_decide(
                 raise DomainError(
                     _("Give the months of the gradual exit."), field="months"
                 ) from None
-            services.gradual_exit_start(
+            casework_services.gradual_exit_start(
                 actor=actor, application_id=app.pk, months=months, reason=reason, today=today
             )
         elif decision == D.STOP:
-            services.application_stop(
+            casework_services.application_stop(
                 actor=actor, application_id=app.pk, reason=reason, today=today
             )
         if decision in {D.CONTINUE, D.ADJUST}:
@@ -550,65 +565,6 @@ def review_decide(
         )
 
 
-# --- reads ----------------------------------------------------------------------------
-
-
-def review_list_for_user(*, user: User) -> QuerySet[PeriodicReview]:
-    """Open reviews of cases in the user's places, the longest due first."""
-    reviews = access.restrict(
-        with_applicant(
-            PeriodicReview.objects.select_related("application__village", "application__household"),
-            through="application__",
-        ),
-        user,
-        region_field="application__village",
-    )
-    return reviews.exclude(state=R.DECIDED).order_by("due_on", "id")
-
-
-def review_gate_for_user(*, user: User, review_id: int) -> PeriodicReview:
-    """The review without the declaration: what a step needs before calling its service."""
-    return access.get_object_or_404(
-        PeriodicReview.objects.select_related("application__village"),
-        user,
-        region_field="application__village",
-        pk=review_id,
-    )
-
-
-def review_get_for_user(*, user: User, review_id: int) -> PeriodicReview:
-    return access.get_object_or_404(
-        PeriodicReview.objects.select_related(
-            "application__village",
-            "application__household",
-            "verification",
-            "opened_by",
-            "redeclared_by",
-            "outcome_by",
-            "decided_by",
-        ).prefetch_related(
-            Prefetch(
-                "application__household__members",
-                queryset=Member.objects.select_related("person").prefetch_related("incomes"),
-            ),
-            "application__household__assets",
-        ),
-        user,
-        region_field="application__village",
-        pk=review_id,
-    )
-
-
-def adjustment_list_with_applicants(*, user: User) -> QuerySet:
-    """The open adjustment proposals of the user's places (cases.selectors) with each
-    case's applicant, for the lists."""
-    return with_applicant(adjustment_list_for_user(user=user), through="application__")
-
-
-def review_list_for_application(application: Application) -> list[PeriodicReview]:
-    return list(application.periodic_reviews.order_by("-opened_at", "-id"))
-
-
 # --- the county's monthly check of last month's new dibao files ---------------------------
 
 
@@ -626,7 +582,7 @@ def monthly_check_create(
     Idempotent per county and month."""
     today = today or timezone.localdate()
     month, this_month = _month_bounds(today)
-    due_day = services.policy_in_force(county=county, on=today).monthly_check_due_day
+    due_day = case_policy.policy_in_force(county=county, on=today).monthly_check_due_day
     with transaction.atomic():
         check, created = MonthlyFileCheck.objects.get_or_create(
             county=county, month=month, defaults={"due_on": this_month.replace(day=due_day)}
@@ -760,37 +716,127 @@ def monthly_check_done(*, actor: User, check_id: int, note: str = "") -> Monthly
         return check
 
 
-def monthly_check_list_for_user(*, user: User) -> QuerySet[MonthlyFileCheck]:
-    return access.restrict(
-        MonthlyFileCheck.objects.select_related("county", "done_by").annotate(
-            files=Count("items", distinct=True),
-            checked=Count("items", filter=Q(items__checked_at__isnull=False), distinct=True),
-        ),
-        user,
-        region_field="county",
-        roles=permissions.CHECK_CASES_FOR_COUNTY,
-    ).order_by("-month", "county__code")
-
-
-def monthly_check_get_for_user(*, user: User, check_id: int) -> MonthlyFileCheck:
-    applicants = Member.objects.filter(relation=Member.Relation.SELF).select_related("person")
-    return access.get_object_or_404(
-        MonthlyFileCheck.objects.select_related("county", "done_by").prefetch_related(
-            Prefetch(
-                "items",
-                queryset=MonthlyFileCheckItem.objects.select_related(
-                    "application__village", "checked_by"
-                ).prefetch_related(
-                    Prefetch(
-                        "application__household__members",
-                        queryset=applicants,
-                        to_attr="applicants",
-                    )
-                ),
-            )
-        ),
-        user,
-        region_field="county",
-        roles=permissions.CHECK_CASES_FOR_COUNTY,
-        pk=check_id,
+def adjustment_propose(
+    *,
+    actor: User,
+    application_id: int,
+    action: str,
+    reasons: str,
+    source: str,
+    source_id: int | None = None,
+    proposed_amount=None,
+) -> AdjustmentProposal:
+    """Recommend an adjustment of an enrolled case; the township acts on it. One proposal
+    per spot-check finding, review or batch finding: proposing twice is refused."""
+    _require(
+        action in AdjustmentProposal.Action.values,
+        _("Choose the recommended action."),
+        field="action",
     )
+    _require(source in AdjustmentProposal.Source.values, _("Unknown source."), field="source")
+    _require(reasons.strip(), _("Give the reasons for the recommendation."), field="reasons")
+    amount = None
+    changes_amount = action in {
+        AdjustmentProposal.Action.INCREASE,
+        AdjustmentProposal.Action.DECREASE,
+    }
+    if changes_amount and proposed_amount not in (None, ""):
+        amount = _money(proposed_amount, "proposed_amount")
+    with transaction.atomic():
+        app = application_lock(
+            application_id,
+            actor,
+            permissions.HOLD_AND_ADJUST_CASES,
+            allowed_from=Application.ENROLLED_STATES,
+            allow_suspended=True,
+        )
+        if (
+            source_id is not None
+            and AdjustmentProposal.objects.filter(source=source, source_id=source_id).exists()
+        ):
+            raise Conflict(_("An adjustment was already proposed for this."))
+        proposal = AdjustmentProposal.objects.create(
+            application=app,
+            action=action,
+            reasons=reasons.strip(),
+            proposed_amount=amount,
+            source=source,
+            source_id=source_id,
+            proposed_by=actor,
+        )
+        APPLICATION.note(
+            app,
+            actor,
+            "adjustment_propose",
+            reason=reasons,
+            data={"proposal": proposal.pk, "action": action, "source": source},
+        )
+        return proposal
+
+
+def adjustment_handle(
+    *,
+    actor: User,
+    proposal_id: int,
+    adopt: bool,
+    note: str = "",
+    monthly_amount=None,
+    today: datetime.date | None = None,
+) -> AdjustmentProposal:
+    """The township acts on a proposal: adopt it (keep, new amount, or stop) or decline it
+    with a note. Whoever decides the case's applications decides its adjustments."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        proposal = AdjustmentProposal.objects.select_for_update().filter(pk=proposal_id).first()
+        if proposal is None:
+            raise DomainError(_("No such adjustment proposal."))
+        app = application_lock(
+            proposal.application_id,
+            actor,
+            None,
+            allowed_from=set(S.values),
+            allow_suspended=True,
+        )
+        access.require_role(actor, decision_roles(app), app.village)
+        if proposal.status != AdjustmentProposal.Status.OPEN:
+            raise Conflict(_("This proposal was already acted on."))
+        A = AdjustmentProposal.Action
+        if adopt:
+            if app.state not in Application.ENROLLED_STATES:
+                raise Conflict(
+                    _("Not possible while the application is %(state)s.")
+                    % {"state": app.get_state_display()}
+                )
+            if proposal.action in {A.INCREASE, A.DECREASE}:
+                value = monthly_amount if monthly_amount not in (None, "") else None
+                amount = _money(
+                    value if value is not None else proposal.proposed_amount, "monthly_amount"
+                )
+                rising = amount > (app.monthly_amount or Decimal(0))
+                _require(
+                    rising == (proposal.action == A.INCREASE) and amount != app.monthly_amount,
+                    _("The new amount must be higher than the current one.")
+                    if proposal.action == A.INCREASE
+                    else _("The new amount must be lower than the current one."),
+                    field="monthly_amount",
+                )
+                _amount_set(app, actor, amount, proposal.reasons)
+            elif proposal.action == A.STOP:
+                _stop(app, actor, proposal.reasons, today)
+        else:
+            _require(note.strip(), _("Say why the proposal is declined."), field="note")
+        proposal.status = (
+            AdjustmentProposal.Status.ADOPTED if adopt else AdjustmentProposal.Status.DECLINED
+        )
+        proposal.handled_by = actor
+        proposal.handled_at = timezone.now()
+        proposal.handling_note = note.strip()
+        proposal.save(update_fields=["status", "handled_by", "handled_at", "handling_note"])
+        APPLICATION.note(
+            app,
+            actor,
+            "adjustment_adopt" if adopt else "adjustment_decline",
+            reason=note,
+            data={"proposal": proposal.pk, "action": proposal.action},
+        )
+        return proposal

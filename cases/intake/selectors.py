@@ -1,15 +1,8 @@
-"""Reads the cases API needs beyond cases.selectors, each starting from the jurisdiction.
-
-A row of a household (member, income, asset, expenditure, document) is inside the
-user's places when its household's village is, so every selector here filters on that
-village through aid_portal.access; outside is "not found".
-"""
+"""Reads for the intake pages, each starting from the user's jurisdiction."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from aid_portal import access, permissions
 from aid_portal.models import Region, User
@@ -20,18 +13,53 @@ from cases.models import (
     Household,
     Income,
     Member,
+    ProofItem,
+    ProofStatus,
     RigidExpenditure,
 )
 
 
-def application_gate_for_user(*, user: User, application_id: int) -> Application:
-    """The application without its file: what an action needs before calling its service."""
-    return access.get_object_or_404(
-        Application.objects.select_related("village", "household__village"),
-        user,
-        region_field="village",
-        pk=application_id,
+def intake_villages_for_user(*, user: User) -> QuerySet[Region]:
+    """Villages where ``user`` may file a household: where they hold an intake role
+    themselves (cover grants widen reading, never acting)."""
+    jurisdiction = access.jurisdiction_for(
+        user, roles=permissions.FILE_APPLICATIONS, include_grants=False
     )
+    return (
+        Region.objects.filter(level=Region.Level.VILLAGE)
+        .filter(jurisdiction.q(None))
+        .select_related("parent")
+        .order_by("code")
+    )
+
+
+def household_documents_for_user(*, user: User, household_id: int) -> QuerySet[Document]:
+    """The household file (一户一档), by kind then date; empty outside the jurisdiction."""
+    return (
+        access.restrict(
+            Document.objects.select_related("uploaded_by"),
+            user,
+            region_field="household__village",
+        )
+        .filter(household_id=household_id)
+        .order_by("kind", "uploaded_at")
+    )
+
+
+def proof_catalogue_for(
+    application: Application,
+) -> list[tuple[ProofItem, ProofStatus | None]]:
+    """The catalogue items that apply to the application's type, each with its status.
+
+    ``application`` comes from application_get_for_user (gated, proofs prefetched); the
+    catalogue itself is public reference data.
+    """
+    statuses = {proof.item_id: proof for proof in application.proofs.all()}
+    return [
+        (item, statuses.get(item.pk))
+        for item in ProofItem.objects.filter(active=True).order_by("code")
+        if item.applies_to(application.assistance_type)
+    ]
 
 
 def household_detail_for_user(*, user: User, household_id: int) -> Household:
@@ -87,15 +115,6 @@ def expenditure_get_for_user(*, user: User, expenditure_id: int) -> RigidExpendi
     )
 
 
-def document_get_for_user(*, user: User, document_id: int) -> Document:
-    return access.get_object_or_404(
-        Document.objects.select_related("household__village"),
-        user,
-        region_field="household__village",
-        pk=document_id,
-    )
-
-
 # Rows of a household the caller has already fetched through the gate: what an input
 # may refer to (a member, a scan, an application of *this* household only).
 
@@ -110,27 +129,3 @@ def documents_of_household(*, household: Household) -> QuerySet[Document]:
 
 def applications_of_household(*, household: Household) -> QuerySet[Application]:
     return Application.objects.filter(household=household).select_related("village")
-
-
-def investigators_for_village(*, village: Region, identifiers: Iterable[str]) -> dict[str, User]:
-    """Staff who may visit a home in ``village``, by the id or username given for each.
-
-    Only active people holding a case role over the village can be named, so that an
-    identifier never confirms that someone elsewhere exists.
-    """
-    identifiers = [str(i).strip() for i in identifiers]
-    ids = [int(i) for i in identifiers if i.isdigit()]
-    names = [i for i in identifiers if not i.isdigit()]
-    users = (
-        User.objects.filter(Q(pk__in=ids) | Q(username__in=names), is_active=True)
-        .filter(
-            role_assignments__role__in=permissions.READ_CASES,
-            role_assignments__region__code__in=Region.enclosing_codes(village.code),
-        )
-        .distinct()
-    )
-    found: dict[str, User] = {}
-    for user in users:
-        found[str(user.pk)] = user
-        found[user.username] = user
-    return {i: found[i] for i in identifiers if i in found}

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cases import views_intake as views
+from cases.intake import views
 
 APP = "<int:application_id>"
 HOUSEHOLD = "households/<int:household_id>"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cases import views_casework as views
+from cases.casework import views
 
 urlpatterns = [
     path("", views.queue, name="queue"),

@@ -5,7 +5,7 @@ expenditures · 4 commitments and authorisations · 5 the household file (一户
 6 submit.
 
 Every page reads the application through the access gate (404 outside the
-jurisdiction) and changes it only through cases.services, which check the role (403)
+jurisdiction) and changes it only through cases.intake.services, which check the role (403)
 and the state (a DomainError shown on the form). The rows of steps 2 to 5 are htmx
 *sections*: a post answers with its section re-rendered, with the form's errors or
 emptied after success. Without JavaScript the same forms post, and redirect back.
@@ -30,8 +30,11 @@ from aid_portal import access, permissions
 from aid_portal.errors import DomainError
 from aid_portal.forms import add_domain_error
 from aid_portal.models import Role, User
-from cases import documents, selectors, selectors_intake, services
-from cases.forms_intake import (
+from cases import selectors
+from cases.casework import documents
+from cases.intake import selectors as selectors_intake
+from cases.intake import services
+from cases.intake.forms import (
     AssetForm,
     AuthorisationForm,
     CommitmentForm,

@@ -1,0 +1,1 @@
+"""The case queue, the case page, the steps to a decision, notices, visits, documents."""

@@ -1,0 +1,1 @@
+"""Filing an application: household, members, declaration, proofs, authorisations."""

@@ -1,0 +1,1 @@
+"""Periodic reviews, adjustments and the county's monthly file checks."""
