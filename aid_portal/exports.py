@@ -32,6 +32,13 @@ class Sheet:
 
 def xlsx_response(*, filename: str, sheets: Sequence[Sheet]) -> HttpResponse:
     """The workbook as a download named ``filename``."""
+    response = HttpResponse(xlsx_bytes(sheets=sheets), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def xlsx_bytes(*, sheets: Sequence[Sheet]) -> bytes:
+    """The workbook's bytes (a file a service hands out, a bank file say)."""
     book = Workbook()
     book.remove(book.active)
     for spec in sheets:
@@ -51,9 +58,7 @@ def xlsx_response(*, filename: str, sheets: Sequence[Sheet]) -> HttpResponse:
                     cell.data_type = "s"
     buffer = io.BytesIO()
     book.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return buffer.getvalue()
 
 
 def _cell(value: Any) -> Any:

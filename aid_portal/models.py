@@ -163,6 +163,8 @@ class Role(models.TextChoices):
     COUNTY_AUDITOR = "county_auditor", _("county auditor")
     VERIFICATION_OFFICER = "verification_officer", _("verification officer")
     FEED_ADMIN = "feed_admin", _("data-feed admin")
+    # The finance bureau's reviewer of payment rosters and allocator of funds (财政审核).
+    FINANCE_REVIEWER = "finance_reviewer", _("finance reviewer")
 
 
 # The level of the tree at which each role is held, and the lowest level it may be
@@ -174,6 +176,7 @@ ROLE_LEVELS: dict[str, tuple[int, ...]] = {
     Role.COUNTY_AUDITOR: (Region.Level.COUNTY, Region.Level.CITY, Region.Level.PROVINCE),
     Role.VERIFICATION_OFFICER: (Region.Level.COUNTY, Region.Level.CITY, Region.Level.PROVINCE),
     Role.FEED_ADMIN: (Region.Level.COUNTY, Region.Level.CITY, Region.Level.PROVINCE),
+    Role.FINANCE_REVIEWER: (Region.Level.COUNTY, Region.Level.CITY, Region.Level.PROVINCE),
 }
 
 

@@ -37,6 +37,7 @@ class NavGroup:
 
 
 CREDIT = _("Credit management")
+MONEY = _("Payments")
 
 
 ITEMS = [
@@ -122,6 +123,17 @@ ITEMS = [
         "credit:outbox",
         frozenset({Role.COUNTY_AUDITOR, Role.FEED_ADMIN}),
         group=CREDIT,
+    ),
+    NavItem(_("Payment rosters"), "cases:rosters", permissions.READ_PAYMENTS, group=MONEY),
+    NavItem(_("Failed payments"), "cases:payments-failed", permissions.READ_PAYMENTS, group=MONEY),
+    NavItem(_("Funds ledger"), "cases:funds", permissions.READ_PAYMENTS, group=MONEY),
+    NavItem(_("Reconciliation"), "cases:reconciliations", permissions.READ_PAYMENTS, group=MONEY),
+    NavItem(_("Public roster"), "cases:publicity", permissions.READ_PUBLICITY, group=MONEY),
+    NavItem(
+        _("Reports from the public"),
+        "cases:public-reports",
+        permissions.READ_PUBLICITY,
+        group=MONEY,
     ),
     NavItem(_("Audit log"), "audit-list", permissions.READ_AUDIT_LOG),
     NavItem(_("Staff and settings"), "admin:index", frozenset({Role.FEED_ADMIN})),

@@ -16,6 +16,7 @@ _APPROVER = Role.TOWNSHIP_APPROVER
 _AUDITOR = Role.COUNTY_AUDITOR
 _OFFICER = Role.VERIFICATION_OFFICER
 _FEED_ADMIN = Role.FEED_ADMIN
+_FINANCE = Role.FINANCE_REVIEWER
 
 # --- reading -----------------------------------------------------------------------------
 
@@ -87,3 +88,38 @@ REVIEW_CREDIT_OBJECTIONS = DECIDE_CREDIT_FINDINGS | CONFIRM_CREDIT_FINDINGS
 KEEP_CREDIT_OUTBOX = frozenset({_AUDITOR, _FEED_ADMIN})
 RECORD_TRUST = frozenset({_CASEWORKER})
 GRANT_REWARDS = frozenset({_APPROVER})
+
+# --- money (cases.payments) --------------------------------------------------------------------
+
+# Read rosters, their lines, bank returns and the funds ledger. Village assistants do not:
+# the roster carries account numbers.
+READ_PAYMENTS = frozenset({_CASEWORKER, _APPROVER, _AUDITOR, _FINANCE})
+# Prepare the township's roster, hold lines back, correct accounts, re-issue failed lines.
+PREPARE_ROSTERS = frozenset({_CASEWORKER, _APPROVER})
+# The county civil-affairs bureau reviews and approves a roster.
+APPROVE_ROSTERS = frozenset({_AUDITOR})
+# The finance bureau reviews an approved roster (then it is frozen) and enters funds.
+REVIEW_ROSTERS_FOR_FINANCE = frozenset({_FINANCE})
+ALLOCATE_FUNDS = frozenset({_FINANCE})
+# Send a roster back to the township with reasons: either reviewer, before it is frozen.
+RETURN_ROSTERS = APPROVE_ROSTERS | REVIEW_ROSTERS_FOR_FINANCE
+# Export the bank files and apply the bank's return: the county, which deals with the bank.
+EXCHANGE_BANK_FILES = frozenset({_AUDITOR})
+# See a full account number (the bank file, a correction): audited each time.
+UNMASK_ACCOUNTS = PREPARE_ROSTERS | EXCHANGE_BANK_FILES
+# Compare the month's four ledgers, close the month, build and submit the statistics
+# table: the county civil-affairs bureau.
+RECONCILE_PAYMENTS = frozenset({_AUDITOR})
+# Explain or resolve an exception of the reconciliation: the township it concerns, and the
+# county.
+EXPLAIN_EXCEPTIONS = PREPARE_ROSTERS | RECONCILE_PAYMENTS
+
+# --- the public roster (cases.publicity) ---------------------------------------------------------
+
+# Publish a village's month from the frozen roster, or withdraw it: the township office.
+PUBLISH_ROSTERS = frozenset({_CASEWORKER, _APPROVER})
+# Handle the public's objections and reports (举报) in the township's queue.
+HANDLE_PUBLIC_REPORTS = PUBLISH_ROSTERS
+# See what was published and the reports queue: the township, and the county that
+# supervises it.
+READ_PUBLICITY = PUBLISH_ROSTERS | frozenset({_AUDITOR})

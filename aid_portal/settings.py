@@ -211,6 +211,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name across components get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "AssistanceTypeEnum": "cases.models.AssistanceType",
+        "ApplicationStateEnum": "cases.models.Application.State",
+        "VerificationOutcomeEnum": "cases.models.VerificationOutcome.Outcome",
+        "RosterStateEnum": "cases.payments.models.Roster.State",
+        "RosterKindEnum": "cases.payments.models.Roster.Kind",
+        "RosterLineKindEnum": "cases.payments.models.RosterLine.Kind",
+        "PublicRosterEntryChangeEnum": "cases.publicity.models.PublicRosterEntry.Change",
+        "PublicReportStateEnum": "cases.publicity.models.PublicReport.State",
+        "RosterLineOutcomeEnum": "cases.payments.models.RosterLine.Outcome",
+        "RosterLineFailureEnum": "cases.payments.models.RosterLine.Failure",
+    },
 }
 
 # Celery: see aid_portal/celery.py. Redis as broker and result store.

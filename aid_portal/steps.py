@@ -42,6 +42,7 @@ from rest_framework.views import APIView
 from aid_portal import access
 from aid_portal.audit import audit_record
 from aid_portal.errors import Conflict, DomainError
+from aid_portal.forms import add_domain_error
 from aid_portal.models import Region, User
 
 Roles = frozenset[str] | Callable[[Any], frozenset[str]]
@@ -381,7 +382,7 @@ def step_page(
         # Someone acted first, or the object moved on: the form no longer applies.
         messages.warning(request, exc.message)
     except DomainError as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        add_domain_error(form, exc)  # with each line of a refused file, if any
         messages.error(request, exc.message)
         return render(request, obj, (name, form), 400)
     else:

@@ -36,4 +36,6 @@ urlpatterns = [
     path("credit/", include("credit.urls")),
     path("api/", include(api_patterns)),
     path("admin/", admin.site.urls),
+    # The public roster (公示): open to everyone, no login (cases.publicity.views).
+    path("", include("cases.publicity.public_urls")),
 ]

@@ -58,6 +58,10 @@ class Policy(models.Model):
         TOWNSHIP = "township", _("township")
         COUNTY = "county", _("county")
 
+    class PublicNameDisplay(models.TextChoices):
+        FULL = "full", _("full names")
+        MASKED = "masked", _("masked: first and last character shown (马*兰)")
+
     county = models.ForeignKey(
         Region,
         verbose_name=_("county"),
@@ -149,6 +153,13 @@ class Policy(models.Model):
         _("objection window after a feedback letter (days)"),
         default=15,
         validators=[MinValueValidator(1)],
+    )
+    # The public roster (domain.md §7, art. 24): the full name unless the county masks it.
+    public_name_display = models.CharField(
+        _("names on the public roster"),
+        max_length=8,
+        choices=PublicNameDisplay.choices,
+        default=PublicNameDisplay.FULL,
     )
     income_tolerance = models.DecimalField(
         _("income tolerance for 'basically consistent'"),

@@ -48,7 +48,8 @@ def _fast_hashing_and_plain_static(settings):
 
 @pytest.fixture(autouse=True)
 def behaviour_catalogue(request):
-    """The catalogue of untrustworthy behaviours that a data migration loads: a
+    """The catalogue of untrustworthy behaviours and the paying banks that data
+    migrations load: a
     transactional test earlier in the run may have emptied the table since, so it is
     loaded again (idempotent) for every test that uses the database."""
     marker = request.node.get_closest_marker("django_db")
@@ -60,10 +61,13 @@ def behaviour_catalogue(request):
         request.getfixturevalue("db")
     else:
         return
+    from cases.payments.catalogue import banks_load
+    from cases.payments.models import Bank
     from credit.findings.catalogue import catalogue_load
     from credit.findings.models import Behaviour
 
     catalogue_load(Behaviour)
+    banks_load(Bank)
 
 
 @dataclass

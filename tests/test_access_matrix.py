@@ -160,6 +160,7 @@ ROW_MODULES = [
     "tests.cases.access_rows_reviews",
     "tests.credit.access_rows_credit",
     "tests.credit.access_rows_trust",
+    "tests.cases.access_rows_publicity",
 ]
 for _module in ROW_MODULES:
     try:

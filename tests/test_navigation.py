@@ -26,7 +26,7 @@ def labels(entries) -> list:
 def test_the_auditors_credit_pages_are_one_menu_in_the_bar(people):
     entries = navigation_for(people.auditor)
     groups = [e for e in entries if isinstance(e, NavGroup)]
-    assert [str(g.label) for g in groups] == ["Credit management"]
+    assert [str(g.label) for g in groups] == ["Credit management", "Payments"]
     assert [str(i.label) for i in groups[0].items] == [
         "Credit findings",
         "Credit decisions",
@@ -35,6 +35,14 @@ def test_the_auditors_credit_pages_are_one_menu_in_the_bar(people):
         "Trustworthy households",
         "Credit dashboard",
         "Credit platform",
+    ]
+    assert [str(i.label) for i in groups[1].items] == [
+        "Payment rosters",
+        "Failed payments",
+        "Funds ledger",
+        "Reconciliation",
+        "Public roster",
+        "Reports from the public",
     ]
     # The group stands where its first entry would: after the spot-checks, before the log.
     flat = labels(entries)

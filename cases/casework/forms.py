@@ -292,6 +292,7 @@ class PolicyForm(forms.ModelForm):
             "rejection_notice_days",
             "notice_days",
             "objection_days",
+            "public_name_display",
             "income_tolerance",
             "review_months_stable",
             "review_months_unstable",

@@ -38,6 +38,7 @@ from cases.models import (
     Suspension,
     VerificationOutcome,
 )
+from cases.payments import services as payments
 from cases.policy import decision_roles, policy_in_force
 from cases.transitions import (
     _lock_step,
@@ -488,6 +489,13 @@ def application_approve(
         )
         from cases.reviews.services import next_review_date  # reviews builds on these services
 
+        payments.award_open(
+            application=app,
+            decision=payments.Award.Decision.APPROVAL,
+            monthly_amount=basis.monthly_amount,
+            from_month=start,
+            on=today,
+        )
         return APPLICATION.move(
             app,
             actor,
@@ -588,10 +596,16 @@ def application_suspend(
 
 
 def application_resume(
-    *, actor: User | None, application_id: int, source: str, reason: str
+    *,
+    actor: User | None,
+    application_id: int,
+    source: str,
+    reason: str,
+    wrongly_held: bool = False,
 ) -> bool:
     """Lift the hold of ``source``; False when there was none (safe to call twice). Other
-    holds on the case stay."""
+    holds on the case stay. A hold found wrong (an upheld objection) pays the months it
+    withheld back (cases.payments.services.back_pay_for_hold)."""
     _require(reason.strip(), _("Say why the hold is lifted."), field="reason")
     with transaction.atomic():
         app = application_lock(
@@ -602,9 +616,17 @@ def application_resume(
             check_role=actor is not None,
             allow_suspended=True,
         )
+        held = list(app.suspensions.filter(source=source, ended_at__isnull=True))
         lifted = app.suspensions.filter(source=source, ended_at__isnull=True).update(
             ended_at=timezone.now(), ended_by=actor, end_reason=reason.strip()
         )
+        if lifted and wrongly_held and app.state in Application.ENROLLED_STATES | {S.STOPPED}:
+            payments.back_pay_for_hold(
+                application=app,
+                held_from=held[0].started_at,
+                reason=_("hold lifted: %(reason)s") % {"reason": reason.strip()},
+                source=f"hold:{held[0].pk}",
+            )
         if lifted:
             APPLICATION.note(app, actor, "resume", reason=reason, data={"source": source})
         return bool(lifted)
@@ -634,6 +656,15 @@ def _amount_set(app: Application, actor: User, amount: Decimal, reason: str) -> 
     old = app.monthly_amount
     app.monthly_amount = amount
     app.save(update_fields=["monthly_amount", "updated_at"])
+    # In force from the month after the decision (or the first month, if not yet come).
+    today = timezone.localdate()
+    payments.award_open(
+        application=app,
+        decision=payments.Award.Decision.ADJUSTMENT,
+        monthly_amount=amount,
+        from_month=max(payments.next_month(today), app.start_month or today),
+        on=today,
+    )
     APPLICATION.note(
         app,
         actor,
@@ -671,6 +702,7 @@ def _stop(app: Application, actor: User | None, reason: str, today: datetime.dat
         reason=reason,
         fields={"stopped_on": today, "next_review_on": None},
     )
+    payments.award_close(application=app, last_month=today)
     _release_members(app)
     return app
 
@@ -702,6 +734,7 @@ def gradual_exit_start(
         last = add_months(today.replace(day=1), months)
         app.exit_after_month = last
         app.save(update_fields=["exit_after_month", "updated_at"])
+        payments.award_close(application=app, last_month=last)
         APPLICATION.note(
             app, actor, "gradual_exit", reason=reason, data={"months": months, "last": last}
         )

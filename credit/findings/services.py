@@ -386,6 +386,7 @@ def _end_sanctions(
                 application_id=sanction.application_id,
                 source=finding.source,
                 reason=reason,
+                wrongly_held=withdrawn,
             )
     case_restrictions.credit_restrictions_end(
         sanction_ids=[sanction.pk for sanction in active if sanction.kind in RESTRICTING], on=on

@@ -11,10 +11,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from stdnum.cn import ric
 
+from aid_portal.models import Role
 from cases.casework import documents
 from cases.casework import services as casework_services
 from cases.intake import services as intake_services
 from cases.models import Application, Member, Policy, ProofItem
+from cases.payments import services as payments_services
+from cases.payments.models import Bank
+from tests.conftest import make_user
 from verification import services as verification_services
 
 
@@ -159,3 +163,44 @@ def enrol(make_family, people):
         return family
 
     return run
+
+
+# --- money (cases.payments) ------------------------------------------------------------
+
+
+def luhn_number(prefix: str, length: int = 19) -> str:
+    """An account number of ``length`` digits starting with ``prefix``, Luhn-valid."""
+    body = prefix.ljust(length - 1, "7")
+    for check in "0123456789":
+        if payments_services._luhn_ok(body + check):
+            return body + check
+    raise AssertionError("no check digit")
+
+
+@pytest.fixture
+def finance(places):
+    return make_user("finance", Role.FINANCE_REVIEWER, places.county)
+
+
+@pytest.fixture
+def abc(db) -> Bank:
+    return Bank.objects.get(code="abc")
+
+
+@pytest.fixture
+def paying(enrol, people, abc):
+    """Enrolled families with a valid account at the ABC, paid from this month."""
+    counter = iter(range(100, 999))
+
+    def make(**options):
+        family = enrol(**options)
+        payments_services.account_set(
+            actor=people.caseworker_a,
+            household_id=family.application.household_id,
+            bank_id=abc.pk,
+            number=luhn_number(f"6228{next(counter)}"),
+            holder_name=family.applicant.person.name,
+        )
+        return family
+
+    return make

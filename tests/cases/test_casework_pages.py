@@ -655,6 +655,7 @@ def policy_data(county, effective_from, **overrides) -> dict:
         "rejection_notice_days": "3",
         "notice_days": "7",
         "objection_days": "15",
+        "public_name_display": "full",
         "income_tolerance": "0.10",
         "review_months_stable": "12",
         "review_months_unstable": "6",

@@ -1,0 +1,1 @@
+"""Money: entitlements, payment rosters, bank files and returns, funds (domain.md §7)."""

@@ -1,0 +1,211 @@
+"""Money: the reads. Each starts from the user's jurisdiction for payments
+(``permissions.READ_PAYMENTS``): village assistants read no roster, since it carries
+accounts."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet, Sum
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aid_portal import access, permissions
+from aid_portal.models import Region, User
+from cases.models import AssistanceType
+from cases.payments.models import (
+    FundAllocation,
+    MonthlyStatistics,
+    Reconciliation,
+    Roster,
+    RosterLine,
+)
+
+
+def roster_list_for_user(*, user: User) -> QuerySet[Roster]:
+    return access.restrict(
+        Roster.objects.select_related("township", "supplements", "prepared_by"),
+        user,
+        region_field="township",
+        roles=permissions.READ_PAYMENTS,
+    )
+
+
+def roster_get(*, user: User, roster_id: int) -> Roster:
+    return access.get_object_or_404(
+        Roster.objects.select_related(
+            "township", "supplements", "prepared_by", "county_approved_by", "finance_approved_by"
+        ),
+        user,
+        region_field="township",
+        roles=permissions.READ_PAYMENTS,
+        pk=roster_id,
+    )
+
+
+def roster_lines(roster: Roster) -> QuerySet[RosterLine]:
+    """A roster's lines as its page lists them (the roster came through the gate)."""
+    return roster.lines.select_related(
+        "village", "account__bank", "refers_to", "award", "adjustment"
+    ).order_by("village__code", "household_id", "id")
+
+
+def failed_lines_for_user(*, user: User) -> QuerySet[RosterLine]:
+    """Failed payments not yet re-issued: the township's queue (domain.md §7)."""
+    reissued = RosterLine.objects.filter(kind=RosterLine.Kind.REISSUE).exclude(
+        roster__state=Roster.State.WITHDRAWN
+    )
+    return access.restrict(
+        RosterLine.objects.filter(outcome=RosterLine.Outcome.FAILED)
+        .exclude(pk__in=reissued.values("refers_to"))
+        .select_related("roster", "village", "account__bank", "household"),
+        user,
+        region_field="village",
+        roles=permissions.READ_PAYMENTS,
+    ).order_by("roster__month", "village__code", "id")
+
+
+def rosters_due_for_user(*, user: User, today: datetime.date | None = None) -> QuerySet[Roster]:
+    """Rosters not yet frozen, by their deadline (the 15th): the work queue's payment row."""
+    today = today or timezone.localdate()
+    return (
+        roster_list_for_user(user=user)
+        .filter(state__in=[Roster.State.PREPARED, Roster.State.COUNTY_APPROVED])
+        .order_by("due_on", "id")
+    )
+
+
+def funds_ledger(*, county: Region, month: datetime.date) -> list[dict]:
+    """Per programme of one county and month: allocated, committed by approved rosters
+    (frozen or awaiting finance), paid (from the bank returns) and the balance."""
+    allocated = dict(
+        FundAllocation.objects.filter(county=county, month=month)
+        .values_list("programme")
+        .annotate(total=Sum("amount"))
+    )
+    lines = RosterLine.objects.filter(
+        roster__township__code__startswith=county.prefix,
+        roster__month=month,
+    ).exclude(roster__state=Roster.State.WITHDRAWN)
+    committed = dict(
+        lines.filter(
+            roster__state__in=[
+                Roster.State.COUNTY_APPROVED,
+                Roster.State.APPROVED,
+                Roster.State.PAID,
+            ]
+        )
+        .exclude(outcome__in=[RosterLine.Outcome.HELD, RosterLine.Outcome.FAILED])
+        .values_list("programme")
+        .annotate(total=Sum("amount"))
+    )
+    paid = dict(
+        lines.filter(outcome=RosterLine.Outcome.PAID)
+        .values_list("programme")
+        .annotate(total=Sum("net_amount"))
+    )
+    rows = []
+    for programme, label in AssistanceType.choices:
+        figures = {
+            "allocated": allocated.get(programme) or Decimal("0"),
+            "committed": committed.get(programme) or Decimal("0"),
+            "paid": paid.get(programme) or Decimal("0"),
+        }
+        if not any(figures.values()):
+            continue
+        rows.append(
+            {
+                "programme": programme,
+                "label": label,
+                **figures,
+                "balance": figures["allocated"] - figures["paid"],
+                "over": figures["committed"] > figures["allocated"],
+            }
+        )
+    return rows
+
+
+def funds_shortfall(roster: Roster) -> dict[str, Decimal]:
+    """By programme, how much more this roster needs than the county's funds left for its
+    month (allocated less everything else committed); empty when it fits."""
+    county = roster.township.county()
+    mine = dict(
+        roster.lines.exclude(outcome=RosterLine.Outcome.HELD)
+        .values_list("programme")
+        .annotate(total=Sum("amount"))
+    )
+    allocated = dict(
+        FundAllocation.objects.filter(county=county, month=roster.month)
+        .values_list("programme")
+        .annotate(total=Sum("amount"))
+    )
+    others = dict(
+        RosterLine.objects.filter(
+            roster__township__code__startswith=county.prefix,
+            roster__month=roster.month,
+            roster__state__in=[
+                Roster.State.COUNTY_APPROVED,
+                Roster.State.APPROVED,
+                Roster.State.PAID,
+            ],
+        )
+        .exclude(roster=roster)
+        .exclude(outcome__in=[RosterLine.Outcome.HELD, RosterLine.Outcome.FAILED])
+        .values_list("programme")
+        .annotate(total=Sum("amount"))
+    )
+    short = {}
+    for programme, need in mine.items():
+        left = (allocated.get(programme) or Decimal("0")) - (others.get(programme) or Decimal("0"))
+        if need > left:
+            short[programme] = need - left
+    return short
+
+
+def counties_for_user(*, user: User, roles: frozenset[str]) -> QuerySet[Region]:
+    """The counties where the user holds one of ``roles``, at the county or anywhere in it
+    (a township's staff reads its county's funds ledger and reconciliation)."""
+    jurisdiction = access.jurisdiction_for(user, roles=roles)
+    counties = Region.objects.filter(level=Region.Level.COUNTY).order_by("code")
+    if jurisdiction.everything:
+        return counties
+    codes = {
+        Region.enclosing_code(Region.code_from_prefix(prefix), Region.Level.COUNTY)
+        for prefix in jurisdiction.prefixes
+    }
+    inside = jurisdiction.q(None)
+    return counties.filter(inside | Q(code__in=codes))
+
+
+def townships_for_user(*, user: User, roles: frozenset[str]) -> QuerySet[Region]:
+    """The townships where the user holds one of ``roles`` (acting, not reading)."""
+    jurisdiction = access.jurisdiction_for(user, roles=roles, include_grants=False)
+    return (
+        Region.objects.filter(level=Region.Level.TOWNSHIP)
+        .filter(jurisdiction.q(None))
+        .order_by("code")
+    )
+
+
+def reconciliation_get(*, user: User, reconciliation_id: int) -> Reconciliation:
+    return _county_object(Reconciliation, user, reconciliation_id)
+
+
+def statistics_get(*, user: User, statistics_id: int) -> MonthlyStatistics:
+    return _county_object(MonthlyStatistics, user, statistics_id)
+
+
+def _county_object(model, user: User, pk: int):
+    """A county's object, for anyone who reads payments anywhere in that county (a
+    township's staff reads its county's reconciliation; the rows they see are limited
+    by township in the view)."""
+    obj = model.objects.select_related("county").filter(pk=pk).first()
+    jurisdiction = access.jurisdiction_for(user, roles=permissions.READ_PAYMENTS)
+    if obj is None or not (
+        jurisdiction.contains(obj.county)
+        or any(prefix.startswith(obj.county.prefix) for prefix in jurisdiction.prefixes)
+    ):
+        raise Http404(_("Not found."))
+    return obj
