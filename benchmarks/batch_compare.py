@@ -10,7 +10,7 @@ It works in a database of its own (``<name>_batch_benchmark`` on the same server
 created and migrated at the start and dropped at the end, so it leaves nothing behind.
 People, households, members, applications and the department records are loaded with
 COPY and committed, then VACUUM ANALYZE runs, as autovacuum would have on a real server.
-The comparison is verification.batch.batch_run, exactly as the scheduled task runs it:
+The comparison is verification.batch.services.batch_run, exactly as the scheduled task runs it:
 each run is its own transaction and its time includes the commit. The join and the
 comparison are timed in pairs (five by default), and the ratio printed is the median of
 the pairs' ratios.
@@ -45,15 +45,15 @@ from django.utils import timezone  # noqa: E402
 from aid_portal.crypto import blind_index, encrypt  # noqa: E402
 from aid_portal.models import Region, User  # noqa: E402
 from cases.models import Application, Household, Member, Person, Policy  # noqa: E402
-from verification.batch import batch_run  # noqa: E402
-from verification.catalogue import load_catalogue  # noqa: E402
-from verification.feeds import (  # noqa: E402
+from verification.batch.models import BatchRun  # noqa: E402
+from verification.batch.services import batch_run  # noqa: E402
+from verification.feeds.catalogue import load_catalogue  # noqa: E402
+from verification.feeds.models import DataItem, Feed, Snapshot, SnapshotRecord  # noqa: E402
+from verification.feeds.services import (  # noqa: E402
     records_table_attach,
     records_table_create,
     records_table_index,
 )
-from verification.models import DataItem, Feed, Snapshot, SnapshotRecord  # noqa: E402
-from verification.models_batch import BatchRun  # noqa: E402
 
 COUNTY = "659901000000"  # a county code no real data uses
 TOWNSHIPS = 10

@@ -7,7 +7,7 @@ Not a test. Run it from the project folder:
 
 It generates a CSV of N person-records for one department (two items per person, as a
 social-insurance bureau sends them), then imports it through
-verification.feeds.snapshot_import exactly as the Celery task does: decoding, checking
+verification.feeds.services.snapshot_import exactly as the Celery task does: decoding, checking
 every row (identity number, item code, amount, date, duplicates), COPY in batches, the
 swap. It works in a database of its own (``<name>_feedbench`` on the same server,
 migrated on first use), writes the file to a temporary folder, and removes its snapshot
@@ -39,10 +39,10 @@ from django.db import connection, connections  # noqa: E402
 from stdnum.cn import ric  # noqa: E402
 
 from aid_portal.models import User  # noqa: E402
-from verification import feeds  # noqa: E402
-from verification.catalogue import load_catalogue  # noqa: E402
-from verification.feeds import records_drop, snapshot_import  # noqa: E402
-from verification.models import Feed, Snapshot, SnapshotRecord  # noqa: E402
+from verification.feeds import services as feeds  # noqa: E402
+from verification.feeds.catalogue import load_catalogue  # noqa: E402
+from verification.feeds.models import Feed, Snapshot, SnapshotRecord  # noqa: E402
+from verification.feeds.services import records_drop, snapshot_import  # noqa: E402
 
 DEPARTMENT = "hrss"
 ITEMS = ("pension", "social_insurance_wage")

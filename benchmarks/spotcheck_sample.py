@@ -8,7 +8,7 @@ Not a test. Run it from the project folder:
 
 It works in the database of benchmarks/batch_compare.py (``<name>_benchmark``, created
 and migrated on first use) inside one transaction rolled back at the end. Households
-and applications are loaded with COPY; the draw is verification.spotcheck.campaign_draw
+and applications are loaded with COPY; the draw is verification.spotcheck.services.campaign_draw
 exactly as the page and the schedule call it: the population read, the sample drawn,
 the items written with bulk_create and the audit row with population, seed and sample.
 Each timing runs in a savepoint rolled back afterwards, so every run draws afresh.
@@ -31,8 +31,8 @@ from django.utils import timezone
 
 from aid_portal.models import Region, Role, RoleAssignment, User
 from cases.models import Application, Household, Policy
-from verification.models_spotcheck import SampleItem
-from verification.spotcheck import campaign_draw
+from verification.spotcheck.models import SampleItem
+from verification.spotcheck.services import campaign_draw
 
 COUNTY = "659902000000"  # a county code no real data uses (batch_compare uses ...01)
 TOWNSHIPS = 12

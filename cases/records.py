@@ -436,7 +436,7 @@ class Member(models.Model):
             # them for the deposit limit per member).
             models.Index(fields=["household", "is_supporter"], name="member_household"),
             # The people who also have a membership no longer active: the few a batch
-            # comparison looks at for "member of two households" (verification.batch).
+            # comparison looks at for "member of two households" (verification.batch.services).
             models.Index(
                 fields=["person"],
                 condition=Q(active=False, is_supporter=False),

@@ -8,7 +8,8 @@ class VerificationConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, not for a cycle: verification binds the step it performs on the
-        # application's path (verification.steps), and the pages and the API bind the
-        # spot-check's steps (verification.spotcheck_steps), before any URL is resolved;
+        # application's path (verification.requests.steps), and the pages and the API bind the
+        # spot-check's steps (verification.spotcheck.steps), before any URL is resolved;
         # models are not loaded at module level.
-        from verification import api_spotcheck, steps, views_spotcheck  # noqa: F401
+        from verification.requests import steps  # noqa: F401
+        from verification.spotcheck import api, views  # noqa: F401

@@ -1,7 +1,6 @@
-"""Celery finds tasks in each app's ``tasks`` module; the verification app keeps them
-beside the part they belong to."""
+"""Celery looks for each app's tasks in ``<app>.tasks``: the features' tasks, gathered."""
 
-from verification.tasks_batch import *  # noqa: F403
-from verification.tasks_feeds import *  # noqa: F403
-from verification.tasks_requests import *  # noqa: F403
-from verification.tasks_spotcheck import *  # noqa: F403
+from verification.batch.tasks import *  # noqa: F403
+from verification.feeds.tasks import *  # noqa: F403
+from verification.requests.tasks import *  # noqa: F403
+from verification.spotcheck.tasks import *  # noqa: F403

@@ -1,9 +1,10 @@
-"""Pages of the verification app: feeds, requests and reports, batch comparisons."""
+"""Pages of the verification app (namespace "verification"): the features' routes,
+joined: feeds, requests and reports, batch comparisons, spot-checks."""
 
-from verification.urls_batch import urlpatterns as batch
-from verification.urls_feeds import urlpatterns as feeds
-from verification.urls_requests import urlpatterns as requests
-from verification.urls_spotcheck import urlpatterns as spotchecks
+from verification.batch.urls import urlpatterns as batch
+from verification.feeds.urls import urlpatterns as feeds
+from verification.requests.urls import urlpatterns as requests
+from verification.spotcheck.urls import urlpatterns as spotchecks
 
 app_name = "verification"
 urlpatterns = [*feeds, *requests, *batch, *spotchecks]

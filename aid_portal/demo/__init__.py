@@ -24,8 +24,8 @@ from aid_portal.demo.feeds import load_feeds_demo
 from aid_portal.demo.reviews import load_review_demo
 from aid_portal.demo.spotcheck import load_spotcheck_demo
 from aid_portal.demo.trust import load_trust_demo
-from verification.catalogue import load_catalogue
-from verification.models import Department
+from verification.feeds.catalogue import load_catalogue
+from verification.feeds.models import Department
 
 __all__ = ["COUNTY_CODE", "DEMO_PASSWORD", "DEMO_USERS", "REGIONS_CSV", "DemoUser", "load_demo"]
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from aid_portal.models import Region
-from verification.batch import batch_run
-from verification.models_batch import BatchRun
+from verification.batch.models import BatchRun
+from verification.batch.services import batch_run
 
 DEMO_COUNTY = "640422000000"
 

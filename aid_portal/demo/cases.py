@@ -41,7 +41,7 @@ from cases.models import (
     Policy,
     ProofItem,
 )
-from verification import services as verification_services
+from verification.requests import services as verification_services
 
 S = Application.State
 SEED = 640422

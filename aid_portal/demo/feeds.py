@@ -22,9 +22,9 @@ from django.utils import timezone
 from aid_portal.demo.base import COUNTY_CODE
 from aid_portal.models import Region, User
 from cases.models import Application, Asset, Income, Member
-from verification.catalogue import DEFAULT_COLUMN_MAPPING, load_catalogue
-from verification.feeds import snapshot_import
-from verification.models import Department, Feed, Snapshot
+from verification.feeds.catalogue import DEFAULT_COLUMN_MAPPING, load_catalogue
+from verification.feeds.models import Department, Feed, Snapshot
+from verification.feeds.services import snapshot_import
 
 SEED = 4422
 FINDINGS = 3  # undeclared records of each kind

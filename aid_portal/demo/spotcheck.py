@@ -5,7 +5,7 @@ Windows are placed relative to the day the demo is loaded: the finished campaign
 the cases confirmed five and four months ago, the running one those of three and two
 months ago. Last month is left free, so that a newcomer can draw it (the monthly
 schedule would draw it on the 2nd of the month). Idempotent: a window already drawn is
-left alone. Everything goes through verification.spotcheck and the cases services.
+left alone. Everything goes through verification.spotcheck.services and the cases services.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from aid_portal.errors import DomainError
 from aid_portal.models import Region, User
 from cases import transitions
 from cases.reviews import services as review_services
-from verification import spotcheck
-from verification.models_spotcheck import SpotCheckCampaign
+from verification.spotcheck import services as spotcheck
+from verification.spotcheck.models import SpotCheckCampaign
 
 DEMO_COUNTY = "640422000000"
 SEEDS = {"finished": 2026_0422_01, "running": 2026_0422_02}

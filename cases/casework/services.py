@@ -117,7 +117,7 @@ def application_to_verification(*, actor: User, application_id: int) -> Applicat
     """Move the case under verification (domain.md §4), refused while anyone lacks a
     signed authorisation.
 
-    Only the state: the step people take is verification.services.verification_request,
+    Only the state: the step people take is verification.requests.services.verification_request,
     which calls this and opens the request in the same transaction. Verification sits
     above cases, so cases never calls it.
     """

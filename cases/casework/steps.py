@@ -4,7 +4,7 @@ The services check each step against this table under the row lock, the case pag
 the steps it allows, the API routes ``POST /api/applications/<id>/<step>/`` from it, and
 the access-matrix test reads it. The page and API bindings sit beside the views
 (cases.casework.views, cases.casework.api) and, for the one step verification performs, in
-verification (verification.views_requests, verification.api_requests).
+verification (verification.requests.steps).
 """
 
 from __future__ import annotations

@@ -267,7 +267,7 @@ def _run_withdraw(request, app, form):
 
 
 # How the case page takes each step of the declared path (cases.casework.steps.APPLICATION). The
-# step "verification_request" is bound by verification (verification.views_requests).
+# step "verification_request" is bound by verification (verification.requests.steps).
 bind = APPLICATION.bind_page
 bind("accept", form=AcceptForm, run=_run_accept)
 bind("verification_outcome", form=VerificationOutcomeForm, run=_run_verification_outcome)

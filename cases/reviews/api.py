@@ -197,7 +197,7 @@ def _after_step(request, review: PeriodicReview):
 
 
 # How the API takes each step of a review (cases.reviews.steps.REVIEW); "verification_request" is
-# bound by verification (verification.steps). The declaration's own endpoints add and
+# bound by verification (verification.requests.steps). The declaration's own endpoints add and
 # remove incomes and assets during the re-declaration.
 bind = REVIEW.bind_api
 bind(

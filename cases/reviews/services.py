@@ -415,7 +415,7 @@ def review_redeclaration_finish(
 
 def review_verification_lock(*, actor: User, review_id: int) -> tuple[Application, PeriodicReview]:
     """Lock a review waiting for verification, for the step verification performs
-    (verification.services.review_verification_request): the enrolled are re-verified
+    (verification.requests.services.review_verification_request): the enrolled are re-verified
     (domain.md §4) and the report's outcome comes back to this review."""
     app, review = _lock_review_step(review_id, actor, "verification_request")
     if review.verification_id is not None:
@@ -448,7 +448,7 @@ def review_outcome_record(
     gap_items: list[dict] | None = None,
     manual: bool = True,
 ) -> PeriodicReview:
-    """The verification outcome of the review: from the report (verification.services.
+    """The verification outcome of the review: from the report (verification.requests.services.
     report_issue), or recorded by hand with reasons."""
     if outcome not in PeriodicReview.Outcome.values:
         raise DomainError(_("Choose the outcome."), field="outcome")

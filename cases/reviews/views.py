@@ -172,7 +172,7 @@ def _decide_kwargs(request, review: PeriodicReview) -> dict:
 
 
 # How the review page takes each step; "verification_request" is bound by verification
-# (verification.steps), which opens the request.
+# (verification.requests.steps), which opens the request.
 bind = REVIEW.bind_page
 bind("redeclaration_start", form=EmptyForm, run=_run_start)
 bind("work_ability", form=WorkAbilityForm, run=_run_work_ability, form_kwargs=_members)

@@ -14,7 +14,7 @@ from cases.casework import services as casework_services
 from cases.intake import services as intake_services
 from tests.browser.helpers import log_in, take, zh
 from tests.cases import conftest as case_fixtures
-from verification import services as verification_services
+from verification.requests import services as verification_services
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -15,8 +15,8 @@ from playwright.sync_api import expect
 from cases.models import Application
 from tests.browser.helpers import log_in, zh
 from tests.verification.test_spotcheck import _case
-from verification import spotcheck
-from verification.models_spotcheck import SampleItem, SpotCheckCampaign
+from verification.spotcheck import services as spotcheck
+from verification.spotcheck.models import SampleItem, SpotCheckCampaign
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

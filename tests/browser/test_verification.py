@@ -13,9 +13,10 @@ from cases.intake import services as intake_services
 from tests.browser.helpers import log_in
 from tests.cases.conftest import identity
 from tests.conftest import wait_for
-from verification import services as verification_services
-from verification.catalogue import load_catalogue
-from verification.models import Department, Feed, Snapshot, VerificationRequest
+from verification.feeds.catalogue import load_catalogue
+from verification.feeds.models import Department, Feed, Snapshot
+from verification.requests import services as verification_services
+from verification.requests.models import VerificationRequest
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

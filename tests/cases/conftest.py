@@ -19,7 +19,7 @@ from cases.models import Application, Member, Policy, ProofItem
 from cases.payments import services as payments_services
 from cases.payments.models import Bank
 from tests.conftest import make_user
-from verification import services as verification_services
+from verification.requests import services as verification_services
 
 
 def identity(area: str, birth: str, sequence: int) -> str:

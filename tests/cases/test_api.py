@@ -18,7 +18,7 @@ from cases.intake import services as intake_services
 from cases.models import Application, Household
 from tests.cases.conftest import PNG, identity, scan
 from tests.queries import assert_get_query_count
-from verification import services as verification_services
+from verification.requests import services as verification_services
 
 pytestmark = pytest.mark.django_db
 S = Application.State

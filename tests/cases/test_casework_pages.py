@@ -23,7 +23,7 @@ from cases.intake import services as intake_services
 from cases.models import Application, Document, Policy
 from tests.cases.conftest import scan
 from tests.queries import assert_get_query_count, assert_same_query_count, queries_of
-from verification import services as verification_services
+from verification.requests import services as verification_services
 
 S = Application.State
 pytestmark = pytest.mark.django_db

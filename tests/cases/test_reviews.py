@@ -23,7 +23,7 @@ from cases.models import (
 )
 from cases.reviews import selectors as review_selectors
 from cases.reviews import services as review_services
-from verification.models import VerificationRequest
+from verification.requests.models import VerificationRequest
 
 S = Application.State
 R = PeriodicReview.State
@@ -456,7 +456,7 @@ def test_a_review_may_stop_the_benefit(enrol, people):
 
 
 def test_the_verification_report_lands_on_the_review_not_the_intake_path(enrol, people):
-    from verification import services as verification_services
+    from verification.requests import services as verification_services
 
     family = enrol()
     review = opened(family, people)
@@ -507,7 +507,7 @@ def test_the_verification_report_lands_on_the_review_not_the_intake_path(enrol, 
 
 
 def finished_batch_run(places):
-    from verification.models_batch import BatchRun
+    from verification.batch.models import BatchRun
 
     return BatchRun.objects.create(
         county=places.county,
@@ -519,8 +519,8 @@ def finished_batch_run(places):
 
 
 def test_a_batch_finding_resolved_as_review_opened_opens_a_review(enrol, people, places):
-    from verification.batch import finding_resolve
-    from verification.models_batch import BatchFinding
+    from verification.batch.models import BatchFinding
+    from verification.batch.services import finding_resolve
 
     family = enrol()
     run = finished_batch_run(places)
@@ -541,8 +541,8 @@ def test_a_member_named_in_a_batch_finding_can_leave_in_the_re_declaration(enrol
     """The finding names the person, not the membership: the review it opened may take
     the member off the household (the membership row is deleted), and the finding still
     says whom it was about."""
-    from verification.batch import finding_resolve
-    from verification.models_batch import BatchFinding
+    from verification.batch.models import BatchFinding
+    from verification.batch.services import finding_resolve
 
     family = enrol()
     run = finished_batch_run(places)
@@ -573,7 +573,7 @@ def test_findings_keep_django_s_protection_without_database_constraints(enrol, p
     deleting what a finding names through the ORM is still refused."""
     from django.db.models import ProtectedError
 
-    from verification.models_batch import BatchFinding
+    from verification.batch.models import BatchFinding
 
     family = enrol()
     run = finished_batch_run(places)

@@ -35,7 +35,7 @@ from cases.models import (
 )
 from tests.cases.conftest import PNG, identity, scan
 from tests.conftest import make_user
-from verification import services as verification_services
+from verification.requests import services as verification_services
 
 S = Application.State
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from cases.casework import services as casework_services
 from cases.intake import services as intake_services
 from cases.models import Application, VerificationOutcome
 from cases.tasks import feedback_windows_close, payments_start
-from verification import services as verification_services
+from verification.requests import services as verification_services
 
 S = Application.State
 pytestmark = pytest.mark.worker

@@ -13,7 +13,7 @@ from cases.casework import services as casework_services
 from cases.intake import services as intake_services
 from cases.models import Application
 from tests.cases.conftest import scan
-from verification import services as verification_services
+from verification.requests import services as verification_services
 
 S = Application.State
 pytestmark = pytest.mark.django_db

@@ -23,7 +23,7 @@ from credit.findings.models import Behaviour
 from credit.trust import services as trust
 from credit.trust.models import Reward, TrustRecord, YearlyResult
 from tests.queries import numbered, queries_captured
-from verification import services as verification_services
+from verification.requests import services as verification_services
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ import datetime
 from django.urls import reverse
 
 from tests.test_access_matrix import ANON, PAGE_LOGIN, PEOPLE, Row
-from verification.models_batch import BatchFinding, BatchRun
+from verification.batch.models import BatchFinding, BatchRun
 
 RUN_READERS = {"auditor", "verifier", "feedadmin", "superuser"}
 

@@ -7,8 +7,8 @@ manage them; every other signed-in person gets 403.
 from django.urls import reverse
 
 from tests.test_access_matrix import ANON, PAGE_LOGIN, PEOPLE, Row
-from verification.catalogue import load_catalogue
-from verification.models import Feed, Snapshot
+from verification.feeds.catalogue import load_catalogue
+from verification.feeds.models import Feed, Snapshot
 
 FEED_ADMINS = {"feedadmin", "superuser"}
 

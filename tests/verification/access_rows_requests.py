@@ -8,8 +8,8 @@ readers of township A's reports see it, everyone else gets 404.
 from django.urls import reverse
 
 from tests.test_access_matrix import ANON, PAGE_LOGIN, PEOPLE, Row
-from verification import services
-from verification.models import VerificationRequest
+from verification.requests import services
+from verification.requests.models import VerificationRequest
 
 # Who reads township A's reports: its caseworker and approver, the county's
 # verification officer and auditor (village assistants do not).

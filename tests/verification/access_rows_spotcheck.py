@@ -12,8 +12,8 @@ from decimal import Decimal
 from django.urls import reverse
 
 from tests.test_access_matrix import ANON, API_ANON, PAGE_LOGIN, PEOPLE, Row
-from verification.api_urls import CAMPAIGN_STEP_VIEWS, SAMPLE_STEP_VIEWS
-from verification.models_spotcheck import SampleItem, SpotCheckCampaign
+from verification.spotcheck.api_urls import CAMPAIGN_STEP_VIEWS, SAMPLE_STEP_VIEWS
+from verification.spotcheck.models import SampleItem, SpotCheckCampaign
 
 AUDITORS = {"auditor", "outsider_auditor", "superuser"}
 

@@ -24,10 +24,10 @@ from tests.cases import conftest as cases_fixtures
 from tests.cases.conftest import identity
 from tests.conftest import wait_for
 from tests.queries import assert_same_query_count, numbered, queries_of
-from verification.batch import batch_period, batch_run, batch_run_request, finding_resolve
-from verification.catalogue import load_catalogue
-from verification.models import DataItem, Feed, Snapshot, SnapshotRecord
-from verification.models_batch import BatchFinding, BatchRun
+from verification.batch.models import BatchFinding, BatchRun
+from verification.batch.services import batch_period, batch_run, batch_run_request, finding_resolve
+from verification.feeds.catalogue import load_catalogue
+from verification.feeds.models import DataItem, Feed, Snapshot, SnapshotRecord
 
 # The case fixtures (tests/cases/conftest.py), shared with this directory.
 make_family = cases_fixtures.make_family
@@ -538,7 +538,7 @@ def test_records_imported_into_a_partition_are_compared(bw, places, people, sett
     imported file lands in a partition of its own, which the run reads the same way."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from verification.feeds import snapshot_import, snapshot_upload
+    from verification.feeds.services import snapshot_import, snapshot_upload
 
     settings.MEDIA_ROOT = tmp_path
     feed = Feed.objects.get(department__code="civil_affairs")

@@ -14,7 +14,8 @@ from django.utils import timezone, translation
 
 from aid_portal.simulator import records_for
 from tests.verification.conftest import SEED, identity_number
-from verification.connector import (
+from verification.feeds.models import DataItem, Department
+from verification.requests.connector import (
     BadAnswer,
     ConnectorError,
     DepartmentUnavailable,
@@ -22,7 +23,6 @@ from verification.connector import (
     answer_parse,
     query_department,
 )
-from verification.models import DataItem, Department
 
 pytestmark = pytest.mark.django_db
 

@@ -14,23 +14,28 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from openpyxl import Workbook
 
-import verification.tasks_feeds  # noqa: F401 (registers verification.feed_import)
+import verification.feeds.tasks  # noqa: F401 (registers verification.feed_import)
 from aid_portal.crypto import blind_index
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.identity import validate_identity_number
 from aid_portal.models import AuditEvent
 from tests.cases.conftest import identity, make_family, policy, proof_items  # noqa: F401 (fixtures)
 from tests.conftest import wait_for
-from verification import feeds
-from verification.catalogue import CATALOGUE, load_catalogue
-from verification.feeds import current_records, feed_configure, snapshot_import, snapshot_upload
-from verification.models import (
+from verification.feeds import services as feeds
+from verification.feeds.catalogue import CATALOGUE, load_catalogue
+from verification.feeds.models import (
     DataItem,
     Department,
     Feed,
     QuarantinedRow,
     Snapshot,
     SnapshotRecord,
+)
+from verification.feeds.services import (
+    current_records,
+    feed_configure,
+    snapshot_import,
+    snapshot_upload,
 )
 
 S = Snapshot.Status
@@ -49,7 +54,7 @@ def _private_files_in_english(settings, tmp_path, monkeypatch):
     # Celery autodiscovers verification/tasks.py; until that module imports the feed
     # task, a worker started by a test is told to import it (click's auto envvar of
     # `celery worker --include`).
-    monkeypatch.setenv("CELERY_WORKER_INCLUDE", "verification.tasks_feeds")
+    monkeypatch.setenv("CELERY_WORKER_INCLUDE", "verification.feeds.tasks")
     # The messages are checked in their English source form.
     with translation.override("en"):
         yield

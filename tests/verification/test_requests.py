@@ -27,18 +27,9 @@ from tests.conftest import InThread, lock_wait_at_most, wait_for
 from tests.queries import assert_get_query_count
 from tests.verification.conftest import SEED
 from tests.verification.test_connector import live_department
-from verification import selectors_requests as selectors
-from verification import services
-from verification.models import (
-    Answer,
-    DataItem,
-    Department,
-    DepartmentQuery,
-    Feed,
-    Snapshot,
-    SnapshotRecord,
-    VerificationRequest,
-)
+from verification.feeds.models import DataItem, Department, Feed, Snapshot, SnapshotRecord
+from verification.requests import selectors, services
+from verification.requests.models import Answer, DepartmentQuery, VerificationRequest
 
 S = Application.State
 C = DataItem.CompareAs

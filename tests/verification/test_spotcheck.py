@@ -37,14 +37,14 @@ from cases.models import (
 from cases.reviews import services as review_services
 from tests.cases import conftest as cases_fixtures
 from tests.conftest import make_user, wait_for
-from verification import spotcheck
-from verification.models_spotcheck import (
+from verification.spotcheck import services as spotcheck
+from verification.spotcheck.models import (
     SampleItem,
     SampleItemUserObjectPermission,
     SpotCheckCampaign,
     SpotCheckFinding,
 )
-from verification.tasks_spotcheck import spotcheck_draw_all_task
+from verification.spotcheck.tasks import spotcheck_draw_all_task
 
 make_family = cases_fixtures.make_family
 policy = cases_fixtures.policy

@@ -7,8 +7,8 @@ from aid_portal.demo import load_demo
 from aid_portal.demo.spotcheck import load_spotcheck_demo
 from aid_portal.models import AuditEvent
 from cases.models import AdjustmentProposal
-from verification import spotcheck
-from verification.models_spotcheck import SampleItem, SpotCheckCampaign, SpotCheckFinding
+from verification.spotcheck import services as spotcheck
+from verification.spotcheck.models import SampleItem, SpotCheckCampaign, SpotCheckFinding
 
 pytestmark = pytest.mark.django_db
 

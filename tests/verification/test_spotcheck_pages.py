@@ -21,8 +21,8 @@ from tests.cases import conftest as cases_fixtures
 from tests.conftest import make_user
 from tests.queries import assert_get_query_count
 from tests.verification.test_spotcheck import _case
-from verification import spotcheck
-from verification.models_spotcheck import SampleItem, SpotCheckCampaign, SpotCheckFinding
+from verification.spotcheck import services as spotcheck
+from verification.spotcheck.models import SampleItem, SpotCheckCampaign, SpotCheckFinding
 
 make_family = cases_fixtures.make_family
 policy = cases_fixtures.policy

@@ -1,4 +1,4 @@
-"""The spot-check's declared steps (verification.spotcheck_steps) as the services, the
+"""The spot-check's declared steps (verification.spotcheck.steps) as the services, the
 pages and the API use them.
 
 Every step a person takes is bound to a page and to the API, and its roles are checked
@@ -27,9 +27,9 @@ from aid_portal.steps import Step, StepTable, check_bindings, step_bindings_chec
 from tests.cases import conftest as cases_fixtures
 from tests.conftest import make_user
 from tests.verification.test_spotcheck import _case
-from verification import spotcheck
-from verification.models_spotcheck import SampleItem, SpotCheckCampaign
-from verification.spotcheck_steps import (
+from verification.spotcheck import services as spotcheck
+from verification.spotcheck.models import SampleItem, SpotCheckCampaign
+from verification.spotcheck.steps import (
     SPOT_CHECK,
     SPOT_CHECK_CAMPAIGN,
 )

@@ -3,7 +3,7 @@
 ``verification_snapshotrecord`` becomes a table partitioned by LIST (snapshot_id): an
 import loads a snapshot into a table of its own without indexes, builds the index after
 the load and attaches the table as a partition when it swaps the snapshot in
-(verification.feeds); replacing a snapshot drops its partition instead of deleting its
+(verification.feeds.services); replacing a snapshot drops its partition instead of deleting its
 rows. Rows written through the ORM (tests, nothing in production) go to the default
 partition. The blind index is stored as bytea (32 bytes instead of 64 hexadecimal
 characters); the model field still reads and writes hexadecimal strings. The only index
@@ -21,7 +21,7 @@ it hashes the people and streams the records past them, not the other way round.
 import django.db.models.deletion
 from django.db import migrations, models
 
-import verification.models
+import verification.feeds.models
 
 FORWARD = """
 CREATE TABLE verification_snapshotrecord_next (
@@ -101,7 +101,7 @@ class Migration(migrations.Migration):
                 migrations.AlterField(
                     model_name="snapshotrecord",
                     name="identity_hash",
-                    field=verification.models.BlindIndexField(),
+                    field=verification.feeds.models.BlindIndexField(),
                 ),
                 migrations.AlterField(
                     model_name="snapshotrecord",

@@ -1,5 +1,5 @@
 """A query being asked is claimed (claimed_at) instead of locked while the department
-answers: see verification.services.query_run."""
+answers: see verification.requests.services.query_run."""
 
 from django.db import migrations, models
 

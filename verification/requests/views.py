@@ -20,9 +20,8 @@ from django.views.decorators.http import require_POST
 from aid_portal import access, permissions
 from aid_portal.audit import audit_sensitive_read
 from aid_portal.errors import Conflict, DomainError
-from verification import selectors_requests as selectors
-from verification import services
-from verification.models import DepartmentQuery, VerificationRequest
+from verification.requests import selectors, services
+from verification.requests.models import DepartmentQuery, VerificationRequest
 
 # How the computed rows of a report read; department items carry their own names.
 KIND_LABELS = {

@@ -14,7 +14,7 @@ from celery import shared_task
 
 from aid_portal.models import Region
 from cases.models import Policy
-from verification.spotcheck import campaign_draw_scheduled
+from verification.spotcheck.services import campaign_draw_scheduled
 
 __all__ = ["spotcheck_draw_all_task", "spotcheck_draw_task"]
 

@@ -3,11 +3,11 @@
 Two rows move: the campaign (drawn, running once its cases are handed out, finished
 when the last one is visited) and each sampled case (drawn, assigned to an auditor,
 visited once its findings are recorded). Drawing makes a campaign and is no step of
-one. The services of verification.spotcheck check each step against these tables under
+one. The services of verification.spotcheck.services check each step against these tables under
 the row lock; the campaign page and the sampled case's page take them through
-aid_portal.steps.step_page (bound in verification.views_spotcheck), the API through
+aid_portal.steps.step_page (bound in verification.spotcheck.views), the API through
 ``POST /api/spot-checks/campaigns/<id>/<step>/`` and ``.../items/<id>/<step>/`` (bound
-in verification.api_spotcheck).
+in verification.spotcheck.api).
 
 A step's roles are the roles a person holds over the place (a cover grant widens what
 they may read, never what they may do). Which auditor records a sampled case is the
@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aid_portal import permissions
 from aid_portal.steps import Step, StepTable
-from verification.models_spotcheck import SampleItem, SpotCheckCampaign
+from verification.spotcheck.models import SampleItem, SpotCheckCampaign
 
 Status = SpotCheckCampaign.Status
 State = SampleItem.State

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from verification import feeds
+from verification.feeds import services as feeds
 
 
 # Large files take minutes; the hard limit stays under the broker's visibility timeout,

@@ -2,7 +2,7 @@
 
 A request is opened by ``verification_request``, the step of the application's path
 (cases.casework.steps) that verification performs, and fans out one query per active department;
-each query is run by a Celery task after commit (verification.tasks_requests). Answers
+each query is run by a Celery task after commit (verification.requests.tasks). Answers
 come from the department's snapshot in use or from its live connector. When every
 department has answered, the report compares the declaration with what was verified, and
 issuing it moves the case on through cases.casework.services.verification_outcome_record.
@@ -39,9 +39,9 @@ from cases.models import (
     VerificationOutcome,
 )
 from cases.reviews import services as case_reviews
-from verification import connector
-from verification import selectors_requests as selectors
-from verification.models import Answer, DataItem, Department, DepartmentQuery, VerificationRequest
+from verification.feeds.models import DataItem, Department
+from verification.requests import connector, selectors
+from verification.requests.models import Answer, DepartmentQuery, VerificationRequest
 
 Q = DepartmentQuery.Status
 R = VerificationRequest.Status

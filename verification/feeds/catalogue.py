@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from verification.models import DataItem, Department, Feed
+from verification.feeds.models import DataItem, Department, Feed
 
 C = DataItem.CompareAs
 S = DataItem.Sensitivity

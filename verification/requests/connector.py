@@ -26,7 +26,7 @@ import tenacity
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from verification.models import DataItem, Department
+from verification.feeds.models import DataItem, Department
 
 logger = logging.getLogger(__name__)
 

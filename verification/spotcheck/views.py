@@ -2,10 +2,10 @@
 the population and of each township's share), a campaign's progress with its XLSX
 download and its sampled cases, and the findings form of one case.
 
-Thin views: a form parses, one service of verification.spotcheck acts, the page
+Thin views: a form parses, one service of verification.spotcheck.services acts, the page
 redirects. Reads go through its selectors, which start from the user's jurisdiction.
 The two steps (assigning a campaign's cases, recording a case's findings) are declared
-in verification.spotcheck_steps, bound here and taken by aid_portal.steps.step_page.
+in verification.spotcheck.steps, bound here and taken by aid_portal.steps.step_page.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from aid_portal.forms import add_domain_error
 from aid_portal.steps import step_page
 from cases.casework.selectors import with_applicant
 from credit.findings.models import Behaviour
-from verification import spotcheck
-from verification.forms_spotcheck import AssignForm, CampaignDrawForm, FindingForm
-from verification.spotcheck_steps import SPOT_CHECK, SPOT_CHECK_CAMPAIGN
+from verification.spotcheck import services as spotcheck
+from verification.spotcheck.forms import AssignForm, CampaignDrawForm, FindingForm
+from verification.spotcheck.steps import SPOT_CHECK, SPOT_CHECK_CAMPAIGN
 
 CAMPAIGNS_PAGE_SIZE = 50
 ITEMS_PAGE_SIZE = 50

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from aid_portal.models import Region
 from cases.models import Policy
-from verification.batch import batch_run
-from verification.models_batch import BatchRun
+from verification.batch.models import BatchRun
+from verification.batch.services import batch_run
 
 __all__ = ["batch_run_all_task", "batch_run_task"]
 

@@ -1,5 +1,5 @@
 """The spot-check API for county auditors: campaigns (list, detail, draw), a campaign's
-sampled cases, and the steps of verification.spotcheck_steps: ``POST
+sampled cases, and the steps of verification.spotcheck.steps: ``POST
 /api/spot-checks/campaigns/<id>/assign/`` and ``POST /api/spot-checks/items/<id>/finding/``.
 
 One small view per operation, through the same selectors and services as the pages:
@@ -22,9 +22,9 @@ from aid_portal import access, permissions
 from aid_portal.models import User
 from aid_portal.steps import step_api_views
 from cases.casework.selectors import with_applicant
-from verification import spotcheck
-from verification.models_spotcheck import SampleItem, SpotCheckCampaign, SpotCheckFinding
-from verification.spotcheck_steps import SPOT_CHECK, SPOT_CHECK_CAMPAIGN
+from verification.spotcheck import services as spotcheck
+from verification.spotcheck.models import SampleItem, SpotCheckCampaign, SpotCheckFinding
+from verification.spotcheck.steps import SPOT_CHECK, SPOT_CHECK_CAMPAIGN
 
 # --- serializers ------------------------------------------------------------------------
 
@@ -249,7 +249,7 @@ class SampleItemListView(generics.ListAPIView):
         )
 
 
-# --- the steps (verification.spotcheck_steps) ---------------------------------------------
+# --- the steps (verification.spotcheck.steps) ---------------------------------------------
 
 
 def _parse(serializer_class, request, obj) -> dict:
@@ -299,7 +299,7 @@ SPOT_CHECK.bind_api(
 
 
 def campaign_step_views() -> dict:
-    """The API view of every campaign step, by slug (verification.api_urls routes them)."""
+    """The API view of every campaign step, by slug (routed by verification.spotcheck.api_urls)."""
     return step_api_views(
         SPOT_CHECK_CAMPAIGN,
         gate=_campaign_gate,
@@ -310,7 +310,7 @@ def campaign_step_views() -> dict:
 
 
 def sample_step_views() -> dict:
-    """The API view of every sampled case's step, by slug (verification.api_urls)."""
+    """The API view of every sampled case's step, by slug (verification.spotcheck.api_urls)."""
     return step_api_views(
         SPOT_CHECK,
         gate=_item_gate,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from verification.models import Feed
+from verification.feeds.models import Feed
 
 
 class FeedSettingsForm(forms.Form):

@@ -1,7 +1,7 @@
 """Feed pages for data-feed admins: the department catalogue, one feed's settings,
 upload and import history with a live progress bar, and one import's bad rows.
 
-Thin views: a form parses the input, one service in verification.feeds acts, the page
+Thin views: a form parses the input, one service in verification.feeds.services acts, the page
 redirects. Everyone but a data-feed admin gets 403 from the selectors and services.
 """
 
@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from aid_portal.errors import DomainError
-from verification import feeds
-from verification.forms_feeds import FeedSettingsForm, SnapshotUploadForm
-from verification.models import Feed, Snapshot
+from verification.feeds import services as feeds
+from verification.feeds.forms import FeedSettingsForm, SnapshotUploadForm
+from verification.feeds.models import Feed, Snapshot
 
 QUARANTINE_PAGE_SIZE = 100
 

@@ -51,13 +51,13 @@ from cases.policy import policy_in_force
 from cases.reviews.services import adjustment_propose
 from credit.findings.models import Finding as CreditFinding
 from credit.findings.services import finding_record
-from verification.models_spotcheck import (
+from verification.spotcheck.models import (
     SampleItem,
     SampleItemUserObjectPermission,
     SpotCheckCampaign,
     SpotCheckFinding,
 )
-from verification.spotcheck_steps import SPOT_CHECK, SPOT_CHECK_CAMPAIGN
+from verification.spotcheck.steps import SPOT_CHECK, SPOT_CHECK_CAMPAIGN
 
 Rule = SpotCheckCampaign.Rule
 Action = SpotCheckFinding.Action

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from verification import services
-from verification.models import DepartmentQuery
+from verification.requests import services
+from verification.requests.models import DepartmentQuery
 
 # Seconds before each retry of a department that failed: 30 s, 2 min, 10 min. After
 # the last one the query stays FAILED until it is asked again (by hand or when overdue).

@@ -2,7 +2,7 @@
 cases drawn once and frozen, handed to county auditors case by case, and what each home
 visit found.
 
-A campaign is drawn by verification.spotcheck (the sampler); its items are assigned to
+A campaign is drawn by verification.spotcheck.services (the sampler); its items are assigned to
 auditors with per-object permissions (django-guardian, a direct foreign-key table); each
 item gets at most one finding, which goes back into the case as an adjustment proposal
 and, where chosen, a credit finding.
@@ -134,7 +134,7 @@ class SampleItem(models.Model):
         return f"{self.campaign_id}/{self.application_id}"
 
     # Read from the row, not stored: the auditor and the visit's time are the facts, and
-    # a state column beside them could only disagree (verification.spotcheck_steps).
+    # a state column beside them could only disagree (verification.spotcheck.steps).
     @property
     def state(self) -> str:
         if self.visited_at is not None:

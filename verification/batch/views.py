@@ -2,7 +2,7 @@
 download, and the township caseworker's queue of open findings.
 
 Thin views: a form parses, one service acts, the page redirects. Reads go through the
-selectors of verification.batch, which start from the user's jurisdiction.
+selectors of verification.batch.services, which start from the user's jurisdiction.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from django.views.decorators.http import require_POST
 from aid_portal import access, permissions
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.exports import Sheet, xlsx_response
-from verification import batch
-from verification.models_batch import BatchFinding
+from verification.batch import services as batch
+from verification.batch.models import BatchFinding
 
 FINDINGS_PAGE_SIZE = 50
 RUNS_PAGE_SIZE = 50

@@ -15,8 +15,9 @@ from django.utils import timezone
 from aid_portal import access, permissions
 from aid_portal.models import User
 from cases.models import Application, Member, VerificationOutcome
-from verification.feeds import current_records
-from verification.models import DepartmentQuery, SnapshotRecord, VerificationRequest
+from verification.feeds.models import SnapshotRecord
+from verification.feeds.services import current_records
+from verification.requests.models import DepartmentQuery, VerificationRequest
 
 # Who watches the requests of a county (the verification centre).
 # Who reads a report: the centre, and the township that decides on it (caseworker,

@@ -1,8 +1,8 @@
-"""Pages of verification requests and reports (verification.views_requests)."""
+"""Pages of verification requests and reports (verification.requests.views)."""
 
 from django.urls import path
 
-from verification import views_requests as views
+from verification.requests import views
 
 urlpatterns = [
     path("requests/", views.request_list, name="requests"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from verification import views_batch as views
+from verification.batch import views
 
 urlpatterns = [
     path("batch/", views.runs, name="batch-runs"),

@@ -1,7 +1,7 @@
 """Batch comparisons (domain.md §4, issue 4 item 6): enrolled people compared in one
 pass with the departments' current snapshots, and what each run found.
 
-A run is computed in set-based SQL (verification.batch); its findings land in the
+A run is computed in set-based SQL (verification.batch.services); its findings land in the
 township caseworker's queue, where each is resolved with a reason.
 """
 

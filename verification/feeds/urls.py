@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from verification import views_feeds as views
+from verification.feeds import views
 
 urlpatterns = [
     path("departments/", views.departments, name="departments"),

@@ -30,8 +30,8 @@ from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import Region, User
 from cases.models import Application, Asset, Member, Person
 from cases.policy import policy_in_force
-from verification.models import DataItem, Department, Feed, SnapshotRecord
-from verification.models_batch import BatchFinding, BatchRun
+from verification.batch.models import BatchFinding, BatchRun
+from verification.feeds.models import DataItem, Department, Feed, SnapshotRecord
 
 # Who starts runs and reads their summaries: the county's auditor, verification officer
 # and data-feed admin.

@@ -15,7 +15,7 @@ from cases.casework import serializers as case_serializers
 from cases.casework.forms import EmptyForm
 from cases.casework.steps import APPLICATION
 from cases.reviews.steps import REVIEW
-from verification import services
+from verification.requests import services
 
 
 def _request_from_page(request, app, form) -> str:

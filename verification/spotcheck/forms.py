@@ -1,5 +1,5 @@
 """Forms of the spot-check pages: drawing a campaign, assigning its cases, and the
-findings of a home visit. They parse; verification.spotcheck decides."""
+findings of a home visit. They parse; verification.spotcheck.services decides."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aid_portal.forms import DateInput, MultipleFileField
-from verification.models_spotcheck import SpotCheckCampaign, SpotCheckFinding
+from verification.spotcheck.models import SpotCheckCampaign, SpotCheckFinding
 
 
 class CampaignDrawForm(forms.Form):

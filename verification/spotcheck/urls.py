@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from verification import views_spotcheck as views
+from verification.spotcheck import views
 
 urlpatterns = [
     path("spot-checks/", views.campaigns, name="spotcheck-campaigns"),

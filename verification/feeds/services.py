@@ -48,7 +48,14 @@ from aid_portal.identity import (
     validate_identity_number,
 )
 from aid_portal.models import Region, User
-from verification.models import DataItem, Department, Feed, QuarantinedRow, Snapshot, SnapshotRecord
+from verification.feeds.models import (
+    DataItem,
+    Department,
+    Feed,
+    QuarantinedRow,
+    Snapshot,
+    SnapshotRecord,
+)
 
 logger = logging.getLogger(__name__)
 

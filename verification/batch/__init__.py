@@ -1,0 +1,2 @@
+"""Batch comparisons: everyone enrolled against the current snapshots, findings in
+the township's queue (docs/verification.md)."""

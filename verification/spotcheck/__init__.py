@@ -1,0 +1,2 @@
+"""Spot-checks: the county's sampled campaigns, their assignment, findings and
+schedules (docs/supervision.md)."""
