@@ -21,6 +21,7 @@ from aid_portal.demo.batch import load_batch_demo
 from aid_portal.demo.cases import load_case_demo
 from aid_portal.demo.credit import load_credit_demo
 from aid_portal.demo.feeds import load_feeds_demo
+from aid_portal.demo.payments import load_payment_demo
 from aid_portal.demo.reviews import load_review_demo
 from aid_portal.demo.spotcheck import load_spotcheck_demo
 from aid_portal.demo.trust import load_trust_demo
@@ -47,4 +48,7 @@ def load_demo() -> list[DemoUser]:
     load_credit_demo()
     # Trust last, after every other credit demo: the yearly results count their findings.
     load_trust_demo()
+    # Payments after every demo that enrols, adjusts or blocks a case (the trust demo's
+    # control group is enrolled too): the rosters pay what those left due.
+    load_payment_demo()
     return DEMO_USERS

@@ -1,4 +1,4 @@
-"""The demo's places and staff: the region tree of Xiji county and the ten demo logins."""
+"""The demo's places and staff: the region tree of Xiji county and the eleven demo logins."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ DEMO_USERS = [
     DemoUser("auditor", "田明", Role.COUNTY_AUDITOR, COUNTY_CODE),
     DemoUser("verifier", "何丽", Role.VERIFICATION_OFFICER, COUNTY_CODE),
     DemoUser("feedadmin", "周斌", Role.FEED_ADMIN, COUNTY_CODE),
+    DemoUser("finance", "韩淑琴", Role.FINANCE_REVIEWER, COUNTY_CODE),
     DemoUser("admin", "系统管理员", None, None, superuser=True),
 ]
 

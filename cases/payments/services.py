@@ -768,27 +768,38 @@ def roster_send_back(*, actor: User, roster_id: int, reason: str) -> Roster:
         return ROSTER.move(roster, actor, "send_back", reason=reason)
 
 
+_HASHED = (
+    "pk",
+    "application_id",
+    "programme",
+    "kind",
+    "amount",
+    "net_amount",
+    "months_from",
+    "months_to",
+    "payee_name",
+    "identity_hash",
+    "account_id",
+    "outcome",
+    "refers_to_id",
+    "deducted_from_id",
+)
+_OUTCOME = _HASHED.index("outcome")
+
+
 def roster_content_hash(roster: Roster) -> str:
-    """SHA-256 over the lines as they go out: what a frozen roster is, in one value."""
+    """SHA-256 over the lines as they go out: what a frozen roster is, in one value.
+
+    The bank's answer (paid, failed) is not content: an answered line counts as it went
+    out, pending, so that the roster stays exportable after one bank's return."""
+    answered = {RosterLine.Outcome.PAID, RosterLine.Outcome.FAILED}
     digest = hashlib.sha256()
-    rows = roster.lines.order_by("pk").values_list(
-        "pk",
-        "application_id",
-        "programme",
-        "kind",
-        "amount",
-        "net_amount",
-        "months_from",
-        "months_to",
-        "payee_name",
-        "identity_hash",
-        "account_id",
-        "outcome",
-        "refers_to_id",
-        "deducted_from_id",
-    )
+    rows = roster.lines.order_by("pk").values_list(*_HASHED)
     for row in rows.iterator(chunk_size=5000):
-        digest.update(json.dumps([str(v) for v in row]).encode())
+        values = [str(v) for v in row]
+        if row[_OUTCOME] in answered:
+            values[_OUTCOME] = RosterLine.Outcome.PENDING
+        digest.update(json.dumps(values).encode())
         digest.update(b"\n")
     return digest.hexdigest()
 

@@ -400,6 +400,26 @@ def test_a_return_is_applied_whole_and_once(paying, people, places, finance, abc
     assert (again.pk, changed) == (applied.pk, False)
 
 
+def test_a_bank_file_is_exported_again_after_a_return(paying, people, places, finance, abc):
+    # The bank's answers are no change to what finance froze: another bank's file (or
+    # this one again) is still exported once a return is applied.
+    paying()
+    roster = approve(people, finance, prepare(people, places))
+    frozen = roster.content_hash
+    bankfiles.return_apply(
+        actor=people.auditor,
+        roster_id=roster.pk,
+        bank_id=abc.pk,
+        file_name="r.csv",
+        content=_return(list(roster.lines.all())),
+    )
+    assert payments.roster_content_hash(roster) == frozen
+    content, _kind, _name = bankfiles.bank_file(
+        actor=people.auditor, roster=roster, bank=abc, form="csv"
+    )
+    assert content.decode("gbk").splitlines()[-1] == f"TOTAL,1,{roster.total:.2f}"
+
+
 @pytest.mark.parametrize(
     "mangle, message",
     [
