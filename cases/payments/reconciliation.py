@@ -38,48 +38,61 @@ X = ReconciliationException.Kind
 # The day of the month the statistics table is due at the city (domain.md §7).
 STATISTICS_DUE_DAY = 20
 
-# Lines that pay a month's benefit, on rosters that count (frozen: approved or paid).
-_ROSTERED = """
-    SELECT l.* FROM cases_rosterline l JOIN cases_roster r ON r.id = l.roster_id
-    WHERE r.month = %(month)s AND r.state IN ('approved', 'paid')
-      AND l.kind IN ('monthly', 'one_off', 'reissue') AND l.months_from = %(month)s
-      AND l.outcome <> 'held' AND l.village_id IN (
-          SELECT id FROM aid_portal_region WHERE code LIKE %(prefix)s)
-"""
+# The ledgers are first put in two temporary tables, each computed once: what is due
+# (the case system: DUE_WHERE) and what frozen rosters carry for the month's benefit (not
+# held back). Every check below is then a join between them, or with the public roster,
+# so the comparison stays set-based and its cost grows with the rows, not their product.
+_LEDGERS = [
+    "DROP TABLE IF EXISTS recon_due, recon_rostered",
+    f"""CREATE TEMP TABLE recon_due ON COMMIT DROP AS
+        SELECT aw.id AS award_id, a.id AS app_id, a.household_id, a.village_id,
+               v.code AS village_code, aw.programme, aw.monthly_amount
+        {DUE_FROM} {DUE_WHERE}""",
+    """CREATE TEMP TABLE recon_rostered ON COMMIT DROP AS
+        SELECT l.id, l.roster_id, l.application_id, l.household_id, l.village_id,
+               l.programme, l.kind, l.amount, l.net_amount, l.award_id, l.outcome, l.failure
+        FROM cases_rosterline l JOIN cases_roster r ON r.id = l.roster_id
+        JOIN aid_portal_region v ON v.id = l.village_id
+        WHERE r.month = %(month)s AND r.state IN ('approved', 'paid')
+          AND l.kind IN ('monthly', 'one_off', 'reissue') AND l.months_from = %(month)s
+          AND l.outcome <> 'held' AND v.code LIKE %(prefix)s""",
+    "ANALYZE recon_due",
+    "ANALYZE recon_rostered",
+]
 
-# Each kind of disagreement: (kind, SQL selecting township code, village id,
-# application id, household id, programme, expected, actual, detail).
+# Each kind of disagreement: SQL selecting village id, application id, household id,
+# programme, expected, actual and detail.
 _CHECKS = {
-    X.DUE_NOT_ROSTERED: f"""
-        SELECT a.village_id, a.id, a.household_id, aw.programme, aw.monthly_amount,
+    X.DUE_NOT_ROSTERED: """
+        SELECT d.village_id, d.app_id, d.household_id, d.programme, d.monthly_amount,
                NULL::numeric, ''
-        {DUE_FROM} {DUE_WHERE}
-          AND NOT EXISTS (SELECT 1 FROM ({_ROSTERED}) r WHERE r.award_id = aw.id)
-    """,  # noqa: S608 - this module's constants only; values are parameters
-    X.ROSTERED_NOT_DUE: f"""
+        FROM recon_due d
+        WHERE NOT EXISTS (SELECT 1 FROM recon_rostered r WHERE r.award_id = d.award_id)
+    """,
+    X.ROSTERED_NOT_DUE: """
         SELECT r.village_id, r.application_id, r.household_id, r.programme, NULL::numeric,
                r.amount, 'R' || r.roster_id || '-L' || r.id
-        FROM ({_ROSTERED}) r
-        WHERE r.kind <> 'reissue' AND NOT EXISTS (
-            SELECT 1 {DUE_FROM} {DUE_WHERE} AND aw.id = r.award_id)
-    """,  # noqa: S608 - this module's constants only; values are parameters
-    X.AMOUNT_DIFFERS: f"""
+        FROM recon_rostered r
+        WHERE r.kind <> 'reissue'
+          AND NOT EXISTS (SELECT 1 FROM recon_due d WHERE d.award_id = r.award_id)
+    """,
+    X.AMOUNT_DIFFERS: """
         SELECT r.village_id, r.application_id, r.household_id, r.programme,
                aw.monthly_amount, r.amount, 'R' || r.roster_id || '-L' || r.id
-        FROM ({_ROSTERED}) r JOIN cases_award aw ON aw.id = r.award_id
+        FROM recon_rostered r JOIN cases_award aw ON aw.id = r.award_id
         WHERE r.kind <> 'reissue' AND r.amount <> aw.monthly_amount
-    """,  # noqa: S608 - this module's constants only; values are parameters
+    """,
     # Failed in the return, and no re-issue of it paid since.
-    X.FAILED: f"""
+    X.FAILED: """
         SELECT r.village_id, r.application_id, r.household_id, r.programme, r.net_amount,
                NULL::numeric, 'R' || r.roster_id || '-L' || r.id || ' ' || r.failure
-        FROM ({_ROSTERED}) r
+        FROM recon_rostered r
         WHERE r.outcome = 'failed' AND NOT EXISTS (
             SELECT 1 FROM cases_rosterline again WHERE again.refers_to_id = r.id
               AND again.outcome = 'paid')
-    """,  # noqa: S608 - this module's constants only; values are parameters
+    """,
     # The public roster (cases.publicity) of villages that published the month.
-    X.PUBLISHED_NOT_ENROLLED: f"""
+    X.PUBLISHED_NOT_ENROLLED: """
         SELECT pr.village_id, NULL::bigint, e.household_id, e.programme, NULL::numeric,
                e.amount, ''
         FROM cases_publicrosterentry e
@@ -87,28 +100,37 @@ _CHECKS = {
         JOIN aid_portal_region pv ON pv.id = pr.village_id
         WHERE pr.month = %(month)s AND pr.withdrawn_at IS NULL AND pv.code LIKE %(prefix)s
           AND NOT EXISTS (
-              SELECT 1 {DUE_FROM} {DUE_WHERE}
-                AND a.household_id = e.household_id AND aw.programme = e.programme)
-    """,  # noqa: S608 - this module's constants only; values are parameters
-    X.ENROLLED_NOT_PUBLISHED: f"""
-        SELECT a.village_id, a.id, a.household_id, aw.programme, aw.monthly_amount,
+              SELECT 1 FROM recon_due d
+              WHERE d.household_id = e.household_id AND d.programme = e.programme)
+    """,
+    X.ENROLLED_NOT_PUBLISHED: """
+        SELECT d.village_id, d.app_id, d.household_id, d.programme, d.monthly_amount,
                NULL::numeric, ''
-        {DUE_FROM} {DUE_WHERE}
-          AND EXISTS (
-              SELECT 1 FROM cases_publicroster pr WHERE pr.village_id = a.village_id
+        FROM recon_due d
+        WHERE EXISTS (
+              SELECT 1 FROM cases_publicroster pr WHERE pr.village_id = d.village_id
                 AND pr.month = %(month)s AND pr.withdrawn_at IS NULL)
           AND NOT EXISTS (
               SELECT 1 FROM cases_publicrosterentry e
               JOIN cases_publicroster pr ON pr.id = e.public_roster_id
               WHERE pr.month = %(month)s AND pr.withdrawn_at IS NULL
-                AND e.household_id = a.household_id AND e.programme = aw.programme)
-    """,  # noqa: S608 - this module's constants only; values are parameters
-    X.UNPAID: f"""
+                AND e.household_id = d.household_id AND e.programme = d.programme)
+    """,
+    X.UNPAID: """
         SELECT r.village_id, r.application_id, r.household_id, r.programme, r.net_amount,
                NULL::numeric, 'R' || r.roster_id || '-L' || r.id
-        FROM ({_ROSTERED}) r WHERE r.outcome = 'pending' AND r.net_amount > 0
-    """,  # noqa: S608 - this module's constants only; values are parameters
+        FROM recon_rostered r WHERE r.outcome = 'pending' AND r.net_amount > 0
+    """,
 }
+
+# A village with households due and no public roster of the month.
+_NOT_PUBLISHED = """
+    SELECT d.village_id, count(DISTINCT d.household_id) FROM recon_due d
+    WHERE NOT EXISTS (
+        SELECT 1 FROM cases_publicroster pr WHERE pr.village_id = d.village_id
+          AND pr.month = %(month)s AND pr.withdrawn_at IS NULL)
+    GROUP BY d.village_id
+"""
 
 
 def _lock_county(actor: User, county_id: int) -> Region:
@@ -177,6 +199,8 @@ def _compare(county: Region, month: datetime.date) -> list[ReconciliationExcepti
     )
     found = []
     with connection.cursor() as cursor:
+        for statement in _LEDGERS:
+            cursor.execute(statement, params)
         for kind, sql in _CHECKS.items():
             cursor.execute(sql, params)
             for village_id, app_id, household_id, programme, expected, actual, detail in cursor:
@@ -202,14 +226,7 @@ def _villages_not_published(params, townships, villages) -> list[ReconciliationE
     """A village with households due and no public roster of the month: one exception for
     the village (its households are not counted against the rate one by one)."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT a.village_id, count(DISTINCT a.household_id) {DUE_FROM} {DUE_WHERE}
-                AND NOT EXISTS (
-                    SELECT 1 FROM cases_publicroster pr WHERE pr.village_id = a.village_id
-                      AND pr.month = %(month)s AND pr.withdrawn_at IS NULL)
-                GROUP BY a.village_id""",  # noqa: S608 - module constants only
-            params,
-        )
+        cursor.execute(_NOT_PUBLISHED, params)
         rows = cursor.fetchall()
     return [
         ReconciliationException(
@@ -267,12 +284,9 @@ def _paid_by_township(county: Region, month: datetime.date) -> dict:
 
 def _rates(county, month, exceptions) -> tuple[dict, Decimal | None]:
     """Per township: households due, those with an exception, and the agreement rate."""
-    params = due_params(month, county)
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor:  # recon_due: made by _compare, same transaction
         cursor.execute(
-            f"""SELECT left(v.code, 9), count(DISTINCT a.household_id)
-                {DUE_FROM} {DUE_WHERE} GROUP BY 1""",
-            params,
+            "SELECT left(village_code, 9), count(DISTINCT household_id) FROM recon_due GROUP BY 1"
         )
         due = dict(cursor.fetchall())
     names = dict(
