@@ -37,7 +37,7 @@ from aid_portal.demo.base import COUNTY_CODE
 from aid_portal.models import Region, User
 from aid_portal.workdays import add_working_days
 from cases.models import Application, AssistanceType, Member
-from cases.payments import bankfiles, services
+from cases.payments import bankfiles, reconciliation, services
 from cases.payments.models import (
     Award,
     Bank,
@@ -49,6 +49,7 @@ from cases.payments.models import (
     RosterEvent,
     RosterLine,
 )
+from cases.publicity import services as publicity
 
 SEED = 6404227
 HISTORY = 3  # months before this one, paid
@@ -85,6 +86,9 @@ def load_payment_demo(*, today: datetime.date | None = None) -> int:
             months.insert(0, services.previous_month(months[0]))
         for back, month in zip(range(HISTORY, 0, -1), months, strict=False):
             demo.past_month(month, short=back == SHORT_MONTHS_BACK, back_pay=back == 1)
+            # Published, compared, closed; the statistics table of every month but the
+            # last goes to the city, the last is left to submit in the browser.
+            demo.ledgers(month, submit=back > 1)
         demo.this_month(this_month)
         demo.backdate()
     return len(demo.rosters)
@@ -368,6 +372,41 @@ class _Payments:
             self.dates[extra.pk] = days[5:]
             self.approve(extra)
             self.bank_return(extra, set())
+
+    def ledgers(self, month: datetime.date, *, submit: bool) -> None:
+        """The month's public roster in every village that was paid, the four-ledger
+        comparison with each exception explained by its township, the month closed, and
+        the statistics table built (and submitted, but for the last month)."""
+        villages = Region.objects.filter(
+            level=Region.Level.VILLAGE,
+            code__startswith=self.county.prefix,
+            pk__in=RosterLine.objects.filter(roster__month=month).values("village"),
+        ).order_by("code")
+        for village in villages:
+            township = next(t for t in self.townships if village.code.startswith(t.prefix))
+            publicity.public_roster_publish(
+                actor=self.preparer(township),
+                village_id=village.pk,
+                month=month,
+                contact="乡镇民政办 0954-0000000",
+            )
+        auditor = self.users["auditor"]
+        done = reconciliation.reconciliation_run(
+            actor=auditor, county_id=self.county.pk, month=month, today=self.today
+        )
+        for exception in done.exceptions.select_related("township"):
+            reconciliation.exception_handle(
+                actor=self.preparer(exception.township),
+                exception_id=exception.pk,
+                note="已核实：下月名册补发，原因已记录",
+                resolved=False,
+            )
+        reconciliation.reconciliation_close(actor=auditor, reconciliation_id=done.pk)
+        table = reconciliation.statistics_build(
+            actor=auditor, county_id=self.county.pk, month=month
+        )
+        if submit:
+            reconciliation.statistics_submit(actor=auditor, statistics_id=table.pk)
 
     def back_pay(self, township: Region, month: datetime.date) -> None:
         """Two months a family was due before the portal and not paid (its card was

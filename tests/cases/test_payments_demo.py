@@ -1,5 +1,7 @@
 """The payments demo: three months paid in every township, this month prepared, loaded once."""
 
+from decimal import Decimal
+
 import pytest
 from django.utils import timezone
 
@@ -11,13 +13,17 @@ from cases.payments.models import (
     Award,
     BankReturn,
     FundAllocation,
+    MonthlyStatistics,
     PaymentAccount,
     PaymentAdjustment,
+    Reconciliation,
+    ReconciliationException,
     Roster,
     RosterEvent,
     RosterLine,
 )
 from cases.payments.selectors import funds_ledger
+from cases.publicity.models import PublicRoster, PublicRosterEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -93,6 +99,21 @@ def test_the_payments_demo_pays_three_months_and_prepares_this_one():
     assert RoleAssignment.objects.filter(
         user__username="finance", role=Role.FINANCE_REVIEWER, region=county
     ).exists()
+    # Each past month published per village, compared, explained and closed; the
+    # statistics table submitted for all but the last past month (left for the browser).
+    closed = Reconciliation.objects.filter(county=county, state="closed")
+    assert sorted(closed.values_list("month", flat=True)) == past
+    assert not ReconciliationException.objects.filter(
+        reconciliation__in=closed, status="open"
+    ).exists()
+    assert all(r.rate is not None and r.rate > Decimal("0.9") for r in closed)
+    tables = dict(MonthlyStatistics.objects.filter(county=county).values_list("month", "state"))
+    assert tables == {**{m: "submitted" for m in past[:-1]}, past[-1]: "draft"}
+    published = PublicRoster.objects.filter(month=past[-1], withdrawn_at__isnull=True)
+    assert (
+        published.count() >= 3
+        and PublicRosterEntry.objects.filter(public_roster__in=published).exists()
+    )
     before = _counts()
     assert load_payment_demo() == 0
     load_demo()
