@@ -116,6 +116,7 @@ class People:
     outsider_auditor: User  # county auditor of the other county
     nobody: User  # signed in, holds no role
     superuser: User
+    finance: User  # the county's finance reviewer (reads and reviews payment rosters)
 
     def by_name(self) -> dict[str, User]:
         return dict(self.__dict__)
@@ -145,6 +146,7 @@ def people(places) -> People:
         outsider_auditor=make_user("outsider_auditor", Role.COUNTY_AUDITOR, places.other_county),
         nobody=make_user("nobody"),
         superuser=make_user("root", superuser=True),
+        finance=make_user("finance", Role.FINANCE_REVIEWER, places.county),
     )
 
 

@@ -32,6 +32,7 @@ PEOPLE = [
     "outsider_auditor",
     "nobody",
     "superuser",
+    "finance",
 ]
 EVERYONE = [ANON, *PEOPLE]
 
@@ -124,6 +125,7 @@ ROWS = [
             "caseworker_b": 404,
             "outsider_auditor": 404,
             "nobody": 404,
+            "finance": 404,
         },
         api=True,
     ),
@@ -161,6 +163,7 @@ ROW_MODULES = [
     "tests.credit.access_rows_credit",
     "tests.credit.access_rows_trust",
     "tests.cases.access_rows_publicity",
+    "tests.cases.access_rows_payments",
 ]
 for _module in ROW_MODULES:
     try:

@@ -113,6 +113,7 @@ class BankFileView(APIView):
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
     )
     def get(self, request, roster_id: int):
+        access.require_role(request.user, permissions.READ_PAYMENTS)
         roster = selectors.roster_get(user=request.user, roster_id=roster_id)
         access.require_role(request.user, permissions.EXCHANGE_BANK_FILES, roster.township)
         content, kind, name = bankfiles.bank_file(
@@ -203,6 +204,7 @@ class FundsView(APIView):
 
 
 def _roster_gate(*, user, pk: int) -> Roster:
+    access.require_role(user, permissions.READ_PAYMENTS)
     return selectors.roster_get(user=user, roster_id=pk)
 
 

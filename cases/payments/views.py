@@ -233,6 +233,7 @@ def roster_detail(request, roster_id: int):
 @login_required
 @require_POST
 def roster_act(request, roster_id: int, step: str):
+    access.require_role(request.user, permissions.READ_PAYMENTS)
     roster = selectors.roster_get(user=request.user, roster_id=roster_id)
 
     def again(request, roster, bound, status):
@@ -252,6 +253,7 @@ def roster_act(request, roster_id: int, step: str):
 @login_required
 def bank_file(request, roster_id: int, bank_code: str, form: str):
     """The file for one bank (audited: it carries full account numbers)."""
+    access.require_role(request.user, permissions.READ_PAYMENTS)
     roster = selectors.roster_get(user=request.user, roster_id=roster_id)
     access.require_role(request.user, permissions.EXCHANGE_BANK_FILES, roster.township)
     bank = get_object_or_404(Bank, code=bank_code)

@@ -55,7 +55,7 @@ ROWS = [
     Row(
         "casework: county policies",
         lambda w: reverse("cases:policies"),
-        statuses(set(PEOPLE) - {"nobody"}, otherwise=403),
+        statuses(set(PEOPLE) - {"nobody", "finance"}, otherwise=403),
         url_name="cases:policies",
         must_not_contain={
             "auditor": lambda w: w.places.other_county.name,

@@ -11,14 +11,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from stdnum.cn import ric
 
-from aid_portal.models import Role
 from cases.casework import documents
 from cases.casework import services as casework_services
 from cases.intake import services as intake_services
 from cases.models import Application, Member, Policy, ProofItem
 from cases.payments import services as payments_services
 from cases.payments.models import Bank
-from tests.conftest import make_user
 from verification.requests import services as verification_services
 
 
@@ -178,8 +176,9 @@ def luhn_number(prefix: str, length: int = 19) -> str:
 
 
 @pytest.fixture
-def finance(places):
-    return make_user("finance", Role.FINANCE_REVIEWER, places.county)
+def finance(people):
+    """The county's finance reviewer (the shared ``people.finance``)."""
+    return people.finance
 
 
 @pytest.fixture

@@ -96,6 +96,7 @@ ROWS = [
             feedadmin=404,
             outsider_auditor=404,
             nobody=404,
+            finance=404,
         ),
         url_name="credit:trust-record",
     ),
