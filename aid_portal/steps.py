@@ -252,6 +252,21 @@ class StepTable:
                 offered.append(step)
         return offered
 
+    def page_forms(
+        self, request: HttpRequest, obj, bound: tuple[str, forms.Form] | None = None
+    ) -> list[dict]:
+        """The steps a page offers with their forms: the one sent back with its errors
+        (``bound``, open) or a fresh one; each ``{"action", "form", "open", "listed"}``."""
+        found = []
+        for step in self.offered(request.user, obj):
+            binding = self._pages[step.name]
+            if bound and bound[0] == step.name:
+                form, is_open = bound[1], True
+            else:
+                form, is_open = binding.form(request, obj), False
+            found.append({"action": step, "form": form, "open": is_open, "listed": binding.listed})
+        return found
+
     def check(
         self,
         name: str,

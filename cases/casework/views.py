@@ -378,13 +378,7 @@ def _render_case(
     bound: tuple[str, forms.Form] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    actions = []
-    for step in APPLICATION.offered(request.user, app):
-        if bound and bound[0] == step.name:
-            form, is_open = bound[1], True
-        else:
-            form, is_open = APPLICATION.page(step.name).form(request, app), False
-        actions.append({"action": step, "form": form, "open": is_open})
+    actions = APPLICATION.page_forms(request, app, bound)
     context = {
         "app": app,
         "actions": actions,

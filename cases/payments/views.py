@@ -183,13 +183,7 @@ def roster_list(request):
 
 
 def _render_roster(request, roster: Roster, *, bound=None, status: int = 200) -> HttpResponse:
-    steps = []
-    for step in ROSTER.offered(request.user, roster):
-        if bound and bound[0] == step.name:
-            form, is_open = bound[1], True
-        else:
-            form, is_open = ROSTER.page(step.name).form(request, roster), False
-        steps.append({"action": step, "form": form, "open": is_open})
+    steps = ROSTER.page_forms(request, roster, bound)
     states = dict(Roster.State.choices)
     history = [
         {

@@ -198,17 +198,9 @@ def _progress(review: PeriodicReview) -> list[dict]:
 def _render_review(
     request, review: PeriodicReview, *, bound: tuple[str, forms.Form] | None = None, status=200
 ) -> HttpResponse:
-    available = REVIEW.offered(request.user, review)
-    sections = []
-    for step in available:
-        binding = REVIEW.page(step.name)
-        if not binding.listed:
-            continue
-        if bound and bound[0] == step.name:
-            form, is_open = bound[1], True
-        else:
-            form, is_open = binding.form(request, review), False
-        sections.append({"step": step, "form": form, "open": is_open})
+    offered = REVIEW.page_forms(request, review, bound)
+    available = [item["action"] for item in offered]
+    sections = [{"step": item["action"], **item} for item in offered if item["listed"]]
     household = review.application.household
     members = list(household.members.all())
     today = timezone.localdate()

@@ -198,13 +198,7 @@ EVENT_LABELS = CREDIT_FINDING.event_labels()
 
 
 def _render_finding(request, finding: Finding, *, bound=None, status: int = 200) -> HttpResponse:
-    steps = []
-    for step in CREDIT_FINDING.offered(request.user, finding):
-        if bound and bound[0] == step.name:
-            form, is_open = bound[1], True
-        else:
-            form, is_open = CREDIT_FINDING.page(step.name).form(request, finding), False
-        steps.append({"action": step, "form": form, "open": is_open})
+    steps = CREDIT_FINDING.page_forms(request, finding, bound)
     members = [m for m in finding.household.members.all() if not m.is_supporter]
     states = dict(Finding.State.choices)
     history = [
