@@ -29,7 +29,7 @@ import json
 import re
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -173,9 +173,7 @@ def return_apply(
             if result == "paid":
                 paid_total += line.net_amount
             changed.append(line)
-        RosterLine.objects.bulk_update(
-            changed, ["outcome", "failure", "failure_note"], batch_size=5000
-        )
+        _outcomes_save(changed)
         # A recovery deducted from a payment shares its fate.
         for outcome in (Outcome.PAID, Outcome.FAILED):
             roster.lines.filter(
@@ -210,6 +208,30 @@ def return_apply(
         else:
             ROSTER.move(roster, actor, "return_apply", Roster.State.PAID, data=facts)
         return bank_return, True
+
+
+def _outcomes_save(lines: list[RosterLine]) -> None:
+    """Write each line's outcome, failure and note in one statement. (bulk_update writes
+    CASE WHEN id = … THEN … for every line of a batch, which the database evaluates for
+    every row it updates: time grows with the square of the batch.)"""
+    if not lines:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE cases_rosterline l
+            SET outcome = v.outcome, failure = v.failure, failure_note = v.failure_note
+            FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[])
+                 AS v(id, outcome, failure, failure_note)
+            WHERE l.id = v.id
+            """,
+            [
+                [line.pk for line in lines],
+                [line.outcome for line in lines],
+                [line.failure for line in lines],
+                [line.failure_note for line in lines],
+            ],
+        )
 
 
 def _parse_return(

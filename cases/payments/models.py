@@ -358,7 +358,9 @@ class RosterLine(models.Model):
         verbose_name_plural = _("roster lines")
         ordering = ["village__code", "household_id", "id"]
         indexes = [
-            models.Index(fields=["application", "months_from"], name="rosterline_case_month")
+            models.Index(fields=["application", "months_from"], name="rosterline_case_month"),
+            # The "paid twice" check looks up each line's payee among the month's lines.
+            models.Index(fields=["identity_hash", "months_from"], name="rosterline_payee_month"),
         ]
         constraints = [
             # A failed line is re-issued at most once; the re-issue refers to it.
