@@ -32,6 +32,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone, translation
+from stdnum import luhn
 
 from aid_portal.demo.base import COUNTY_CODE
 from aid_portal.models import Region, User
@@ -50,6 +51,7 @@ from cases.payments.models import (
     RosterLine,
 )
 from cases.publicity import services as publicity
+from cases.transitions import add_months
 
 SEED = 6404227
 HISTORY = 3  # months before this one, paid
@@ -181,7 +183,7 @@ class _Payments:
         """A card number of ``bank``: its six-digit prefix, twelve random digits and a
         Luhn check digit (19 digits, as the region's banks issue)."""
         body = BANKS[bank.code][1] + "".join(str(self.rng.randrange(10)) for _ in range(12))
-        return body + _luhn_digit(body)
+        return body + luhn.calc_check_digit(body)
 
     def bank(self) -> Bank:
         codes = list(BANKS)
@@ -527,26 +529,11 @@ class _Payments:
         )
 
 
-def add_months(month: datetime.date, months: int) -> datetime.date:
-    for _ in range(abs(months)):
-        month = services.next_month(month) if months > 0 else services.previous_month(month)
-    return month
-
-
 def _working_days(month: datetime.date) -> list[datetime.date]:
     """The days of a past month's steps: prepared, approved by the county, reviewed by
     finance, the bank's return (by the 15th); then the supplementary roster's four."""
     before = month - datetime.timedelta(days=1)
     return [add_working_days(before, n) for n in (2, 4, 5, 8, 12, 13, 14, 15, 18)]
-
-
-def _luhn_digit(body: str) -> str:
-    """The check digit that makes ``body`` + digit pass the Luhn test."""
-    total = 0
-    for index, digit in enumerate(reversed(body)):
-        value = int(digit) * (2 if index % 2 == 0 else 1)
-        total += value - 9 if value > 9 else value
-    return str(-total % 10)
 
 
 def _moment(day: datetime.date, hour: int) -> datetime.datetime:

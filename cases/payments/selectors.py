@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from django.db.models import Q, QuerySet, Sum
 from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aid_portal import access, permissions
@@ -67,9 +66,8 @@ def failed_lines_for_user(*, user: User) -> QuerySet[RosterLine]:
     ).order_by("roster__month", "village__code", "id")
 
 
-def rosters_due_for_user(*, user: User, today: datetime.date | None = None) -> QuerySet[Roster]:
+def rosters_due_for_user(*, user: User) -> QuerySet[Roster]:
     """Rosters not yet frozen, by their deadline (the 15th): the work queue's payment row."""
-    today = today or timezone.localdate()
     return (
         roster_list_for_user(user=user)
         .filter(state__in=[Roster.State.PREPARED, Roster.State.COUNTY_APPROVED])
@@ -77,34 +75,40 @@ def rosters_due_for_user(*, user: User, today: datetime.date | None = None) -> Q
     )
 
 
+# Rosters whose lines hold the county's money: approved by the county, or later.
+COMMITTING_STATES = [Roster.State.COUNTY_APPROVED, Roster.State.APPROVED, Roster.State.PAID]
+
+
+def _by_programme(rows: QuerySet, field: str = "amount") -> dict[str, Decimal]:
+    return dict(rows.values_list("programme").annotate(total=Sum(field)))
+
+
+def _allocated(county: Region, month: datetime.date) -> dict[str, Decimal]:
+    return _by_programme(FundAllocation.objects.filter(county=county, month=month))
+
+
+def _committed(county: Region, month: datetime.date) -> QuerySet[RosterLine]:
+    """The county's lines of the month that approved rosters commit money to (not held
+    back, not failed at the bank)."""
+    return RosterLine.objects.filter(
+        roster__township__code__startswith=county.prefix,
+        roster__month=month,
+        roster__state__in=COMMITTING_STATES,
+    ).exclude(outcome__in=[RosterLine.Outcome.HELD, RosterLine.Outcome.FAILED])
+
+
 def funds_ledger(*, county: Region, month: datetime.date) -> list[dict]:
     """Per programme of one county and month: allocated, committed by approved rosters
     (frozen or awaiting finance), paid (from the bank returns) and the balance."""
-    allocated = dict(
-        FundAllocation.objects.filter(county=county, month=month)
-        .values_list("programme")
-        .annotate(total=Sum("amount"))
-    )
-    lines = RosterLine.objects.filter(
-        roster__township__code__startswith=county.prefix,
-        roster__month=month,
-    ).exclude(roster__state=Roster.State.WITHDRAWN)
-    committed = dict(
-        lines.filter(
-            roster__state__in=[
-                Roster.State.COUNTY_APPROVED,
-                Roster.State.APPROVED,
-                Roster.State.PAID,
-            ]
-        )
-        .exclude(outcome__in=[RosterLine.Outcome.HELD, RosterLine.Outcome.FAILED])
-        .values_list("programme")
-        .annotate(total=Sum("amount"))
-    )
-    paid = dict(
-        lines.filter(outcome=RosterLine.Outcome.PAID)
-        .values_list("programme")
-        .annotate(total=Sum("net_amount"))
+    allocated = _allocated(county, month)
+    committed = _by_programme(_committed(county, month))
+    paid = _by_programme(
+        RosterLine.objects.filter(
+            roster__township__code__startswith=county.prefix,
+            roster__month=month,
+            outcome=RosterLine.Outcome.PAID,
+        ),
+        "net_amount",
     )
     rows = []
     for programme, label in AssistanceType.choices:
@@ -131,31 +135,9 @@ def funds_shortfall(roster: Roster) -> dict[str, Decimal]:
     """By programme, how much more this roster needs than the county's funds left for its
     month (allocated less everything else committed); empty when it fits."""
     county = roster.township.county()
-    mine = dict(
-        roster.lines.exclude(outcome=RosterLine.Outcome.HELD)
-        .values_list("programme")
-        .annotate(total=Sum("amount"))
-    )
-    allocated = dict(
-        FundAllocation.objects.filter(county=county, month=roster.month)
-        .values_list("programme")
-        .annotate(total=Sum("amount"))
-    )
-    others = dict(
-        RosterLine.objects.filter(
-            roster__township__code__startswith=county.prefix,
-            roster__month=roster.month,
-            roster__state__in=[
-                Roster.State.COUNTY_APPROVED,
-                Roster.State.APPROVED,
-                Roster.State.PAID,
-            ],
-        )
-        .exclude(roster=roster)
-        .exclude(outcome__in=[RosterLine.Outcome.HELD, RosterLine.Outcome.FAILED])
-        .values_list("programme")
-        .annotate(total=Sum("amount"))
-    )
+    mine = _by_programme(roster.lines.exclude(outcome=RosterLine.Outcome.HELD))
+    allocated = _allocated(county, roster.month)
+    others = _by_programme(_committed(county, roster.month).exclude(roster=roster))
     short = {}
     for programme, need in mine.items():
         left = (allocated.get(programme) or Decimal("0")) - (others.get(programme) or Decimal("0"))

@@ -23,9 +23,10 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from stdnum import luhn
 
 from aid_portal import access, permissions
 from aid_portal.audit import audit_record
@@ -44,6 +45,7 @@ from cases.payments.models import (
 )
 from cases.payments.selectors import funds_shortfall
 from cases.payments.steps import ROSTER
+from cases.transitions import _require, add_months
 
 R = Roster.State
 L = RosterLine.Kind
@@ -65,21 +67,16 @@ PROBLEMS = {
 }
 
 
-def _require(condition, message: str, *, field: str | None = None) -> None:
-    if not condition:
-        raise DomainError(message, field=field)
-
-
 def month_of(day: datetime.date) -> datetime.date:
     return day.replace(day=1)
 
 
 def next_month(month: datetime.date) -> datetime.date:
-    return (month.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+    return add_months(month_of(month), 1)
 
 
 def previous_month(month: datetime.date) -> datetime.date:
-    return (month.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    return add_months(month_of(month), -1)
 
 
 # --- awards: what each decision makes a case due --------------------------------------------
@@ -578,28 +575,28 @@ def lines_check(roster: Roster) -> None:
             """,
             [roster.pk],
         )
+    # Only the columns the checks read: a whole line with its payee, account and bank
+    # for each of a county's lines costs far more than the checks themselves.
+    banks = {bank.pk: bank for bank in Bank.objects.all()}
     lines = (
         RosterLine.objects.filter(roster=roster)
         .exclude(kind=L.RECOVERY)
         .exclude(outcome=RosterLine.Outcome.HELD)
-        .select_related("payee", "account__bank")
+        .values_list("pk", "problems", "payee__identity_number", "account__number", "account__bank")
     )
     changed = []
-    for line in lines:
-        found = set(line.problems)
-        if line.payee is not None:
+    for pk, problems, identity_number, account_number, bank_id in lines.iterator(chunk_size=5000):
+        found = set(problems)
+        if identity_number is not None:
             try:
-                validate_identity_number(line.payee.identity_number)
+                validate_identity_number(identity_number)
             except ValidationError:
                 found.add("identity_invalid")
-        if line.account is not None and not account_well_formed(
-            line.account.bank, line.account.number
-        ):
+        if account_number is not None and not account_well_formed(banks[bank_id], account_number):
             found.add("account_malformed")
-        if found != set(line.problems):
-            line.problems = sorted(found)
-            changed.append(line)
-    RosterLine.objects.bulk_update(changed, ["problems"])
+        if found != set(problems):
+            changed.append(RosterLine(pk=pk, problems=sorted(found)))
+    RosterLine.objects.bulk_update(changed, ["problems"], batch_size=1000)
     _totals_save(roster)
 
 
@@ -609,35 +606,20 @@ def account_well_formed(bank: Bank, number: str) -> bool:
         return False
     if bank.account_lengths and len(number) not in bank.account_lengths:
         return False
-    return not bank.luhn or _luhn_ok(number)
-
-
-def _luhn_ok(number: str) -> bool:
-    total = 0
-    for index, digit in enumerate(reversed(number)):
-        value = int(digit)
-        if index % 2 == 1:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return total % 10 == 0
+    return not bank.luhn or luhn.is_valid(number)
 
 
 def _totals_save(roster: Roster) -> None:
-    figures = (
-        RosterLine.objects.filter(roster=roster)
-        .exclude(outcome=RosterLine.Outcome.HELD)
-        .aggregate(total=Sum("amount"))
+    """The roster's counts and total, in one pass over its lines."""
+    held = Q(outcome=RosterLine.Outcome.HELD)
+    figures = RosterLine.objects.filter(roster=roster).aggregate(
+        total=Sum("amount", filter=~held),
+        lines=Count("pk", filter=~Q(kind=L.RECOVERY)),
+        problems=Count("pk", filter=~Q(problems=[]) & ~held),
     )
-    roster.line_count = RosterLine.objects.filter(roster=roster).exclude(kind=L.RECOVERY).count()
+    roster.line_count = figures["lines"]
     roster.total = figures["total"] or Decimal("0")
-    roster.problem_count = (
-        RosterLine.objects.filter(roster=roster)
-        .exclude(problems=[])
-        .exclude(outcome=RosterLine.Outcome.HELD)
-        .count()
-    )
+    roster.problem_count = figures["problems"]
     roster.save(update_fields=["line_count", "total", "problem_count"])
 
 
