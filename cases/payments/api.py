@@ -223,7 +223,7 @@ def _return_apply(*, actor, obj: Roster, data: dict) -> None:
         roster_id=obj.pk,
         bank_id=_bank(data["bank"]).pk,
         file_name=upload.name,
-        content=upload.read(),
+        content=upload,
     )
 
 

@@ -27,7 +27,9 @@ import hashlib
 import io
 import json
 import re
+from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
+from typing import IO
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
@@ -134,11 +136,16 @@ def bank_file(*, actor: User, roster: Roster, bank: Bank, form: str) -> tuple[by
 
 
 def return_apply(
-    *, actor: User, roster_id: int, bank_id: int, file_name: str, content: bytes
+    *, actor: User, roster_id: int, bank_id: int, file_name: str, content: bytes | IO[bytes]
 ) -> tuple[BankReturn, bool]:
     """Apply a bank's return to a roster, whole or not at all. Returns the return and
-    whether it changed anything (False: this very file was applied before)."""
-    digest = hashlib.sha256(content).hexdigest()
+    whether it changed anything (False: this very file was applied before).
+
+    ``content`` is the file's bytes or a binary file (an upload): it is read line by
+    line into a temporary table and checked and applied there, so memory does not grow
+    with the lines of the file."""
+    stream = io.BytesIO(content) if isinstance(content, bytes) else content
+    digest = _sha256(stream)
     with transaction.atomic():
         roster = roster_lock(roster_id, actor, None)
         try:
@@ -159,45 +166,24 @@ def return_apply(
                 _("A different return of %(bank)s was already applied to this roster.")
                 % {"bank": bank.name}
             )
-        expected = {
-            line.pk: line for line in payable_lines(roster, bank).select_for_update(of=("self",))
-        }
-        answers = _parse_return(content, bank, roster, expected)
-        paid_total = Decimal("0")
-        changed = []
-        for line_id, (result, reason, note) in answers.items():
-            line = expected[line_id]
-            line.outcome = Outcome.PAID if result == "paid" else Outcome.FAILED
-            line.failure = "" if result == "paid" else reason
-            line.failure_note = note[:200]
-            if result == "paid":
-                paid_total += line.net_amount
-            changed.append(line)
-        _outcomes_save(changed)
-        # A recovery deducted from a payment shares its fate.
-        for outcome in (Outcome.PAID, Outcome.FAILED):
-            roster.lines.filter(
-                kind=RosterLine.Kind.RECOVERY,
-                deducted_from__in=[line for line in changed if line.outcome == outcome],
-            ).update(outcome=outcome)
-        failed = sum(1 for line in changed if line.outcome == Outcome.FAILED)
+        # The roster's lock (above) is what every change of its lines takes first, so
+        # the lines the return answers cannot change under it.
+        with connection.cursor() as cursor:
+            _return_load(cursor, stream, bank)
+            _return_check(cursor, roster, bank)
+            paid_total, answered, failed = _return_write(cursor, roster)
         bank_return = BankReturn.objects.create(
             roster=roster,
             bank=bank,
             sha256=digest,
             file_name=file_name[:200],
-            line_count=len(changed),
-            paid_count=len(changed) - failed,
+            line_count=answered,
+            paid_count=answered - failed,
             failed_count=failed,
             paid_total=paid_total,
             imported_by=actor,
         )
-        facts = {
-            "bank": bank.code,
-            "lines": len(changed),
-            "failed": failed,
-            "paid_total": paid_total,
-        }
+        facts = {"bank": bank.code, "lines": answered, "failed": failed, "paid_total": paid_total}
         still_open = (
             roster.lines.filter(outcome=Outcome.PENDING, net_amount__gt=0)
             .exclude(kind=RosterLine.Kind.RECOVERY)
@@ -210,58 +196,80 @@ def return_apply(
         return bank_return, True
 
 
-def _outcomes_save(lines: list[RosterLine]) -> None:
-    """Write each line's outcome, failure and note in one statement. (bulk_update writes
-    CASE WHEN id = … THEN … for every line of a batch, which the database evaluates for
-    every row it updates: time grows with the square of the batch.)"""
-    if not lines:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE cases_rosterline l
-            SET outcome = v.outcome, failure = v.failure, failure_note = v.failure_note
-            FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[])
-                 AS v(id, outcome, failure, failure_note)
-            WHERE l.id = v.id
-            """,
-            [
-                [line.pk for line in lines],
-                [line.outcome for line in lines],
-                [line.failure for line in lines],
-                [line.failure_note for line in lines],
-            ],
-        )
+def _sha256(stream: IO[bytes]) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: stream.read(1 << 20), b""):
+        digest.update(chunk)
+    stream.seek(0)
+    return digest.hexdigest()
 
 
-def _parse_return(
-    content: bytes, bank: Bank, roster: Roster, expected: dict[int, RosterLine]
-) -> dict[int, tuple[str, str, str]]:
-    """Every line read and checked; any error refuses the file with all errors listed."""
-    try:
-        text = content.decode(bank.file_encoding)
-    except UnicodeDecodeError as exc:
-        line_number = content[: exc.start].count(b"\n") + 1
-        raise DomainError(
-            _("The file is not in %(encoding)s (line %(line)s): save it in the bank's encoding.")
-            % {"encoding": bank.get_file_encoding_display(), "line": line_number},
-            field="file",
-        ) from None
-    text = text.lstrip("\ufeff")
-    errors: list[str] = []
-    answers: dict[int, tuple[str, str, str]] = {}
-    seen: dict[int, int] = {}
-    control = None
+def _decoded_lines(stream: IO[bytes], bank: Bank) -> Iterator[str]:
+    """The file's lines as text, one at a time. Splitting the bytes at newlines is safe
+    for every encoding a bank may use (UTF-8, GBK, GB18030: no byte of a multi-byte
+    character is a newline), and it names the line that is not in the encoding."""
+    for number, raw in enumerate(stream, start=1):
+        try:
+            text = raw.decode(bank.file_encoding)
+        except UnicodeDecodeError:
+            raise DomainError(
+                _(
+                    "The file is not in %(encoding)s (line %(line)s): save it in the bank's "
+                    "encoding."
+                )
+                % {"encoding": bank.get_file_encoding_display(), "line": number},
+                field="file",
+            ) from None
+        yield text.lstrip("\ufeff") if number == 1 else text
+
+
+# The answers of the file as the database sees them: one row a line that names a payment
+# (its line number, the error the line has on its own, if any), and the control line.
+_RETURN_TABLE = """
+    CREATE TEMPORARY TABLE bank_return_lines (
+        number integer NOT NULL,
+        roster_id bigint,
+        line_id bigint,
+        reference text NOT NULL,
+        result text NOT NULL,
+        reason text NOT NULL,
+        amount numeric,
+        amount_text text NOT NULL,
+        note text NOT NULL,
+        error text
+    ) ON COMMIT DROP
+"""
+# Rows go to the database this many at a time: the memory one load takes.
+COPY_BATCH = 10_000
+
+
+def _return_load(cursor, stream: IO[bytes], bank: Bank) -> None:
+    """Read the file into ``bank_return_lines``, checking what each line can say of
+    itself; what needs the roster is checked in SQL by ``_return_check``."""
+    # Dropped first as well as on commit: two returns applied in one transaction (a
+    # caller's outer atomic block) must not meet the first one's rows.
+    cursor.execute(
+        "DROP TABLE IF EXISTS pg_temp.bank_return_lines, pg_temp.bank_return_errors, "
+        "pg_temp.bank_return_control"
+    )
+    cursor.execute(_RETURN_TABLE)
+    cursor.execute(
+        "CREATE TEMPORARY TABLE bank_return_errors (number integer, message text) ON COMMIT DROP"
+    )
     failures = set(RosterLine.Failure.values)
-    reader = csv.reader(io.StringIO(text))
-    for number, row in enumerate(reader, start=1):
+    batch: list[tuple] = []
+    errors: list[tuple[int, str]] = []
+    control = None
+    for number, row in enumerate(csv.reader(_decoded_lines(stream, bank)), start=1):
         cells = [cell.strip() for cell in row]
         if not any(cells):
             continue
         if number == 1 and cells[0].lower() == "reference":
             continue
         if control is not None:
-            errors.append(_("Line %(n)s: nothing may follow the control line.") % {"n": number})
+            errors.append(
+                (number, _("Line %(n)s: nothing may follow the control line.") % {"n": number})
+            )
             continue
         if cells[0].upper() == "TOTAL":
             control = (number, cells)
@@ -271,89 +279,264 @@ def _parse_return(
         match = REFERENCE.match(reference)
         if match is None:
             errors.append(
-                _("Line %(n)s: “%(ref)s” is not a payment reference.")
-                % {"n": number, "ref": reference}
-            )
-            continue
-        roster_id, line_id = int(match[1]), int(match[2])
-        if roster_id != roster.pk:
-            other = Roster.objects.filter(pk=roster_id).select_related("township").first()
-            if other is not None and other.township.county_code != roster.township.county_code:
-                errors.append(
-                    _("Line %(n)s: %(ref)s is another county's payment.")
-                    % {"n": number, "ref": reference}
+                (
+                    number,
+                    _("Line %(n)s: “%(ref)s” is not a payment reference.")
+                    % {"n": number, "ref": reference},
                 )
-            else:
-                errors.append(
-                    _("Line %(n)s: %(ref)s belongs to another roster.")
-                    % {"n": number, "ref": reference}
-                )
-            continue
-        if line_id not in expected:
-            errors.append(
-                _("Line %(n)s: %(ref)s matches no payment sent to %(bank)s on this roster.")
-                % {"n": number, "ref": reference, "bank": bank.name}
             )
             continue
-        if line_id in seen:
-            errors.append(
-                _("Line %(n)s: %(ref)s was already answered on line %(first)s.")
-                % {"n": number, "ref": reference, "first": seen[line_id]}
-            )
-            continue
-        seen[line_id] = number
+        error = None
         if result not in ("paid", "failed"):
-            errors.append(_("Line %(n)s: the result must be “paid” or “failed”.") % {"n": number})
-            continue
-        if result == "failed" and reason not in failures:
-            errors.append(
-                _("Line %(n)s: a failed payment needs its reason (%(reasons)s).")
-                % {"n": number, "reasons": ", ".join(sorted(failures))}
-            )
-            continue
+            error = _("Line %(n)s: the result must be “paid” or “failed”.") % {"n": number}
+        elif result == "failed" and reason not in failures:
+            error = _("Line %(n)s: a failed payment needs its reason (%(reasons)s).") % {
+                "n": number,
+                "reasons": ", ".join(sorted(failures)),
+            }
         try:
             value = Decimal(amount)
+            if not value.is_finite():
+                value = None
         except InvalidOperation:
             value = None
-        if value != expected[line_id].net_amount:
-            errors.append(
-                _("Line %(n)s: the amount %(amount)s is not the %(sent)s sent.")
-                % {"n": number, "amount": amount or "—", "sent": expected[line_id].net_amount}
+        batch.append(
+            (
+                number,
+                int(match[1]),
+                int(match[2]),
+                reference,
+                result,
+                reason if result == "failed" else "",
+                value,
+                amount,
+                note[:200],
+                error,
             )
-            continue
-        answers[line_id] = (result, reason if result == "failed" else "", note)
-    missing = [line.reference for pk, line in expected.items() if pk not in seen]
+        )
+        if len(batch) >= COPY_BATCH:
+            _copy(cursor, "bank_return_lines", batch)
+            batch = []
+        if len(errors) >= COPY_BATCH:
+            _copy(cursor, "bank_return_errors", errors)
+            errors = []
+    _copy(cursor, "bank_return_lines", batch)
+    _copy(cursor, "bank_return_errors", errors)
+    cursor.execute("CREATE INDEX ON bank_return_lines (line_id, number)")
+    cursor.execute("ANALYZE bank_return_lines")
+    cursor.execute(
+        "CREATE TEMPORARY TABLE bank_return_control (number integer, cells text[]) ON COMMIT DROP"
+    )
+    if control is not None:
+        cursor.execute("INSERT INTO bank_return_control VALUES (%s, %s)", list(control))
+
+
+def _copy(cursor, table: str, rows: list[tuple]) -> None:
+    """COPY the rows in: NULL is the unquoted empty field, every text is quoted (so an
+    empty note stays an empty text, not NULL)."""
+    if not rows:
+        return
+    buffer = io.StringIO()
+    for row in rows:
+        buffer.write(",".join(_csv_field(value) for value in row))
+        buffer.write("\n")
+    buffer.seek(0)
+    cursor.copy_expert(f"COPY {table} FROM STDIN WITH (FORMAT csv)", buffer)
+
+
+def _csv_field(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return '"' + value.replace('"', '""') + '"'
+    return str(value)
+
+
+# Each line's first error, in the order the checks apply: the roster it names, a payment
+# sent to this bank on this roster, answered once, its own errors, then the amount.
+# {expected} is the SQL of payable_lines (the one rule of what a bank is sent), its
+# parameters already bound: ids of this roster and bank, never text from the file.
+_LINE_ERRORS = """
+    WITH expected AS ({expected}),
+    answers AS (
+        SELECT r.*, e.net_amount AS sent, e.id IS NOT NULL AS known,
+               min(r.number) OVER (PARTITION BY r.line_id, e.id IS NOT NULL) AS first
+        FROM bank_return_lines r
+        LEFT JOIN expected e ON r.roster_id = %(roster)s AND e.id = r.line_id
+    ),
+    errors AS (
+        SELECT number, 'text' AS code, message AS reference, NULL::text AS detail
+        FROM bank_return_errors
+        UNION ALL
+        SELECT number,
+               CASE WHEN roster_id = ANY(%(other_county)s) THEN 'county'
+                    WHEN roster_id <> %(roster)s THEN 'roster'
+                    WHEN NOT known THEN 'unexpected'
+                    WHEN number <> first THEN 'twice'
+                    WHEN error IS NOT NULL THEN 'own'
+                    WHEN amount IS DISTINCT FROM sent THEN 'amount'
+               END,
+               CASE WHEN error IS NOT NULL AND known AND number = first THEN error
+                    ELSE reference END,
+               CASE WHEN number <> first THEN first::text ELSE sent::text END
+               || '|' || amount_text
+        FROM answers
+    )
+    SELECT number, code, reference, detail, count(*) OVER ()
+    FROM errors WHERE code IS NOT NULL
+    ORDER BY number
+    LIMIT %(shown)s
+"""
+
+_MISSING = """
+    WITH expected AS ({expected})
+    SELECT e.id, count(*) OVER () FROM expected e
+    WHERE NOT EXISTS (
+        SELECT 1 FROM bank_return_lines r WHERE r.roster_id = %(roster)s AND r.line_id = e.id
+    )
+    ORDER BY e.id LIMIT 10
+"""
+
+_SEEN = """
+    WITH expected AS ({expected})
+    SELECT count(*), coalesce(sum(e.net_amount), 0) FROM expected e
+    WHERE EXISTS (
+        SELECT 1 FROM bank_return_lines r WHERE r.roster_id = %(roster)s AND r.line_id = e.id
+    )
+"""
+
+
+def _return_check(cursor, roster: Roster, bank: Bank) -> None:
+    """Every line checked against the payments sent; any error refuses the whole file,
+    with the first errors listed by line and the count of the rest."""
+    expected_sql, expected_params = (
+        payable_lines(roster, bank).order_by().values("id", "net_amount").query.sql_with_params()
+    )
+    if expected_params:
+        # payable_lines' own parameters go in as literals of their SQL: they are ids and
+        # fixed values of this module, never text from the file.
+        expected_sql = cursor.mogrify(expected_sql, expected_params).decode()
+    params = {
+        "roster": roster.pk,
+        "other_county": _rosters_of_other_counties(cursor, roster),
+        "shown": ERRORS_SHOWN + 1,
+    }
+    cursor.execute(_LINE_ERRORS.format(expected=expected_sql), params)
+    rows = cursor.fetchall()
+    errors = [_line_error(row, bank) for row in rows]
+    total = rows[0][4] if rows else 0
+    cursor.execute(_MISSING.format(expected=expected_sql), params)
+    missing = cursor.fetchall()
     if missing:
+        total += 1
         errors.append(
             _("%(count)s payments sent to %(bank)s are not answered: %(refs)s")
-            % {"count": len(missing), "bank": bank.name, "refs": ", ".join(missing[:10])}
+            % {
+                "count": missing[0][1],
+                "bank": bank.name,
+                "refs": ", ".join(f"R{roster.pk}-L{line_id}" for line_id, _count in missing),
+            }
         )
+    cursor.execute("SELECT number, cells FROM bank_return_control")
+    control = cursor.fetchone()
     if control is None:
+        total += 1
         errors.append(_("The control line (TOTAL,<count>,<total>) is missing."))
     else:
+        cursor.execute(_SEEN.format(expected=expected_sql), params)
+        count, amount = cursor.fetchone()
         number, cells = control
-        count = len(seen)
-        total = sum((expected[pk].net_amount for pk in seen if pk in expected), Decimal("0"))
         try:
-            ok = int(cells[1]) == count and Decimal(cells[2]) == total
+            ok = int(cells[1]) == count and Decimal(cells[2]) == amount
         except (IndexError, ValueError, InvalidOperation):
             ok = False
         if not ok:
+            total += 1
             errors.append(
                 _(
                     "Line %(n)s: the control line does not match the file: %(count)s "
                     "lines, %(total)s yuan."
                 )
-                % {"n": number, "count": count, "total": total}
+                % {"n": number, "count": count, "total": amount}
             )
-    if errors:
+    if total:
         shown = errors[:ERRORS_SHOWN]
-        if len(errors) > ERRORS_SHOWN:
-            shown.append(_("… and %(more)s more.") % {"more": len(errors) - ERRORS_SHOWN})
+        if total > len(shown):
+            shown.append(_("… and %(more)s more.") % {"more": total - len(shown)})
         raise DomainError(
             _("The return was not applied: %(count)s errors. Nothing was changed.")
-            % {"count": len(errors)},
+            % {"count": total},
             field="file",
             errors=shown,
         )
-    return answers
+
+
+def _rosters_of_other_counties(cursor, roster: Roster) -> list[int]:
+    """The other rosters the file names that belong to another county (few: a file
+    names its own roster, or by mistake a neighbour's)."""
+    cursor.execute(
+        "SELECT DISTINCT roster_id FROM bank_return_lines WHERE roster_id <> %s", [roster.pk]
+    )
+    others = [row[0] for row in cursor.fetchall()]
+    county = roster.township.county_code
+    return [
+        other.pk
+        for other in Roster.objects.filter(pk__in=others).select_related("township")
+        if other.township.county_code != county
+    ]
+
+
+def _line_error(row: tuple, bank: Bank) -> str:
+    number, code, reference, detail, _count = row
+    if code in ("text", "own"):
+        return reference  # the error the line has on its own, as the file was read
+    first_or_sent, amount_text = (detail or "|").split("|", 1)
+    values = {"n": number, "ref": reference, "bank": bank.name}
+    if code == "county":
+        return _("Line %(n)s: %(ref)s is another county's payment.") % values
+    if code == "roster":
+        return _("Line %(n)s: %(ref)s belongs to another roster.") % values
+    if code == "unexpected":
+        return _("Line %(n)s: %(ref)s matches no payment sent to %(bank)s on this roster.") % values
+    if code == "twice":
+        return _("Line %(n)s: %(ref)s was already answered on line %(first)s.") % {
+            **values,
+            "first": first_or_sent,
+        }
+    return _("Line %(n)s: the amount %(amount)s is not the %(sent)s sent.") % {
+        "n": number,
+        "amount": amount_text or "—",
+        "sent": first_or_sent,
+    }
+
+
+def _return_write(cursor, roster: Roster) -> tuple[Decimal, int, int]:
+    """Each answered line takes its outcome; a recovery deducted from a payment shares
+    its fate. Returns the paid total, the lines answered and those failed."""
+    cursor.execute(
+        """
+        WITH answered AS (
+            UPDATE cases_rosterline l
+            SET outcome = r.result, failure = r.reason, failure_note = r.note
+            FROM bank_return_lines r
+            WHERE r.roster_id = %(roster)s AND l.id = r.line_id
+            RETURNING l.outcome, l.net_amount
+        )
+        SELECT coalesce(sum(net_amount) FILTER (WHERE outcome = %(paid)s), 0),
+               count(*), count(*) FILTER (WHERE outcome = %(failed)s)
+        FROM answered
+        """,
+        {"roster": roster.pk, "paid": Outcome.PAID, "failed": Outcome.FAILED},
+    )
+    paid_total, answered, failed = cursor.fetchone()
+    cursor.execute(
+        """
+        UPDATE cases_rosterline recovery SET outcome = payment.outcome
+        FROM cases_rosterline payment
+        JOIN bank_return_lines r ON r.roster_id = %(roster)s AND r.line_id = payment.id
+        WHERE recovery.roster_id = %(roster)s AND recovery.kind = %(recovery)s
+          AND recovery.deducted_from_id = payment.id
+        """,
+        {"roster": roster.pk, "recovery": RosterLine.Kind.RECOVERY},
+    )
+    return paid_total, answered, failed

@@ -86,7 +86,7 @@ def _run_return_apply(request, roster, form):
         roster_id=roster.pk,
         bank_id=form.cleaned_data["bank"].pk,
         file_name=upload.name,
-        content=upload.read(),
+        content=upload,
     )
     if not changed:
         return _("This return was applied before; nothing changed.")

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
 
@@ -428,6 +429,17 @@ def test_a_bank_file_is_exported_again_after_a_return(paying, people, places, fi
         (lambda c: b"\r\n".join(c.split(b"\r\n")[:2] + c.split(b"\r\n")[3:]), "没有回盘"),
         (lambda c: c.replace(b"\r\nTOTAL", b"\r\nR999-L1,paid,,1.00,\r\nTOTAL"), "其他名册"),
         (lambda c: c.replace(b"reference,result", b"\xffreference,result"), "GBK"),
+        # Each check of a line against the payments sent, and of a line on its own.
+        (
+            lambda c: c.replace(b"\r\nTOTAL", b"\r\n" + c.split(b"\r\n")[1] + b"\r\nTOTAL"),
+            "已在第2行回盘",
+        ),
+        (lambda c: c.replace(b",,", b",,1", 1), "与报送的"),
+        (lambda c: c.replace(b"-L", b"-L9", 1), "不对应"),
+        (lambda c: c.replace(b"paid,,", b"failed,,", 1), "须注明原因"),
+        (lambda c: c.replace(b"\r\nR", b"\r\nX", 1), "不是有效的发放流水号"),
+        (lambda c: c + b"R1-L1,paid,,1.00,\r\n", "汇总行之后"),
+        (lambda c: b"\r\n".join(c.split(b"\r\n")[:-2]), "缺少汇总行"),
     ],
 )
 def test_a_bad_return_changes_nothing(paying, people, places, finance, abc, mangle, message):
@@ -630,3 +642,42 @@ def test_the_full_account_number_needs_a_purpose_and_is_audited(client, paying, 
     assert (read.reason, read.actor_id) == ("银行退回，核对账号", people.caseworker_a.pk)
     client.force_login(people.auditor)  # reads payments, corrects no account
     assert client.post(url, {"action": "unmask", "purpose": "查看"}).status_code == 404
+
+
+def test_a_return_with_many_errors_lists_the_first_and_counts_the_rest(
+    paying, people, places, finance, abc
+):
+    paying()
+    roster = approve(people, finance, prepare(people, places))
+    good = _return(list(roster.lines.all()))
+    junk = b"".join(b"nonsense-%d,paid,,1.00,\r\n" % n for n in range(60))
+    with pytest.raises(DomainError) as refused:
+        bankfiles.return_apply(
+            actor=people.auditor,
+            roster_id=roster.pk,
+            bank_id=abc.pk,
+            file_name="r.csv",
+            content=junk + good,
+        )
+    errors = refused.value.errors
+    assert len(errors) == bankfiles.ERRORS_SHOWN + 1
+    assert errors[0].startswith("第1行") and errors[49].startswith("第50行")
+    # 60 junk lines, and the header line now in the middle of the file is junk too.
+    assert errors[-1] == "……另有 11 处。"
+    assert "61" in refused.value.message
+    assert not roster.returns.exists()
+
+
+def test_a_return_is_read_from_an_uploaded_file(paying, people, places, finance, abc):
+    paying()
+    roster = approve(people, finance, prepare(people, places))
+    upload = SimpleUploadedFile("r.csv", _return(list(roster.lines.all())))
+    applied, changed = bankfiles.return_apply(
+        actor=people.auditor,
+        roster_id=roster.pk,
+        bank_id=abc.pk,
+        file_name=upload.name,
+        content=upload,
+    )
+    assert changed and applied.paid_count == 1
+    assert set(roster.lines.values_list("outcome", flat=True)) == {"paid"}
