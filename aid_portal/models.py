@@ -269,6 +269,54 @@ class AuditEvent(models.Model):
         return action_label(self.action)
 
 
+class AuditSeal(models.Model):
+    """The link of the hash chain over the audit log that seals one event.
+
+    ``digest`` is SHA-256 over the previous seal's digest and the event's content, so
+    changing, removing or back-dating any sealed event breaks every link after it
+    (aid_portal/audit_chain.py). A separate table because events are append-only and
+    the seal is written after the event's own transaction has committed; append-only
+    too (migration 0005).
+    """
+
+    event = models.OneToOneField(
+        AuditEvent, primary_key=True, on_delete=models.PROTECT, related_name="+"
+    )
+    digest = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("audit seal")
+        verbose_name_plural = _("audit seals")
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.digest[:12]}"
+
+
+class AuditCheck(models.Model):
+    """One walk of the audit chain (the daily task, or ``manage.py audit_verify``)."""
+
+    checked_at = models.DateTimeField(_("checked at"), auto_now_add=True)
+    events_checked = models.PositiveIntegerField(_("events checked"))
+    sealed_up_to = models.BigIntegerField(_("sealed up to event"), null=True)
+    head_digest = models.CharField(_("digest of that event"), max_length=64, blank=True)
+    # The first event whose link does not hold; null when the chain is whole.
+    broken_at = models.BigIntegerField(_("first broken link"), null=True)
+    problem = models.CharField(_("problem"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("audit chain check")
+        verbose_name_plural = _("audit chain checks")
+        ordering = ["-checked_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.checked_at:%Y-%m-%d %H:%M} {self.broken_at or 'ok'}"
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_at is None
+
+
 class CalendarYear(models.Model):
     """A year whose holiday schedule an admin has entered by hand.
 

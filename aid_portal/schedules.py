@@ -83,6 +83,18 @@ SCHEDULES = [
         when=Every(minutes=10),
         label=_("Proves that a worker is alive and reaches the broker and the database."),
     ),
+    Schedule(
+        name="seal the audit log",
+        task="aid_portal.audit_seal",
+        when=Every(minutes=5),
+        label=_("Seals the audit events written since the last run into the hash chain."),
+    ),
+    Schedule(
+        name="verify the audit chain",
+        task="aid_portal.audit_verify",
+        when=Crontab(minute="30", hour="2"),
+        label=_("Walks the audit log's hash chain; a broken link is shown to county auditors."),
+    ),
     # cases: every morning, then the 1st of the month
     Schedule(
         name="start payments of approved cases",

@@ -6,6 +6,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
+from aid_portal import audit_chain
 from aid_portal.models import HealthPing
 
 
@@ -18,3 +19,18 @@ def health() -> dict:
     HealthPing.objects.filter(at__lt=timezone.now() - timedelta(days=7)).delete()
     ping = HealthPing.objects.create(worker=socket.gethostname())
     return {"ping_id": ping.id, "worker": ping.worker}
+
+
+@shared_task(name="aid_portal.audit_seal", acks_late=True, time_limit=1800)
+def audit_seal() -> int:
+    """Seal the audit events written since the last run (safe to run twice: a second
+    run finds them sealed, and two at once are kept apart by a lock)."""
+    return audit_chain.audit_seal()
+
+
+@shared_task(name="aid_portal.audit_verify", acks_late=True, time_limit=3600)
+def audit_verify() -> dict:
+    """Walk the audit chain; a broken link shows on the county auditors' pages."""
+    audit_chain.audit_seal()
+    check = audit_chain.audit_verify()
+    return {"ok": check.ok, "events_checked": check.events_checked, "broken_at": check.broken_at}

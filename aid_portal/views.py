@@ -12,7 +12,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from aid_portal import access, permissions, selectors
+from aid_portal import access, audit_chain, permissions, selectors
 from aid_portal.audit import audit_record
 from aid_portal.celery import app as celery_app
 from aid_portal.filters import AuditEventFilter
@@ -52,7 +52,16 @@ def _home_region(user):
 def home(request):
     """The user's work: each feature draws its own box with a template tag of its app
     (``{% cases_home %}``, ``{% credit_home %}``), so the core imports none of them."""
-    return render(request, "home.html")
+    return render(request, "home.html", {"audit_alert": _audit_alert(request.user)})
+
+
+def _audit_alert(user):
+    """The last walk of the audit chain when it found a broken link, for the county
+    auditors (who read the audit log); nothing otherwise."""
+    if not access.has_role(user, permissions.READ_AUDIT_LOG):
+        return None
+    check = audit_chain.latest_check()
+    return check if check is not None and not check.ok else None
 
 
 @login_required
@@ -62,7 +71,12 @@ def audit_list(request):
         request.GET, queryset=selectors.audit_event_list_for_user(user=request.user)
     )
     page = Paginator(events.qs, 50).get_page(request.GET.get("page"))
-    context = {"filter": events, "page": page}
+    context = {
+        "filter": events,
+        "page": page,
+        "audit_alert": _audit_alert(request.user),
+        "audit_check": audit_chain.latest_check(),
+    }
     template = "audit/_table.html" if request.htmx else "audit/list.html"
     return render(request, template, context)
 
