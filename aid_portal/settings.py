@@ -187,6 +187,9 @@ STORAGES = {
 MEDIA_ROOT = Path(config.env_str("PRIVATE_FILES_ROOT", str(embedded.data_path() / "files")))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# What an uploaded workbook (a zip of XML) may unpack to: a department's sheet of a
+# million rows unpacks to about 300 MB; a "zip bomb" to many GB from a few kB.
+UPLOAD_MAX_INFLATED_BYTES = config.env_int("UPLOAD_MAX_INFLATED_MB", 2048, minimum=1) * 2**20
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -47,6 +47,8 @@ from cases.payments.steps import ROSTER
 
 Outcome = RosterLine.Outcome
 REFERENCE = re.compile(r"^R(\d+)-L(\d+)$")
+# A return of a million payments is about 30 MB.
+RETURN_MAX_BYTES = 256 * 2**20
 # The most errors a refused file lists; the count says how many more there were.
 ERRORS_SHOWN = 50
 
@@ -145,6 +147,12 @@ def return_apply(
     line into a temporary table and checked and applied there, so memory does not grow
     with the lines of the file."""
     stream = io.BytesIO(content) if isinstance(content, bytes) else content
+    size = len(content) if isinstance(content, bytes) else getattr(content, "size", None)
+    if size is not None and size > RETURN_MAX_BYTES:
+        raise DomainError(
+            _("The file is larger than %(mb)s MB.") % {"mb": RETURN_MAX_BYTES // 2**20},
+            field="file",
+        )
     digest = _sha256(stream)
     with transaction.atomic():
         roster = roster_lock(roster_id, actor, None)

@@ -5,6 +5,7 @@ database; every date is a month of the test's own."""
 from __future__ import annotations
 
 import datetime
+import io
 from decimal import Decimal
 
 import pytest
@@ -681,3 +682,21 @@ def test_a_return_is_read_from_an_uploaded_file(paying, people, places, finance,
     )
     assert changed and applied.paid_count == 1
     assert set(roster.lines.values_list("outcome", flat=True)) == {"paid"}
+
+
+def test_a_return_larger_than_the_limit_is_refused(paying, people, places, finance, abc):
+    paying()
+    roster = approve(people, finance, prepare(people, places))
+
+    class Huge(io.BytesIO):
+        size = bankfiles.RETURN_MAX_BYTES + 1
+
+    with pytest.raises(DomainError, match="256 MB"):
+        bankfiles.return_apply(
+            actor=people.auditor,
+            roster_id=roster.pk,
+            bank_id=abc.pk,
+            file_name="r.csv",
+            content=Huge(_return(list(roster.lines.all()))),
+        )
+    assert not roster.returns.exists()

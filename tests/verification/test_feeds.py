@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import zipfile
 from decimal import Decimal
 
 import pytest
@@ -629,3 +630,25 @@ def test_a_file_with_a_nul_character_is_rejected(hrss, people):
     assert not _table_exists(feeds._partition(snapshot.pk))
     hrss.refresh_from_db()
     assert hrss.current_id == first.pk
+
+
+def test_a_workbook_that_inflates_beyond_the_setting_is_refused(hrss, people, settings):
+    """A zip bomb: a few kB that unpack to far more than any sheet. Refused from the sizes
+    its archive declares, before openpyxl reads a byte of it."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"<" * (8 * 2**20))
+    assert len(buffer.getvalue()) < 64 * 1024
+    settings.UPLOAD_MAX_INFLATED_BYTES = 4 * 2**20
+    snapshot = upload_and_import(hrss, people, SimpleUploadedFile("hrss.xlsx", buffer.getvalue()))
+    assert snapshot.status == S.REJECTED
+    assert "8 MB" in snapshot.error and "4 MB" in snapshot.error
+    assert snapshot.records.count() == 0
+
+
+def test_a_broken_workbook_is_refused_with_a_message(hrss, people):
+    snapshot = upload_and_import(
+        hrss, people, SimpleUploadedFile("hrss.xlsx", b"PK\x03\x04" + b"\x00" * 100)
+    )
+    assert snapshot.status == S.REJECTED and snapshot.error

@@ -22,6 +22,7 @@ import itertools
 import logging
 import operator
 import re
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -313,7 +314,28 @@ def _plain_chunks(handle) -> Iterator:
 FIRST_CELL = operator.itemgetter(0)
 
 
+def _inflated_size_check(path: str) -> None:
+    """Refuse a workbook that would inflate beyond the setting (a "zip bomb"). The sizes
+    the archive declares bound what is read: Python's zipfile stops each member at its
+    declared size and checks its CRC."""
+    limit = settings.UPLOAD_MAX_INFLATED_BYTES
+    try:
+        with zipfile.ZipFile(path) as archive:
+            inflated = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        raise FileRejected(_("The workbook cannot be read: it is not a valid XLSX file.")) from None
+    if inflated > limit:
+        raise FileRejected(
+            _(
+                "The workbook unpacks to %(size)s MB, more than the %(limit)s MB allowed: "
+                "split it, or send it as CSV."
+            )
+            % {"size": f"{inflated / 2**20:.0f}", "limit": f"{limit / 2**20:.0f}"}
+        )
+
+
 def _open_xlsx(path: str) -> tuple[_Table, object]:
+    _inflated_size_check(path)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken workbook
