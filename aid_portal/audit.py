@@ -16,7 +16,13 @@ from django.db import connection, models
 from aid_portal.audit_labels import ACTION_LABELS, action_label
 from aid_portal.models import AuditEvent, Region, User
 
-__all__ = ["ACTION_LABELS", "action_label", "audit_record", "audit_sensitive_read"]
+__all__ = [
+    "ACTION_LABELS",
+    "action_label",
+    "audit_printout",
+    "audit_record",
+    "audit_sensitive_read",
+]
 
 client_address: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "client_address", default=None
@@ -63,6 +69,25 @@ def audit_sensitive_read(
         old=None,
         new={"field": field},
         reason=reason,
+    )
+
+
+def audit_printout(
+    *, actor: User, obj: models.Model, document: str, region: Region | None, form: str
+) -> AuditEvent:
+    """Record that ``actor`` printed ``document`` about ``obj`` (as HTML or PDF).
+
+    A printout leaves the system on paper, so who printed what is kept like a read of
+    sensitive data; like that read, it commits on its own.
+    """
+    return _write(
+        actor=actor,
+        action="document.print",
+        obj=obj,
+        region=region,
+        old=None,
+        new={"document": document, "form": form},
+        reason="",
     )
 
 

@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "region.cover_grant": _("granted cover access"),
     "region.cover_revoke": _("withdrew cover access"),
     "sensitive.read": _("viewed sensitive personal data"),
+    "document.print": _("printed a document"),
     "calendaryear.add": _("entered a holiday year"),
     "calendaryear.change": _("changed a holiday year"),
     "calendarday.add": _("added a calendar override"),

@@ -39,6 +39,11 @@ READ_BATCH_RUNS = frozenset({_AUDITOR, _OFFICER, _FEED_ADMIN})
 READ_TRUST = frozenset({_CASEWORKER, _APPROVER, _AUDITOR})
 READ_CREDIT_DASHBOARD = frozenset({_AUDITOR})
 
+# Print the full identity number on the family's own documents (the approval and
+# rejection notices, the application form), with a stated purpose, audited each time:
+# the township office that hands them over. Everyone else prints it masked.
+PRINT_FULL_IDENTITY_NUMBERS = frozenset({_CASEWORKER, _APPROVER})
+
 # --- the application's path (cases.casework.steps) -----------------------------------------------
 
 # File an application and take the village's steps: the declaration, the home visit,

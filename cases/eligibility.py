@@ -7,6 +7,7 @@ compares its findings with them and payments pays them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -46,6 +47,20 @@ class AmountBasis:
             k: (str(v) if isinstance(v, (Decimal, datetime.date)) else v)
             for k, v in self.__dict__.items()
         }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> AmountBasis:
+        """The basis as the decision stored it (Application.amount_basis), so a printed
+        notice shows the arithmetic of the day it was decided, not of today's policy."""
+        values = {}
+        for item in dataclasses.fields(cls):
+            value = data[item.name]
+            if item.type == "Decimal":
+                value = Decimal(value)
+            elif item.type == "datetime.date":
+                value = datetime.date.fromisoformat(value)
+            values[item.name] = value
+        return cls(**values)
 
 
 def _yuan(value: Decimal) -> Decimal:

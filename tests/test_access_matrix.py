@@ -154,6 +154,7 @@ ROWS = [
 ROW_MODULES = [
     "tests.cases.access_rows_intake",
     "tests.cases.access_rows_casework",
+    "tests.cases.access_rows_printouts",
     "tests.cases.access_rows_api",
     "tests.verification.access_rows_feeds",
     "tests.verification.access_rows_requests",

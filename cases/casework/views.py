@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 from aid_portal import access, permissions
 from aid_portal.errors import DomainError
 from aid_portal.models import User
+from aid_portal.printing import print_response
 from aid_portal.steps import step_page
 from cases import eligibility, selectors
 from cases import policy as case_policy
@@ -470,12 +471,12 @@ def act(request, application_id: int, action: str):
 
 @login_required
 def rejection_notice(request, application_id: int):
-    """The written notice of rejection with reasons (domain.md §8), to print."""
+    """The written notice of rejection with reasons (domain.md §8), to print (audited)."""
     app = selectors.application_get_for_user(user=request.user, application_id=application_id)
     if app.state != S.REJECTED:
         raise Http404(_("Only a rejected application has a rejection notice."))
     members = list(app.household.members.all())
-    return render(
+    return print_response(
         request,
         "cases/casework/rejection_notice.html",
         {
@@ -484,6 +485,11 @@ def rejection_notice(request, application_id: int):
             "township": app.village.parent,
             "decided_on": timezone.localdate(app.decided_at) if app.decided_at else None,
         },
+        document="rejection_notice",
+        obj=app,
+        region=app.village,
+        township=app.village.parent,
+        filename=f"rejection-notice-{app.number}",
     )
 
 

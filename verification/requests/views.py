@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from aid_portal import access, permissions
 from aid_portal.audit import audit_sensitive_read
 from aid_portal.errors import Conflict, DomainError
+from aid_portal.printing import print_response
 from verification.requests import selectors, services
 from verification.requests.models import DepartmentQuery, VerificationRequest
 
@@ -175,7 +176,17 @@ def report_print(request, verification_id: int):
     if not verification.report:
         raise Http404(_("The report is not ready: not every department has answered."))
     context = _report_context(request, verification, purpose="printed report")
-    return render(request, "verification/requests/report_print.html", context)
+    app = verification.application
+    return print_response(
+        request,
+        "verification/requests/report_print.html",
+        context,
+        document="verification_report",
+        obj=verification,
+        region=app.village,
+        township=app.village.parent,
+        filename=f"verification-report-{app.number}",
+    )
 
 
 @login_required
@@ -194,4 +205,14 @@ def feedback_letter(request, verification_id: int):
         raise Http404(_("Only an issued report with a clear gap has a feedback letter."))
     context = _report_context(request, verification, purpose="feedback letter")
     context["outcome"] = outcome
-    return render(request, "verification/requests/feedback_letter.html", context)
+    app = verification.application
+    return print_response(
+        request,
+        "verification/requests/feedback_letter.html",
+        context,
+        document="feedback_letter",
+        obj=verification,
+        region=app.village,
+        township=app.village.parent,
+        filename=f"feedback-letter-{app.number}",
+    )
