@@ -26,6 +26,7 @@ from aid_portal.errors import DomainError
 from aid_portal.forms import add_domain_error
 from aid_portal.identity import identity_facts
 from aid_portal.models import Role
+from aid_portal.printing import print_response
 from aid_portal.steps import step_page
 from cases import selectors as case_selectors
 from cases.intake.services import refuse_blocked_person
@@ -262,7 +263,7 @@ def notice(request, finding_id: int):
     if finding.effective_on is None:
         raise Http404(_("A finding has a notice once it is in force."))
     members = [m for m in finding.household.members.all() if not m.is_supporter]
-    return render(
+    return print_response(
         request,
         "credit/notice.html",
         {
@@ -274,6 +275,11 @@ def notice(request, finding_id: int):
             "order": _order(finding),
             "objection_days": (finding.objection_deadline - finding.effective_on).days,
         },
+        document="credit_notice",
+        obj=finding,
+        region=finding.village,
+        township=finding.village.parent,
+        filename=f"credit-notice-{finding.pk}",
     )
 
 
