@@ -13,6 +13,8 @@ class AidPortalConfig(AppConfig):
         # group here, once all exist.
         from django.db.models.signals import post_migrate
 
+        # The core's list specs register themselves for the export worker (aid_portal.listing).
+        from aid_portal import lists  # noqa: F401
         from aid_portal.schedules import schedules_sync_after_migrate
         from aid_portal.services import feed_admin_group_sync
 

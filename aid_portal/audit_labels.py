@@ -29,6 +29,8 @@ ACTION_LABELS = {
     "region.cover_revoke": _("withdrew cover access"),
     "sensitive.read": _("viewed sensitive personal data"),
     "document.print": _("printed a document"),
+    "sensitive.export": _("exported a list with full identity numbers"),
+    "list.export": _("exported a list"),
     "calendaryear.add": _("entered a holiday year"),
     "calendaryear.change": _("changed a holiday year"),
     "calendarday.add": _("added a calendar override"),

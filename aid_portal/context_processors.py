@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from aid_portal import access
+from aid_portal import access, permissions
 from aid_portal.navigation import navigation_for
 
 
@@ -12,4 +12,6 @@ def portal(request):
         "portal_name": settings.PORTAL_NAME,
         "nav_items": navigation_for(user, request.path),
         "my_roles": access.role_assignments_of(user),
+        # The top bar's search box (cases:search), for those who read cases.
+        "may_search": access.has_role(user, permissions.READ_CASES),
     }

@@ -1,13 +1,15 @@
 """Filters of the audit log page and API (django-filter), shared by both."""
 
 import django_filters
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from aid_portal.forms import DateInput
+from aid_portal.listing import SearchFilterSet
 from aid_portal.models import AuditEvent
 
 
-class AuditEventFilter(django_filters.FilterSet):
+class AuditEventFilter(SearchFilterSet):
     actor = django_filters.CharFilter(
         field_name="actor_label", lookup_expr="iexact", label=_("Actor (username)")
     )
@@ -26,4 +28,13 @@ class AuditEventFilter(django_filters.FilterSet):
 
     class Meta:
         model = AuditEvent
-        fields = ["actor", "action", "object_type", "object_id", "region", "since", "until"]
+        fields = ["q", "actor", "action", "object_type", "object_id", "region", "since", "until"]
+
+    def search_q(self, term: str) -> Q:
+        """Who, what or about what: the search box of the audit log."""
+        return (
+            Q(actor_label__icontains=term)
+            | Q(object_label__icontains=term)
+            | Q(action__icontains=term)
+            | Q(reason__icontains=term)
+        )

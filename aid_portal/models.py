@@ -369,3 +369,44 @@ class HealthPing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker} {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class ExportJob(models.Model):
+    """A list export too large to build during the request (aid_portal.listing).
+
+    The worker builds the file from the list's name and the filters the user had, as
+    that user, so it holds exactly what the page showed them. Only the user who asked
+    may read it, and only until ``expires_at``.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        RUNNING = "running", _("being built")
+        DONE = "done", _("ready")
+        FAILED = "failed", _("failed")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    list_name = models.CharField(max_length=60)
+    format = models.CharField(max_length=4)
+    params = models.TextField(blank=True)  # the page's query string, without export fields
+    unmasked = models.BooleanField(default=False)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    filename = models.CharField(max_length=120, blank=True)
+    content = models.BinaryField(null=True, editable=False)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("export")
+        indexes = [models.Index(fields=["expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.list_name}.{self.format} #{self.pk}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, self.done * 100 // self.total)

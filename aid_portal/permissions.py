@@ -43,6 +43,10 @@ READ_CREDIT_DASHBOARD = frozenset({_AUDITOR})
 # rejection notices, the application form), with a stated purpose, audited each time:
 # the township office that hands them over. Everyone else prints it masked.
 PRINT_FULL_IDENTITY_NUMBERS = frozenset({_CASEWORKER, _APPROVER})
+# See a full identity number in a list export (masked otherwise): the township office that
+# works the cases and the county that checks them; each unmasked export is audited with
+# its stated purpose (aid_portal.listing).
+UNMASK_IDENTITY_NUMBERS = frozenset({_CASEWORKER, _APPROVER, _AUDITOR})
 
 # --- the application's path (cases.casework.steps) -----------------------------------------------
 

@@ -160,6 +160,8 @@ AXES_RESET_ON_SUCCESS = True
 # X-Forwarded-For; lockouts and the audit log read it through the same function, so a
 # proxy's own address never stands for every user.
 TRUSTED_PROXY_COUNT = config.env_int("TRUSTED_PROXY_COUNT", 0)
+# A list export of more rows than this is built by a worker (aid_portal.listing).
+EXPORT_ASYNC_ROWS = config.env_int("EXPORT_ASYNC_ROWS", 2000, minimum=1)
 AXES_CLIENT_IP_CALLABLE = "aid_portal.middleware.client_address_of"
 if TRUSTED_PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -7,7 +7,11 @@ from celery import shared_task
 from django.utils import timezone
 
 from aid_portal import audit_chain
+from aid_portal.listing import export_build
 from aid_portal.models import HealthPing
+
+# export_build is defined in aid_portal.listing; importing it here registers it.
+__all__ = ["audit_seal", "audit_verify", "export_build", "health"]
 
 
 @shared_task(name="aid_portal.health", acks_late=True, time_limit=30, soft_time_limit=20)

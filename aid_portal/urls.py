@@ -30,6 +30,8 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("audit/", views.audit_list, name="audit-list"),
     path("audit/<int:event_id>/", views.audit_detail, name="audit-detail"),
+    path("exports/<int:job_id>/", views.export_job, name="export-job"),
+    path("exports/<int:job_id>/download/", views.export_job_download, name="export-job-download"),
     path("healthz/", views.healthz, name="healthz"),
     path("cases/", include("cases.urls")),
     path("verification/", include("verification.urls")),

@@ -6,16 +6,16 @@ import time
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import DatabaseError, connection, transaction
-from django.http import JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from aid_portal import access, audit_chain, permissions, selectors
+from aid_portal import access, audit_chain, listing, permissions, selectors
 from aid_portal.audit import audit_record
 from aid_portal.celery import app as celery_app
-from aid_portal.filters import AuditEventFilter
+from aid_portal.lists import AUDIT_LOG
 from aid_portal.middleware import SESSION_LAST_SEEN, SESSION_STARTED
 
 
@@ -66,19 +66,35 @@ def _audit_alert(user):
 
 @login_required
 def audit_list(request):
-    access.require_role(request.user, permissions.READ_AUDIT_LOG)
-    events = AuditEventFilter(
-        request.GET, queryset=selectors.audit_event_list_for_user(user=request.user)
-    )
-    page = Paginator(events.qs, 50).get_page(request.GET.get("page"))
+    result = listing.list_page(request, AUDIT_LOG)
+    if isinstance(result, HttpResponse):
+        return result
     context = {
-        "filter": events,
-        "page": page,
+        "listing": result,
+        "page": result.page,
         "audit_alert": _audit_alert(request.user),
         "audit_check": audit_chain.latest_check(),
     }
     template = "audit/_table.html" if request.htmx else "audit/list.html"
-    return render(request, template, context)
+    return render(request, template, context, status=result.status)
+
+
+@login_required
+def export_job(request, job_id: int):
+    """A large export being built: a progress bar (polled by htmx), then its download."""
+    job = listing.export_job_get_for_user(user=request.user, job_id=job_id)
+    template = "exports/_progress.html" if request.htmx else "exports/job.html"
+    return render(request, template, {"job": job})
+
+
+@login_required
+def export_job_download(request, job_id: int):
+    job = listing.export_job_get_for_user(user=request.user, job_id=job_id)
+    if job.state != job.State.DONE:
+        raise Http404(_("This export is not ready yet."))
+    response = HttpResponse(bytes(job.content), content_type=listing.content_type(job.format))
+    response["Content-Disposition"] = f'attachment; filename="{job.filename}"'
+    return response
 
 
 @login_required

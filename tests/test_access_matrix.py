@@ -165,6 +165,7 @@ ROW_MODULES = [
     "tests.credit.access_rows_trust",
     "tests.cases.access_rows_publicity",
     "tests.cases.access_rows_payments",
+    "tests.cases.access_rows_lists",
 ]
 for _module in ROW_MODULES:
     try:

@@ -31,6 +31,7 @@ ON_DEMAND_TASKS = {
     "verification.spotcheck_draw",  # one county: from spotcheck_draw_all
     "credit.yearly_results",  # one county: from yearly_results_all and the dashboard
     "credit.outbox_deliver",  # one platform record, when a finding takes effect
+    "aid_portal.export_build",  # a large list export, when a user asks for it
 }
 
 # The data migrations that made the rows before SCHEDULES existed, and still do on a new

@@ -8,7 +8,6 @@ mapped by aid_portal.api.exception_handler), and answer with one output serializ
 
 from __future__ import annotations
 
-import django_filters
 from django.db.models import Prefetch
 from django.http import FileResponse
 from django.utils.translation import gettext_lazy as _
@@ -27,13 +26,13 @@ from cases.casework import documents
 from cases.casework import selectors as casework_selectors
 from cases.casework import serializers as casework_serializers
 from cases.casework import services as casework_services
+from cases.casework.filters import ApplicationFilter
 from cases.casework.steps import APPLICATION
 from cases.intake import serializers as intake_serializers
 from cases.intake import services as intake_services
 from cases.intake.api import _application_response, _parse
 from cases.models import (
     Application,
-    AssistanceType,
     Member,
     NoticeObjection,
     PublicNotice,
@@ -88,26 +87,6 @@ class DocumentDownloadView(APIView):
 
 
 # --- applications ---------------------------------------------------------------------------
-
-
-class ApplicationFilter(django_filters.FilterSet):
-    state = django_filters.ChoiceFilter(choices=Application.State.choices, label=_("State"))
-    assistance_type = django_filters.ChoiceFilter(
-        choices=AssistanceType.choices, label=_("Assistance")
-    )
-    village = django_filters.CharFilter(
-        field_name="village__code", lookup_expr="startswith", label=_("Region code")
-    )
-    due_before = django_filters.DateFilter(
-        field_name="due_on", lookup_expr="lte", label=_("Decision due by")
-    )
-    due_after = django_filters.DateFilter(
-        field_name="due_on", lookup_expr="gte", label=_("Decision due from")
-    )
-
-    class Meta:
-        model = Application
-        fields = ["state", "assistance_type", "village", "due_before", "due_after"]
 
 
 class ApplicationListView(generics.ListAPIView):

@@ -10,8 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aid_portal.forms import DateInput
 from aid_portal.models import User
-from cases.casework.selectors import CASEWORKER_QUEUE_STATES
-from cases.models import Application, AssistanceType, Policy, VerificationOutcome
+from cases.models import Policy, VerificationOutcome
 
 GAP_ROWS = 5  # rows offered for the items that differ; more go in a second record
 
@@ -29,37 +28,6 @@ def first_of_next_month(today: datetime.date | None = None) -> datetime.date:
 
 
 # --- filters -----------------------------------------------------------------------------
-
-
-class QueueFilterForm(forms.Form):
-    state = forms.ChoiceField(label=_("State"), required=False)
-    assistance_type = forms.ChoiceField(
-        label=_("Assistance"),
-        required=False,
-        choices=[("", "---------"), *AssistanceType.choices],
-    )
-    village = forms.ModelChoiceField(label=_("Village"), required=False, queryset=None)
-
-    def __init__(self, *args, villages, states=CASEWORKER_QUEUE_STATES, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["village"].queryset = villages
-        self.fields["state"].choices = [("", "---------")] + [
-            (value, label) for value, label in Application.State.choices if value in states
-        ]
-
-    def apply(self, queryset):
-        if not self.is_bound:
-            return queryset
-        if not self.is_valid():
-            return queryset.none()  # a village outside the user's places, say
-        data = self.cleaned_data
-        if data["state"]:
-            queryset = queryset.filter(state=data["state"])
-        if data["assistance_type"]:
-            queryset = queryset.filter(assistance_type=data["assistance_type"])
-        if data["village"]:
-            queryset = queryset.filter(village=data["village"])
-        return queryset
 
 
 # --- actions -----------------------------------------------------------------------------

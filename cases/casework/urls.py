@@ -7,6 +7,7 @@ from cases.casework import views
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("decisions/", views.decisions, name="decisions"),
+    path("search/", views.search, name="search"),
     path("policies/", views.policies, name="policies"),
     path("<int:application_id>/", views.detail, name="detail"),
     path("<int:application_id>/act/<str:action>/", views.act, name="act"),

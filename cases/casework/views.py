@@ -14,7 +14,6 @@ from decimal import Decimal
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -23,13 +22,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from aid_portal import access, permissions
+from aid_portal import access, listing, permissions
 from aid_portal.errors import DomainError
 from aid_portal.models import User
 from aid_portal.printing import print_response
 from aid_portal.steps import step_page
 from cases import eligibility, selectors
+from cases import lists as case_lists
 from cases import policy as case_policy
+from cases import search as case_search
 from cases.casework import selectors as casework_selectors
 from cases.casework import services as casework_services
 from cases.casework.forms import (
@@ -45,7 +46,6 @@ from cases.casework.forms import (
     NoticeObjectionHandleForm,
     NoticePostForm,
     PolicyForm,
-    QueueFilterForm,
     ReasonForm,
     RejectForm,
     VerificationOutcomeForm,
@@ -54,7 +54,6 @@ from cases.casework.selectors import (
     investigator_list_for_application,
     policy_county_list_for_admin,
     policy_list_for_user,
-    village_list_for_user,
     with_applicant,
 )
 from cases.casework.steps import APPLICATION
@@ -496,43 +495,33 @@ def rejection_notice(request, application_id: int):
 # --- the queues --------------------------------------------------------------------------
 
 
-def _queue(request, queryset, *, states, title, template_name: str):
-    villages = village_list_for_user(user=request.user)
-    filters = QueueFilterForm(request.GET or None, villages=villages, states=states)
-    rows = with_applicant(filters.apply(queryset))
-    page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"filters": filters, "page": page, "title": title, **_deadline_context()}
+def _queue(request, spec, *, template_name: str):
+    result = listing.list_page(request, spec)
+    if isinstance(result, HttpResponse):
+        return result
+    context = {"listing": result, "page": result.page, "title": spec.title, **_deadline_context()}
     if request.htmx:
-        return render(request, "cases/casework/_queue_table.html", context)
-    return render(request, template_name, context)
+        return render(request, "cases/casework/_queue_table.html", context, status=result.status)
+    return render(request, template_name, context, status=result.status)
 
 
 @login_required
 def queue(request):
     """Open cases of the user's places, nearest deadline first."""
-    access.require_role(request.user, permissions.READ_WORK_QUEUE)
-    return _queue(
-        request,
-        casework_selectors.work_queue_for_user(user=request.user),
-        states=casework_selectors.CASEWORKER_QUEUE_STATES,
-        title=gettext_lazy("Work queue"),
-        template_name="cases/casework/queue.html",
-    )
+    return _queue(request, case_lists.WORK_QUEUE, template_name="cases/casework/queue.html")
 
 
 @login_required
 def decisions(request):
     """Cases awaiting the decision in the approver's township."""
-    access.require_role(request.user, permissions.READ_DECISION_QUEUE)
-    return _queue(
-        request,
-        casework_selectors.work_queue_for_user(
-            user=request.user, states=casework_selectors.APPROVER_QUEUE_STATES
-        ),
-        states=casework_selectors.APPROVER_QUEUE_STATES,
-        title=gettext_lazy("Awaiting decision"),
-        template_name="cases/casework/queue.html",
-    )
+    return _queue(request, case_lists.DECISIONS, template_name="cases/casework/queue.html")
+
+
+@login_required
+def search(request):
+    """The top bar's search: applications, households and persons in the user's places."""
+    results = case_search.search_for_user(user=request.user, term=request.GET.get("q", ""))
+    return render(request, "cases/casework/search.html", {"results": results})
 
 
 def home_queue_context(user: User) -> dict:

@@ -21,11 +21,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from aid_portal import access, permissions
+from aid_portal import access, listing, permissions
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.forms import add_domain_error
 from aid_portal.models import User
 from aid_portal.steps import step_page
+from cases import lists as case_lists
 from cases import policy as case_policy
 from cases import selectors
 from cases.casework.forms import EmptyForm
@@ -231,13 +232,14 @@ def _render_review(
 @login_required
 def review_list(request):
     """Open reviews of the user's places, the longest due first; overdue ones marked."""
-    access.require_role(request.user, permissions.READ_REVIEWS)
-    rows = review_selectors.review_list_for_user(user=request.user)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    result = listing.list_page(request, case_lists.REVIEWS)
+    if isinstance(result, HttpResponse):
+        return result
     return render(
         request,
         "cases/reviews/list.html",
-        {"page": page, "today": timezone.localdate()},
+        {"listing": result, "page": result.page, "today": timezone.localdate()},
+        status=result.status,
     )
 
 
