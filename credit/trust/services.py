@@ -37,7 +37,7 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aid_portal import access, permissions
+from aid_portal import access, charts, permissions
 from aid_portal.audit import audit_record
 from aid_portal.celery import enqueue_on_commit
 from aid_portal.errors import Conflict, DomainError
@@ -686,6 +686,31 @@ def untrustworthy_rates_for_user(
             else None
         )
     return Dashboard(years=years, current_year=current, rows=rows, totals=totals)
+
+
+def untrustworthy_rate_chart(dashboard: Dashboard) -> charts.Chart:
+    """The county's rate by year: the total row of the dashboard's table, drawn as bars
+    (the same figures, from the same grouped queries)."""
+    labels = [
+        _("%(year)s (provisional)") % {"year": year}
+        if year == dashboard.current_year
+        else str(year)
+        for year in dashboard.years
+    ]
+    percents = [rate.percent if rate else None for rate in dashboard.totals]
+    caption = _("Untrustworthy rate by year, all townships")
+    return charts.chart(
+        caption=caption,
+        summary=caption
+        + _(": ")
+        + charts.listing(
+            [(label, f"{p}%") for label, p in zip(labels, percents, strict=True) if p is not None]
+        ),
+        labels=labels,
+        series=[charts.Series(_("Untrustworthy rate in per cent"), percents)],
+        y_title=_("Untrustworthy rate in per cent"),
+        percent=True,
+    )
 
 
 def _result_q(result: str):

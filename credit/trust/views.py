@@ -258,10 +258,11 @@ def rewards_xlsx(request):
 
 
 def _render_dashboard(request, form, *, status: int = 200) -> HttpResponse:
+    rates = trust.untrustworthy_rates_for_user(user=request.user)
     return render(
         request,
         "credit/trust/dashboard.html",
-        {"dashboard": trust.untrustworthy_rates_for_user(user=request.user), "form": form},
+        {"dashboard": rates, "chart": trust.untrustworthy_rate_chart(rates), "form": form},
         status=status,
     )
 

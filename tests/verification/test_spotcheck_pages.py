@@ -163,10 +163,11 @@ def test_bad_input_on_the_draw_form_is_shown_and_saves_nothing(new_cases, people
 
 
 # The campaign page: 1 session, 2 user, 3 role assignments, 4 region grants, 5 the
-# campaign, 6 the count for the pager, 7 progress by township, 8 the auditors to assign
-# to, 9 the page of cases with their township, village, household, auditor, finding and
-# proposal, 10 their applicants (prefetch).
-CAMPAIGN_PAGE_QUERIES = 10
+# campaign, 6 the count for the pager, 7 and 8 the charts' cases by state and by deadline
+# (one grouped query each), 9 progress by township, 10 the auditors to assign to, 11 the
+# page of cases with their township, village, household, auditor, finding and proposal,
+# 12 their applicants (prefetch).
+CAMPAIGN_PAGE_QUERIES = 12
 # The campaigns list: 1 session, 2 user, 3 roles, 4 grants, 5 count, 6 the page.
 CAMPAIGN_LIST_QUERIES = 6
 # The API's case list: 1 session, 2 user, 3 roles, 4 grants, 5 the campaign, 6 count,

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import Count, QuerySet
-from django.db.models.functions import Substr
+from django.db.models.functions import Substr, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aid_portal import access, permissions
+from aid_portal import access, charts, permissions
 from aid_portal.audit import audit_record
 from aid_portal.celery import enqueue_on_commit
 from aid_portal.errors import Conflict, DomainError
@@ -484,6 +484,80 @@ def batch_run_summary(*, run: BatchRun) -> RunSummary:
     ]
     totals = [sum(counts[i] for _t, counts, _n in townships) for i in range(len(kinds))]
     return RunSummary(kinds=kinds, townships=townships, totals=totals, total=sum(totals))
+
+
+@dataclass
+class MonthlyFindings:
+    kinds: list[tuple[str, str]]  # (kind, label) in display order
+    months: list[datetime.date]  # the first day of each month, oldest first
+    counts: list[list[int]]  # per month, one count per kind
+    totals: list[int]  # per kind, over the months
+
+    @property
+    def total(self) -> int:
+        return sum(self.totals)
+
+    @property
+    def rows(self) -> list[tuple[datetime.date, list[int], int]]:
+        return [(m, c, sum(c)) for m, c in zip(self.months, self.counts, strict=True)]
+
+
+def _months_back(today: datetime.date, months: int) -> list[datetime.date]:
+    first = today.replace(day=1)
+    out = []
+    for _i in range(months):
+        out.append(first)
+        first = (first - datetime.timedelta(days=1)).replace(day=1)
+    return out[::-1]
+
+
+def finding_counts_by_month_for_user(
+    *, user: User, months: int = 12, today: datetime.date | None = None
+) -> MonthlyFindings:
+    """Findings by kind of the runs started in each of the last ``months`` months (local
+    time) in the user's counties: one grouped query. Every month is there, with zeros."""
+    today = today or timezone.localdate()
+    month_list = _months_back(today, months)
+    since = timezone.make_aware(datetime.datetime.combine(month_list[0], datetime.time()))
+    rows = (
+        access.restrict(
+            BatchFinding.objects.filter(run__started_at__gte=since),
+            user,
+            region_field="run__county",
+            roles=permissions.READ_BATCH_RUNS,
+        )
+        .annotate(month=TruncMonth("run__started_at"))
+        .values("month", "kind")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    kinds = list(K.choices)
+    index = {value: i for i, (value, _label) in enumerate(kinds)}
+    at = {month: i for i, month in enumerate(month_list)}
+    counts = [[0] * len(kinds) for _m in month_list]
+    for row in rows:
+        month = timezone.localtime(row["month"]).date()
+        if month in at:  # a run started after ``today`` (a test's clock) is not shown
+            counts[at[month]][index[row["kind"]]] += row["n"]
+    totals = [sum(c[i] for c in counts) for i in range(len(kinds))]
+    return MonthlyFindings(kinds=kinds, months=month_list, counts=counts, totals=totals)
+
+
+def finding_counts_chart(monthly: MonthlyFindings) -> charts.Chart:
+    """The monthly counts as stacked bars, one colour and hatching per kind."""
+    caption = _("Findings by kind and month")
+    series = [
+        charts.Series(label, [c[i] for c in monthly.counts])
+        for i, (_value, label) in enumerate(monthly.kinds)
+    ]
+    return charts.chart(
+        caption=caption,
+        summary=caption + _(": ") + charts.listing([(s.label, sum(s.values)) for s in series]),
+        labels=[m.strftime("%Y-%m") for m in monthly.months],
+        series=series,
+        y_title=_("Number of findings"),
+        stacked=True,
+    )
 
 
 def batch_finding_list_for_run(*, run: BatchRun) -> QuerySet[BatchFinding]:

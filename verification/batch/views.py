@@ -62,10 +62,18 @@ def _render_runs(request, form: BatchStartForm, *, status: int = 200) -> HttpRes
     page = Paginator(runs, RUNS_PAGE_SIZE).get_page(request.GET.get("page"))
     kinds = list(BatchFinding.Kind.choices)
     rows = [(run, [run.counts.get(value, 0) for value, _label in kinds]) for run in page]
+    monthly = batch.finding_counts_by_month_for_user(user=request.user)
     return render(
         request,
         "verification/batch/runs.html",
-        {"form": form, "page": page, "rows": rows, "kinds": kinds},
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "kinds": kinds,
+            "monthly": monthly,
+            "monthly_chart": batch.finding_counts_chart(monthly),
+        },
         status=status,
     )
 

@@ -32,9 +32,10 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from guardian.core import ObjectPermissionChecker
 
-from aid_portal import access, permissions
+from aid_portal import access, charts, permissions
 from aid_portal.audit import audit_record
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.models import AuditEvent, Region, Role, RoleAssignment, User
@@ -884,6 +885,129 @@ def campaign_progress(
         ),
     )
     return Progress(rows=rows, total=total)
+
+
+# --- the campaign's charts (issue 15 item 9) -----------------------------------------------
+
+
+@dataclass
+class StateRow:
+    """Sampled cases of one township by state (SampleItem.State)."""
+
+    township: Region
+    drawn: int  # not assigned to an auditor yet
+    assigned: int  # assigned, not visited yet
+    visited: int
+
+    @property
+    def total(self) -> int:
+        return self.drawn + self.assigned + self.visited
+
+
+@dataclass
+class DeadlineRow:
+    """Sampled cases of one township by their deadline ("check due by")."""
+
+    township: Region
+    on_time: int  # findings recorded on or before the day due
+    late: int  # findings recorded after it
+    overdue: int  # no findings yet, the day due has passed
+    pending: int  # no findings yet, still in time
+
+    @property
+    def total(self) -> int:
+        return self.on_time + self.late + self.overdue + self.pending
+
+
+def _campaign_items_for(user: User, campaign: SpotCheckCampaign) -> QuerySet[SampleItem]:
+    return access.restrict(
+        SampleItem.objects.filter(campaign=campaign),
+        user,
+        region_field="application__village",
+        roles=permissions.RUN_SPOT_CHECKS,
+    )
+
+
+def _by_township(items: QuerySet[SampleItem], **counts) -> QuerySet:
+    return (
+        items.values("township")
+        .annotate(**counts, code=F("township__code"), name=F("township__name"))
+        .order_by("code")
+    )
+
+
+def _township(row: dict) -> Region:
+    return Region(pk=row["township"], code=row["code"], name=row["name"])
+
+
+def sample_states_by_township(*, user: User, campaign: SpotCheckCampaign) -> list[StateRow]:
+    """The campaign's cases in the user's jurisdiction by township and state: one grouped
+    query. The state is read from the row as SampleItem.state reads it."""
+    unvisited = Q(visited_at__isnull=True)
+    rows = _by_township(
+        _campaign_items_for(user, campaign),
+        drawn=Count("id", filter=unvisited & Q(assigned_to__isnull=True)),
+        assigned=Count("id", filter=unvisited & Q(assigned_to__isnull=False)),
+        visited=Count("id", filter=Q(visited_at__isnull=False)),
+    )
+    return [StateRow(_township(r), r["drawn"], r["assigned"], r["visited"]) for r in rows]
+
+
+def sample_deadlines_by_township(
+    *, user: User, campaign: SpotCheckCampaign, today: datetime.date | None = None
+) -> list[DeadlineRow]:
+    """The campaign's cases in the user's jurisdiction by township and deadline met: one
+    grouped query. A visit counts on the local day its findings were recorded, which is
+    what "check due by" asks (the progress table's "overdue" counts the same way)."""
+    today = today or timezone.localdate()
+    unvisited = Q(visited_at__isnull=True)
+    rows = _by_township(
+        _campaign_items_for(user, campaign),
+        on_time=Count("id", filter=Q(visited_at__date__lte=F("due_on"))),
+        late=Count("id", filter=Q(visited_at__date__gt=F("due_on"))),
+        overdue=Count("id", filter=unvisited & Q(due_on__lt=today)),
+        pending=Count("id", filter=unvisited & Q(due_on__gte=today)),
+    )
+    return [
+        DeadlineRow(_township(r), r["on_time"], r["late"], r["overdue"], r["pending"]) for r in rows
+    ]
+
+
+def _stacked_by_township(rows, *, caption: str, fields: list[tuple[str, str]]) -> charts.Chart:
+    series = [charts.Series(label, [getattr(r, f) for r in rows]) for f, label in fields]
+    return charts.chart(
+        caption=caption,
+        summary=caption + _(": ") + charts.listing([(s.label, sum(s.values)) for s in series]),
+        labels=[r.township.name for r in rows],
+        series=series,
+        y_title=_("Sampled cases"),
+        stacked=True,
+    )
+
+
+STATE_FIELDS = [
+    ("drawn", _lazy("not assigned yet")),
+    ("assigned", _lazy("assigned, not visited")),
+    ("visited", _lazy("visited")),
+]
+DEADLINE_FIELDS = [
+    ("on_time", _lazy("checked in time")),
+    ("late", _lazy("checked late")),
+    ("overdue", _lazy("overdue")),
+    ("pending", _lazy("not due yet")),
+]
+
+
+def sample_states_chart(rows: list[StateRow]) -> charts.Chart:
+    return _stacked_by_township(
+        rows, caption=_("Sampled cases by state and township"), fields=STATE_FIELDS
+    )
+
+
+def sample_deadlines_chart(rows: list[DeadlineRow]) -> charts.Chart:
+    return _stacked_by_township(
+        rows, caption=_("Deadlines met by township"), fields=DEADLINE_FIELDS
+    )
 
 
 def campaign_audit_payload(*, campaign: SpotCheckCampaign) -> dict:

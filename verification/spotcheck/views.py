@@ -160,12 +160,18 @@ def _render_campaign(request, campaign, bound=None, status: int = 200) -> HttpRe
         through="application__",
     )
     page = Paginator(items, ITEMS_PAGE_SIZE).get_page(request.GET.get("page"))
+    states = spotcheck.sample_states_by_township(user=request.user, campaign=campaign)
+    deadlines = spotcheck.sample_deadlines_by_township(user=request.user, campaign=campaign)
     return render(
         request,
         "verification/spotcheck/campaign.html",
         {
             "campaign": campaign,
             "progress": spotcheck.campaign_progress(campaign=campaign),
+            "states": states,
+            "states_chart": spotcheck.sample_states_chart(states),
+            "deadlines": deadlines,
+            "deadlines_chart": spotcheck.sample_deadlines_chart(deadlines),
             "page": page,
             "mine": mine,
             "today": timezone.localdate(),
