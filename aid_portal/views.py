@@ -55,12 +55,12 @@ def home(request):
     return render(request, "home.html", {"audit_alert": _audit_alert(request.user)})
 
 
-def _audit_alert(user):
+def _audit_alert(user, check=None):
     """The last walk of the audit chain when it found a broken link, for the county
     auditors (who read the audit log); nothing otherwise."""
     if not access.has_role(user, permissions.READ_AUDIT_LOG):
         return None
-    check = audit_chain.latest_check()
+    check = check or audit_chain.latest_check()
     return check if check is not None and not check.ok else None
 
 
@@ -69,11 +69,12 @@ def audit_list(request):
     result = listing.list_page(request, AUDIT_LOG)
     if isinstance(result, HttpResponse):
         return result
+    check = audit_chain.latest_check()
     context = {
         "listing": result,
         "page": result.page,
-        "audit_alert": _audit_alert(request.user),
-        "audit_check": audit_chain.latest_check(),
+        "audit_alert": _audit_alert(request.user, check),
+        "audit_check": check,
     }
     template = "audit/_table.html" if request.htmx else "audit/list.html"
     return render(request, template, context, status=result.status)
