@@ -114,7 +114,17 @@ def get_object_or_404(
     try:
         return restrict(queryset, user, region_field=region_field, roles=roles).get(**lookup)
     except queryset.model.DoesNotExist:
-        raise Http404(_("Not found.")) from None
+        raise NotInJurisdiction(queryset.model, lookup) from None
+
+
+class NotInJurisdiction(Http404):
+    """The gate's 404: it says which kind of object was asked for and by what key, so the
+    record of the denial (aid_portal.denials) can name it. The user sees a plain 404."""
+
+    def __init__(self, model: type[Model], lookup: dict):
+        super().__init__(_("Not found."))
+        self.object_type = model._meta.label_lower
+        self.object_id = str(next(iter(lookup.values()))) if len(lookup) == 1 else ""
 
 
 def role_assignments_of(user: User) -> list[RoleAssignment]:
@@ -128,6 +138,13 @@ def role_assignments_of(user: User) -> list[RoleAssignment]:
             .order_by("role", "region__code")
         )
     return user.__dict__["_role_assignments"]
+
+
+def home_region(user: User) -> Region | None:
+    """The region a user's own acts (login, a refused request) are filed under, so that the
+    auditors of their county see them."""
+    assignments = role_assignments_of(user)
+    return assignments[0].region if assignments else None
 
 
 def roles_of(user: User) -> set[str]:

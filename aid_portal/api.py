@@ -17,13 +17,20 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from aid_portal import access, permissions, selectors
+from aid_portal.denials import denial_note
 from aid_portal.errors import DomainError
 from aid_portal.filters import AuditEventFilter
 from aid_portal.models import AuditEvent, Region, RoleAssignment
 
 
 def exception_handler(exc, context):
-    """DRF's handler, plus domain errors as field errors and Django's own errors."""
+    """DRF's handler, plus domain errors as field errors and Django's own errors.
+
+    DRF catches its views' exceptions before any middleware sees them, so a refusal of
+    the access gate is noted here for the audit log (aid_portal.denials)."""
+    request = context.get("request")
+    if request is not None:
+        denial_note(request._request, exc, request.user)
     if isinstance(exc, DomainError):
         return Response(exc.as_api_detail(), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):

@@ -19,6 +19,7 @@ from aid_portal.models import AuditEvent, Region, User
 __all__ = [
     "ACTION_LABELS",
     "action_label",
+    "audit_denial",
     "audit_printout",
     "audit_record",
     "audit_sensitive_read",
@@ -88,6 +89,34 @@ def audit_printout(
         old=None,
         new={"document": document, "form": form},
         reason="",
+    )
+
+
+def audit_denial(
+    *,
+    actor: User,
+    region: Region | None,
+    path: str,
+    object_type: str = "",
+    object_id: str = "",
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Record that the access gate refused ``actor`` the address ``path``.
+
+    The object is named by its kind and key only: loading it would be a read the gate
+    has just refused. Written by aid_portal.denials after the response, outside the
+    request's rolled-back transaction.
+    """
+    return AuditEvent.objects.create(
+        actor=actor,
+        actor_label=actor.get_username(),
+        action="access.denied",
+        object_type=object_type,
+        object_id=object_id,
+        object_label=path[:200],
+        region=region,
+        new_values={"path": path, **(details or {})},
+        client_address=client_address.get(),
     )
 
 

@@ -14,6 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from aid_portal.audit import client_address
+from aid_portal.denials import denial_note, denial_record
 
 SESSION_STARTED = "aid_portal.started_at"
 SESSION_LAST_SEEN = "aid_portal.last_seen_at"
@@ -69,6 +70,23 @@ class ClientAddressMiddleware:
             return self.get_response(request)
         finally:
             client_address.reset(token)
+
+
+class DenialAuditMiddleware:
+    """Record every request the access gate refused (aid_portal.denials): the view's
+    exception is noted here, the row is written after the response, outside the view's
+    transaction."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        denial_record(request, response.status_code)
+        return response
+
+    def process_exception(self, request, exception):
+        denial_note(request, exception, getattr(request, "user", None))
 
 
 def client_address_of(request) -> str | None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime
+
+from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
+from django.db.models.fields.json import KT
 
 from aid_portal import access, permissions
 from aid_portal.models import AuditEvent, Region, User
@@ -17,6 +20,29 @@ def audit_event_list_for_user(*, user: User) -> QuerySet[AuditEvent]:
         user,
         region_field="region",
         roles=permissions.READ_AUDIT_LOG,
+    )
+
+
+def denials_repeated_for_user(
+    *, user: User, since: datetime.datetime, at_least: int = 2
+) -> QuerySet:
+    """People of the user's county refused by the access gate ``at_least`` times since
+    ``since``: ``actor_label``, ``count``, ``last_at``, ``last_path``, most refused first.
+
+    Only county auditors see any (READ_AUDIT_LOG over the refused person's home region).
+    """
+    refused = audit_event_list_for_user(user=user).filter(action="access.denied", at__gte=since)
+    last = refused.filter(actor_label=OuterRef("actor_label")).order_by("-at", "-id")
+    return (
+        refused.order_by()
+        .values("actor_label")
+        .annotate(
+            count=Count("id"),
+            last_at=Max("at"),
+            last_path=Subquery(last.values(path=KT("new_values__path"))[:1]),
+        )
+        .filter(count__gte=at_least)
+        .order_by("-count", "-last_at")
     )
 
 

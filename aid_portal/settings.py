@@ -90,6 +90,9 @@ MIDDLEWARE = [
     "aid_portal.middleware.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After authentication, so it knows who was refused; it writes the audit row of a
+    # refused request after the view's transaction is over (aid_portal.denials).
+    "aid_portal.middleware.DenialAuditMiddleware",
     # Axes last, as its documentation asks, so it sees the final response.
     "axes.middleware.AxesMiddleware",
 ]

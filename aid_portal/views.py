@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 
 from django.contrib.auth import views as auth_views
@@ -9,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection, transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -29,7 +31,7 @@ class LoginView(auth_views.LoginView):
         self.request.session[SESSION_STARTED] = now
         self.request.session[SESSION_LAST_SEEN] = now
         with transaction.atomic():
-            audit_record(actor=user, action="user.login", obj=user, region=_home_region(user))
+            audit_record(actor=user, action="user.login", obj=user, region=access.home_region(user))
         return response
 
 
@@ -38,14 +40,10 @@ class LogoutView(auth_views.LogoutView):
         user = request.user
         if user.is_authenticated:
             with transaction.atomic():
-                audit_record(actor=user, action="user.logout", obj=user, region=_home_region(user))
+                audit_record(
+                    actor=user, action="user.logout", obj=user, region=access.home_region(user)
+                )
         return super().post(request, *args, **kwargs)
-
-
-def _home_region(user):
-    """The region a login is filed under, so the county's auditors see their staff's logins."""
-    assignments = access.role_assignments_of(user)
-    return assignments[0].region if assignments else None
 
 
 @login_required
@@ -64,6 +62,10 @@ def _audit_alert(user, check=None):
     return check if check is not None and not check.ok else None
 
 
+# The audit page's table of people the gate keeps refusing: over this many days.
+REPEATED_DENIALS_DAYS = 7
+
+
 @login_required
 def audit_list(request):
     result = listing.list_page(request, AUDIT_LOG)
@@ -76,8 +78,14 @@ def audit_list(request):
         "audit_alert": _audit_alert(request.user, check),
         "audit_check": check,
     }
-    template = "audit/_table.html" if request.htmx else "audit/list.html"
-    return render(request, template, context, status=result.status)
+    if request.htmx:
+        return render(request, "audit/_table.html", context, status=result.status)
+    since = timezone.now() - datetime.timedelta(days=REPEATED_DENIALS_DAYS)
+    context["repeated_denials"] = list(
+        selectors.denials_repeated_for_user(user=request.user, since=since)[:50]
+    )
+    context["repeated_denials_days"] = REPEATED_DENIALS_DAYS
+    return render(request, "audit/list.html", context, status=result.status)
 
 
 @login_required
