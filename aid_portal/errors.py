@@ -12,11 +12,21 @@ class DomainError(Exception):
 
     status_code = 400
 
-    def __init__(self, message: str, *, field: str | None = None, errors: list[str] | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        errors: list[str] | None = None,
+        see: object | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.field = field
         self.errors = errors or []
+        # An object the error is about that the user may open (the service has checked
+        # that through the access gate): a page may link to it beside the message.
+        self.see = see
 
     def as_api_detail(self) -> dict:
         key = self.field or "non_field_errors"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.html import format_html
 
 from aid_portal.errors import DomainError
 
@@ -32,9 +33,15 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-def add_domain_error(form: forms.Form, exc: DomainError) -> None:
-    """Show a service's refusal on the field it concerns (or above the form)."""
+def add_domain_error(
+    form: forms.Form, exc: DomainError, *, link: tuple[str, str] | None = None
+) -> None:
+    """Show a service's refusal on the field it concerns (or above the form), with a
+    link (address, label) after it if the page gives one."""
     field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
+    message = exc.message
+    if link is not None:
+        message = format_html('{} <a href="{}">{}</a>', message, *link)
+    form.add_error(field, message)
     for line in exc.errors:
         form.add_error(None, line)

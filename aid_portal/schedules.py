@@ -115,6 +115,15 @@ SCHEDULES = [
         label=_("Cases whose gradual exit has run its course stop."),
     ),
     Schedule(
+        name="remind of and withdraw unfinished drafts",
+        task="cases.drafts_follow_up",
+        when=Crontab(minute="40", hour="1"),
+        label=_(
+            "Reminds the township of drafts left unfinished, and withdraws them after the "
+            "county's days."
+        ),
+    ),
+    Schedule(
         name="open the periodic reviews that fell due",
         task="cases.reviews_open_due",
         when=Crontab(minute="20", hour="1"),

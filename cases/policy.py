@@ -60,6 +60,20 @@ def decision_roles(app: Application) -> frozenset[str]:
     return permissions.DECIDE_CASES
 
 
+def draft_days(*, county_code: str, on: datetime.date) -> tuple[int, int]:
+    """The county's days after which an unfinished draft is reminded of, then withdrawn;
+    the policy's defaults where the county has entered no policy yet."""
+    policy = (
+        Policy.objects.filter(county__code=county_code, effective_from__lte=on)
+        .order_by("-effective_from")
+        .only("draft_reminder_days", "draft_withdrawal_days")
+        .first()
+    )
+    if policy is None:
+        policy = Policy()
+    return policy.draft_reminder_days, policy.draft_withdrawal_days
+
+
 # --- policy -----------------------------------------------------------------------------
 
 

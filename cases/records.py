@@ -253,6 +253,21 @@ class Policy(models.Model):
             "not escalate; a light finding keeps the household on the watch list this long."
         ),
     )
+    # Drafts left after the first intake step (cases.intake.services.drafts_follow_up).
+    draft_reminder_days = models.PositiveSmallIntegerField(
+        _("remind the township of an unfinished draft after (days)"),
+        default=7,
+        validators=[MinValueValidator(1)],
+    )
+    draft_withdrawal_days = models.PositiveSmallIntegerField(
+        _("withdraw an unfinished draft after (days)"),
+        default=30,
+        validators=[MinValueValidator(2)],
+        help_text=_(
+            "Counted from the day the draft was opened; a draft is withdrawn only after "
+            "its reminder, and never sooner than the days between the two after it."
+        ),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -281,6 +296,17 @@ class Policy(models.Model):
                 {
                     "credit_block_months_severe": _(
                         "A severe finding cannot block for less time than a moderate one."
+                    )
+                }
+            )
+
+        remind, withdraw = self.draft_reminder_days, self.draft_withdrawal_days
+        if remind is not None and withdraw is not None and withdraw <= remind:
+            raise ValidationError(
+                {
+                    "draft_withdrawal_days": _(
+                        "A draft is withdrawn only some days after its reminder: give more "
+                        "days than for the reminder."
                     )
                 }
             )

@@ -38,7 +38,10 @@ def expected(user, app, step_name: str) -> str:
 
 def test_every_step_a_person_takes_is_bound_to_a_page_and_the_api():
     assert check_bindings([APPLICATION, REVIEW]) == []
-    assert {step.name for step in APPLICATION if step.internal} == {"payment_start"}
+    assert {step.name for step in APPLICATION if step.internal} == {
+        "payment_start",
+        "draft_withdraw",
+    }
 
 
 def test_the_table_says_who_may_take_what(places, people):

@@ -277,6 +277,8 @@ class PolicyForm(forms.ModelForm):
             "credit_objection_review_days",
             "credit_interview_days",
             "credit_trustworthy_months",
+            "draft_reminder_days",
+            "draft_withdrawal_days",
         ]
         widgets = {"effective_from": DateInput}
         help_texts = {

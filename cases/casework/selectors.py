@@ -7,13 +7,15 @@ from collections.abc import Iterable
 from functools import reduce
 from operator import or_
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from aid_portal import access, permissions
 from aid_portal.models import Region, User
 from cases.models import (
     Application,
+    ApplicationEvent,
     Document,
     Member,
     Policy,
@@ -111,6 +113,24 @@ def work_queue_for_user(*, user: User, states=CASEWORKER_QUEUE_STATES) -> QueryS
         application_list_for_user(user=user)
         .filter(state__in=states)
         .order_by(F("due_on").asc(nulls_last=True), "created_at")
+    )
+
+
+def drafts_for_user(*, user: User) -> QuerySet[Application]:
+    """Drafts in the user's places, oldest first, each with ``reminded_at`` and
+    ``withdraw_on`` (ISO date) when the daily rule has reminded of it
+    (cases.intake.services.drafts_follow_up)."""
+    reminder = ApplicationEvent.objects.filter(
+        application=OuterRef("pk"), action="draft_remind"
+    ).order_by("-at")
+    return (
+        application_list_for_user(user=user)
+        .filter(state=S.DRAFT)
+        .annotate(
+            reminded_at=Subquery(reminder.values("at")[:1]),
+            withdraw_on=Subquery(reminder.values(on=KT("data__withdraw_on"))[:1]),
+        )
+        .order_by("created_at", "pk")
     )
 
 

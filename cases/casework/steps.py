@@ -194,6 +194,15 @@ APPLICATION = StepTable(
             danger=True,
         ),
         Step(
+            "draft_withdraw",
+            _("Withdraw an unfinished draft"),
+            frozenset(),
+            frozenset({S.DRAFT}),
+            S.WITHDRAWN,
+            done=_("withdrawn: the draft was left unfinished"),
+            internal=True,  # the daily task, after the county's days (Policy)
+        ),
+        Step(
             "payment_start",
             _("Start payment"),
             frozenset(),
@@ -209,6 +218,7 @@ APPLICATION = StepTable(
     events={
         # Outcomes of steps, and what other workflows write on the case's timeline.
         "create": _("application opened"),
+        "draft_remind": _("reminder: the draft is not submitted"),
         "return": _("returned for completion"),
         "near_relative_file": _("near-relative filing recorded"),
         "verification_consistent": _("verification: basically consistent"),

@@ -495,20 +495,39 @@ def rejection_notice(request, application_id: int):
 # --- the queues --------------------------------------------------------------------------
 
 
-def _queue(request, spec, *, template_name: str):
+def _queue(request, spec, *, template_name: str, drafts: bool = False):
     result = listing.list_page(request, spec)
     if isinstance(result, HttpResponse):
         return result
     context = {"listing": result, "page": result.page, "title": spec.title, **_deadline_context()}
     if request.htmx:
         return render(request, "cases/casework/_queue_table.html", context, status=result.status)
+    if drafts:
+        context["drafts"] = _drafts(request.user, limit=QUEUE_PAGE_SIZE)
     return render(request, template_name, context, status=result.status)
+
+
+def _drafts(user: User, *, limit: int, reminded_only: bool = False) -> list[Application]:
+    """The user's drafts, oldest first, each with its age in days (``age_days``)."""
+    drafts = casework_selectors.drafts_for_user(user=user)
+    if reminded_only:
+        drafts = drafts.filter(reminded_at__isnull=False)
+    rows = list(with_applicant(drafts)[:limit])
+    today = timezone.localdate()
+    for row in rows:
+        row.age_days = (today - timezone.localdate(row.created_at)).days
+        row.withdraw_date = (
+            datetime.date.fromisoformat(row.withdraw_on) if row.withdraw_on else None
+        )
+    return rows
 
 
 @login_required
 def queue(request):
     """Open cases of the user's places, nearest deadline first."""
-    return _queue(request, case_lists.WORK_QUEUE, template_name="cases/casework/queue.html")
+    return _queue(
+        request, case_lists.WORK_QUEUE, template_name="cases/casework/queue.html", drafts=True
+    )
 
 
 @login_required
@@ -538,7 +557,11 @@ def home_queue_context(user: User) -> dict:
         return {"home_queue_url": None, "home_alerts": [], "home_queue": []}
     alerts = casework_selectors.deadline_alerts_for_user(user=user, within_days=ALERT_DAYS)
     queue = casework_selectors.work_queue_for_user(user=user, states=states)
+    reminded = []
+    if access.has_role(user, permissions.READ_WORK_QUEUE):
+        reminded = _drafts(user, limit=10, reminded_only=True)
     return {
+        "home_drafts": reminded,
         "home_queue_url": url,
         "home_alerts": list(with_applicant(alerts)[:20]),
         "home_queue": list(with_applicant(queue)[:10]),

@@ -41,8 +41,10 @@ from cases.models import (
     ProofStatus,
     RigidExpenditure,
 )
+from cases.policy import draft_days
 from cases.restrictions import credit_block_in_force
-from cases.transitions import _money, _require, _transition
+from cases.selectors import application_list_for_user
+from cases.transitions import _money, _release_members, _require, _transition
 
 S = Application.State
 
@@ -225,15 +227,23 @@ def _refuse_second_household(*, actor: User, person: Person, household: Househol
     if other is None:
         return
     township = other.household.village.township()
+    see = None
     if access.jurisdiction_for(actor).contains(other.household.village):
         message = _(
             "This person is already an active member of household #%(id)s in %(village)s."
         ) % {"id": other.household_id, "village": other.household.village.name}
+        # Through the gate again: the page links to it only if the user may open it.
+        see = (
+            application_list_for_user(user=actor)
+            .filter(household_id=other.household_id, state__in=Application.OPEN_STATES)
+            .order_by("-created_at")
+            .first()
+        )
     else:
         message = _("This person is already an active member of a household in %(township)s.") % {
             "township": township.name
         }
-    raise DomainError(message, field="identity_number")
+    raise DomainError(message, field="identity_number", see=see)
 
 
 def member_remove(*, actor: User, member: Member) -> None:
@@ -656,3 +666,64 @@ def _submittable(app: Application) -> None:
     )
     # A draft filed before a block took effect is still a new application when sent.
     refuse_blocked_household(app.household)
+
+
+# --- drafts left unfinished ---------------------------------------------------------------
+
+DRAFT_REMIND = "draft_remind"
+
+
+def drafts_follow_up(*, now: datetime.datetime | None = None) -> tuple[int, int]:
+    """The daily rule for drafts left after the first intake step (the county's days,
+    cases.policy.draft_days): a reminder on the draft's timeline and in the township's
+    queue once it is ``remind`` days old, saying the day it will be withdrawn; on that day
+    it is withdrawn. Each draft is locked and looked at again, so a second run (or two at
+    once) changes nothing. Returns (reminded, withdrawn)."""
+    today = timezone.localdate(now or timezone.now())
+    reminded = withdrawn = 0
+    days_of: dict[str, tuple[int, int]] = {}
+    drafts = Application.objects.filter(state=S.DRAFT).select_related("village")
+    for app in drafts.only("pk", "created_at", "village__code").order_by("pk"):
+        county_code = app.village.county_code
+        if county_code not in days_of:
+            days_of[county_code] = draft_days(county_code=county_code, on=today)
+        remind, withdraw = days_of[county_code]
+        if (today - timezone.localdate(app.created_at)).days < remind:
+            continue
+        with transaction.atomic():
+            app = Application.objects.select_for_update().select_related("village").get(pk=app.pk)
+            if app.state != S.DRAFT:
+                continue
+            reminder = app.events.filter(action=DRAFT_REMIND).order_by("-at").first()
+            if reminder is None:
+                withdraw_on = max(
+                    timezone.localdate(app.created_at) + datetime.timedelta(days=withdraw),
+                    today + datetime.timedelta(days=withdraw - remind),
+                )
+                APPLICATION.note(
+                    app,
+                    None,
+                    DRAFT_REMIND,
+                    reason=_(
+                        "The draft was opened %(days)s days ago and is not submitted; it "
+                        "will be withdrawn on %(date)s unless it is submitted."
+                    )
+                    % {
+                        "days": (today - timezone.localdate(app.created_at)).days,
+                        "date": date_format(withdraw_on),
+                    },
+                    data={"withdraw_on": withdraw_on.isoformat()},
+                )
+                reminded += 1
+            elif today >= datetime.date.fromisoformat(reminder.data["withdraw_on"]):
+                APPLICATION.move(
+                    app,
+                    None,
+                    "draft_withdraw",
+                    S.WITHDRAWN,
+                    reason=_("The draft was left unfinished past the county's %(days)s days.")
+                    % {"days": withdraw},
+                )
+                _release_members(app)
+                withdrawn += 1
+    return reminded, withdrawn

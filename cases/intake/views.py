@@ -326,6 +326,21 @@ def _refused(request, app: Application, name: str, message: str):
     return redirect(reverse(f"cases:{SECTIONS[name].page}", args=[app.pk]) + f"#section-{name}")
 
 
+def _link_to(exc: DomainError) -> tuple[str, str] | None:
+    """A link beside a refusal to the application it is about, which the service found
+    through the access gate (a person already in another household: its draft)."""
+    app = exc.see
+    if not isinstance(app, Application):
+        return None
+    if app.state in services.EDITABLE:
+        return reverse("cases:intake-members", args=[app.pk]), _("Open the draft %(number)s") % {
+            "number": app.number
+        }
+    return reverse("cases:detail", args=[app.pk]), _("Open %(application)s") % {
+        "application": str(app)
+    }
+
+
 def _post_section(request, application_id: int, name: str):
     app = _application(request, application_id)
     section = SECTIONS[name]
@@ -339,7 +354,7 @@ def _post_section(request, application_id: int, name: str):
             if not _form_shown(request.user, app, name):
                 # A refused change on a read-only page: there is no form to put it on.
                 return _refused(request, app, name, exc.message)
-            add_domain_error(form, exc)
+            add_domain_error(form, exc, link=_link_to(exc))
         else:
             return _after_change(request, app.pk, name, notice=str(section.done))
     if request.htmx:
@@ -382,7 +397,7 @@ def start(request):
                 assistance_type=data["assistance_type"],
             )
         except DomainError as exc:
-            add_domain_error(form, exc)
+            add_domain_error(form, exc, link=_link_to(exc))
         else:
             messages.success(request, _("The application is opened as a draft."))
             return redirect("cases:intake-members", app.pk)

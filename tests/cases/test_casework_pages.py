@@ -561,8 +561,9 @@ def test_reject_needs_reasons_then_prints_the_notice(make_family, people, places
 #   1 the session, 2 the user, 3 the user's role assignments with their regions (nav, the
 #   role check and the jurisdiction share them), 4 per-object region grants, 5 the
 #   villages for the filter, 6 the count for the pager, 7 the page of rows with their
-#   villages and households, 8 the applicants of those households with their persons.
-QUEUE_QUERIES = 8
+#   villages and households, 8 the applicants of those households with their persons,
+#   9 the drafts not yet submitted (and, when there are some, 10 their applicants).
+QUEUE_QUERIES = 9
 
 
 def test_queue_query_count_does_not_grow_with_rows(make_family, people):
@@ -673,6 +674,8 @@ def policy_data(county, effective_from, **overrides) -> dict:
         "credit_objection_review_days": "15",
         "credit_interview_days": "10",
         "credit_trustworthy_months": "12",
+        "draft_reminder_days": "7",
+        "draft_withdrawal_days": "30",
     }
     return data | overrides
 
