@@ -75,6 +75,9 @@ ACTION_LABELS = {
     "application.notice_objection_handle": _("handled an objection during notice"),
     "application.notice_close": _("closed the public notice"),
     "application.county_check": _("recorded the county key check"),
+    "application.extreme_poverty_exception": _(
+        "confirmed an exception to the extreme-poverty conditions"
+    ),
     "application.approve": _("approved an application"),
     "application.reject": _("rejected an application"),
     "application.withdraw": _("withdrew an application"),

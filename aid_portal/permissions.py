@@ -62,6 +62,9 @@ DECIDE_CASES = frozenset({_APPROVER})
 DECIDE_IN_COUNTY = frozenset({_AUDITOR})
 # The county's key check of a near-relative filing, and its monthly check of new files.
 CHECK_CASES_FOR_COUNTY = frozenset({_AUDITOR})
+# The county confirms an exception to the extreme-poverty conditions a case fails, with
+# reasons (domain.md §8: the county confirms extreme-poverty cases).
+CONFIRM_EXTREME_POVERTY_EXCEPTIONS = frozenset({_AUDITOR})
 # Who goes on a home visit: the staff of the township and of its villages.
 VISIT_HOMES = frozenset({_CASEWORKER, _APPROVER, _ASSISTANT})
 # Put a case on hold, or propose an adjustment: the township's staff, and the county's

@@ -1,5 +1,5 @@
-"""Per-capita income, the eligibility line and the monthly amount: computed once,
-here.
+"""Per-capita income, the eligibility line and the monthly amount, the income rule of
+"basically consistent" and the conditions of extreme poverty: computed once, here.
 
 At app level because casework decides on them, reviews re-compute them, verification
 compares its findings with them and payments pays them.
@@ -14,10 +14,12 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cases.models import (
     Application,
     AssistanceType,
+    Member,
     Policy,
 )
 from cases.policy import policy_in_force
@@ -151,3 +153,190 @@ def amount_compute(*, application: Application, on: datetime.date | None = None)
         rule=rule,
         policy_from=policy.effective_from,
     )
+
+
+# --- "basically consistent": the income rule of the verification report ---------------------
+
+
+def income_beyond_tolerance(*, policy: Policy, declared: Decimal, verified: Decimal) -> bool:
+    """The departments' figure lies beyond the policy's tolerance (a share of the verified
+    value) from the declared one, in the direction the policy counts: by default only
+    more found than declared (domain.md §8), or either way where the county says so."""
+    excess = verified - declared
+    if policy.income_gap_direction == Policy.IncomeGapDirection.EITHER:
+        excess = abs(excess)
+    return excess > policy.income_tolerance * verified
+
+
+@dataclass(frozen=True)
+class IncomeComparison:
+    """Declared against verified household income, judged once for the report."""
+
+    declared: Eligibility
+    verified: Eligibility
+    beyond_tolerance: bool
+    same_side: bool
+    declared_more: bool
+    clear_gap: bool
+
+
+def income_compare(
+    *,
+    policy: Policy,
+    assistance_type: str,
+    members: int,
+    declared_income: Decimal,
+    verified_income: Decimal,
+    monthly_rigid_expenditure: Decimal,
+) -> IncomeComparison:
+    """A clear gap in income is one that could change the decision or the amount: the
+    departments found more than declared beyond the tolerance (in the policy's
+    direction), or the verified figures fall on the other side of the eligibility line.
+    A family that declared more than the departments see is otherwise consistent; the
+    amount is computed from the income as investigated (domain.md §8)."""
+    declared, verified = (
+        eligibility_compute(
+            policy=policy,
+            assistance_type=assistance_type,
+            members=members,
+            monthly_income=total,
+            monthly_rigid_expenditure=monthly_rigid_expenditure,
+        )
+        for total in (declared_income, verified_income)
+    )
+    beyond = income_beyond_tolerance(
+        policy=policy, declared=declared_income, verified=verified_income
+    )
+    same_side = declared.eligible == verified.eligible
+    return IncomeComparison(
+        declared=declared,
+        verified=verified,
+        beyond_tolerance=beyond,
+        same_side=same_side,
+        declared_more=declared_income > verified_income,
+        clear_gap=beyond or not same_side,
+    )
+
+
+# --- extreme poverty: the three conditions -------------------------------------------------
+
+# Disabilities that make a person unable to work (特困人员认定办法 art. 7): the worst
+# grade of each kind that counts (grade 1 is the most severe).
+LISTED_DISABILITIES = {
+    Member.Disability.INTELLECTUAL: 3,
+    Member.Disability.MENTAL: 3,
+    Member.Disability.PHYSICAL: 2,
+    Member.Disability.VISUAL: 1,
+}
+
+
+class Condition:
+    UNABLE_TO_WORK = "unable_to_work"
+    NO_INCOME = "no_income"
+    NO_ABLE_SUPPORTER = "no_able_supporter"
+
+    ALL = (UNABLE_TO_WORK, NO_INCOME, NO_ABLE_SUPPORTER)
+
+
+CONDITION_LABELS = {
+    Condition.UNABLE_TO_WORK: gettext_lazy(
+        "unable to work (aged 60 or more or under 16, or a listed disability)"
+    ),
+    Condition.NO_INCOME: gettext_lazy("no income source (own income below the standard)"),
+    Condition.NO_ABLE_SUPPORTER: gettext_lazy("no supporter able to support them"),
+}
+
+
+@dataclass(frozen=True)
+class ConditionCheck:
+    """One condition: met or not, and who fails it (names, for the page and the API)."""
+
+    code: str
+    met: bool
+    failing: tuple[str, ...]
+    excepted: bool = False
+
+    @property
+    def label(self) -> str:
+        return str(CONDITION_LABELS[self.code])
+
+    @property
+    def passes(self) -> bool:
+        return self.met or self.excepted
+
+
+def _age(birth: datetime.date, on: datetime.date) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def _unable_to_work(member: Member, policy: Policy, on: datetime.date) -> bool:
+    age = _age(member.person.birth_date, on)
+    if age >= policy.extreme_poverty_age_from or age < policy.extreme_poverty_age_under:
+        return True
+    worst = LISTED_DISABILITIES.get(member.disability)
+    return (
+        worst is not None
+        and member.disability_grade is not None
+        and (member.disability_grade <= worst)
+    )
+
+
+def _own_income(member: Member) -> Decimal:
+    return sum((i.monthly for i in member.incomes.all() if i.counted), Decimal("0"))
+
+
+def extreme_poverty_conditions(
+    *, application: Application, on: datetime.date | None = None
+) -> list[ConditionCheck]:
+    """The three conditions of extreme-poverty support (domain.md §8), for every member:
+    unable to work (by the policy's ages, or a listed disability), no income source (own
+    counted income below the standard), no supporter able to support them (a legally
+    bound supporter is unable only when unable to work and with own income below the
+    standard). A condition the county has excepted (ExtremePovertyException) passes.
+
+    Reads the prefetched members and incomes; the approval, the case page and the API
+    all judge by it.
+    """
+    on = on or timezone.localdate()
+    policy = policy_in_force(county=application.village.county(), on=on)
+    standard = policy.dibao_standard(application.assistance_type)
+    everyone = list(application.household.members.all())
+    members = [m for m in everyone if not m.is_supporter]
+    supporters = [m for m in everyone if m.is_supporter]
+    failing = {
+        Condition.UNABLE_TO_WORK: [m for m in members if not _unable_to_work(m, policy, on)],
+        Condition.NO_INCOME: [m for m in members if _own_income(m) >= standard],
+        Condition.NO_ABLE_SUPPORTER: [
+            s
+            for s in supporters
+            if not (_unable_to_work(s, policy, on) and _own_income(s) < standard)
+        ],
+    }
+    excepted = {
+        code
+        for exception in application.extreme_poverty_exceptions.all()
+        for code in exception.conditions
+    }
+    return [
+        ConditionCheck(
+            code=code,
+            met=not failing[code],
+            failing=tuple(m.person.name for m in failing[code]),
+            excepted=bool(failing[code]) and code in excepted,
+        )
+        for code in Condition.ALL
+    ]
+
+
+def extreme_poverty_unmet(
+    *, application: Application, on: datetime.date | None = None
+) -> list[ConditionCheck]:
+    """The conditions the case fails and the county has not excepted; empty for any other
+    kind of assistance."""
+    if application.assistance_type != AssistanceType.EXTREME_POVERTY:
+        return []
+    return [
+        check
+        for check in extreme_poverty_conditions(application=application, on=on)
+        if not check.passes
+    ]

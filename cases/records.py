@@ -62,6 +62,12 @@ class Policy(models.Model):
         FULL = "full", _("full names")
         MASKED = "masked", _("masked: first and last character shown (马*兰)")
 
+    class IncomeGapDirection(models.TextChoices):
+        # The national default (domain.md §8): a family that declared more than the
+        # departments see is consistent; only more found than declared can be a gap.
+        FOUND_MORE = "found_more", _("only when the departments found more than declared")
+        EITHER = "either", _("either way")
+
     county = models.ForeignKey(
         Region,
         verbose_name=_("county"),
@@ -167,6 +173,23 @@ class Policy(models.Model):
         decimal_places=2,
         default=Decimal("0.10"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+    )
+    income_gap_direction = models.CharField(
+        _("income beyond the tolerance is a clear gap"),
+        max_length=16,
+        choices=IncomeGapDirection.choices,
+        default=IncomeGapDirection.FOUND_MORE,
+    )
+    # Extreme poverty (domain.md §8): unable to work by age, or by a listed disability.
+    extreme_poverty_age_from = models.PositiveSmallIntegerField(
+        _("extreme poverty: unable to work from the age of"),
+        default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+    )
+    extreme_poverty_age_under = models.PositiveSmallIntegerField(
+        _("extreme poverty: unable to work under the age of"),
+        default=16,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
     )
     # Dynamic management and supervision (domain.md §5, §8).
     review_months_stable = models.PositiveSmallIntegerField(

@@ -9,6 +9,7 @@ from aid_portal.models import User
 from cases.models import (
     Application,
     ApplicationEvent,
+    ExtremePovertyException,
     Household,
     Member,
 )
@@ -51,6 +52,10 @@ def application_get_for_user(*, user: User, application_id: int) -> Application:
         "notices__objections",
         "reviews",
         "documents",
+        Prefetch(
+            "extreme_poverty_exceptions",
+            queryset=ExtremePovertyException.objects.select_related("confirmed_by"),
+        ),
     )
     return access.get_object_or_404(queryset, user, region_field="village", pk=application_id)
 

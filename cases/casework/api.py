@@ -302,6 +302,17 @@ bind(
 
 
 bind(
+    "extreme_poverty_exception",
+    serializer=casework_serializers.ExtremePovertyExceptionSerializer,
+    act=lambda *, actor, obj, data: casework_services.extreme_poverty_exception_record(
+        actor=actor, application_id=obj.pk, reasons=data["reasons"]
+    ),
+    description="The county's confirmed exception to the extreme-poverty conditions the "
+    "case does not meet, with reasons.",
+)
+
+
+bind(
     "approve",
     serializer=casework_serializers.ApproveSerializer,
     act=lambda *, actor, obj, data: casework_services.application_approve(

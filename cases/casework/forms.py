@@ -210,6 +210,14 @@ class CountyCheckForm(forms.Form):
         self.fields["done_on"].initial = timezone.localdate()
 
 
+class ExtremePovertyExceptionForm(forms.Form):
+    reasons = forms.CharField(
+        label=_("Reasons for the exception"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Recorded with your name; it covers the conditions listed above."),
+    )
+
+
 class ApproveForm(forms.Form):
     start_month = forms.DateField(
         label=_("Payment from (month)"),
@@ -262,6 +270,9 @@ class PolicyForm(forms.ModelForm):
             "objection_days",
             "public_name_display",
             "income_tolerance",
+            "income_gap_direction",
+            "extreme_poverty_age_from",
+            "extreme_poverty_age_under",
             "review_months_stable",
             "review_months_unstable",
             "review_months_after_death",

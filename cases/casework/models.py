@@ -1,5 +1,6 @@
 """Casework's own records: the holds on a case, the verification outcome, the home
-visit, the public notice and its objections, the democratic review."""
+visit, the public notice and its objections, the democratic review, the county's
+exception to the extreme-poverty conditions."""
 
 from __future__ import annotations
 
@@ -182,3 +183,29 @@ class DemocraticReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application} {self.held_on}"
+
+
+class ExtremePovertyException(models.Model):
+    """The county's confirmed exception to the extreme-poverty conditions a case does not
+    meet (domain.md §8): the one way an approval passes them by. Written only by
+    cases.casework.services.extreme_poverty_exception_record, with its event and audit
+    rows; it names the conditions it covers, so a condition that fails later is not
+    covered by it."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="extreme_poverty_exceptions"
+    )
+    conditions = models.JSONField(_("conditions excepted"), default=list)
+    reasons = models.TextField(_("reasons"))
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("extreme-poverty exception")
+        verbose_name_plural = _("extreme-poverty exceptions")
+        ordering = ["confirmed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.application} {', '.join(self.conditions)}"

@@ -30,6 +30,7 @@ from cases.models import (
     ApplicationEvent,
     DemocraticReview,
     Document,
+    ExtremePovertyException,
     HomeVisit,
     Household,
     PublicNotice,
@@ -154,6 +155,13 @@ class RejectSerializer(serializers.Serializer):
     reasons = serializers.CharField(help_text="The written reasons, printed on the notice.")
 
 
+class ExtremePovertyExceptionSerializer(serializers.Serializer):
+    reasons = serializers.CharField(
+        help_text="Why the county excepts the conditions the case does not meet (10 "
+        "characters at least)."
+    )
+
+
 class ApplicationListSerializer(serializers.ModelSerializer):
     number = serializers.CharField()
     village = VillageOutSerializer()
@@ -233,6 +241,15 @@ class ReviewOutSerializer(serializers.ModelSerializer):
         fields = ["held_on", "participants", "opinion", "minutes"]
 
 
+class ExtremePovertyExceptionOutSerializer(serializers.ModelSerializer):
+    confirmed_by = serializers.CharField(source="confirmed_by.username")
+    conditions = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = ExtremePovertyException
+        fields = ["id", "conditions", "reasons", "confirmed_by", "confirmed_at"]
+
+
 class HouseholdBriefSerializer(serializers.ModelSerializer):
     class Meta:
         model = Household
@@ -255,6 +272,9 @@ class ApplicationDetailSerializer(serializers.ModelSerializer):
     reviews = ReviewOutSerializer(many=True)
     documents = DocumentOutSerializer(many=True)
     events = EventOutSerializer(many=True, help_text="The timeline, oldest first.")
+    extreme_poverty_exceptions = ExtremePovertyExceptionOutSerializer(
+        many=True, help_text="The county's confirmed exceptions to the extreme-poverty conditions."
+    )
     decided_by = serializers.CharField(source="decided_by.username", default=None)
     amount_basis = serializers.JSONField(
         allow_null=True, help_text="The arithmetic behind monthly_amount, as computed at approval."
@@ -295,6 +315,7 @@ class ApplicationDetailSerializer(serializers.ModelSerializer):
             "start_month",
             "rejection_reasons",
             "county_check_done_on",
+            "extreme_poverty_exceptions",
             "created_at",
         ]
 

@@ -25,12 +25,18 @@ from aid_portal.models import User
 from aid_portal.workdays import CalendarYearUnknown, add_working_days
 from cases.casework import documents
 from cases.casework.steps import APPLICATION
-from cases.eligibility import amount_compute
+from cases.eligibility import (
+    amount_compute,
+    extreme_poverty_conditions,
+    extreme_poverty_unmet,
+)
 from cases.intake.services import authorisations_check, missing_for_acceptance
 from cases.models import (
     Application,
+    AssistanceType,
     DemocraticReview,
     Document,
+    ExtremePovertyException,
     HomeVisit,
     NoticeObjection,
     Policy,
@@ -463,6 +469,30 @@ def _ready_for_decision(app: Application) -> None:
         )
 
 
+def _extreme_poverty_conditions_require(app: Application) -> None:
+    """Extreme-poverty support only for a person who meets its three conditions
+    (domain.md §8), or where the county has confirmed an exception to those they fail.
+    The refusal names each failing condition and who fails it, under the field
+    ``conditions`` in the API."""
+    unmet = extreme_poverty_unmet(application=app)
+    if not unmet:
+        return
+    lines = [
+        _("%(condition)s: not met by %(names)s")
+        % {"condition": check.label, "names": "、".join(check.failing)}
+        for check in unmet
+    ]
+    raise DomainError(
+        _(
+            "Extreme-poverty support needs all three conditions, or the county's recorded "
+            "exception. Not met: %(conditions)s."
+        )
+        % {"conditions": "；".join(lines)},
+        field="conditions",
+        errors=lines,
+    )
+
+
 def application_approve(
     *, actor: User, application_id: int, start_month: datetime.date | None = None
 ) -> Application:
@@ -470,6 +500,7 @@ def application_approve(
     with transaction.atomic():
         app = _lock_step(application_id, actor, "approve", decided_message=True)
         _ready_for_decision(app)
+        _extreme_poverty_conditions_require(app)
         basis = amount_compute(application=app)
         if not basis.eligible:
             raise DomainError(
@@ -511,6 +542,44 @@ def application_approve(
                 "next_review_on": next_review_date(application=app, after=today),
             },
         )
+
+
+def extreme_poverty_exception_record(
+    *, actor: User, application_id: int, reasons: str
+) -> ExtremePovertyException:
+    """The county confirms an exception to the extreme-poverty conditions the case does
+    not meet, with its reasons (domain.md §8): recorded with its event and audit rows in
+    one transaction. It covers the conditions failing now, by name."""
+    _require(
+        len(reasons.strip()) >= 10,
+        _("Write the reasons for the exception in full."),
+        field="reasons",
+    )
+    with transaction.atomic():
+        app = _lock_step(application_id, actor, "extreme_poverty_exception")
+        _require(
+            app.assistance_type == AssistanceType.EXTREME_POVERTY,
+            _("Only an application for extreme-poverty support has these conditions."),
+        )
+        checks = extreme_poverty_conditions(application=app)
+        unmet = [check.code for check in checks if not check.passes]
+        if not unmet:
+            if any(check.excepted for check in checks):
+                raise Conflict(_("The county's exception is already recorded."))
+            raise DomainError(
+                _("The case meets every extreme-poverty condition: there is nothing to except.")
+            )
+        exception = ExtremePovertyException.objects.create(
+            application=app, conditions=unmet, reasons=reasons.strip(), confirmed_by=actor
+        )
+        APPLICATION.note(
+            app,
+            actor,
+            "extreme_poverty_exception",
+            reason=reasons.strip(),
+            data={"exception": exception.pk, "conditions": unmet},
+        )
+    return exception
 
 
 def application_reject(*, actor: User, application_id: int, reasons: str) -> Application:

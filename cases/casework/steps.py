@@ -160,6 +160,14 @@ APPLICATION = StepTable(
             done=_("county key check done"),
         ),
         Step(
+            "extreme_poverty_exception",
+            _("Record the county's exception to the extreme-poverty conditions"),
+            permissions.CONFIRM_EXTREME_POVERTY_EXCEPTIONS,
+            OPEN - {S.DRAFT, S.RETURNED},
+            None,
+            done=_("county exception to the extreme-poverty conditions recorded"),
+        ),
+        Step(
             "approve",
             _("Approve"),
             deciders,

@@ -39,6 +39,7 @@ from cases.casework.forms import (
     CountyCheckForm,
     DemocraticReviewForm,
     EmptyForm,
+    ExtremePovertyExceptionForm,
     FeedbackObjectionForm,
     HomeVisitForm,
     NoticeCloseForm,
@@ -58,7 +59,7 @@ from cases.casework.selectors import (
 )
 from cases.casework.steps import APPLICATION
 from cases.intake import services as intake_services
-from cases.models import Application
+from cases.models import Application, AssistanceType, VerificationOutcome
 from cases.reviews.views import case_section
 
 S = Application.State
@@ -240,6 +241,27 @@ def _run_county_check(request, app, form):
     return _("County key check recorded.")
 
 
+def _run_extreme_poverty_exception(request, app, form):
+    casework_services.extreme_poverty_exception_record(
+        actor=request.user, application_id=app.pk, reasons=form.cleaned_data["reasons"]
+    )
+    return _("The county's exception is recorded.")
+
+
+def _extreme_poverty_checks(app: Application) -> list:
+    """The three conditions with who fails them, for an extreme-poverty case (else none).
+    Kept on the object: the page shows them and decides whether to offer the exception."""
+    if app.assistance_type != AssistanceType.EXTREME_POVERTY:
+        return []
+    if "_extreme_poverty_checks" not in app.__dict__:
+        try:
+            checks = eligibility.extreme_poverty_conditions(application=app)
+        except DomainError:
+            checks = []  # no policy in force: the decision refuses with its own message
+        app.__dict__["_extreme_poverty_checks"] = checks
+    return app.__dict__["_extreme_poverty_checks"]
+
+
 def _run_approve(request, app, form):
     result = casework_services.application_approve(
         actor=request.user,
@@ -312,6 +334,12 @@ bind(
     form=CountyCheckForm,
     run=_run_county_check,
     when=lambda app: bool(app.near_relative_filings.all()) and not app.county_check_done_on,
+)
+bind(
+    "extreme_poverty_exception",
+    form=ExtremePovertyExceptionForm,
+    run=_run_extreme_poverty_exception,
+    when=lambda app: any(not check.passes for check in _extreme_poverty_checks(app)),
 )
 bind("approve", form=ApproveForm, run=_run_approve)
 bind("reject", form=RejectForm, run=_run_reject)
@@ -387,7 +415,9 @@ def _render_case(
         **_deadline_context(),
         **_intake_links(app),
     }
+    context["extreme_poverty_checks"] = _extreme_poverty_checks(app)
     if any(item["action"].name == "approve" for item in actions):
+        context["approve_gap"] = _latest_gap(app)
         try:
             basis = eligibility.amount_compute(application=app)
         except DomainError as exc:
@@ -405,6 +435,15 @@ def _render_case(
             policy = None
         context["notice_days"] = policy.notice_days if policy else None
     return render(request, "cases/casework/detail.html", context, status=status)
+
+
+def _latest_gap(app: Application) -> VerificationOutcome | None:
+    """The case's latest verification outcome when it is a clear gap: the approver is
+    warned, with the items that differ (the prefetched outcomes, newest first)."""
+    outcomes = list(app.verification_outcomes.all())
+    if outcomes and outcomes[0].outcome == VerificationOutcome.Outcome.GAP:
+        return outcomes[0]
+    return None
 
 
 def _case_facts(app: Application) -> dict:

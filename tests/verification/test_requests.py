@@ -334,13 +334,13 @@ def test_matching_income_and_nothing_undeclared_is_basically_consistent(
 @pytest.mark.parametrize(
     ("declared", "verdict"),
     [
-        ("900", "consistent"),  # 100 below 1000: exactly 10 %
-        ("1100", "consistent"),  # 100 above 1000: exactly 10 %
-        ("890", "gap"),  # 11 %
-        ("1110", "gap"),
+        ("900", "consistent"),  # the departments found 100 more than 900: exactly 10 %
+        ("890", "gap"),  # 110 more: 11 %
+        ("1100", "consistent"),  # declared more than found: consistent at any distance
+        ("1110", "consistent"),  # (this row was a gap before: the rule had no direction)
     ],
 )
-def test_income_tolerance_is_ten_percent_of_the_verified_value(
+def test_income_tolerance_is_ten_percent_of_the_verified_value_found_above_declared(
     make_family, people, catalogue, declared, verdict
 ):
     _family, request = verified(

@@ -366,11 +366,6 @@ def _s(value: Decimal | None) -> str | None:
     return None if value is None else str(_yuan(value))
 
 
-def within_tolerance(declared: Decimal, verified: Decimal, tolerance: Decimal) -> bool:
-    """At most ``tolerance`` apart, relative to the verified value (both 0: they agree)."""
-    return abs(declared - verified) <= tolerance * verified
-
-
 def _row(*, kind, member, item, declared=None, verified=None, answers=(), verdict, diff=True):
     answers = list(answers)
     dates = [a.record_date for a in answers if a.record_date]
@@ -395,11 +390,11 @@ def report_build(*, verification_id: int) -> dict:
     """Compare, item by item, what the household declared with what was verified, and
     judge the whole by the county policy (domain.md §8, "basically consistent").
 
-    Income: the per-capita counted income, declared and verified, differ by at most the
-    policy's tolerance and fall on the same side of the eligibility line (the dibao
-    standard, or standard × the edge multiple for low-income edge households; judged,
-    like the amount, net of the declared rigid expenditure, by the same
-    cases.eligibility.eligibility_compute). Holdings: anything
+    Income: cases.eligibility.income_compare, the one rule: a clear gap where the
+    departments found more than declared beyond the policy's tolerance (in the policy's
+    direction), or where the verified figures fall on the other side of the eligibility
+    line (judged, like the amount, net of the declared rigid expenditure). A family that
+    declared more is consistent. Holdings: anything
     verified among vehicles, real estate, business registrations and securities beyond
     what was declared, any salary from public funds, a death, or deposits found above
     the household's limit that were not declared make a clear gap.
@@ -451,27 +446,22 @@ def report_build(*, verification_id: int) -> dict:
                 verified=verified,
                 answers=income_answers,
                 verdict=(
-                    Verdict.CONSISTENT
-                    if within_tolerance(declared, verified, tolerance)
-                    else Verdict.DIFFERS
+                    Verdict.DIFFERS
+                    if case_eligibility.income_beyond_tolerance(
+                        policy=policy, declared=declared, verified=verified
+                    )
+                    else Verdict.CONSISTENT
                 ),
             )
         )
-    declared_line, verified_line = [
-        case_eligibility.eligibility_compute(
-            policy=policy,
-            assistance_type=app.assistance_type,
-            members=count,
-            monthly_income=total,
-            monthly_rigid_expenditure=rigid,
-        )
-        for total in (declared_total, verified_total)
-    ]
-    threshold = declared_line.threshold
-    declared_net = declared_line.per_capita_income
-    verified_net = verified_line.per_capita_income
-    same_side = declared_line.eligible == verified_line.eligible
-    income_ok = within_tolerance(declared_total, verified_total, tolerance)
+    income = case_eligibility.income_compare(
+        policy=policy,
+        assistance_type=app.assistance_type,
+        members=count,
+        declared_income=declared_total,
+        verified_income=verified_total,
+        monthly_rigid_expenditure=rigid,
+    )
     items.append(
         _row(
             kind="per_capita",
@@ -479,7 +469,7 @@ def report_build(*, verification_id: int) -> dict:
             item=_("per-capita monthly income"),
             declared=declared_total / count,
             verified=verified_total / count,
-            verdict=Verdict.CONSISTENT if income_ok and same_side else Verdict.GAP,
+            verdict=Verdict.GAP if income.clear_gap else Verdict.CONSISTENT,
         )
     )
 
@@ -573,12 +563,16 @@ def report_build(*, verification_id: int) -> dict:
             "declared_per_capita": _s(declared_total / count),
             "verified_per_capita": _s(verified_total / count),
             "rigid_expenditure": _s(rigid),
-            "declared_net_per_capita": _s(declared_net),
-            "verified_net_per_capita": _s(verified_net),
-            "threshold": _s(threshold),
+            "declared_net_per_capita": _s(income.declared.per_capita_income),
+            "verified_net_per_capita": _s(income.verified.per_capita_income),
+            "threshold": _s(income.declared.threshold),
             "tolerance": str(tolerance),
-            "within_tolerance": income_ok,
-            "same_side": same_side,
+            "direction": policy.income_gap_direction,
+            "within_tolerance": not income.beyond_tolerance,
+            "same_side": income.same_side,
+            # Declared more than the departments see, and still consistent: the report
+            # says so (the amount uses the income as investigated).
+            "declared_more": income.declared_more and not income.clear_gap,
         },
         "deposit_limit": _s(deposit_limit),
         "policy_from": policy.effective_from.isoformat(),
