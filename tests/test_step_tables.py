@@ -55,6 +55,10 @@ def test_the_table_says_who_may_take_what(places, people):
     assert not APPLICATION.may_take(people.verifier, app, "verification_request")
     assert APPLICATION.may_take(people.auditor, app, "county_check")
     assert not APPLICATION.may_take(people.auditor, app, "withdraw")
+    # The county's exception to the extreme-poverty conditions: the county auditor only.
+    assert APPLICATION.may_take(people.auditor, app, "extreme_poverty_exception")
+    assert not APPLICATION.may_take(people.approver_a, app, "extreme_poverty_exception")
+    assert not APPLICATION.may_take(people.outsider_auditor, app, "extreme_poverty_exception")
 
 
 @pytest.mark.parametrize("step", PEOPLE_STEPS, ids=lambda step: step.name)
