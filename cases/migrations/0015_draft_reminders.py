@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0013_rosterline_payee_month'),
+        ('cases', '0014_extreme_poverty_and_verdict'),
     ]
 
     operations = [
