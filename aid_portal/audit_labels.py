@@ -39,6 +39,8 @@ ACTION_LABELS = {
     "calendarday.delete": _("deleted a calendar override"),
     # cases
     "policy.create": _("entered a county policy"),
+    "policy.update": _("changed a county policy not yet in force"),
+    "policy.withdraw": _("withdrew a county policy not yet in force"),
     "proofitem.add": _("added a proof item"),
     "proofitem.change": _("changed a proof item"),
     "household.create": _("opened a household"),

@@ -19,6 +19,7 @@ class DomainError(Exception):
         field: str | None = None,
         errors: list[str] | None = None,
         see: object | None = None,
+        field_errors: dict[str, str] | None = None,
     ):
         super().__init__(message)
         self.message = message
@@ -27,10 +28,23 @@ class DomainError(Exception):
         # An object the error is about that the user may open (the service has checked
         # that through the access gate): a page may link to it beside the message.
         self.see = see
+        # Every bad field of one request at once, so that a form reports them all in one
+        # submit; ``message`` then only sums them up.
+        self.field_errors = dict(field_errors or {})
+
+    @classmethod
+    def of_fields(cls, field_errors: dict[str, str]) -> DomainError:
+        """One error for several bad fields (``field_errors`` must not be empty)."""
+        first_field, first_message = next(iter(field_errors.items()))
+        if len(field_errors) == 1:
+            return cls(first_message, field=first_field)
+        return cls(first_message, field=first_field, field_errors=field_errors)
 
     def as_api_detail(self) -> dict:
-        key = self.field or "non_field_errors"
-        detail: dict = {key: [self.message]}
+        if self.field_errors:
+            detail: dict = {key: [message] for key, message in self.field_errors.items()}
+        else:
+            detail = {self.field or "non_field_errors": [self.message]}
         if self.errors:
             detail["errors"] = self.errors
         return detail

@@ -36,12 +36,15 @@ class MultipleFileField(forms.FileField):
 def add_domain_error(
     form: forms.Form, exc: DomainError, *, link: tuple[str, str] | None = None
 ) -> None:
-    """Show a service's refusal on the field it concerns (or above the form), with a
-    link (address, label) after it if the page gives one."""
-    field = exc.field if exc.field in form.fields else None
-    message = exc.message
-    if link is not None:
-        message = format_html('{} <a href="{}">{}</a>', message, *link)
-    form.add_error(field, message)
+    """Show a service's refusal on the field(s) it concerns (or above the form), once
+    each: a field the form itself already found wrong keeps its own message. A link
+    (address, label) the page gives goes after the message of the error's own field."""
+    for name, message in (exc.field_errors or {exc.field: exc.message}).items():
+        field = name if name in form.fields else None
+        if field is not None and form.has_error(field):
+            continue
+        if link is not None and name == exc.field:
+            message = format_html('{} <a href="{}">{}</a>', message, *link)
+        form.add_error(field, message)
     for line in exc.errors:
         form.add_error(None, line)

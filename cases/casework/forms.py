@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aid_portal.forms import DateInput
-from aid_portal.models import User
+from aid_portal.models import Region, User
 from cases.models import Policy, VerificationOutcome
 
 GAP_ROWS = 5  # rows offered for the items that differ; more go in a second record
@@ -304,3 +304,11 @@ class PolicyForm(forms.ModelForm):
         self.fields["county"].queryset = counties
         if len(counties) == 1:
             self.fields["county"].initial = counties[0].pk
+
+
+class PolicyEditForm(PolicyForm):
+    """Changes a policy not yet in force (services.policy_update); its county stays."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, counties=Region.objects.none(), **kwargs)
+        del self.fields["county"]

@@ -9,6 +9,7 @@ from operator import or_
 
 from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.fields.json import KT
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from aid_portal import access, permissions
@@ -88,6 +89,11 @@ def policy_list_for_user(*, user: User) -> QuerySet[Policy]:
         .select_related("county", "created_by")
         .order_by("county__code", "-effective_from")
     )
+
+
+def policy_get_for_user(*, user: User, policy_id: int) -> Policy:
+    """One policy row of the user's counties (404 for any other)."""
+    return get_object_or_404(policy_list_for_user(user=user), pk=policy_id)
 
 
 def policy_county_list_for_admin(*, user: User) -> QuerySet[Region]:

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from aid_portal import access, listing, permissions
 from aid_portal.errors import DomainError
+from aid_portal.forms import add_domain_error
 from aid_portal.models import User
 from aid_portal.printing import print_response
 from aid_portal.steps import step_page
@@ -46,6 +47,7 @@ from cases.casework.forms import (
     NoticeObjectionForm,
     NoticeObjectionHandleForm,
     NoticePostForm,
+    PolicyEditForm,
     PolicyForm,
     ReasonForm,
     RejectForm,
@@ -54,6 +56,7 @@ from cases.casework.forms import (
 from cases.casework.selectors import (
     investigator_list_for_application,
     policy_county_list_for_admin,
+    policy_get_for_user,
     policy_list_for_user,
     with_applicant,
 )
@@ -632,7 +635,7 @@ def policies(request):
                     **values,
                 )
             except DomainError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                add_domain_error(form, exc)
             else:
                 messages.success(
                     request,
@@ -651,10 +654,99 @@ def policies(request):
                 return redirect("cases:policies")
         status = 400
     elif may_add:
-        form = PolicyForm(counties=policy_county_list_for_admin(user=request.user))
+        counties = policy_county_list_for_admin(user=request.user)
+        # A new row starts from the figures in force in the county chosen (?county=),
+        # or in the admin's only county: most rows change one or two figures.
+        county = counties.filter(pk=_int_or_none(request.GET.get("county"))).first()
+        if county is None and len(counties) == 1:
+            county = counties[0]
+        initial = {"county": county.pk} if county else {}
+        if county is not None:
+            initial |= case_policy.policy_initial(county=county)
+        form = PolicyForm(counties=counties, initial=initial)
     return render(
         request,
         "cases/casework/policies.html",
-        {"policies": policy_list_for_user(user=request.user), "form": form},
+        {
+            "policies": policy_list_for_user(user=request.user),
+            "form": form,
+            "may_change": may_add,
+            "today": timezone.localdate(),
+        },
         status=status,
     )
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@login_required
+def policy_edit(request, policy_id: int):
+    """Change a policy that is not yet in force (a data-feed admin of its county)."""
+    access.require_role(request.user, permissions.READ_POLICIES)
+    policy = policy_get_for_user(user=request.user, policy_id=policy_id)
+    access.require_role(request.user, permissions.MANAGE_POLICIES, policy.county)
+    if case_policy.policy_is_in_force(policy):
+        messages.error(
+            request,
+            _(
+                "This policy is in force since %(date)s and can no longer change: enter a "
+                "new dated policy to supersede it."
+            )
+            % {"date": policy.effective_from},
+        )
+        return redirect("cases:policies")
+    status = 200
+    if request.method == "POST":
+        form = PolicyEditForm(request.POST)
+        if form.is_valid():
+            try:
+                case_policy.policy_update(
+                    actor=request.user, policy_id=policy.pk, **form.cleaned_data
+                )
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Policy of %(county)s from %(date)s changed.")
+                    % {"county": policy.county.name, "date": form.cleaned_data["effective_from"]},
+                )
+                return redirect("cases:policies")
+        status = 400
+    else:
+        form = PolicyEditForm(
+            initial={"effective_from": policy.effective_from}
+            | {name: getattr(policy, name) for name in case_policy.POLICY_VALUE_FIELDS}
+        )
+    return render(
+        request,
+        "cases/casework/policy_edit.html",
+        {"policy": policy, "form": form},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def policy_withdraw(request, policy_id: int):
+    """Withdraw a policy that is not yet in force; the one before it stays in force."""
+    access.require_role(request.user, permissions.READ_POLICIES)
+    policy = policy_get_for_user(user=request.user, policy_id=policy_id)
+    try:
+        case_policy.policy_withdraw(
+            actor=request.user, policy_id=policy.pk, reason=request.POST.get("reason", "")[:500]
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Policy of %(county)s from %(date)s withdrawn.")
+            % {"county": policy.county.name, "date": policy.effective_from},
+        )
+    return redirect("cases:policies")

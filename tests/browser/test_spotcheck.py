@@ -74,3 +74,30 @@ def test_an_auditor_draws_a_campaign_and_a_finding_reaches_the_township(
     expect(row).to_contain_text(zh("county spot-check"))
     expect(row).to_contain_text(zh("decrease the benefit"))
     expect(row).to_contain_text(re.compile(r"→\s*250"))
+
+
+def test_the_draw_form_shows_both_bad_fields_once_each_beside_them(page, people, places, policy):
+    log_in(page, "auditor")
+    page.goto("/verification/spot-checks/draw/")
+    # The radios sit beside their labels: on the same line as the text they belong to.
+    radio = page.locator("input[name=rule][value=new_cases]")
+    label = page.locator("label", has=radio)
+    radio_box, label_box = radio.bounding_box(), label.bounding_box()
+    assert radio_box["height"] < 40 and label_box["height"] < 40
+    assert label_box["x"] <= radio_box["x"] < label_box["x"] + 30
+
+    page.locator("input[name=window_start]").fill("2024-03-01")
+    page.locator("input[name=window_end]").fill("2024-02-01")
+    page.locator("input[name=ratio]").fill("1.2")
+    with page.expect_navigation():
+        page.get_by_role("button", name=zh("Draw the sample")).click()
+    ratio_error = zh("The share must be more than 0 and at most 1 (100%).")
+    window_error = zh("The window ends before it starts.")
+    expect(page.locator("#id_ratio_error")).to_have_text(ratio_error)
+    expect(page.locator("#id_window_end_error")).to_have_text(window_error)
+    expect(page.locator("#draw-preview")).to_contain_text(
+        zh("The preview shows once the form's values are valid.")
+    )
+    body = page.locator("body").inner_text()
+    assert body.count(ratio_error) == 1 and body.count(window_error) == 1
+    assert SpotCheckCampaign.objects.count() == 0

@@ -1,7 +1,11 @@
 """Access-matrix rows of the casework pages (tests/test_access_matrix.py runs them)."""
 
+import datetime
+from decimal import Decimal
+
 from django.urls import reverse
 
+from cases.models import Policy
 from tests.test_access_matrix import ANON, PAGE_LOGIN, PEOPLE, Row
 
 # Readers of township A's cases: everyone placed over 龙王坝村 who reads cases.
@@ -63,6 +67,30 @@ ROWS = [
             "outsider_auditor": lambda w: w.places.county.name,
         },
     ),
+    # Changing a policy not yet in force: the data-feed admin of its county; readers of
+    # the county's policies are refused (403), everyone else never learns of it (404).
+    Row(
+        "casework: edit a policy not yet in force",
+        lambda w: reverse("cases:policy-edit", args=[_future_policy(w.places.county).pk]),
+        statuses({"feedadmin", "superuser"}, otherwise=403) | {"outsider_auditor": 404},
+        url_name="cases:policy-edit",
+    ),
+    Row(
+        "casework: edit a policy of the other county",
+        lambda w: reverse("cases:policy-edit", args=[_future_policy(w.places.other_county).pk]),
+        statuses({"superuser"}, otherwise=404)
+        | {"nobody": 403, "finance": 403, "outsider_auditor": 403},
+    ),
 ]
 
-POST_ONLY = {"cases:act"}
+POST_ONLY = {"cases:act", "cases:policy-withdraw"}
+
+
+def _future_policy(county):
+    """A policy of ``county`` not yet in force (made once, on the first look-up)."""
+    policy, _created = Policy.objects.get_or_create(
+        county=county,
+        effective_from=datetime.date.today() + datetime.timedelta(days=60),
+        defaults={"dibao_standard_urban": Decimal("900"), "dibao_standard_rural": Decimal("700")},
+    )
+    return policy

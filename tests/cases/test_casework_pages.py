@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.contrib import messages
 from django.contrib.messages import get_messages
+from django.core.exceptions import PermissionDenied
 from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
@@ -756,3 +757,119 @@ def test_only_a_feed_admin_adds_policies(policy, people, places):
         response = client_for(person).post(url, policy_data(places.county, future))
         assert response.status_code == 403
     assert not Policy.objects.filter(effective_from=future).exists()
+
+
+def _zh(msgid: str) -> str:
+    with translation.override("zh-hans"):
+        return translation.gettext(msgid)
+
+
+def test_the_new_policy_form_starts_from_the_figures_in_force(policy, people, places):
+    policy.dibao_standard_rural = Decimal("612.50")
+    policy.credit_interview_days = 9
+    policy.save()
+    page = client_for(people.feedadmin).get(reverse("cases:policies")).content.decode()
+    assert 'name="dibao_standard_rural" value="612.50"' in page
+    assert 'name="credit_interview_days" value="9"' in page
+
+
+def test_a_policy_not_yet_in_force_is_edited_and_withdrawn_audited(policy, people, places):
+    from aid_portal.models import AuditEvent
+
+    client = client_for(people.feedadmin)
+    future = timezone.localdate() + datetime.timedelta(days=30)
+    assert (
+        client.post(reverse("cases:policies"), policy_data(places.county, future)).status_code
+        == 302
+    )
+    new = Policy.objects.get(county=places.county, effective_from=future)
+    list_page = client.get(reverse("cases:policies")).content.decode()
+    assert reverse("cases:policy-edit", args=[new.pk]) in list_page
+    assert reverse("cases:policy-edit", args=[policy.pk]) not in list_page  # in force
+
+    edit = reverse("cases:policy-edit", args=[new.pk])
+    assert 'name="dibao_standard_rural" value="650.00"' in client.get(edit).content.decode()
+    later = future + datetime.timedelta(days=5)
+    data = policy_data(places.county, later, dibao_standard_rural="700")
+    del data["county"]
+    assert client.post(edit, data).status_code == 302
+    new.refresh_from_db()
+    assert (new.effective_from, new.dibao_standard_rural) == (later, Decimal("700"))
+    event = AuditEvent.objects.filter(action="policy.update").get()
+    assert Decimal(event.old_values["dibao_standard_rural"]) == 650
+    assert Decimal(event.new_values["dibao_standard_rural"]) == 700
+    # Not moved into force: a policy in force from today is a new one.
+    today = policy_data(places.county, timezone.localdate())
+    del today["county"]
+    response = client.post(edit, today)
+    assert response.status_code == 400
+    assert (
+        _zh(
+            "A policy being changed must still start after today; to put figures in force now, "
+            "enter a new policy."
+        )
+        in response.content.decode()
+    )
+    new.refresh_from_db()
+    assert new.effective_from == later
+
+    # A caseworker reads the policies but changes none.
+    assert client_for(people.caseworker_a).post(edit, data).status_code == 403
+    withdraw = reverse("cases:policy-withdraw", args=[new.pk])
+    assert client_for(people.caseworker_a).post(withdraw).status_code == 403
+    assert client.post(withdraw, {"reason": "录入有误"}).status_code == 302
+    assert not Policy.objects.filter(pk=new.pk).exists()
+    gone = AuditEvent.objects.get(action="policy.withdraw")
+    assert gone.reason == "录入有误" and gone.old_values["effective_from"] == later.isoformat()
+
+
+def test_a_policy_in_force_can_neither_change_nor_be_withdrawn(policy, people, places):
+    client = client_for(people.feedadmin)
+    edit = reverse("cases:policy-edit", args=[policy.pk])
+    data = policy_data(places.county, timezone.localdate() + datetime.timedelta(days=3))
+    del data["county"]
+    response = client.post(edit, data)
+    assert response.status_code == 302
+    assert [m.level for m in queued(response)] == [messages.ERROR]
+    response = client.post(reverse("cases:policy-withdraw", args=[policy.pk]))
+    assert {m.level for m in queued(response)} == {messages.ERROR}
+    policy.refresh_from_db()
+    assert policy.effective_from == datetime.date(2026, 1, 1)
+    assert policy.dibao_standard_rural == Decimal("600")
+
+
+def test_the_policy_services_refuse_what_the_pages_refuse(policy, people, places):
+    from cases import policy as case_policy
+
+    with pytest.raises(DomainError):
+        case_policy.policy_update(
+            actor=people.feedadmin,
+            policy_id=policy.pk,
+            effective_from=timezone.localdate() + datetime.timedelta(days=3),
+            dibao_standard_rural=Decimal("1"),
+        )
+    with pytest.raises(DomainError):
+        case_policy.policy_withdraw(actor=people.feedadmin, policy_id=policy.pk)
+    assert Policy.objects.filter(pk=policy.pk, dibao_standard_rural=Decimal("600")).exists()
+    future = case_policy.policy_create(
+        actor=people.feedadmin,
+        county=places.county,
+        effective_from=timezone.localdate() + datetime.timedelta(days=10),
+        **case_policy.policy_initial(county=places.county),
+    )
+    assert future.dibao_standard_rural == Decimal("600")  # started from the one in force
+    with pytest.raises(DomainError) as refused:
+        case_policy.policy_update(
+            actor=people.feedadmin,
+            policy_id=future.pk,
+            effective_from=future.effective_from,
+            credit_block_months_moderate=9,
+            credit_block_months_severe=3,
+        )
+    assert refused.value.message
+    future.refresh_from_db()
+    assert future.credit_block_months_moderate != 9
+    with pytest.raises(PermissionDenied):
+        case_policy.policy_withdraw(actor=people.caseworker_a, policy_id=future.pk)
+    case_policy.policy_withdraw(actor=people.feedadmin, policy_id=future.pk)
+    assert not Policy.objects.filter(pk=future.pk).exists()

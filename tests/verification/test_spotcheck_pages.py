@@ -15,6 +15,7 @@ from django.utils import translation
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
+from aid_portal.errors import DomainError
 from aid_portal.models import Role
 from cases.models import AdjustmentProposal
 from tests.cases import conftest as cases_fixtures
@@ -82,7 +83,9 @@ def test_the_draw_preview_shows_each_townships_share(new_cases, people, places):
         reverse("verification:spotcheck-preview"),
         {"county": places.county.pk, "rule": "new_cases", "ratio": "2"},
     )
-    assert 'role="alert"' in bad.content.decode()
+    # The preview repeats no error: those show next to their fields on submit.
+    assert bad.status_code == 200 and 'role="alert"' not in bad.content.decode()
+    assert "<table" not in bad.content.decode()
 
 
 def test_an_auditor_draws_sees_the_seed_and_records_a_finding(enrol, people, places, auditor2):
@@ -156,6 +159,60 @@ def test_bad_input_on_the_draw_form_is_shown_and_saves_nothing(new_cases, people
         },
     )
     assert empty.status_code == 400
+    assert not SpotCheckCampaign.objects.exists()
+
+
+def _zh(msgid: str) -> str:
+    with translation.override("zh-hans"):
+        return translation.gettext(msgid)
+
+
+def test_two_bad_fields_are_both_reported_once_each_next_to_their_field(new_cases, people, places):
+    client = client_for(people.auditor)
+    ratio_error = _zh("The share must be more than 0 and at most 1 (100%).")
+    window_error = _zh("The window ends before it starts.")
+    seed_error = "0"  # the seed's own bound, from the form's field
+    # Two refusals of the service at once.
+    response = client.post(
+        reverse("verification:spotcheck-draw"),
+        {
+            "county": places.county.pk,
+            "rule": "new_cases",
+            "ratio": "1.2",
+            "window_start": "2024-03-01",
+            "window_end": "2024-02-01",
+        },
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert html.count(ratio_error) == 1 and html.count(window_error) == 1
+    assert html.index('id="id_ratio_error"') < html.index(ratio_error)
+    assert html.index('id="id_window_end_error"') < html.index(window_error)
+    # One refusal of the form (a negative seed) and one of the service, in one submit.
+    response = client.post(
+        reverse("verification:spotcheck-draw"),
+        {"county": places.county.pk, "rule": "new_cases", "ratio": "abc", "seed": "-5"},
+    )
+    html = response.content.decode()
+    share_error = _zh("Give the share as a number, e.g. 0.3.")
+    assert response.status_code == 400
+    assert html.count(share_error) == 1 and 'id="id_seed_error"' in html
+    assert seed_error in html[html.index('id="id_seed_error"') :]
+    assert not SpotCheckCampaign.objects.exists()
+
+
+def test_the_service_refuses_every_bad_field_at_once(new_cases, people, places):
+    with pytest.raises(DomainError) as refused:
+        spotcheck.campaign_draw(
+            actor=people.auditor,
+            county=places.county,
+            rule="new_cases",
+            ratio="5",
+            window_start=datetime.date(2024, 3, 1),
+            window_end=datetime.date(2024, 2, 1),
+        )
+    assert set(refused.value.field_errors) == {"ratio", "window_end"}
+    assert set(refused.value.as_api_detail()) == {"ratio", "window_end"}
     assert not SpotCheckCampaign.objects.exists()
 
 

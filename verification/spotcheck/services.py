@@ -305,6 +305,55 @@ class Draft:
         return sum(stratum_size(len(ids), self.ratio) for ids in self.strata.values())
 
 
+def _draw_input_checked(*, county, rule, window_start, window_end, ratio, today):
+    """Every refusal of a draw's input at once, by field (so that the form shows all of
+    them in one submit), with the window and the ratio the draw would use."""
+    errors: dict[str, str] = {}
+    if rule not in Rule.values:
+        errors["rule"] = _("Choose the rule of the spot-check.")
+    if county is None or county.level != Region.Level.COUNTY:
+        errors["county"] = _("A spot-check campaign covers a county.")
+    if errors:
+        return errors, window_start, window_end, ratio
+    default_start, default_end = default_window(rule, today)
+    window_start = window_start or default_start
+    window_end = window_end or default_end
+    if window_end < window_start:
+        errors["window_end"] = _("The window ends before it starts.")
+    if rule != Rule.ANNUAL and window_start > today:
+        errors["window_start"] = _("The window lies in the future.")
+    minimum = policy_ratio(county=county, rule=rule, on=today)
+    try:
+        if rule == Rule.FULL:
+            if ratio not in (None, "") and ratio_parse(ratio, minimum=Decimal("0.01")) != 1:
+                raise DomainError(
+                    _("Near-relative filings and complaints are all checked (100%)."),
+                    field="ratio",
+                )
+            ratio = Decimal("1")
+        else:
+            ratio = minimum if ratio in (None, "") else ratio_parse(ratio, minimum=minimum)
+    except DomainError as exc:
+        errors["ratio"] = exc.message
+    return errors, window_start, window_end, ratio
+
+
+def draw_input_errors(
+    *, county, rule, window_start=None, window_end=None, ratio=None, today=None
+) -> dict[str, str]:
+    """The refusals of :func:`campaign_draft` by field, without reading the population:
+    the draw form adds them to the errors it found itself."""
+    errors, *_rest = _draw_input_checked(
+        county=county,
+        rule=rule,
+        window_start=window_start,
+        window_end=window_end,
+        ratio=ratio,
+        today=today or timezone.localdate(),
+    )
+    return errors
+
+
 def campaign_draft(
     *,
     actor: User | None,
@@ -319,27 +368,17 @@ def campaign_draft(
     and the first half of :func:`campaign_draw`."""
     if actor is not None:
         access.require_role(actor, permissions.RUN_SPOT_CHECKS, county)
-    if rule not in Rule.values:
-        raise DomainError(_("Choose the rule of the spot-check."), field="rule")
-    if county.level != Region.Level.COUNTY:
-        raise DomainError(_("A spot-check campaign covers a county."), field="county")
     today = today or timezone.localdate()
-    default_start, default_end = default_window(rule, today)
-    window_start = window_start or default_start
-    window_end = window_end or default_end
-    if window_end < window_start:
-        raise DomainError(_("The window ends before it starts."), field="window_end")
-    if rule != Rule.ANNUAL and window_start > today:
-        raise DomainError(_("The window lies in the future."), field="window_start")
-    minimum = policy_ratio(county=county, rule=rule, on=today)
-    if rule == Rule.FULL:
-        if ratio not in (None, "") and ratio_parse(ratio, minimum=Decimal("0.01")) != 1:
-            raise DomainError(
-                _("Near-relative filings and complaints are all checked (100%)."), field="ratio"
-            )
-        ratio = Decimal("1")
-    else:
-        ratio = minimum if ratio in (None, "") else ratio_parse(ratio, minimum=minimum)
+    errors, window_start, window_end, ratio = _draw_input_checked(
+        county=county,
+        rule=rule,
+        window_start=window_start,
+        window_end=window_end,
+        ratio=ratio,
+        today=today,
+    )
+    if errors:
+        raise DomainError.of_fields(errors)
     rows = population_rows(
         county=county, rule=rule, window_start=window_start, window_end=window_end
     )

@@ -10,6 +10,8 @@ in verification.spotcheck.steps, bound here and taken by aid_portal.steps.step_p
 
 from __future__ import annotations
 
+import contextlib
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -70,6 +72,23 @@ def campaigns(request):
     return render(request, "verification/spotcheck/campaigns.html", {"page": page})
 
 
+def _add_draw_input_errors(request, form: CampaignDrawForm) -> None:
+    """The service's refusals of the fields the form itself found no fault with, so that
+    one submit reports every bad field (a bad seed and a bad share, say)."""
+    data = form.cleaned_data
+    if "county" not in data or "rule" not in data:  # the county: one of the user's own
+        return
+    errors = spotcheck.draw_input_errors(
+        county=data["county"],
+        rule=data["rule"],
+        window_start=data.get("window_start"),
+        window_end=data.get("window_end"),
+        ratio=data.get("ratio"),
+    )
+    if errors:
+        add_domain_error(form, DomainError.of_fields(errors))
+
+
 def _render_draw(request, form, *, status: int = 200) -> HttpResponse:
     return render(request, "verification/spotcheck/draw.html", {"form": form}, status=status)
 
@@ -81,6 +100,8 @@ def campaign_draw(request):
         return _render_draw(request, _draw_form(request))
     form = _draw_form(request, request.POST)
     if not form.is_valid():
+        _add_draw_input_errors(request, form)
+        # The errors stand next to their fields (once each); the top only points there.
         messages.error(request, _("Check the form below."))
         return _render_draw(request, form, status=400)
     try:
@@ -92,7 +113,7 @@ def campaign_draw(request):
         )
     except DomainError as exc:
         add_domain_error(form, exc)
-        messages.error(request, exc.message)
+        messages.error(request, _("Check the form below."))
         return _render_draw(request, form, status=409 if isinstance(exc, Conflict) else 400)
     messages.success(
         request,
@@ -114,12 +135,12 @@ def campaign_preview(request):
     form = _draw_form(request, request.GET)
     draft, error = None, None
     if form.is_valid():
-        try:
+        with contextlib.suppress(DomainError):  # the submit shows why, by field
             draft = spotcheck.campaign_draft(actor=request.user, **_draw_arguments(form))
-        except DomainError as exc:
-            error = exc.message
-    else:
-        error = _("Check the form below.")
+    if draft is None:
+        # The errors themselves show next to their fields on submit, once each: the
+        # preview (loaded again with the re-rendered form) must not repeat them.
+        error = _("The preview shows once the form's values are valid.")
     return render(request, "verification/spotcheck/_preview.html", {"draft": draft, "error": error})
 
 
