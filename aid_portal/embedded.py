@@ -116,12 +116,16 @@ def _holders(folder: Path):
         path.write_text(" ".join(str(pid) for pid in sorted(pids)))
 
 
-def ensure_services() -> None:
-    """Start or attach to embedded servers for whichever URL is not set."""
+def ensure_services(*, phase=None) -> None:
+    """Start or attach to embedded servers for whichever URL is not set; ``phase(what)``
+    (a context manager, the launcher's progress) wraps each start."""
+    phase = phase or (lambda what: contextlib.nullcontext())
     if not os.environ.get("DATABASE_URL"):
-        os.environ["DATABASE_URL"] = _postgres_url()
+        with phase("starting the embedded PostgreSQL (the first run creates its cluster)"):
+            os.environ["DATABASE_URL"] = _postgres_url()
     if not os.environ.get("REDIS_URL"):
-        os.environ["REDIS_URL"] = _redis_url()
+        with phase("starting the embedded Redis"):
+            os.environ["REDIS_URL"] = _redis_url()
 
 
 def release_services() -> None:

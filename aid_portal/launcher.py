@@ -10,11 +10,13 @@ whole life and stops everything on Ctrl-C.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -26,8 +28,36 @@ PYTHON = sys.executable
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 
 
+# How often a long phase says it is still at work: a first start spends minutes in
+# initdb, the migrations and the demo data, and a silent terminal looks hung.
+TICK_SECONDS = 5.0
+
+
 def say(message: str) -> None:
     print(f"[aid-portal] {message}", flush=True)
+
+
+@contextlib.contextmanager
+def phase(what: str, *, tick: float = TICK_SECONDS, out=None):
+    """Say ``what`` starts, then "still <what> (N s)" every ``tick`` seconds until it
+    ends, then how long it took: something shows at least every few seconds."""
+    write = out or say
+    write(f"{what} …")
+    done = threading.Event()
+    started = time.monotonic()
+
+    def ticker():
+        while not done.wait(tick):
+            write(f"  still {what} ({time.monotonic() - started:.0f} s)")
+
+    thread = threading.Thread(target=ticker, name="launcher-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+    write(f"{what}: done in {time.monotonic() - started:.0f} s")
 
 
 def check_environment() -> None:
@@ -61,11 +91,14 @@ def manage(*args: str) -> None:
 def start() -> int:
     host = config.env_str("PORTAL_HOST", "127.0.0.1")
     port = config.env_int("PORTAL_PORT", 8000, minimum=1)
-    say("migrating the database")
-    manage("migrate", "--noinput", "-v", "0")
-    manage("collectstatic", "--noinput", "-v", "0")
-    say("loading the demo data")
-    manage("load_demo")
+    # -v 1: migrate names each migration as it applies it.
+    with phase("migrating the database"):
+        manage("migrate", "--noinput", "-v", "1")
+    with phase("collecting static files"):
+        manage("collectstatic", "--noinput", "-v", "1")
+    with phase("loading the demo data"):
+        manage("load_demo")
+    say("starting the web server, the Celery worker and beat, and the department simulator")
     processes = {
         "web": [
             PYTHON,
@@ -225,13 +258,14 @@ def main(argv: list[str]) -> int:
             # Tests get servers of their own, so a running portal's worker never
             # picks up a test's task (and the reverse).
             os.environ["AID_PORTAL_DATA_DIR"] = str(BASE_DIR / ".data" / "test")
-        embedded.ensure_services()
+        embedded.ensure_services(phase=phase)
         # Import the settings now so that any bad value stops here, in one line.
         import aid_portal.settings  # noqa: F401
     except config.ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    compile_messages()
+    with phase("compiling the translations"):
+        compile_messages()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aid_portal.settings")
     try:
         return start() if command == "start" else test(rest)

@@ -16,13 +16,19 @@ pick_python() {
 }
 
 if [ ! -x .venv/bin/python ]; then
+  echo "[aid-portal] creating the virtual environment .venv"
   "$(pick_python)" -m venv .venv
 fi
 stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
 if [ ! -f "$stamp" ]; then
-  echo "[aid-portal] installing dependencies into .venv"
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e '.[dev]'
+  # pip speaks for itself (no --quiet): each package as it is collected, downloaded,
+  # built and installed, so a first install of a few minutes never looks hung.
+  echo "[aid-portal] installing dependencies into .venv (a first run takes a few minutes)"
+  echo "[aid-portal] step 1 of 2: upgrading pip"
+  .venv/bin/python -m pip install --upgrade --progress-bar on pip
+  echo "[aid-portal] step 2 of 2: installing the portal and its dependencies (pyproject.toml)"
+  .venv/bin/python -m pip install --progress-bar on -e '.[dev]'
   rm -f .venv/.installed-*
   touch "$stamp"
+  echo "[aid-portal] dependencies installed"
 fi
