@@ -1,3 +1,4 @@
+from axes.apps import AppConfig as AxesAppConfig
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -25,3 +26,10 @@ class AidPortalConfig(AppConfig):
         post_migrate.connect(
             schedules_sync_after_migrate, sender=self, dispatch_uid="schedules_sync"
         )
+
+
+class AxesConfig(AxesAppConfig):
+    """django-axes under a Chinese name on the staff pages (axes itself ships no Chinese
+    and names its app "Axes"); everything else is axes' own."""
+
+    verbose_name = _("Login lockouts")

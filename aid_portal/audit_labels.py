@@ -114,6 +114,7 @@ ACTION_LABELS = {
     "verification.report_issue": _("issued a verification report"),
     "feed.configure": _("changed a feed's settings"),
     "snapshot.upload": _("uploaded a department file"),
+    "snapshot.bad_rows_download": _("downloaded a department file's bad rows"),
     "snapshot.complete": _("a department file was loaded"),
     "snapshot.rejected": _("a department file was rejected"),
     "snapshot.failed": _("a department file failed to load"),

@@ -69,7 +69,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "guardian",
-    "axes",
+    "aid_portal.apps.AxesConfig",  # django-axes, named in Chinese
     "aid_portal",
     "cases",
     "verification",

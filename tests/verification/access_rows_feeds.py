@@ -66,6 +66,18 @@ ROWS = [
         url_name="verification:snapshot",
     ),
     Row(
+        "feeds: the template file of a feed",
+        lambda w: reverse("verification:feed-template", args=[_department(w)]),
+        statuses(FEED_ADMINS),
+        url_name="verification:feed-template",
+    ),
+    Row(
+        "feeds: the bad rows of one import (audited download)",
+        lambda w: reverse("verification:snapshot-bad-rows", args=[_snapshot(w)]),
+        statuses(FEED_ADMINS),
+        url_name="verification:snapshot-bad-rows",
+    ),
+    Row(
         "feeds: import progress",
         lambda w: reverse("verification:snapshot-progress", args=[_snapshot(w)]),
         statuses(FEED_ADMINS),

@@ -652,3 +652,65 @@ def test_a_broken_workbook_is_refused_with_a_message(hrss, people):
         hrss, people, SimpleUploadedFile("hrss.xlsx", b"PK\x03\x04" + b"\x00" * 100)
     )
     assert snapshot.status == S.REJECTED and snapshot.error
+
+
+# --- the template file and the bad rows as downloads ------------------------------------
+
+
+def _book(response):
+    from openpyxl import load_workbook
+
+    assert response.status_code == 200, response.content[:300]
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    return load_workbook(io.BytesIO(response.content))
+
+
+def test_the_template_file_has_the_header_row_the_feed_expects(client, hrss, people):
+    client.force_login(people.feedadmin)
+    page = client.get(reverse("verification:feed", args=["hrss"])).content.decode()
+    url = reverse("verification:feed-template", args=["hrss"])
+    assert url in page
+    book = _book(client.get(url))
+    data, items = book.worksheets
+    mapping = hrss.column_mapping
+    expected = [mapping[key] for key in feeds.MAPPED_FIELDS if mapping.get(key)]
+    assert [cell.value for cell in data[1]] == expected and data.max_row == 1
+    codes = {row[0].value for row in items.iter_rows(min_row=2)}
+    assert codes == set(hrss.department.items.values_list("code", flat=True))
+    # A changed mapping changes the template: it follows the settings.
+    feeds.feed_configure(
+        actor=people.feedadmin,
+        feed=hrss,
+        column_mapping={**mapping, "identity_number": "证件号码"},
+        bad_rows=hrss.bad_rows,
+    )
+    assert _book(client.get(url)).worksheets[0]["A1"].value == "证件号码"
+    client.force_login(people.caseworker_a)
+    assert client.get(url).status_code == 403
+
+
+def test_the_bad_rows_download_with_their_reasons_masked_and_audited(client, hrss, people):
+    lines = [*good_lines(), f"{MA},马一,pension,-3,2026-01-31", f"{LI},李二,nothing,5,2026-01-31"]
+    snapshot = upload_and_import(hrss, people, csv_file(lines))
+    assert snapshot.rows_quarantined == 2
+    client.force_login(people.feedadmin)
+    url = reverse("verification:snapshot-bad-rows", args=[snapshot.pk])
+    assert url in client.get(reverse("verification:snapshot", args=[snapshot.pk])).content.decode()
+    sheet = _book(client.get(url)).worksheets[0]
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    header_at = next(i for i, row in enumerate(values) if row[0] == _zh("Line"))
+    header, rows = values[header_at], values[header_at + 1 :]
+    assert [row[0] for row in rows] == [5, 6]
+    assert "-3" in rows[0][1]  # the reason names the bad amount
+    assert all(MA not in str(cell) and LI not in str(cell) for row in rows for cell in row)
+    assert hrss.column_mapping["identity_number"] in header
+    event = AuditEvent.objects.get(action="snapshot.bad_rows_download")
+    assert event.object_id == str(snapshot.pk) and event.new_values == {"rows": 2}
+    client.force_login(people.caseworker_a)
+    assert client.get(url).status_code == 403
+    assert AuditEvent.objects.filter(action="snapshot.bad_rows_download").count() == 1
+
+
+def _zh(msgid: str) -> str:
+    with translation.override("zh-hans"):
+        return translation.gettext(msgid)

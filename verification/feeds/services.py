@@ -43,6 +43,7 @@ from aid_portal.audit import audit_record
 from aid_portal.celery import enqueue_on_commit
 from aid_portal.crypto import blind_index
 from aid_portal.errors import Conflict, DomainError
+from aid_portal.exports import Sheet
 from aid_portal.identity import (
     is_known_area_code,
     mask_identity_number,
@@ -1114,6 +1115,59 @@ def feed_get_for_admin(*, user: User, department_code: str) -> Feed:
         )
     except Feed.DoesNotExist:
         raise Http404(_("Not found.")) from None
+
+
+# --- the template file and the bad rows, as downloads -------------------------------------
+
+
+def feed_template(*, actor: User, feed: Feed) -> list[Sheet]:
+    """An empty file the department can fill in: the header row the feed's settings
+    expect (its mapped columns, in our order), and the data items its "item" column may
+    name. Reading settings is no state change: nothing is audited."""
+    access.require_role(actor, permissions.MANAGE_FEEDS)
+    mapping = feed.column_mapping or {}
+    header = [mapping[key] for key in MAPPED_FIELDS if mapping.get(key)]
+    if not all(mapping.get(key) for key in REQUIRED_FIELDS):
+        raise DomainError(
+            _("Map the file's columns in the feed settings first: the template follows them.")
+        )
+    items = feed.department.items.order_by("code")
+    return [
+        Sheet(title=_("Data"), header=header, rows=[]),
+        Sheet(
+            title=_("Data items"),
+            header=[_("Code (the item column)"), _("Name"), _("Compared as")],
+            rows=[(item.code, item.name, item.get_compare_as_display()) for item in items],
+        ),
+    ]
+
+
+def snapshot_bad_rows_export(*, actor: User, snapshot: Snapshot) -> Sheet:
+    """Every quarantined row of an import with the reasons it was set aside, as read from
+    the file (for the department to correct and send again). The rows hold identity
+    numbers, so each download is audited."""
+    access.require_role(actor, permissions.MANAGE_FEEDS)
+    rows = list(snapshot.quarantined.order_by("line").values_list("line", "reasons", "raw"))
+    columns: list[str] = []
+    for _line, _reasons, raw in rows:
+        columns += [column for column in raw if column not in columns]
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="snapshot.bad_rows_download",
+            obj=snapshot,
+            region=_feed_admin_region(actor),
+            new={"rows": len(rows)},
+        )
+    return Sheet(
+        title=_("Bad rows"),
+        header=[_("Line"), _("Reasons"), *columns],
+        rows=[
+            (line, "；".join(str(r) for r in reasons), *(raw.get(c, "") for c in columns))
+            for line, reasons, raw in rows
+        ],
+        facts=[[snapshot.original_name, _("%(count)s bad rows") % {"count": len(rows)}]],
+    )
 
 
 def snapshot_list_for_feed(*, feed: Feed, limit: int = 50) -> QuerySet[Snapshot]:

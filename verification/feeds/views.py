@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from aid_portal.errors import DomainError
+from aid_portal.exports import xlsx_response
 from verification.feeds import services as feeds
 from verification.feeds.forms import FeedSettingsForm, SnapshotUploadForm
 from verification.feeds.models import Feed, Snapshot
@@ -108,6 +109,28 @@ def snapshot_progress(request: HttpRequest, snapshot_id: int) -> HttpResponse:
     if snapshot.status != Snapshot.Status.LOADING and request.headers.get("HX-Request"):
         response["HX-Refresh"] = "true"  # the history table shows the outcome
     return response
+
+
+@login_required
+@require_GET
+def feed_template(request: HttpRequest, department_code: str) -> HttpResponse:
+    """The file to fill in: the header row the feed's settings expect."""
+    feed = feeds.feed_get_for_admin(user=request.user, department_code=department_code)
+    try:
+        sheets = feeds.feed_template(actor=request.user, feed=feed)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("verification:feed", department_code=department_code)
+    return xlsx_response(filename=f"{department_code}-template.xlsx", sheets=sheets)
+
+
+@login_required
+@require_GET
+def snapshot_bad_rows(request: HttpRequest, snapshot_id: int) -> HttpResponse:
+    """An import's bad rows with their reasons, for the department to correct (audited)."""
+    snapshot = feeds.snapshot_get_for_admin(user=request.user, snapshot_id=snapshot_id)
+    sheet = feeds.snapshot_bad_rows_export(actor=request.user, snapshot=snapshot)
+    return xlsx_response(filename=f"bad-rows-{snapshot.pk}.xlsx", sheets=[sheet])
 
 
 @login_required
