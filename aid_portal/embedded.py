@@ -55,14 +55,74 @@ def _postgres_url() -> str:
     server = pgserver.get_server(data_dir() / "pg", cleanup_mode="stop")
     _held["postgres"] = server
     socket_dir = server.get_postmaster_info().socket_dir
+    _held["postgres_socket"] = str(socket_dir)
     admin = psycopg2.connect(dbname="postgres", user="postgres", host=str(socket_dir))
     admin.autocommit = True
     with admin.cursor() as cursor:
+        for role in (OWNER_ROLE, APP_ROLE):
+            cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+            if cursor.fetchone() is None:
+                cursor.execute(f'CREATE ROLE "{role}" LOGIN')
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DEFAULT_DATABASE_NAME])
         if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{DEFAULT_DATABASE_NAME}"')
+            cursor.execute(f'CREATE DATABASE "{DEFAULT_DATABASE_NAME}" OWNER "{OWNER_ROLE}"')
     admin.close()
-    return f"postgres://postgres@{quote(str(socket_dir), safe='')}/{DEFAULT_DATABASE_NAME}"
+    _owner_takes_over(str(socket_dir))
+    return role_url("postgres")
+
+
+# The same two roles as production (docs/deploy.md): the owner migrates, the portal's
+# processes run as the application role, which owns nothing (aid_portal.dbroles).
+OWNER_ROLE, APP_ROLE = "aid_owner", "aid_app"
+
+
+def role_url(role: str) -> str:
+    """The embedded database's URL for ``role`` (trust authentication, over its socket)."""
+    socket = quote(_held["postgres_socket"], safe="")
+    return f"postgres://{role}@{socket}/{DEFAULT_DATABASE_NAME}"
+
+
+def embedded_database() -> bool:
+    """Whether this process started (or attached to) the embedded PostgreSQL."""
+    return "postgres_socket" in _held
+
+
+def _owner_takes_over(socket_dir: str) -> None:
+    """The owner role owns the database's schema and everything in it. A data folder
+    made before the two roles existed has its tables owned by the superuser: they are
+    handed over once, object by object (REASSIGN OWNED cannot take the superuser's)."""
+    import psycopg2
+
+    conn = psycopg2.connect(dbname=DEFAULT_DATABASE_NAME, user="postgres", host=socket_dir)
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute(f'ALTER DATABASE "{DEFAULT_DATABASE_NAME}" OWNER TO "{OWNER_ROLE}"')
+        cursor.execute(f'ALTER SCHEMA public OWNER TO "{OWNER_ROLE}"')
+        cursor.execute(
+            """
+            SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW'
+                                  ELSE 'TABLE' END, c.relname
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'S', 'v')
+              AND pg_get_userbyid(c.relowner) <> %s
+              AND NOT (c.relkind = 'S' AND EXISTS (
+                  SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i')))
+            """,
+            [OWNER_ROLE],
+        )
+        for kind, name in cursor.fetchall():
+            cursor.execute(f'ALTER {kind} "{name}" OWNER TO "{OWNER_ROLE}"')
+        cursor.execute(
+            """
+            SELECT p.oid::regprocedure::text FROM pg_proc p
+            JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) <> %s
+            """,
+            [OWNER_ROLE],
+        )
+        for (function,) in cursor.fetchall():
+            cursor.execute(f'ALTER FUNCTION {function} OWNER TO "{OWNER_ROLE}"')
+    conn.close()
 
 
 def _redis_url() -> str:

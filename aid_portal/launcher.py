@@ -84,16 +84,30 @@ def compile_messages() -> None:
             write_mo(mo_file, catalog)
 
 
-def manage(*args: str) -> None:
-    subprocess.run([PYTHON, str(BASE_DIR / "manage.py"), *args], check=True, cwd=BASE_DIR)
+def manage(*args: str, env: dict[str, str] | None = None) -> None:
+    subprocess.run(
+        [PYTHON, str(BASE_DIR / "manage.py"), *args],
+        check=True,
+        cwd=BASE_DIR,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def start() -> int:
     host = config.env_str("PORTAL_HOST", "127.0.0.1")
     port = config.env_int("PORTAL_PORT", 8000, minimum=1)
     # -v 1: migrate names each migration as it applies it.
-    with phase("migrating the database"):
-        manage("migrate", "--noinput", "-v", "1")
+    if embedded.embedded_database():
+        # As in production (docs/deploy.md): the owner migrates and grants; the portal's
+        # processes run as the application role, which owns nothing.
+        owner = {"DATABASE_URL": embedded.role_url(embedded.OWNER_ROLE)}
+        with phase("migrating the database (as its owner)"):
+            manage("migrate", "--noinput", "-v", "1", env=owner)
+            manage("grant_app_role", embedded.APP_ROLE, env=owner)
+        os.environ["DATABASE_URL"] = embedded.role_url(embedded.APP_ROLE)
+    else:
+        with phase("migrating the database"):
+            manage("migrate", "--noinput", "-v", "1")
     with phase("collecting static files"):
         manage("collectstatic", "--noinput", "-v", "1")
     with phase("loading the demo data"):

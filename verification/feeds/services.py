@@ -948,34 +948,27 @@ def _load(snapshot: Snapshot, feed: Feed, mapping: dict[str, str], table: _Table
 
 def records_table_create(snapshot_id: int) -> None:
     """An empty table shaped like RECORDS for the snapshot's rows: no index yet, and the
-    check that lets ATTACH PARTITION skip its scan."""
-    table = connection.ops.quote_name(_partition(snapshot_id))
+    check that lets ATTACH PARTITION skip its scan. (This and the other DDL steps run
+    as the schema's owner through functions of migration verification/0010: the
+    application's role owns no table.)"""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {table}")  # a redelivered task's
-        cursor.execute(
-            f"CREATE TABLE {table} (LIKE {connection.ops.quote_name(RECORDS)} INCLUDING DEFAULTS)"
-        )
-        cursor.execute(
-            f"ALTER TABLE {table} ALTER COLUMN snapshot_id SET DEFAULT {int(snapshot_id)}, "
-            f"ADD CHECK (snapshot_id = {int(snapshot_id)})"
-        )
+        cursor.execute("SELECT aid_records_partition_create(%s)", [int(snapshot_id)])
 
 
 def records_table_index(snapshot_id: int) -> None:
     """Build the model's indexes on the loaded table (each then becomes the partition of
     the index of the same columns on RECORDS), and gather its statistics."""
-    name = _partition(snapshot_id)
-    table = connection.ops.quote_name(name)
+    names = [index.name for index in SnapshotRecord._meta.indexes]
+    columns = [
+        ",".join(SnapshotRecord._meta.get_field(f).column for f in index.fields)
+        for index in SnapshotRecord._meta.indexes
+    ]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
-        for index in SnapshotRecord._meta.indexes:
-            columns = ", ".join(
-                connection.ops.quote_name(SnapshotRecord._meta.get_field(f).column)
-                for f in index.fields
-            )
-            index_name = connection.ops.quote_name(f"{name}_{index.name}")
-            cursor.execute(f"CREATE INDEX {index_name} ON {table} ({columns})")
-        cursor.execute(f"ANALYZE {table}")
+        cursor.execute(
+            "SELECT aid_records_partition_index(%s, %s::text[], %s::text[])",
+            [int(snapshot_id), names, columns],
+        )
 
 
 def _swap_in(snapshot: Snapshot, *, rows_total: int, rows_loaded: int, rows_quarantined: int):
@@ -1018,11 +1011,7 @@ def records_table_attach(snapshot_id: int) -> None:
     transaction). Its check constraint spares the scan, its index becomes the partition
     of the index on RECORDS, and the foreign keys of RECORDS are checked for it."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"ALTER TABLE {connection.ops.quote_name(RECORDS)} ATTACH PARTITION "
-            f"{connection.ops.quote_name(_partition(snapshot_id))} "
-            f"FOR VALUES IN ({int(snapshot_id)})"
-        )
+        cursor.execute("SELECT aid_records_partition_attach(%s)", [int(snapshot_id)])
 
 
 def records_drop(snapshot_id: int) -> bool:
@@ -1030,11 +1019,10 @@ def records_drop(snapshot_id: int) -> bool:
     any rows of it in the default partition. Dropping a partition waits for the reads
     of RECORDS under way; if that takes longer than DROP_LOCK_TIMEOUT it is left to the
     next import's sweep rather than holding up the reads queued behind it."""
-    table = connection.ops.quote_name(_partition(snapshot_id))
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL lock_timeout = '{DROP_LOCK_TIMEOUT}'")
-            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            cursor.execute("SELECT aid_records_partition_drop(%s)", [int(snapshot_id)])
             SnapshotRecord.objects.filter(snapshot_id=snapshot_id).delete()
     except OperationalError:
         logger.warning("records of snapshot %s left for the next import to drop", snapshot_id)
