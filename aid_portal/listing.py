@@ -39,6 +39,7 @@ from aid_portal.audit import audit_record
 from aid_portal.exports import CSV_TYPE, XLSX_TYPE, Sheet, csv_bytes, xlsx_bytes
 from aid_portal.identity import mask_identity_number
 from aid_portal.models import ExportJob, User
+from aid_portal.unmask import UnmaskLimitReached, unmask_check
 
 PAGE_SIZE = 50
 FORMATS = {"xlsx": "xlsx", "csv": "csv"}
@@ -179,6 +180,12 @@ def list_page(
         form = UnmaskForm(request.GET)
         if not form.is_valid():
             listing.unmask_form, listing.status = form, 400
+            return listing
+        try:
+            unmask_check(request.user)  # an unmasked export counts like any other unmasking
+        except UnmaskLimitReached as exc:
+            form.add_error("purpose", exc.message)
+            listing.unmask_form, listing.status = form, exc.status_code
             return listing
         reason = form.cleaned_data["purpose"]
     return export_start(

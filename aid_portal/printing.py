@@ -25,8 +25,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from aid_portal import access, permissions
-from aid_portal.audit import audit_printout, audit_sensitive_read
+from aid_portal.audit import audit_printout
 from aid_portal.models import Region
+from aid_portal.unmask import UnmaskLimitReached, unmask_record
 
 PDF = "pdf"
 
@@ -98,9 +99,13 @@ def identity_choice(
     if not form.is_valid():
         return IdentityChoice(form=form, invalid=True)
     purpose = form.cleaned_data["purpose"]
-    audit_sensitive_read(
-        actor=request.user, obj=obj, field=field, region=region, reason=f"printout: {purpose}"
-    )
+    try:
+        unmask_record(
+            actor=request.user, obj=obj, field=field, region=region, purpose=f"printout: {purpose}"
+        )
+    except UnmaskLimitReached as exc:
+        form.add_error("purpose", exc.message)
+        return IdentityChoice(form=form, invalid=True)
     return IdentityChoice(full=True, form=None, query={"identity": "full", "purpose": purpose})
 
 

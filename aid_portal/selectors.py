@@ -9,6 +9,7 @@ from django.db.models.fields.json import KT
 
 from aid_portal import access, permissions
 from aid_portal.models import AuditEvent, Region, User
+from aid_portal.unmask import UNMASKED
 
 ANY_ROLE = frozenset(permissions.READ_CASES | permissions.READ_AUDIT_LOG | permissions.MANAGE_STAFF)
 
@@ -43,6 +44,14 @@ def denials_repeated_for_user(
         )
         .filter(count__gte=at_least)
         .order_by("-count", "-last_at")
+    )
+
+
+def unmasks_for_user(*, user: User, since: datetime.datetime) -> QuerySet:
+    """Full numbers seen by the staff of the user's county since ``since``, newest first:
+    who, when, what and why (aid_portal.unmask). County auditors only, like the log."""
+    return (
+        audit_event_list_for_user(user=user).filter(UNMASKED, at__gte=since).order_by("-at", "-id")
     )
 
 

@@ -195,6 +195,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # What an uploaded workbook (a zip of XML) may unpack to: a department's sheet of a
 # million rows unpacks to about 300 MB; a "zip bomb" to many GB from a few kB.
 UPLOAD_MAX_INFLATED_BYTES = config.env_int("UPLOAD_MAX_INFLATED_MB", 2048, minimum=1) * 2**20
+# Full identity numbers and accounts one user may see in a day (aid_portal.unmask).
+UNMASK_DAILY_LIMIT = config.env_int("UNMASK_DAILY_LIMIT", 20, minimum=1)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

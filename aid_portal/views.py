@@ -53,12 +53,17 @@ def home(request):
     return render(request, "home.html", {"audit_alert": _audit_alert(request.user)})
 
 
-def _audit_alert(user, check=None):
+_NOT_READ = object()
+
+
+def _audit_alert(user, check=_NOT_READ):
     """The last walk of the audit chain when it found a broken link, for the county
-    auditors (who read the audit log); nothing otherwise."""
+    auditors (who read the audit log); nothing otherwise. ``check``: the last walk, if
+    the caller has read it already (None: there was none)."""
     if not access.has_role(user, permissions.READ_AUDIT_LOG):
         return None
-    check = check or audit_chain.latest_check()
+    if check is _NOT_READ:
+        check = audit_chain.latest_check()
     return check if check is not None and not check.ok else None
 
 
@@ -85,6 +90,9 @@ def audit_list(request):
         selectors.denials_repeated_for_user(user=request.user, since=since)[:50]
     )
     context["repeated_denials_days"] = REPEATED_DENIALS_DAYS
+    context["unmasks"] = list(
+        selectors.unmasks_for_user(user=request.user, since=since).select_related("region")[:50]
+    )
     return render(request, "audit/list.html", context, status=result.status)
 
 

@@ -17,11 +17,11 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from aid_portal import access, permissions
-from aid_portal.audit import audit_sensitive_read
 from aid_portal.errors import DomainError
 from aid_portal.exports import Sheet, xlsx_response
 from aid_portal.forms import add_domain_error
 from aid_portal.steps import step_page
+from aid_portal.unmask import UnmaskLimitReached, unmask_record
 from cases.models import AssistanceType, Household
 from cases.payments import bankfiles, reconciliation, selectors, services
 from cases.payments import forms as f
@@ -331,17 +331,21 @@ def account_edit(request, household_id: int):
     if unmasking:
         # The full number only with a stated purpose, recorded with the read.
         current = accounts.filter(replaced_at__isnull=True).first()
+        status = 400
         if purpose_form.is_valid() and current is not None:
-            audit_sensitive_read(
-                actor=request.user,
-                obj=current,
-                field="number",
-                region=household.village,
-                reason=purpose_form.cleaned_data["purpose"],
-            )
-            unmasked = current.number
-        else:
-            status = 400
+            try:
+                unmask_record(
+                    actor=request.user,
+                    obj=current,
+                    field="number",
+                    region=household.village,
+                    purpose=purpose_form.cleaned_data["purpose"],
+                )
+            except UnmaskLimitReached as exc:
+                purpose_form.add_error("purpose", exc.message)
+                status = exc.status_code
+            else:
+                unmasked, status = current.number, 200
     elif request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data

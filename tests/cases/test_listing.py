@@ -231,3 +231,17 @@ def test_a_large_export_is_built_by_a_worker_for_its_user_alone(
     client.force_login(people.approver_a)  # same township, not the one who asked
     assert client.get(reverse("export-job-download", args=[job.pk])).status_code == 404
     assert client.get(reverse("export-job", args=[job.pk])).status_code == 404
+
+
+def test_an_unmasked_export_counts_toward_the_daily_limit(client, people, cases, settings):
+    settings.UNMASK_DAILY_LIMIT = 1
+    client.force_login(people.caseworker_a)
+    url = reverse("cases:queue")
+    params = {"q": "文忠", "export": "csv", "unmask": "1", "purpose": "核对户籍"}
+    assert client.get(url, params).status_code == 200
+    refused = client.get(url, params)
+    assert refused.status_code == 429
+    assert cases["ma"].identity not in refused.content.decode()
+    assert AuditEvent.objects.filter(action="sensitive.export").count() == 1
+    # A masked export is still there.
+    assert client.get(url, {"q": "文忠", "export": "csv"}).status_code == 200

@@ -700,3 +700,34 @@ def test_a_return_larger_than_the_limit_is_refused(paying, people, places, finan
             content=Huge(_return(list(roster.lines.all()))),
         )
     assert not roster.returns.exists()
+
+
+def test_the_daily_unmask_limit_keeps_numbers_masked(client, paying, people, settings):
+    from aid_portal.models import AuditEvent
+
+    settings.UNMASK_DAILY_LIMIT = 2
+    family = paying()
+    url = f"/cases/payments/households/{family.application.household_id}/account/"
+    account = family.application.household.payment_accounts.get()
+    client.force_login(people.caseworker_a)
+    with connection.cursor() as cursor:  # yesterday's unmasking does not count today
+        cursor.execute(
+            "INSERT INTO aid_portal_auditevent (at, actor_id, actor_label, action, object_type, "
+            "object_id, object_label, new_values, reason) VALUES (now() - interval '1 day', "
+            "%s, 'caseworker_a', 'sensitive.read', '', '', '', '{\"unmask\": true}', 'x')",
+            [people.caseworker_a.pk],
+        )
+    for _ in range(2):
+        shown = client.post(url, {"action": "unmask", "purpose": "银行退回，核对账号"})
+        assert shown.status_code == 200 and account.number in shown.content.decode()
+    refused = client.post(url, {"action": "unmask", "purpose": "银行退回，核对账号"})
+    page = refused.content.decode()
+    assert refused.status_code == 429
+    assert account.number not in page and "今天" in page
+    unmasked = AuditEvent.objects.filter(action="sensitive.read", new_values__unmask=True)
+    assert unmasked.count() == 3  # yesterday's and today's two, not the refused one
+    # The county sees who saw which account, and why.
+    client.force_login(people.auditor)
+    audit = client.get("/audit/").content.decode()
+    assert 'id="unmasks"' in audit and "银行退回，核对账号" in audit and account.masked in audit
+    assert account.number not in audit

@@ -273,3 +273,17 @@ def test_without_weasyprint_or_pango_the_pdf_link_says_so(make_family, people, m
     assert "Pango" in page and f'href="{url}"' in page
     assert not printouts(people.approver_a, family.application)  # nothing was printed
     assert client.get(url).status_code == 200  # the HTML print page still works
+
+
+def test_full_identity_numbers_stop_at_the_daily_limit(make_family, people, settings):
+    settings.UNMASK_DAILY_LIMIT = 1
+    family = approved(make_family, people)
+    person = family.applicant.person
+    url = reverse("cases:print-approval-notice", args=[family.application.pk])
+    caseworker = client_for(people.caseworker_a)
+    asked = {"identity": "full", "purpose": "送达本人，核对身份"}
+    assert person.identity_number in caseworker.get(url, asked).content.decode()
+    refused = caseworker.get(url, asked)
+    assert refused.status_code == 400
+    assert person.identity_number not in refused.content.decode()
+    assert "今天" in refused.content.decode()
