@@ -19,10 +19,13 @@ def credit_home(context) -> dict:
 
 
 @register.inclusion_tag("credit/trust/_honest_declarant.html", takes_context=True)
-def honest_declarant_panel(context, application) -> dict:
-    """The credit panel of the case page (``{% honest_declarant_panel app %}``): drawn by
-    credit, so that the case page (cases, below credit) imports nothing of it."""
+def honest_declarant_panel(context, application, verification=None) -> dict:
+    """The credit panel of the case page (``{% honest_declarant_panel app verification %}``):
+    drawn by credit, so that the case page (cases, below credit) imports nothing of it.
+    ``verification`` is the page's one reading of where verification stands."""
     return {
         "app": application,
-        **trust.honest_declarant_context(user=context["user"], application=application),
+        **trust.honest_declarant_context(
+            user=context["user"], application=application, verification=verification
+        ),
     }

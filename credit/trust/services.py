@@ -194,12 +194,16 @@ class HonestDeclarant:
 
 
 def honest_declarant_status(
-    *, application: Application, on: datetime.date | None = None
+    *, application: Application, on: datetime.date | None = None, verification=None
 ) -> HonestDeclarant:
     """NC Hubei's four conditions for ``application``, each with its reason.
 
     Reads the verification outcomes and notices from the prefetch of
-    cases.selectors.application_get_for_user when present.
+    cases.selectors.application_get_for_user when present. ``verification`` is where the
+    case's verification stands as verification reads it (its ``label`` and
+    ``consistent``), passed in by the case page: credit sits below verification and
+    cannot read the request itself, and without it a case whose departments have all
+    answered would read "not verified yet" here while the page says otherwise.
     """
     on = on or timezone.localdate()
     conditions = []
@@ -220,7 +224,14 @@ def honest_declarant_status(
         application.verification_outcomes.all(), key=lambda o: (o.recorded_at, o.pk), reverse=True
     )
     latest = outcomes[0] if outcomes else None
-    if latest is None:
+    if verification is not None:
+        verified = Condition(
+            "no_anomaly",
+            _("No anomaly in the verified data"),
+            bool(verification.consistent),
+            str(verification.label),
+        )
+    elif latest is None:
         verified = Condition(
             "no_anomaly",
             _("No anomaly in the verified data"),
@@ -280,10 +291,12 @@ def honest_declarant_status(
     return HonestDeclarant(conditions=conditions)
 
 
-def honest_declarant_context(*, user: User, application: Application) -> dict:
+def honest_declarant_context(*, user: User, application: Application, verification=None) -> dict:
     """What templates/credit/trust/_honest_declarant.html needs on the case page."""
     return {
-        "honest_declarant": honest_declarant_status(application=application),
+        "honest_declarant": honest_declarant_status(
+            application=application, verification=verification
+        ),
         "trust_records": trust_records_of_household(household=application.household),
         "can_record_trust": access.has_role(user, permissions.RECORD_TRUST, application.village),
     }

@@ -33,7 +33,16 @@ def request_a(w) -> int:
     return w.__dict__["verification_request_a"]
 
 
+# Who reads township A's cases (the stage of its verification is part of the case page).
+CASE_READERS_A = {"assistant_a", "caseworker_a", "approver_a", "auditor", "verifier", "superuser"}
+
 ROWS = [
+    Row(
+        "verification: where case A's verification stands (polled by the case page)",
+        lambda w: reverse("verification:case-stage", args=[w.cases.case_a.pk]),
+        statuses(CASE_READERS_A, otherwise=404),
+        url_name="verification:case-stage",
+    ),
     Row(
         "verification: open requests",
         lambda w: reverse("verification:requests"),

@@ -830,3 +830,88 @@ def test_another_township_sees_nothing_of_the_report(client, gap_request, people
     assert not AuditEvent.objects.filter(
         action="sensitive.read", actor__in=[people.caseworker_b, people.assistant_a]
     ).exists()
+
+
+# --- where verification stands: one reading on every page --------------------------------
+
+
+def _stage_label(request: VerificationRequest) -> str:
+    return selectors.verification_stage(request.application).label
+
+
+@pytest.mark.django_db
+def test_a_case_whose_departments_all_answered_says_so_everywhere_and_offers_the_report(
+    client, gap_request, people
+):
+    family, request = gap_request
+    label = _stage_label(request)
+    assert gettext("clear gap") in label
+    client.force_login(people.caseworker_a)
+    html = client.get(reverse("cases:detail", args=[family.application.pk])).content.decode()
+    assert gettext("Not verified yet.") not in html
+    # The case page's status and its honest-declarant table read the same.
+    assert html.count(label) == 2
+    assert f'<strong id="verification-status" class="error">{label}</strong>' in html
+    assert 'id="condition-no_anomaly"' in html
+    # The next step comes first, as the primary button, before the manual outcome.
+    issue = reverse("verification:report-issue", args=[request.pk])
+    assert html.index(issue) < html.index('id="action-verification_outcome"')
+    assert 'class="primary big" id="first-action"' in html
+    # Nothing polls once the departments are done.
+    assert reverse("verification:case-stage", args=[family.application.pk]) not in html
+    # The report page shows the same reading.
+    report = client.get(reverse("verification:report", args=[request.pk])).content.decode()
+    assert label in report
+
+    # Issued from the case page, the case comes back with its new stage.
+    response = client.post(issue, {"next": reverse("cases:detail", args=[family.application.pk])})
+    assert response.status_code == 302
+    assert response.url == reverse("cases:detail", args=[family.application.pk])
+    assert family.refresh().state == S.FEEDBACK
+    request.refresh_from_db()
+    label = _stage_label(request)
+    html = client.get(response.url).content.decode()
+    assert html.count(label) == 2
+    assert issue not in html
+
+
+@pytest.mark.django_db
+def test_an_approver_sees_the_stage_without_the_issue_button(client, gap_request, people):
+    family, request = gap_request
+    client.force_login(people.approver_a)
+    html = client.get(reverse("cases:detail", args=[family.application.pk])).content.decode()
+    assert _stage_label(request) in html
+    assert reverse("verification:report-issue", args=[request.pk]) not in html
+
+
+@pytest.mark.django_db
+def test_the_case_page_refreshes_itself_while_departments_answer(
+    client, make_family, people, catalogue
+):
+    request = request_for(make_family(), people.caseworker_a)
+    app_id = request.application_id
+    stage_url = reverse("verification:case-stage", args=[app_id])
+    client.force_login(people.caseworker_a)
+    html = client.get(reverse("cases:detail", args=[app_id])).content.decode()
+    assert f'hx-get="{stage_url}" hx-trigger="every 2s"' in html
+    total = request.queries.count()
+    waiting = gettext("Waiting for the departments: %(answered)s of %(total)s answered.") % {
+        "answered": 0,
+        "total": total,
+    }
+    assert waiting in html
+    report = client.get(reverse("verification:report", args=[request.pk])).content.decode()
+    assert stage_url in report and waiting in report
+
+    first = request.queries.order_by("pk").first()
+    services.query_run(query_id=first.pk)
+    polled = client.get(stage_url, HTTP_HX_REQUEST="true")
+    assert "HX-Refresh" not in polled
+    assert (
+        gettext("Waiting for the departments: %(answered)s of %(total)s answered.")
+        % {"answered": 1, "total": total}
+        in polled.content.decode()
+    )
+    answer_all(request)
+    polled = client.get(stage_url, HTTP_HX_REQUEST="true")
+    assert polled["HX-Refresh"] == "true"

@@ -14,5 +14,6 @@ urlpatterns = [
         views.feedback_letter,
         name="feedback-letter",
     ),
+    path("cases/<int:application_id>/stage/", views.case_stage, name="case-stage"),
     path("queries/<int:query_id>/reask/", views.query_reask, name="query-reask"),
 ]

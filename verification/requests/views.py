@@ -13,14 +13,16 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from aid_portal import access, permissions
 from aid_portal.audit import audit_sensitive_read
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.printing import print_response
+from cases import selectors as case_selectors
 from verification.requests import selectors, services
 from verification.requests.models import DepartmentQuery, VerificationRequest
 
@@ -146,6 +148,9 @@ def report(request, verification_id: int):
         access.has_role(request.user, permissions.ISSUE_REPORTS, verification.application.village)
     )
     context["outcome"] = selectors.verification_outcome_of(verification)
+    context["stage"] = selectors.verification_stage_of_request(
+        verification, outcome=selectors.latest_outcome_of(verification.application)
+    )
     return render(request, "verification/requests/report.html", context)
 
 
@@ -164,7 +169,25 @@ def report_issue(request, verification_id: int):
         messages.error(request, exc.message)
     else:
         messages.success(request, _("The report is issued to the case."))
+    # The case page issues it as its next step and wants the case back, not the report.
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
     return redirect("verification:report", verification_id=verification.pk)
+
+
+@login_required
+@require_GET
+def case_stage(request, application_id: int):
+    """Where the case's verification stands, polled by the case page and the report page
+    while departments answer; once they are done the whole page reloads, so that every
+    part of it (the next step, the honest-declarant table) shows the new stage."""
+    app = case_selectors.application_get_for_user(user=request.user, application_id=application_id)
+    stage = selectors.verification_stage(app)
+    response = render(request, "verification/requests/_stage.html", {"stage": stage, "app": app})
+    if not stage.waiting and request.headers.get("HX-Request"):
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @login_required
