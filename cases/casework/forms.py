@@ -69,6 +69,9 @@ class VerificationOutcomeForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
+        # Ids of its own: other steps' forms on the case page have a "reason" too, and a
+        # label must point to this form's input.
+        kwargs.setdefault("auto_id", "id_verification_outcome_%s")
         super().__init__(*args, **kwargs)
         for row in range(GAP_ROWS):
             self.fields[f"item_{row}"] = forms.CharField(

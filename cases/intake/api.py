@@ -96,7 +96,22 @@ class MemberAddView(APIView):
 
 
 class MemberRemoveView(APIView):
-    """Remove a member while the application is still being filled in."""
+    """Correct or remove a member while the application is still being filled in."""
+
+    @extend_schema(
+        request=intake_serializers.MemberUpdateSerializer,
+        responses={200: intake_serializers.MemberOutSerializer},
+    )
+    def patch(self, request, member_id: int):
+        member = intake_selectors.member_get_for_user(user=request.user, member_id=member_id)
+        data = _parse(
+            intake_serializers.MemberUpdateSerializer, request, household=member.household
+        )
+        current = {"name": member.person.name} | {
+            field: getattr(member, field) for field in services.MEMBER_FIELDS if field != "name"
+        }
+        member = services.member_update(actor=request.user, member=member, **(current | data))
+        return Response(intake_serializers.MemberOutSerializer(member).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request, member_id: int):

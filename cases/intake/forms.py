@@ -59,8 +59,15 @@ class StartForm(forms.Form):
         label=_("household registration (division code)"),
         regex=r"^\d{12}$",
         required=False,
-        help_text=_("Only if the family's household registration is not in this village."),
+        help_text=_(
+            "12 digits: 6 of the county, 3 of the township, 3 of the village, e.g. "
+            "640522100201. Only if the family's household registration is not in this "
+            "village."
+        ),
         error_messages={"invalid": _("A division code is 12 digits.")},
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "maxlength": 12, "placeholder": "640522100201"}
+        ),
     )
     assistance_type = forms.ChoiceField(
         label=_("assistance applied for"), choices=AssistanceType.choices
@@ -84,10 +91,16 @@ class MemberForm(HouseholdForm):
     is_supporter = forms.BooleanField(
         label=_("legally bound supporter living elsewhere"), required=False
     )
+    # Left blank, the service gives the default that follows the age (domain.md §8).
     work_ability = forms.ChoiceField(
         label=_("ability to work"),
-        choices=Member.WorkAbility.choices,
-        initial=Member.WorkAbility.FULL,
+        choices=[("", _("as the age says")), *Member.WorkAbility.choices],
+        required=False,
+        initial="",
+        help_text=_(
+            "Left at “as the age says”: unable to work under 16, at 60 or over, or "
+            "while in school; otherwise able to work."
+        ),
     )
     disability = forms.ChoiceField(
         label=_("disability"), choices=Member.Disability.choices, required=False
@@ -99,6 +112,14 @@ class MemberForm(HouseholdForm):
         label=_("health"), choices=Member.Health.choices, initial=Member.Health.HEALTHY
     )
     is_student = forms.BooleanField(label=_("student"), required=False)
+
+
+class MemberEditForm(MemberForm):
+    """A member's details as they can be corrected: everything but the identity number."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["identity_number"]
 
 
 class MonthlyFiguresField(forms.CharField):

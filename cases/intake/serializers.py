@@ -104,7 +104,12 @@ class MemberAddSerializer(serializers.Serializer):
     relation = serializers.ChoiceField(choices=Member.Relation.choices)
     is_supporter = serializers.BooleanField(default=False)
     work_ability = serializers.ChoiceField(
-        choices=Member.WorkAbility.choices, default=Member.WorkAbility.FULL
+        choices=Member.WorkAbility.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Blank: the default that follows the age (unable under 16, at 60 or over, "
+        "or while in school).",
     )
     disability = serializers.ChoiceField(
         choices=Member.Disability.choices, required=False, allow_blank=True, default=""
@@ -115,6 +120,27 @@ class MemberAddSerializer(serializers.Serializer):
     health = serializers.ChoiceField(choices=Member.Health.choices, default=Member.Health.HEALTHY)
     health_note = serializers.CharField(required=False, allow_blank=True, default="")
     is_student = serializers.BooleanField(default=False)
+
+
+class MemberUpdateSerializer(serializers.Serializer):
+    """A member's details to correct; what is left out stays as it is. Blank
+    work_ability: the default that follows the age (domain.md §8)."""
+
+    name = serializers.CharField(max_length=50, required=False)
+    relation = serializers.ChoiceField(choices=Member.Relation.choices, required=False)
+    is_supporter = serializers.BooleanField(required=False)
+    work_ability = serializers.ChoiceField(
+        choices=Member.WorkAbility.choices, required=False, allow_blank=True
+    )
+    disability = serializers.ChoiceField(
+        choices=Member.Disability.choices, required=False, allow_blank=True
+    )
+    disability_grade = serializers.IntegerField(
+        min_value=1, max_value=4, required=False, allow_null=True
+    )
+    health = serializers.ChoiceField(choices=Member.Health.choices, required=False)
+    health_note = serializers.CharField(required=False, allow_blank=True)
+    is_student = serializers.BooleanField(required=False)
 
 
 def _amount(**kwargs) -> serializers.DecimalField:

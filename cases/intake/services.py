@@ -100,6 +100,53 @@ def _require_editable(actor: User, household: Household) -> None:
         )
 
 
+# domain.md §8: a person under 16 or aged 60 or over cannot work (national default).
+WORKING_AGE_FROM = 16
+WORKING_AGE_UNTIL = 60
+
+
+def age_on(birth_date: datetime.date, on: datetime.date) -> int:
+    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+
+
+def work_ability_default(
+    *, birth_date: datetime.date, is_student: bool, on: datetime.date | None = None
+) -> str:
+    """The ability to work a member is given when none is chosen: it follows the age
+    (under 16 or 60 and over: unable, domain.md §8), and a student still in school is
+    not expected to work either. Anything else is for the caseworker to say."""
+    age = age_on(birth_date, on or timezone.localdate())
+    if age < WORKING_AGE_FROM or age >= WORKING_AGE_UNTIL or is_student:
+        return Member.WorkAbility.NONE
+    return Member.WorkAbility.FULL
+
+
+def _check_member_facts(
+    *,
+    household: Household,
+    relation: str,
+    name: str,
+    disability: str,
+    disability_grade,
+    work_ability: str,
+    exclude: Member | None = None,
+) -> None:
+    """The rules a member's details follow, whether added or changed."""
+    if not name.strip():
+        raise DomainError(_("Give the person's name."), field="name")
+    if relation not in Member.Relation.values:
+        raise DomainError(_("Choose the relation to the applicant."), field="relation")
+    if work_ability not in Member.WorkAbility.values:
+        raise DomainError(_("Choose the ability to work."), field="work_ability")
+    if disability and disability_grade is None:
+        raise DomainError(_("Give the grade of the disability (1 to 4)."), field="disability_grade")
+    applicants = household.members.filter(relation=Member.Relation.SELF)
+    if exclude is not None:
+        applicants = applicants.exclude(pk=exclude.pk)
+    if relation == Member.Relation.SELF and applicants.exists():
+        raise DomainError(_("The household already has an applicant."), field="relation")
+
+
 def member_add(
     *,
     actor: User,
@@ -108,7 +155,7 @@ def member_add(
     name: str,
     relation: str,
     is_supporter: bool = False,
-    work_ability: str = Member.WorkAbility.FULL,
+    work_ability: str | None = None,
     disability: str = "",
     disability_grade: int | None = None,
     health: str = Member.Health.HEALTHY,
@@ -126,15 +173,16 @@ def member_add(
         facts = identity_facts(identity_number)
     except ValidationError as exc:
         raise DomainError(exc.messages[0], field="identity_number") from None
-    if not name.strip():
-        raise DomainError(_("Give the person's name."), field="name")
-    if disability and disability_grade is None:
-        raise DomainError(_("Give the grade of the disability (1 to 4)."), field="disability_grade")
-    if (
-        relation == Member.Relation.SELF
-        and household.members.filter(relation=Member.Relation.SELF).exists()
-    ):
-        raise DomainError(_("The household already has an applicant."), field="relation")
+    if not work_ability:
+        work_ability = work_ability_default(birth_date=facts.birth_date, is_student=is_student)
+    _check_member_facts(
+        household=household,
+        relation=relation,
+        name=name,
+        disability=disability,
+        disability_grade=disability_grade,
+        work_ability=work_ability,
+    )
     if not is_supporter:
         refuse_blocked_person(facts.number)
     with transaction.atomic():
@@ -246,6 +294,103 @@ def _refuse_second_household(*, actor: User, person: Person, household: Househol
     raise DomainError(message, field="identity_number", see=see)
 
 
+# What member_update may change (the identity number stays: remove the member and add
+# the right person instead, so the person's other memberships are checked again).
+MEMBER_FIELDS = (
+    "name",
+    "relation",
+    "is_supporter",
+    "work_ability",
+    "disability",
+    "disability_grade",
+    "health",
+    "health_note",
+    "is_student",
+)
+
+
+def member_update(
+    *,
+    actor: User,
+    member: Member,
+    name: str,
+    relation: str,
+    is_supporter: bool = False,
+    work_ability: str | None = None,
+    disability: str = "",
+    disability_grade: int | None = None,
+    health: str = Member.Health.HEALTHY,
+    health_note: str = "",
+    is_student: bool = False,
+) -> Member:
+    """Correct a member's details, under the rules of member_add, while the application
+    is being filled in. The name is the person's (the same person in every household)."""
+    household = member.household
+    _require_editable(actor, household)
+    if not work_ability:
+        work_ability = work_ability_default(
+            birth_date=member.person.birth_date, is_student=is_student
+        )
+    if health not in Member.Health.values:
+        raise DomainError(_("Choose the state of health."), field="health")
+    _check_member_facts(
+        household=household,
+        relation=relation,
+        name=name,
+        disability=disability,
+        disability_grade=disability_grade,
+        work_ability=work_ability,
+        exclude=member,
+    )
+    with transaction.atomic():
+        member = Member.objects.select_for_update().select_related("person").get(pk=member.pk)
+        if member.is_supporter and not is_supporter:
+            # Becoming a member living in the household: the one-household rule applies.
+            refuse_blocked_person(member.person.identity_number)
+            _refuse_second_household(actor=actor, person=member.person, household=household)
+        new = {
+            "name": name.strip(),
+            "relation": relation,
+            "is_supporter": is_supporter,
+            "work_ability": work_ability,
+            "disability": disability,
+            "disability_grade": disability_grade if disability else None,
+            "health": health,
+            "health_note": health_note,
+            "is_student": is_student,
+        }
+        old = {field: getattr(member, field) for field in MEMBER_FIELDS if field != "name"}
+        old["name"] = member.person.name
+        changed = {field: value for field, value in new.items() if old[field] != value}
+        if not changed:
+            return member
+        if "name" in changed:
+            member.person.name = new["name"]
+            member.person.save(update_fields=["name"])
+        for field, value in changed.items():
+            if field != "name":
+                setattr(member, field, value)
+        fields = [f for f in changed if f != "name"]
+        if fields:
+            try:
+                with transaction.atomic():
+                    member.save(update_fields=fields)
+            except IntegrityError:
+                # Someone added the same person elsewhere at the same moment.
+                _refuse_second_household(actor=actor, person=member.person, household=household)
+                raise
+        audit_record(
+            actor=actor,
+            action="member.update",
+            obj=member,
+            region=household.village,
+            # Health details are encrypted at rest: the audit says they changed, not what.
+            old={f: ("…" if f == "health_note" else old[f]) for f in changed},
+            new={f: ("…" if f == "health_note" else new[f]) for f in changed},
+        )
+    return member
+
+
 def member_remove(*, actor: User, member: Member) -> None:
     _require_editable(actor, member.household)
     with transaction.atomic():
@@ -273,21 +418,31 @@ def income_add(
     _require_editable(actor, member.household)
     if source not in Income.Source.values:
         raise DomainError(_("Choose a source of income."), field="source")
+    given_amounts = monthly_amounts is not None
+    given_average = monthly_average not in (None, "")
+    # Which of the two ways was meant comes first: filling both is its own mistake, not
+    # a shortfall of monthly figures.
+    if given_amounts and given_average:
+        raise DomainError(
+            _(
+                "Give either the twelve monthly figures or a monthly average, not both: "
+                "clear one of them."
+            ),
+            field="monthly_average",
+        )
+    if not given_amounts and not given_average:
+        raise DomainError(
+            _("Give either the twelve monthly figures or a monthly average."),
+            field="monthly_average",
+        )
     amounts = None
-    if monthly_amounts is not None:
+    if given_amounts:
         amounts = [_money(v, "monthly_amounts") for v in monthly_amounts]
         if len(amounts) != 12:
             raise DomainError(
                 _("Give twelve monthly figures, oldest first."), field="monthly_amounts"
             )
-    average = (
-        _money(monthly_average, "monthly_average") if monthly_average not in (None, "") else None
-    )
-    if (amounts is None) == (average is None):
-        raise DomainError(
-            _("Give either the twelve monthly figures or a monthly average."),
-            field="monthly_average",
-        )
+    average = _money(monthly_average, "monthly_average") if given_average else None
     with transaction.atomic():
         income = Income.objects.create(
             member=member,

@@ -23,6 +23,11 @@ urlpatterns = [
         name="intake-member-add",
     ),
     path(
+        f"{APP}/members/<int:member_id>/edit/",
+        views.member_edit,
+        name="intake-member-edit",
+    ),
+    path(
         f"{APP}/members/<int:member_id>/remove/",
         views.member_remove,
         name="intake-member-remove",

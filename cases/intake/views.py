@@ -30,7 +30,7 @@ from aid_portal import access, permissions
 from aid_portal.errors import DomainError
 from aid_portal.forms import add_domain_error
 from aid_portal.models import Role, User
-from cases import selectors
+from cases import eligibility, selectors
 from cases.casework import documents
 from cases.intake import selectors as selectors_intake
 from cases.intake import services
@@ -42,6 +42,7 @@ from cases.intake.forms import (
     ExpenditureForm,
     HouseholdForm,
     IncomeForm,
+    MemberEditForm,
     MemberForm,
     NearRelativeForm,
     ProofForm,
@@ -453,6 +454,45 @@ def member_remove(request, application_id: int, member_id: int):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+def member_edit(request, application_id: int, member_id: int):
+    """Correct a member's details (cases.intake.services.member_update: the rules of adding)."""
+    app = _application(request, application_id)
+    member = _members_by_id(app).get(member_id)
+    if member is None:
+        raise Http404
+    access.require_role(request.user, permissions.FILE_APPLICATIONS, app.village)
+    fields = [f for f in services.MEMBER_FIELDS if f != "name"]
+    initial = {"name": member.person.name} | {f: getattr(member, f) for f in fields}
+    form = MemberEditForm(
+        request.POST if request.method == "POST" else None,
+        household=app.household,
+        initial=initial,
+    )
+    if form.is_bound and form.is_valid():
+        try:
+            services.member_update(actor=request.user, member=member, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("The details of %(name)s are saved.") % {"name": form.cleaned_data["name"]},
+            )
+            return redirect(reverse("cases:intake-members", args=[app.pk]) + "#section-members")
+    context = {
+        "app": app,
+        "member": member,
+        "form": form,
+        "can_edit": _can_edit(request.user, app),
+    } | _steps(app, "intake-members")
+    if not context["can_edit"]:
+        context["readonly_reason"] = _readonly_reason(request.user, app)
+    status = 400 if form.is_bound else 200
+    return render(request, "cases/intake/member_edit.html", context, status=status)
+
+
+@login_required
 @require_POST
 def declaration_row_remove(request, application_id: int, kind: str, row_id: int):
     app = _application(request, application_id)
@@ -513,6 +553,24 @@ def _case_url(application_id: int) -> str:
         return reverse("home")
 
 
+def _summary(app: Application) -> dict:
+    """What is about to be submitted, to read over before the button: the household,
+    its members, incomes, assets and the amount as the declaration would give it."""
+    everyone = list(app.household.members.all())
+    by_id = {m.pk: m for m in everyone}
+    summary = {
+        "summary_members": everyone,
+        "summary_incomes": [(m, income) for m in everyone for income in m.incomes.all()],
+        "summary_assets": [(a, by_id.get(a.member_id)) for a in app.household.assets.all()],
+        "summary_rigid": sum((e.monthly_amount for e in app.household.expenditures.all()), 0),
+    }
+    try:
+        summary["estimate"] = eligibility.amount_compute(application=app)
+    except DomainError as exc:
+        summary["estimate_error"] = exc.message
+    return summary
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def submit(request, application_id: int):
@@ -533,6 +591,7 @@ def submit(request, application_id: int):
         "app": app,
         "can_edit": _can_edit(request.user, app),
         "missing": services.missing_for_acceptance(app),
+        **_summary(app),
     } | _steps(app, "intake-submit")
     if not context["can_edit"]:
         context["readonly_reason"] = _readonly_reason(request.user, app)

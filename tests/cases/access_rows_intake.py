@@ -72,6 +72,25 @@ ROWS = [
         )
         for name, label in STEP_PAGES
     ],
+    # Correcting a member is for who files in township A; who only reads it gets 403.
+    Row(
+        "intake: member edit, township A",
+        lambda w: reverse(
+            "cases:intake-member-edit",
+            args=[w.cases.case_a.pk, w.cases.case_a.household.members.get().pk],
+        ),
+        expect(["assistant_a", "caseworker_a", "superuser"], 404)
+        | {"approver_a": 403, "auditor": 403, "verifier": 403},
+        url_name="cases:intake-member-edit",
+    ),
+    Row(
+        "intake: member edit, other county",
+        lambda w: reverse(
+            "cases:intake-member-edit",
+            args=[w.cases.case_other.pk, w.cases.case_other.household.members.get().pk],
+        ),
+        expect(["superuser"], 404) | {"outsider_auditor": 403},
+    ),
     Row(
         "intake: document download, township A",
         lambda w: reverse(

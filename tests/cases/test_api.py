@@ -535,3 +535,45 @@ def test_the_schema_of_these_views_has_no_warnings(tmp_path):
         fail_on_warn=True,
         file=str(tmp_path / "schema.yaml"),
     )
+
+
+def test_a_member_is_corrected_by_patch_under_the_services_rules(make_family, people):
+    family = make_family(complete=False)
+    spouse = family.spouse
+    url = reverse("api-households-member-remove", args=[spouse.pk])
+    cw = client_for(people.caseworker_a)
+
+    # The service's rules: a field error, and nothing changes.
+    response = cw.patch(url, {"disability": "visual"}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == ["disability_grade"]
+    response = cw.patch(url, {"relation": "self"}, format="json")
+    assert response.status_code == 400 and list(response.json()) == ["relation"]
+    response = cw.patch(url, {"health": "nonsense"}, format="json")
+    assert response.status_code == 400 and list(response.json()) == ["health"]
+    spouse.refresh_from_db()
+    assert (spouse.disability, spouse.relation, spouse.health) == ("", "spouse", "healthy")
+    assert not AuditEvent.objects.filter(action="member.update").exists()
+
+    # What is left out stays; blank ability to work follows the age (a spouse of 50-odd).
+    response = cw.patch(
+        url, {"health": "serious", "work_ability": "", "name": "李新名"}, format="json"
+    )
+    assert response.status_code == 200, response.content.decode()
+    body = response.json()
+    assert (body["name"], body["health"], body["work_ability"]) == ("李新名", "serious", "full")
+    spouse.refresh_from_db()
+    assert (spouse.relation, spouse.health, spouse.work_ability) == ("spouse", "serious", "full")
+    audit = AuditEvent.objects.get(action="member.update", object_id=str(spouse.pk))
+    assert audit.actor == people.caseworker_a
+    assert set(audit.new_values) == {"name", "health", "work_ability"}
+    assert (audit.old_values["health"], audit.old_values["work_ability"]) == ("healthy", "none")
+
+    # Outside the jurisdiction: 404; a role that reads only: 403; nothing changes.
+    response = client_for(people.caseworker_b).patch(url, {"health": "chronic"}, format="json")
+    assert response.status_code == 404
+    response = client_for(people.approver_a).patch(url, {"health": "chronic"}, format="json")
+    assert response.status_code == 403
+    spouse.refresh_from_db()
+    assert spouse.health == "serious"
+    assert AuditEvent.objects.filter(action="member.update").count() == 1

@@ -873,3 +873,22 @@ def test_the_policy_services_refuse_what_the_pages_refuse(policy, people, places
         case_policy.policy_withdraw(actor=people.caseworker_a, policy_id=future.pk)
     case_policy.policy_withdraw(actor=people.feedadmin, policy_id=future.pk)
     assert not Policy.objects.filter(pk=future.pk).exists()
+
+
+def test_every_input_of_the_manual_outcome_has_its_label(make_family, people):
+    import re
+
+    family = to_verification(make_family, people)
+    html = (
+        client_for(people.caseworker_a)
+        .get(reverse("cases:detail", args=[family.application.pk]))
+        .content.decode()
+    )
+    start = html.index('id="action-verification_outcome"')
+    form = html[start : html.index("</details>", start)]
+    ids = re.findall(r'<(?:input|textarea|select)[^>]*\bid="([^"]+)"', form)
+    assert len(ids) >= 2 + 3 * 5  # two outcomes, the reason, three inputs per row
+    for input_id in ids:
+        assert len(re.findall(rf'<label[^>]*\bfor="{input_id}"', form)) == 1, input_id
+        assert html.count(f'id="{input_id}"') == 1, input_id  # the label finds this input
+    assert zh("Outcome") in form and "<legend>" in form

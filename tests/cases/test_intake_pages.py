@@ -698,3 +698,181 @@ def test_the_household_registration_defaults_to_the_village_or_takes_a_known_cod
         },
     )
     assert Household.objects.get(address="x3").registration_region == places.village_b
+
+
+# --- issue 15: the ability to work follows the age; help text; edit; summary -------------
+
+
+def born_years_ago(years: int, *, days: int = 0) -> str:
+    """A birth date ``years`` years (and ``days`` days more) before today, as YYYYMMDD."""
+    today = timezone.localdate()
+    try:
+        day = today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        day = today.replace(year=today.year - years, day=28)
+    return (day - datetime.timedelta(days=days)).strftime("%Y%m%d")
+
+
+def test_the_ability_to_work_defaults_to_what_the_age_says(cw, draft):
+    app = draft.application
+    page = cw.get(url("intake-members", app.pk)).content.decode()
+    assert '<option value="" selected>' in page  # "as the age says", not "able to work"
+    people = [
+        ("十六岁学生", born_years_ago(16, days=10), {"is_student": "on"}, "none"),
+        ("十六岁", born_years_ago(16, days=10), {}, "full"),
+        ("十五岁", born_years_ago(16, days=-10), {}, "none"),
+        ("三十岁", born_years_ago(30), {}, "full"),
+        ("六十岁", born_years_ago(60), {}, "none"),
+    ]
+    for n, (name, birth, extra, _expected) in enumerate(people):
+        response = cw.post(
+            url("intake-member-add", app.pk),
+            member_data(identity("642222", birth, 40 + n), name=name, work_ability="", **extra),
+            headers=HTMX,
+        )
+        assert response.status_code == 200
+    found = dict(app.household.members.values_list("person__name", "work_ability"))
+    assert {name: found[name] for name, *_ in people} == {
+        name: expected for name, _b, _e, expected in people
+    }
+    # A choice made stays the choice.
+    cw.post(
+        url("intake-member-add", app.pk),
+        member_data(
+            identity("642222", born_years_ago(70), 60), name="七十岁", work_ability="partial"
+        ),
+        headers=HTMX,
+    )
+    assert app.household.members.get(person__name="七十岁").work_ability == "partial"
+
+
+def test_help_text_is_shown_and_every_description_points_to_an_element(cw, draft):
+    import re
+
+    for page in (url("intake-start"), url("intake-members", draft.application.pk)):
+        html = cw.get(page).content.decode()
+        described = re.findall(r'aria-describedby="([^"]+)"', html)
+        assert described, page
+        for target in described:
+            assert f'id="{target}"' in html, (page, target)
+    html = cw.get(url("intake-start")).content.decode()
+    hint = re.search(r'<small[^>]*id="id_registration_code_helptext"[^>]*>([^<]*)</small>', html)
+    assert hint and "12" in hint.group(1)
+
+
+def test_both_income_fields_get_their_own_error_not_the_twelve_months(cw, draft):
+    response = cw.post(
+        url("intake-income-add", draft.application.pk),
+        {
+            "incomes-member": draft.spouse.pk,
+            "incomes-source": "wages",
+            "incomes-monthly_average": "800",
+            "incomes-monthly_amounts": "100 200 300",
+        },
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert (
+        zh(
+            "Give either the twelve monthly figures or a monthly average, not both: "
+            "clear one of them."
+        )
+        in html
+    )
+    assert zh("Give twelve monthly figures, oldest first.") not in html
+    assert not Income.objects.filter(member=draft.spouse).exists()
+
+
+def test_the_submit_step_shows_what_will_be_submitted(cw, make_family):
+    family = make_family(income="300")
+    app = family.application
+    intake_services.asset_add(
+        actor=family.application.created_by,
+        household=app.household,
+        kind="vehicle",
+        description="三轮摩托车",
+        value="3000",
+    )
+    html = cw.get(url("intake-submit", app.pk)).content.decode()
+    form = html.index('action="' + url("intake-submit", app.pk) + '"')
+    summary = html[html.index('id="submit-summary"') : form]
+    assert family.applicant.person.name in summary and family.spouse.person.name in summary
+    assert "300.00" in summary  # the applicant's wages
+    assert "三轮摩托车" in summary and "3000" in summary
+    from cases import eligibility
+
+    estimate = eligibility.amount_compute(application=app)
+    assert zh("Estimated amount: %(amount)s yuan.", amount=estimate.monthly_amount) in summary
+    # The summary comes before the submit button.
+    assert html.index('id="submit-summary"') < html.index(zh("Submit the application"))
+
+
+def test_a_member_is_edited_on_its_page_with_the_services_rules(client, cw, draft, people):
+    app, spouse = draft.application, draft.spouse
+    members = cw.get(url("intake-members", app.pk)).content.decode()
+    edit = url("intake-member-edit", app.pk, spouse.pk)
+    assert edit in members
+    page = cw.get(edit)
+    assert page.status_code == 200
+    assert spouse.person.name in page.content.decode()
+
+    def data(**extra):
+        return {
+            "name": spouse.person.name,
+            "relation": "spouse",
+            "work_ability": "partial",
+            "health": "chronic",
+            "disability": "",
+        } | extra
+
+    refused = cw.post(edit, data(disability="visual"))
+    assert refused.status_code == 400
+    assert zh("Give the grade of the disability (1 to 4).") in refused.content.decode()
+    refused = cw.post(edit, data(relation="self"))
+    assert zh("The household already has an applicant.") in refused.content.decode()
+    spouse.refresh_from_db()
+    assert (spouse.work_ability, spouse.health) == ("none", "healthy")
+
+    response = cw.post(edit, data(name="李改名"))
+    assert response.status_code == 302
+    spouse.refresh_from_db()
+    spouse.person.refresh_from_db()
+    assert (spouse.work_ability, spouse.health, spouse.person.name) == (
+        "partial",
+        "chronic",
+        "李改名",
+    )
+    audit = AuditEvent.objects.get(action="member.update", object_id=str(spouse.pk))
+    assert audit.new_values["work_ability"] == "partial"
+    assert audit.old_values["health"] == "healthy"
+
+    # Who may only read gets 403, another township 404, and nothing changes.
+    client.force_login(people.approver_a)
+    assert client.get(edit).status_code == 403
+    assert client.post(edit, data(health="serious")).status_code == 403
+    client.force_login(people.caseworker_b)
+    assert client.get(edit).status_code == 404
+    spouse.refresh_from_db()
+    assert spouse.health == "chronic"
+
+
+def test_base_has_a_skip_link_and_dismissable_success_banners(cw, draft):
+    response = cw.post(
+        url("intake-member-add", draft.application.pk),
+        member_data(identity("642222", "20100601", 22)),
+        follow=True,
+    )
+    html = response.content.decode()
+    assert f'<a class="skip-link" href="#main">{zh("Skip to the main content")}</a>' in html
+    assert '<main class="page" id="main" tabindex="-1">' in html
+    banner = html[html.index('<li class="message success"') :]
+    banner = banner[: banner.index("</li>")]
+    assert zh("Member added.") in banner and 'class="dismiss"' in banner
+    # An error stays: no dismiss button, no fading (submitted once, refused the second time).
+    cw.post(url("intake-submit", draft.application.pk))
+    response = cw.post(url("intake-submit", draft.application.pk))
+    assert response.status_code == 400
+    html = response.content.decode()
+    error = html[html.index('<li class="message error"') :]
+    error = error[: error.index("</li>")]
+    assert "dismiss" not in error and "data-fades" not in error
