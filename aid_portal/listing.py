@@ -114,6 +114,7 @@ class ListPage:
     may_unmask: bool
     unmask_form: UnmaskForm | None
     status: int = 200
+    scope: tuple[str, ...] = ()  # filters fixed by the page's URL, not offered
 
     def export_url(self, fmt: str) -> str:
         return f"?{self.query}&export={fmt}" if self.query else f"?export={fmt}"
@@ -128,7 +129,8 @@ class ListPage:
 
     @property
     def filter_fields(self) -> list:
-        return [field for field in self.filter.form if field.name != "q"]
+        hidden = {"q", *self.scope}
+        return [field for field in self.filter.form if field.name not in hidden]
 
     @property
     def search_field(self):
@@ -150,12 +152,25 @@ def filtered(spec: ListSpec, data: QueryDict | None, *, user: User, queryset=Non
 
 
 def list_page(
-    request: HttpRequest, spec: ListSpec, *, queryset: QuerySet | None = None, page_size=None
+    request: HttpRequest,
+    spec: ListSpec,
+    *,
+    queryset: QuerySet | None = None,
+    page_size=None,
+    scope: dict[str, str] | None = None,
 ) -> ListPage | HttpResponse:
-    """What a list page shows, or the export it asked for (a file, or a job's page)."""
+    """What a list page shows, or the export it asked for (a file, or a job's page).
+
+    ``scope``: filters the page's URL fixes (a campaign's cases: its id), applied like
+    the others and kept with a queued export, so its worker exports the same rows; the
+    form does not offer them and the page's links need not repeat them.
+    """
     data = request.GET.copy()
     for name in EXPORT_FIELDS:
         data.pop(name, None)
+    query = data.urlencode()
+    for name, value in (scope or {}).items():
+        data[name] = value
     filterset, rows = filtered(spec, data, user=request.user, queryset=queryset)
     may_unmask = spec.has_identity and access.has_role(
         request.user, permissions.UNMASK_IDENTITY_NUMBERS
@@ -164,9 +179,10 @@ def list_page(
         spec=spec,
         filter=filterset,
         page=Paginator(rows, page_size or PAGE_SIZE).get_page(request.GET.get("page")),
-        query=data.urlencode(),
+        query=query,
         may_unmask=may_unmask,
         unmask_form=UnmaskForm() if may_unmask else None,
+        scope=tuple(scope or ()),
     )
     fmt = request.GET.get("export")
     if not fmt:
@@ -192,7 +208,7 @@ def list_page(
         user=request.user,
         spec=spec,
         rows=rows,
-        params=listing.query,
+        params=data.urlencode(),
         fmt=fmt,
         unmask=unmask,
         reason=reason,

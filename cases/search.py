@@ -71,6 +71,9 @@ class CaseSearchFilterSet(SearchFilterSet):
 
     household = "household__"
     application: str | None = ""
+    # The roles of the list's rows: its village select offers the same places (and
+    # reuses the jurisdiction its rows already read: no query more).
+    roles: frozenset[str] = permissions.READ_CASES
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)
@@ -80,7 +83,10 @@ class CaseSearchFilterSet(SearchFilterSet):
             @functools.cache  # drawing the select reads the choices more than once
             def choices():
                 villages = access.restrict(
-                    Region.objects.filter(level=Region.Level.VILLAGE), user, region_field=None
+                    Region.objects.filter(level=Region.Level.VILLAGE),
+                    user,
+                    region_field=None,
+                    roles=self.roles,
                 ).order_by("code")
                 return [("", "---------"), *((v.code, v.name) for v in villages)]
 

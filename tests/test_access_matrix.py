@@ -166,6 +166,7 @@ ROW_MODULES = [
     "tests.cases.access_rows_publicity",
     "tests.cases.access_rows_payments",
     "tests.cases.access_rows_lists",
+    "tests.verification.access_rows_lists",
 ]
 for _module in ROW_MODULES:
     try:

@@ -765,11 +765,11 @@ def test_the_officer_list_costs_the_same_queries_for_one_request_or_many(
     client.get(reverse("verification:requests"))  # the first visit also saves the session
     # session, user, role assignments, region grants, the count for the pager, the
     # requests (with case and village), their department queries (with departments),
-    # their applicants
-    assert_get_query_count(client, reverse("verification:requests"), 8)
+    # their applicants, and the officer's villages for the search's village select
+    assert_get_query_count(client, reverse("verification:requests"), 9)
     for _ in range(3):
         request_for(make_family(), people.caseworker_a)
-    assert_get_query_count(client, reverse("verification:requests"), 8)
+    assert_get_query_count(client, reverse("verification:requests"), 9)
 
 
 @pytest.mark.django_db

@@ -222,9 +222,9 @@ def test_the_service_refuses_every_bad_field_at_once(new_cases, people, places):
 # The campaign page: 1 session, 2 user, 3 role assignments, 4 region grants, 5 the
 # campaign, 6 the count for the pager, 7 and 8 the charts' cases by state and by deadline
 # (one grouped query each), 9 progress by township, 10 the auditors to assign to, 11 the
-# page of cases with their township, village, household, auditor, finding and proposal,
-# 12 their applicants (prefetch).
-CAMPAIGN_PAGE_QUERIES = 12
+# auditor's villages for the search's village select, 12 the page of cases with their
+# township, village, household, auditor, finding and proposal, 13 their applicants.
+CAMPAIGN_PAGE_QUERIES = 13
 # The campaigns list: 1 session, 2 user, 3 roles, 4 grants, 5 count, 6 the page.
 CAMPAIGN_LIST_QUERIES = 6
 # The API's case list: 1 session, 2 user, 3 roles, 4 grants, 5 the campaign, 6 count,

@@ -18,13 +18,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
-from aid_portal import access, permissions
+from aid_portal import access, listing, permissions
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.exports import Sheet, xlsx_response
+from verification import lists as verification_lists
 from verification.batch import services as batch
 from verification.batch.models import BatchFinding
 
-FINDINGS_PAGE_SIZE = 50
 RUNS_PAGE_SIZE = 50
 
 
@@ -168,8 +168,10 @@ def _form_ids(finding_id: int) -> str:
 
 
 def _render_findings(request, *, bound=None, status: int = 200) -> HttpResponse:
-    findings = batch.finding_list_for_user(user=request.user)
-    page = Paginator(findings, FINDINGS_PAGE_SIZE).get_page(request.GET.get("page"))
+    result = listing.list_page(request, verification_lists.BATCH_FINDINGS)
+    if isinstance(result, HttpResponse):
+        return result
+    page = result.page
     rows = [
         (
             finding,
@@ -180,7 +182,10 @@ def _render_findings(request, *, bound=None, status: int = 200) -> HttpResponse:
         for finding in page
     ]
     return render(
-        request, "verification/batch/findings.html", {"page": page, "rows": rows}, status=status
+        request,
+        "verification/batch/findings.html",
+        {"page": page, "rows": rows, "listing": result},
+        status=max(status, result.status),
     )
 
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -18,11 +17,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from aid_portal import access, permissions
+from aid_portal import access, listing, permissions
 from aid_portal.audit import audit_sensitive_read
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.printing import print_response
 from cases import selectors as case_selectors
+from verification import lists as verification_lists
 from verification.requests import selectors, services
 from verification.requests.models import DepartmentQuery, VerificationRequest
 
@@ -51,13 +51,12 @@ def _is_overdue(query: DepartmentQuery, today) -> bool:
 @login_required
 def request_list(request):
     """The verification officer's open requests, each department with its status."""
-    access.require_role(request.user, permissions.WATCH_VERIFICATION)
+    result = listing.list_page(request, verification_lists.VERIFICATION_REQUESTS)
+    if isinstance(result, HttpResponse):
+        return result
     today = timezone.localdate()
     rows = []
-    page = Paginator(selectors.request_open_list_for_user(user=request.user), 50).get_page(
-        request.GET.get("page")
-    )
-    for verification in page.object_list:
+    for verification in result.page.object_list:
         queries = [
             {
                 "query": query,
@@ -77,7 +76,10 @@ def request_list(request):
             }
         )
     return render(
-        request, "verification/requests/list.html", {"rows": rows, "today": today, "page": page}
+        request,
+        "verification/requests/list.html",
+        {"rows": rows, "today": today, "page": result.page, "listing": result},
+        status=result.status,
     )
 
 

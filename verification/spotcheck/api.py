@@ -22,6 +22,7 @@ from aid_portal import access, permissions
 from aid_portal.models import User
 from aid_portal.steps import step_api_views
 from cases.casework.selectors import with_applicant
+from verification.filters import SampleItemFilter
 from verification.spotcheck import services as spotcheck
 from verification.spotcheck.models import SampleItem, SpotCheckCampaign, SpotCheckFinding
 from verification.spotcheck.steps import SPOT_CHECK, SPOT_CHECK_CAMPAIGN
@@ -229,9 +230,11 @@ class CampaignDrawView(APIView):
 
 
 class SampleItemListView(generics.ListAPIView):
-    """A campaign's sampled cases with their findings (``?mine=1``: yours only)."""
+    """A campaign's sampled cases with their findings (``?mine=1``: yours only; the
+    filters and the search of the campaign's page)."""
 
     serializer_class = SampleItemSerializer
+    filterset_class = SampleItemFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -241,11 +244,7 @@ class SampleItemListView(generics.ListAPIView):
             user=self.request.user, campaign_id=self.kwargs["campaign_id"]
         )
         return _with_applicants(
-            spotcheck.sample_item_list_for_campaign(
-                user=self.request.user,
-                campaign=campaign,
-                mine=self.request.query_params.get("mine") == "1",
-            )
+            spotcheck.sample_item_list_for_campaign(user=self.request.user, campaign=campaign)
         )
 
 

@@ -854,6 +854,14 @@ def sample_item_list_for_campaign(
     return items.order_by("township__code", "application_id")
 
 
+def sample_item_list_for_user(*, user: User) -> QuerySet[SampleItem]:
+    """Sampled cases of every campaign in the auditor's places (the list's export finds
+    one campaign's by filtering these), by campaign, township and case."""
+    return access.restrict(
+        _items(), user, region_field="application__village", roles=permissions.RUN_SPOT_CHECKS
+    ).order_by("campaign_id", "township__code", "application_id")
+
+
 def sample_item_get_for_user(*, user: User, item_id: int) -> SampleItem:
     return access.get_object_or_404(
         _items(),

@@ -22,19 +22,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from aid_portal import access, permissions
+from aid_portal import access, listing, permissions
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.exports import Sheet, xlsx_response
 from aid_portal.forms import add_domain_error
 from aid_portal.steps import step_page
-from cases.casework.selectors import with_applicant
 from credit.findings.models import Behaviour
+from verification import lists as verification_lists
 from verification.spotcheck import services as spotcheck
 from verification.spotcheck.forms import AssignForm, CampaignDrawForm, FindingForm
 from verification.spotcheck.steps import SPOT_CHECK, SPOT_CHECK_CAMPAIGN
 
 CAMPAIGNS_PAGE_SIZE = 50
-ITEMS_PAGE_SIZE = 50
 
 
 def _draw_form(request, data=None) -> CampaignDrawForm:
@@ -175,12 +174,13 @@ def _render_campaign(request, campaign, bound=None, status: int = 200) -> HttpRe
         assign_form = SPOT_CHECK_CAMPAIGN.page("assign").form(request, campaign)
     else:
         assign_form = None
-    mine = request.GET.get("mine") == "1"
-    items = with_applicant(
-        spotcheck.sample_item_list_for_campaign(user=request.user, campaign=campaign, mine=mine),
-        through="application__",
+    result = listing.list_page(
+        request,
+        verification_lists.SPOT_CHECK_ITEMS,
+        scope={"campaign": str(campaign.pk)},
     )
-    page = Paginator(items, ITEMS_PAGE_SIZE).get_page(request.GET.get("page"))
+    if isinstance(result, HttpResponse):
+        return result
     states = spotcheck.sample_states_by_township(user=request.user, campaign=campaign)
     deadlines = spotcheck.sample_deadlines_by_township(user=request.user, campaign=campaign)
     return render(
@@ -193,12 +193,12 @@ def _render_campaign(request, campaign, bound=None, status: int = 200) -> HttpRe
             "states_chart": spotcheck.sample_states_chart(states),
             "deadlines": deadlines,
             "deadlines_chart": spotcheck.sample_deadlines_chart(deadlines),
-            "page": page,
-            "mine": mine,
+            "page": result.page,
+            "listing": result,
             "today": timezone.localdate(),
             "assign_form": assign_form,
         },
-        status=status,
+        status=max(status, result.status),
     )
 
 

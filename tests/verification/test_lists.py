@@ -1,0 +1,196 @@
+"""The verification lists (verification.lists): their search and filters, shared by the
+page and the API list, and their exports, which hold exactly what the filters show,
+identity numbers masked unless unmasked with a purpose.
+
+The families of tests.cases.test_listing: 马文忠 (龙王坝村) and 杨秀兰 (杨河村) in township
+A, another 马文忠 in township B of the same county.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from aid_portal import listing
+from aid_portal.identity import mask_identity_number
+from aid_portal.models import AuditEvent, ExportJob
+from cases.models import Application, Member
+from tests.cases import conftest as case_fixtures
+from tests.cases import test_listing
+from tests.cases.test_listing import read_csv
+from verification.batch.models import BatchFinding, BatchRun
+from verification.requests.models import VerificationRequest
+from verification.spotcheck.models import SampleItem, SpotCheckCampaign
+
+policy = case_fixtures.policy
+proof_items = case_fixtures.proof_items
+cases = test_listing.cases
+
+
+def numbers(response, cases) -> set[str]:
+    assert response.status_code == 200, response.content[:500]
+    html = response.content.decode()
+    rows = html.find("<tbody", html.index('id="list-search"'))  # not the search's echo
+    html = html[rows:] if rows >= 0 else ""
+    return {key for key, app in cases.items() if app.number in html}
+
+
+def applicant(app):
+    return Member.objects.get(household=app.household, relation=Member.Relation.SELF).person
+
+
+# --- verification requests ---------------------------------------------------------------
+
+
+@pytest.fixture
+def requests(cases, people):
+    for key in ("ma", "yang", "b"):
+        app = cases[key]
+        Application.objects.filter(pk=app.pk).update(state=Application.State.UNDER_VERIFICATION)
+        VerificationRequest.objects.create(application=app, requested_by=people.caseworker_a)
+
+
+def test_verification_requests_are_searched_and_exported(client, people, cases, requests):
+    client.force_login(people.verifier)  # the county's centre: both townships
+    url = reverse("verification:requests")
+    assert numbers(client.get(url), cases) == {"ma", "yang", "b"}
+    assert numbers(client.get(url, {"q": "文忠"}), cases) == {"ma", "b"}
+    assert numbers(client.get(url, {"q": cases["b"].identity}), cases) == {"b"}
+    assert numbers(client.get(url, {"village": cases["yang"].village.code}), cases) == {"yang"}
+    assert numbers(client.get(url, {"status": "answered"}), cases) == set()
+
+    response = client.get(url, {"q": "文忠", "export": "csv"})
+    header, *rows = read_csv(response)
+    assert header[:4] == ["申请编号", "申请人", "身份证号码", "村（社区）"]
+    assert {row[0] for row in rows} == {cases["ma"].number, cases["b"].number}
+    assert mask_identity_number(cases["ma"].identity) in {row[2] for row in rows}
+    assert cases["ma"].identity not in response.content.decode("utf-8-sig")
+    event = AuditEvent.objects.get(action="list.export")
+    assert event.new_values["list"] == "verification-requests" and event.new_values["rows"] == 2
+
+    client.force_login(people.caseworker_a)
+    assert client.get(url, {"export": "csv"}).status_code == 403
+
+
+# --- batch findings -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def findings(cases, places):
+    run = BatchRun.objects.create(
+        county=places.county,
+        kind=BatchRun.Kind.HALF_YEARLY_ALL,
+        period_start=datetime.date(2026, 1, 1),
+        period_end=datetime.date(2026, 6, 30),
+        status=BatchRun.Status.FINISHED,
+    )
+    kinds = {"ma": "vehicle", "yang": "business", "b": "vehicle"}
+    for key, kind in kinds.items():
+        BatchFinding.objects.create(
+            run=run, kind=kind, application=cases[key], person=applicant(cases[key]), detail={}
+        )
+
+
+def test_batch_findings_are_filtered_and_exported_in_the_township(client, people, cases, findings):
+    client.force_login(people.caseworker_a)
+    url = reverse("verification:findings")
+    assert numbers(client.get(url), cases) == {"ma", "yang"}  # never township B's
+    assert numbers(client.get(url, {"kind": "vehicle"}), cases) == {"ma"}
+    assert numbers(client.get(url, {"q": cases["yang"].identity}), cases) == {"yang"}
+    assert numbers(client.get(url, {"q": cases["b"].number}), cases) == set()
+
+    rows = read_csv(client.get(url, {"kind": "vehicle", "export": "csv"}))[1:]
+    assert [(row[1], row[5]) for row in rows] == [
+        (cases["ma"].number, mask_identity_number(cases["ma"].identity))
+    ]
+    purpose = {"unmask": "1", "purpose": "入户核实"}
+    rows = read_csv(client.get(url, {"kind": "vehicle", "export": "csv", **purpose}))[1:]
+    assert rows[0][5] == cases["ma"].identity
+    assert AuditEvent.objects.get(action="sensitive.export").reason == "入户核实"
+
+
+# --- a spot-check campaign's sampled cases -----------------------------------------------
+
+
+@pytest.fixture
+def campaign(cases, places, people):
+    def draw(window_start):
+        return SpotCheckCampaign.objects.create(
+            county=places.county,
+            rule=SpotCheckCampaign.Rule.NEW_CASES,
+            ratio=Decimal("0.30"),
+            window_start=window_start,
+            window_end=window_start + datetime.timedelta(days=29),
+            seed=1,
+            population_size=4,
+            sample_size=3,
+            status=SpotCheckCampaign.Status.RUNNING,
+        )
+
+    this, other = draw(datetime.date(2026, 9, 1)), draw(datetime.date(2026, 10, 1))
+    sampled = [(this, "ma", people.auditor), (this, "yang", None), (this, "b", None)]
+    for drawn, key, auditor in [*sampled, (other, "formula", None)]:
+        SampleItem.objects.create(
+            campaign=drawn,
+            application=cases[key],
+            township=cases[key].village.parent,
+            due_on=datetime.date(2026, 12, 31),
+            assigned_to=auditor,
+        )
+    return this
+
+
+def test_a_campaigns_cases_are_filtered_on_the_page_and_the_api_alike(
+    client, people, cases, campaign
+):
+    client.force_login(people.auditor)
+    url = reverse("verification:spotcheck-campaign", args=[campaign.pk])
+    assert numbers(client.get(url), cases) == {"ma", "yang", "b"}  # not the other campaign's
+    assert numbers(client.get(url, {"mine": "1"}), cases) == {"ma"}
+    assert numbers(client.get(url, {"state": "drawn"}), cases) == {"yang", "b"}
+    assert numbers(client.get(url, {"q": "杨河"}), cases) == {"yang"}
+    # The campaign is the page's: another one asked for in the query changes nothing.
+    other = SpotCheckCampaign.objects.exclude(pk=campaign.pk).get()
+    assert numbers(client.get(url, {"campaign": other.pk}), cases) == {"ma", "yang", "b"}
+
+    api = APIClient()
+    api.force_authenticate(people.auditor)
+    api_url = reverse("api-spotcheck-item-list", args=[campaign.pk])
+
+    def ids(**params):
+        response = api.get(api_url, params)
+        assert response.status_code == 200, response.content
+        return {row["application_number"] for row in response.json()["results"]}
+
+    assert ids(q="杨河") == {cases["yang"].number}
+    assert ids(mine="1") == {cases["ma"].number}
+    assert ids(mine="0") == {cases[k].number for k in ("ma", "yang", "b")}
+
+
+def test_a_campaigns_export_keeps_to_the_campaign_even_when_queued(
+    client, people, cases, campaign, settings
+):
+    client.force_login(people.auditor)
+    url = reverse("verification:spotcheck-campaign", args=[campaign.pk])
+    _header, *rows = read_csv(client.get(url, {"state": "drawn", "export": "csv"}))
+    assert {row[0] for row in rows} == {cases["yang"].number, cases["b"].number}
+    assert mask_identity_number(cases["yang"].identity) in {row[2] for row in rows}
+
+    settings.EXPORT_ASYNC_ROWS = 1  # built by the worker from the filters it was given
+    response = client.get(url, {"export": "csv"})
+    assert response.status_code == 302
+    job = ExportJob.objects.get()
+    listing.export_job_build(job_id=job.pk)  # what the task runs
+    job.refresh_from_db()
+    exported = {row[0] for row in read_csv_bytes(bytes(job.content))[1:]}
+    assert exported == {cases[k].number for k in ("ma", "yang", "b")}  # not "formula"
+
+
+def read_csv_bytes(content: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))

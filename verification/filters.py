@@ -1,0 +1,91 @@
+"""The FilterSets of the verification lists (aid_portal.listing): one per list, shared by
+its page and, where it has one, its API list."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from aid_portal import permissions
+from cases.search import CaseSearchFilterSet, village_filter
+from verification.batch.models import BatchFinding
+from verification.requests.models import VerificationRequest
+from verification.spotcheck.models import SampleItem
+
+
+class FlagInput(forms.CheckboxInput):
+    """A checkbox that reads "1" (as links and the API send it) or "on" as ticked."""
+
+    def value_from_datadict(self, data, files, name) -> bool:
+        return data.get(name) in {"1", "on", "true", "True"}
+
+
+class CaseRowFilterSet(CaseSearchFilterSet):
+    """Rows that belong to one application: searched through it."""
+
+    household = "application__household__"
+    application = "application__"
+
+
+class VerificationRequestFilter(CaseRowFilterSet):
+    roles = permissions.WATCH_VERIFICATION
+    status = django_filters.ChoiceFilter(
+        choices=[
+            (value, label)
+            for value, label in VerificationRequest.Status.choices
+            if value != VerificationRequest.Status.REPORTED  # the list shows open ones
+        ],
+        label=_("Status"),
+    )
+    village = village_filter("application__village")
+
+    class Meta:
+        model = VerificationRequest
+        fields = ["q", "status", "village"]
+
+
+class BatchFindingFilter(CaseRowFilterSet):
+    roles = permissions.WORK_CASES
+    kind = django_filters.ChoiceFilter(choices=BatchFinding.Kind.choices, label=_("Finding"))
+    village = village_filter("application__village")
+
+    class Meta:
+        model = BatchFinding
+        fields = ["q", "kind", "village"]
+
+
+class SampleItemFilter(CaseRowFilterSet):
+    """A campaign's sampled cases; the page fixes ``campaign`` from its URL."""
+
+    roles = permissions.RUN_SPOT_CHECKS
+
+    campaign = django_filters.NumberFilter(field_name="campaign_id", label=_("Campaign"))
+    state = django_filters.ChoiceFilter(
+        choices=SampleItem.State.choices, method="filter_state", label=_("State")
+    )
+    reason = django_filters.ChoiceFilter(choices=SampleItem.Reason.choices, label=_("Why sampled"))
+    mine = django_filters.BooleanFilter(method="filter_mine", label=_("Only mine"))
+    village = village_filter("application__village")
+
+    class Meta:
+        model = SampleItem
+        fields = ["q", "campaign", "state", "reason", "mine", "village"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.form.fields["mine"].widget = FlagInput()
+
+    def filter_state(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # The state is read from the row (SampleItem.state), so it is filtered the same way.
+        visited = Q(visited_at__isnull=False)
+        if value == SampleItem.State.VISITED:
+            return queryset.filter(visited)
+        if value == SampleItem.State.ASSIGNED:
+            return queryset.filter(~visited, assigned_to__isnull=False)
+        return queryset.filter(~visited, assigned_to__isnull=True)
+
+    def filter_mine(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        user = getattr(self.request, "user", None)
+        return queryset.filter(assigned_to=user) if value and user is not None else queryset

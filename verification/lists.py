@@ -1,0 +1,119 @@
+"""The verification lists (aid_portal.listing): the open verification requests, the
+open batch findings and a spot-check campaign's sampled cases.
+
+Each names the rows its user may see (the role checked, the jurisdiction first, as the
+page always did), the FilterSet its page and API list share, and its export's columns.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from aid_portal import access, permissions
+from aid_portal.listing import Column, ListSpec, register
+from cases.casework.selectors import with_applicant
+from cases.lists import case_columns
+from verification.batch import services as batch
+from verification.filters import BatchFindingFilter, SampleItemFilter, VerificationRequestFilter
+from verification.requests import selectors as request_selectors
+from verification.spotcheck import services as spotcheck
+
+
+def _local(moment):
+    return timezone.localtime(moment).replace(tzinfo=None) if moment else None
+
+
+def _application(row):
+    return row.application
+
+
+def _requests(user):
+    access.require_role(user, permissions.WATCH_VERIFICATION)
+    return request_selectors.request_open_list_for_user(user=user)
+
+
+def _departments(verification) -> str:
+    return "; ".join(
+        f"{query.department.name}: {query.get_status_display()} ({query.due_on:%Y-%m-%d})"
+        for query in verification.queries.all()
+    )
+
+
+VERIFICATION_REQUESTS = register(
+    ListSpec(
+        name="verification-requests",
+        title=_("Verification requests"),
+        rows=_requests,
+        filterset=VerificationRequestFilter,
+        columns=[
+            *case_columns(_application),
+            Column(_("Requested"), lambda v: _local(v.requested_at)),
+            Column(_("Departments"), _departments),
+            Column(_("Status"), lambda v: v.get_status_display()),
+            Column(_("Verdict"), lambda v: v.get_verdict_display()),
+        ],
+    )
+)
+
+
+def _findings(user):
+    access.require_role(user, permissions.WORK_BATCH_FINDINGS)
+    return batch.finding_list_for_user(user=user)
+
+
+BATCH_FINDINGS = register(
+    ListSpec(
+        name="batch-findings",
+        title=_("Batch comparison findings"),
+        rows=_findings,
+        filterset=BatchFindingFilter,
+        columns=[
+            Column(_("Comparison"), lambda f: timezone.localtime(f.run.started_at).date()),
+            Column(_("Number"), lambda f: f.application.number),
+            Column(_("Village"), lambda f: f.application.village.name),
+            Column(_("Finding"), lambda f: f.get_kind_display()),
+            Column(_("Name"), lambda f: f.person.name if f.person else ""),
+            Column(
+                _("Identity number"),
+                lambda f: f.person.identity_number if f.person else "",
+                identity=True,
+            ),
+        ],
+    )
+)
+
+
+def _sample_items(user):
+    access.require_role(user, permissions.RUN_SPOT_CHECKS)
+    return with_applicant(spotcheck.sample_item_list_for_user(user=user), through="application__")
+
+
+def _outcome(item) -> str:
+    finding = getattr(item, "finding", None)
+    if finding is None:
+        return ""
+    parts = [] if finding.still_eligible else [str(_("no longer eligible"))]
+    parts.append(finding.get_action_display())
+    if finding.proposal:
+        parts.append(finding.proposal.get_status_display())
+    return " · ".join(parts)
+
+
+SPOT_CHECK_ITEMS = register(
+    ListSpec(
+        name="spot-check-cases",
+        title=_("Sampled cases"),
+        rows=_sample_items,
+        filterset=SampleItemFilter,
+        columns=[
+            *case_columns(_application),
+            Column(_("Township"), lambda i: i.township.name),
+            Column(_("Why sampled"), lambda i: i.get_reason_display()),
+            Column(_("Due by"), lambda i: i.due_on),
+            Column(_("Auditor"), lambda i: str(i.assigned_to) if i.assigned_to else ""),
+            Column(_("State"), lambda i: i.get_state_display()),
+            Column(_("Outcome"), _outcome),
+        ],
+    )
+)
