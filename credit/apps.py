@@ -11,4 +11,5 @@ class CreditConfig(AppConfig):
         # (credit.findings.steps, whose system check they satisfy) live beside their views and
         # must be in place before any URL is resolved or any page offers a step; models
         # are not loaded at module level.
+        from credit import lists  # noqa: F401  (the list specs, for the export worker)
         from credit.findings import api, views  # noqa: F401

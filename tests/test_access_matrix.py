@@ -167,6 +167,7 @@ ROW_MODULES = [
     "tests.cases.access_rows_payments",
     "tests.cases.access_rows_lists",
     "tests.verification.access_rows_lists",
+    "tests.credit.access_rows_lists",
 ]
 for _module in ROW_MODULES:
     try:

@@ -8,7 +8,6 @@ aid_portal.api.exception_handler), and answer with one output serializer.
 
 from __future__ import annotations
 
-import django_filters
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
@@ -27,11 +26,11 @@ from cases.intake.services import refuse_blocked_person
 from cases.models import Document
 from credit.findings import selectors, services
 from credit.findings import serializers as s
+from credit.findings.filters import CreditFindingFilter
 from credit.findings.models import (
     Behaviour,
     Finding,
     Interview,
-    Level,
     Objection,
     OutboxMessage,
     Repair,
@@ -60,21 +59,11 @@ def _finding_response(request, finding_id: int, *, status_code=status.HTTP_200_O
     return Response(s.CreditFindingDetailSerializer(finding).data, status=status_code)
 
 
-class FindingFilter(django_filters.FilterSet):
-    state = django_filters.ChoiceFilter(choices=Finding.State.choices, label=_("State"))
-    level = django_filters.ChoiceFilter(choices=Level.choices, label=_("Level"))
-    household = django_filters.NumberFilter(field_name="household_id", label=_("Household"))
-
-    class Meta:
-        model = Finding
-        fields = ["state", "level", "household"]
-
-
 class FindingListView(generics.ListAPIView):
     """Findings in the user's places (GET, filtered and paged); record one (POST)."""
 
     serializer_class = s.CreditFindingListSerializer
-    filterset_class = FindingFilter
+    filterset_class = CreditFindingFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -114,14 +114,3 @@ class RepairDecideForm(forms.Form):
         widget=forms.RadioSelect,
     )
     note = forms.CharField(label=_("Reason"), widget=TEXT, max_length=2000, required=False)
-
-
-class FindingFilterForm(forms.Form):
-    state = forms.ChoiceField(
-        label=_("State"), required=False, choices=[("", _("all")), *Finding.State.choices]
-    )
-    level = forms.ChoiceField(
-        label=_("Level"),
-        required=False,
-        choices=[("", _("all")), *list(Finding._meta.get_field("level").choices)],
-    )

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from aid_portal import access, permissions
+from aid_portal import access, listing, permissions
 from aid_portal.errors import DomainError
 from aid_portal.forms import add_domain_error
 from aid_portal.identity import identity_facts
@@ -30,6 +30,7 @@ from aid_portal.printing import print_response
 from aid_portal.steps import step_page
 from cases import selectors as case_selectors
 from cases.intake.services import refuse_blocked_person
+from credit import lists as credit_lists
 from credit.findings import forms as credit_forms
 from credit.findings import selectors, services
 from credit.findings.models import Finding, Interview, Objection, Repair, RepaymentOrder
@@ -375,47 +376,33 @@ def finding_new(request):
 
 @login_required
 def findings(request):
-    access.require_role(request.user, permissions.READ_CASES)
-    filters = credit_forms.FindingFilterForm(request.GET or None)
-    state = level = ""
-    if filters.is_valid():
-        state, level = filters.cleaned_data["state"], filters.cleaned_data["level"]
-    household = request.GET.get("household", "")
-    rows = selectors.finding_list_for_user(
-        user=request.user,
-        state=state,
-        level=level,
-        household_id=int(household) if household.isdigit() else None,
-    )
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)  # the pager adds its own
+    result = listing.list_page(request, credit_lists.CREDIT_FINDINGS)
+    if isinstance(result, HttpResponse):
+        return result
     return render(
         request,
         "credit/findings.html",
         {
-            "page": page,
-            "query": query.urlencode(),
-            "filters": filters,
+            "page": result.page,
+            "listing": result,
             "may_record": access.has_role(request.user, permissions.RECORD_CREDIT_FINDINGS),
         },
+        status=result.status,
     )
 
 
 @login_required
 def decisions(request):
     """Findings waiting for this user's decision: the township's, or the county's."""
-    access.require_role(
-        request.user, permissions.DECIDE_CREDIT_FINDINGS | permissions.CONFIRM_CREDIT_FINDINGS
+    result = listing.list_page(request, credit_lists.CREDIT_DECISIONS)
+    if isinstance(result, HttpResponse):
+        return result
+    return render(
+        request,
+        "credit/decisions.html",
+        {"page": result.page, "listing": result},
+        status=result.status,
     )
-    states = []
-    if access.has_role(request.user, permissions.DECIDE_CREDIT_FINDINGS):
-        states.append(F.PROPOSED)
-    if access.has_role(request.user, permissions.CONFIRM_CREDIT_FINDINGS):
-        states.append(F.COUNTY_PENDING)
-    rows = selectors.finding_list_for_user(user=request.user).filter(state__in=states)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "credit/decisions.html", {"page": page})
 
 
 @login_required

@@ -1,0 +1,71 @@
+"""Access-matrix rows of search and export on the credit lists (aid_portal.listing): the
+findings and the decisions queue, for every role: searched, exported (CSV, XLSX) and
+exported unmasked with a purpose. The data: tests.credit.access_rows_credit.findings."""
+
+from django.urls import reverse
+
+from tests.cases.access_rows_lists import UNMASK, UNMASKED
+from tests.credit.access_rows_credit import READERS, findings
+from tests.test_access_matrix import ANON, PAGE_LOGIN, PEOPLE, Row
+
+DECIDERS = {"approver_a", "auditor", "outsider_auditor", "superuser"}
+
+
+def statuses(allowed, *, otherwise: int) -> dict[str, int]:
+    allowed = set(allowed) | {"superuser"}
+    return {p: (200 if p in allowed else otherwise) for p in PEOPLE} | {ANON: PAGE_LOGIN}
+
+
+def url(name: str, **params):
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return lambda w: (findings(w), f"{reverse(name)}?{query}")[1]
+
+
+NOT_OTHER_COUNTY = {
+    p: (lambda w: f"\n#{findings(w)[1]},") for p in READERS - {"outsider_auditor", "caseworker_b"}
+}
+
+ROWS = [
+    Row(
+        "search: credit findings",
+        url("credit:findings", q="户主", level="light"),
+        statuses(READERS, otherwise=403),
+    ),
+    Row(
+        "export: credit findings, CSV",
+        url("credit:findings", export="csv"),
+        statuses(READERS, otherwise=403),
+        must_not_contain=NOT_OTHER_COUNTY,
+    ),
+    Row(
+        "export: credit findings, XLSX",
+        url("credit:findings", export="xlsx"),
+        statuses(READERS, otherwise=403),
+    ),
+    Row(
+        "export: credit findings, unmasked",
+        url("credit:findings", export="csv", **UNMASKED),
+        statuses(READERS & UNMASK, otherwise=403),
+    ),
+    Row(
+        "search: credit decisions",
+        url("credit:decisions", q="户主"),
+        statuses(DECIDERS, otherwise=403),
+    ),
+    Row(
+        "export: credit decisions, CSV",
+        url("credit:decisions", export="csv"),
+        statuses(DECIDERS, otherwise=403),
+        must_not_contain={"auditor": lambda w: f"\n#{findings(w)[1]},"},
+    ),
+    Row(
+        "export: credit decisions, XLSX",
+        url("credit:decisions", export="xlsx"),
+        statuses(DECIDERS, otherwise=403),
+    ),
+    Row(
+        "export: credit decisions, unmasked",
+        url("credit:decisions", export="csv", **UNMASKED),
+        statuses(DECIDERS & UNMASK, otherwise=403),
+    ),
+]
