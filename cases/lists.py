@@ -6,12 +6,13 @@ the columns of its export.
 
 from __future__ import annotations
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aid_portal import access, permissions
 from aid_portal.listing import Column, ListSpec, register
 from cases.casework import selectors as casework_selectors
-from cases.casework.filters import ApplicationFilter, ReviewFilter
+from cases.casework.filters import AdjustmentFilter, ApplicationFilter, ReviewFilter
 from cases.casework.selectors import with_applicant
 from cases.reviews import selectors as review_selectors
 
@@ -99,6 +100,33 @@ REVIEWS = register(
             Column(_("Opened because"), lambda review: review.get_trigger_display()),
             Column(_("Step"), lambda review: review.get_state_display()),
             Column(_("Due on"), lambda review: review.due_on),
+        ],
+    )
+)
+
+
+def _adjustments(user):
+    access.require_role(user, permissions.READ_REVIEWS)
+    return review_selectors.adjustment_list_with_applicants(user=user)
+
+
+ADJUSTMENTS = register(
+    ListSpec(
+        name="adjustments",
+        title=_("Adjustments to act on"),
+        rows=_adjustments,
+        filterset=AdjustmentFilter,
+        columns=[
+            *case_columns(lambda proposal: proposal.application),
+            Column(_("From"), lambda p: p.get_source_display()),
+            Column(_("Recommended action"), lambda p: p.get_action_display()),
+            Column(_("Proposed monthly amount (yuan)"), lambda p: p.proposed_amount),
+            Column(_("Reasons"), lambda p: p.reasons),
+            Column(_("Proposed by"), lambda p: str(p.proposed_by) if p.proposed_by else ""),
+            Column(
+                _("Proposed on"),
+                lambda p: timezone.localtime(p.proposed_at).date() if p.proposed_at else None,
+            ),
         ],
     )
 )

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aid_portal.forms import DateInput
 from cases.records import Application, AssistanceType
-from cases.reviews.models import PeriodicReview
+from cases.reviews.models import AdjustmentProposal, PeriodicReview
 from cases.search import CaseSearchFilterSet, village_filter
 
 
@@ -44,3 +44,20 @@ class ReviewFilter(CaseSearchFilterSet):
     class Meta:
         model = PeriodicReview
         fields = ["q", "state", "trigger", "village"]
+
+
+class AdjustmentFilter(CaseSearchFilterSet):
+    """Open adjustment proposals: the page and the API's adjustment list."""
+
+    household = "application__household__"
+    application = "application__"
+
+    action = django_filters.ChoiceFilter(
+        choices=AdjustmentProposal.Action.choices, label=_("Recommended action")
+    )
+    source = django_filters.ChoiceFilter(choices=AdjustmentProposal.Source.choices, label=_("From"))
+    village = village_filter("application__village")
+
+    class Meta:
+        model = AdjustmentProposal
+        fields = ["q", "action", "source", "village"]

@@ -14,6 +14,7 @@ from aid_portal import access, permissions
 from aid_portal.steps import step_api_views
 from cases import selectors
 from cases.casework import selectors as casework_selectors
+from cases.casework.filters import AdjustmentFilter
 from cases.casework.serializers import EmptySerializer, ReasonSerializer
 from cases.intake.api import _parse
 from cases.intake.serializers import VillageOutSerializer
@@ -292,7 +293,7 @@ class AdjustmentListView(generics.ListAPIView):
     """Open adjustment proposals in the user's places, the oldest first."""
 
     serializer_class = ProposalSerializer
-    filterset_class = None
+    filterset_class = AdjustmentFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

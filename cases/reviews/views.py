@@ -374,8 +374,10 @@ def member_death(request, application_id: int):
 
 
 def _render_adjustments(request, *, bound=None, status: int = 200) -> HttpResponse:
-    proposals = review_selectors.adjustment_list_with_applicants(user=request.user)
-    page = Paginator(proposals, PAGE_SIZE).get_page(request.GET.get("page"))
+    result = listing.list_page(request, case_lists.ADJUSTMENTS)
+    if isinstance(result, HttpResponse):
+        return result
+    page = result.page
     # Who decides depends on the county's policy: looked up once per county on the page.
     deciders: dict[str, frozenset[str]] = {}
     rows = []
@@ -401,7 +403,10 @@ def _render_adjustments(request, *, bound=None, status: int = 200) -> HttpRespon
             }
         )
     return render(
-        request, "cases/adjustments/list.html", {"page": page, "rows": rows}, status=status
+        request,
+        "cases/adjustments/list.html",
+        {"page": page, "rows": rows, "listing": result},
+        status=max(status, result.status),
     )
 
 

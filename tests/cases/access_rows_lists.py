@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from aid_portal.models import ExportJob
+from tests.cases.access_rows_reviews import made
 from tests.test_access_matrix import ANON, PAGE_LOGIN, PEOPLE, Row
 
 READ_CASES = {"assistant_a", "caseworker_a", "approver_a", "caseworker_b", "auditor"}
@@ -115,6 +116,27 @@ ROWS = [
         "export: reviews, CSV",
         lambda w: url("cases:reviews", export="csv"),
         statuses(REVIEWS, otherwise=403),
+    ),
+    Row(
+        "search: adjustments",
+        lambda w: (made(w), url("cases:adjustments", q="户主", source="spot_check"))[1],
+        statuses(REVIEWS, otherwise=403),
+    ),
+    Row(
+        "export: adjustments, CSV",
+        lambda w: (made(w), url("cases:adjustments", export="csv"))[1],
+        statuses(REVIEWS, otherwise=403),
+        must_not_contain=no_other_county(REVIEWS),
+    ),
+    Row(
+        "export: adjustments, XLSX",
+        lambda w: (made(w), url("cases:adjustments", export="xlsx"))[1],
+        statuses(REVIEWS, otherwise=403),
+    ),
+    Row(
+        "export: adjustments, unmasked",
+        lambda w: (made(w), url("cases:adjustments", export="csv", **UNMASKED))[1],
+        statuses(REVIEWS & UNMASK, otherwise=403),
     ),
     Row(
         "export: audit log, CSV",

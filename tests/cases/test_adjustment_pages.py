@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from aid_portal.identity import mask_identity_number
 from cases.models import AdjustmentProposal, Policy
 from cases.reviews import services
 from tests.queries import assert_get_query_count
@@ -39,9 +40,10 @@ def propose(enrol, people, *, action=A.Action.DECREASE, amount="500") -> Adjustm
 #   1 session, 2 user, 3 role assignments, 4 per-object grants, 5 the count for the pager,
 #   6 the page of proposals with their cases, villages, households and people,
 #   7 the applicants with their persons, 8 the county and 9 its policy in force (who
-#   decides: once per county on the page, not per row).
-ADJUSTMENT_PAGE_QUERIES = 9
-# The API list: the same without the policy (the API does not offer forms).
+#   decides: once per county on the page, not per row), 10 the user's villages for the
+#   search's village select.
+ADJUSTMENT_PAGE_QUERIES = 10
+# The API list: the first seven (the API offers no forms, so no policy, no villages).
 ADJUSTMENT_API_QUERIES = 7
 
 
@@ -136,3 +138,27 @@ def test_the_api_handles_a_proposal(enrol, people):
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "adopted"
     assert api.post(url, {"adopt": False, "note": "x"}, format="json").status_code == 409
+
+
+def test_the_list_is_filtered_on_the_page_and_the_api_alike_and_exported(enrol, people):
+    decrease = propose(enrol, people)
+    stop = propose(enrol, people, action=A.Action.STOP, amount=None)
+    approver = client_for(people.approver_a)
+
+    def shown(**params) -> set[int]:
+        html = approver.get(reverse("cases:adjustments"), params).content.decode()
+        return {p.pk for p in (decrease, stop) if f'id="proposal-{p.pk}"' in html}
+
+    assert shown() == {decrease.pk, stop.pk}
+    assert shown(action="stop") == {stop.pk}
+    assert shown(q=stop.application.number) == {stop.pk}
+    api = client_for(people.approver_a, api=True)
+    response = api.get(reverse("api-cases-adjustment-list"), {"action": "decrease"})
+    assert [row["id"] for row in response.json()["results"]] == [decrease.pk]
+
+    export = approver.get(reverse("cases:adjustments"), {"action": "stop", "export": "csv"})
+    assert export.status_code == 200
+    _header, *rows = [line.split(",") for line in export.content.decode("utf-8-sig").splitlines()]
+    assert [row[0] for row in rows] == [stop.application.number]
+    person = stop.application.household.members.get(relation="self").person
+    assert rows[0][2] == mask_identity_number(person.identity_number)
