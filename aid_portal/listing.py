@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aid_portal import access, permissions
 from aid_portal.audit import audit_record
+from aid_portal.celery import enqueue_on_commit
 from aid_portal.exports import CSV_TYPE, XLSX_TYPE, Sheet, csv_bytes, xlsx_bytes
 from aid_portal.identity import mask_identity_number
 from aid_portal.models import ExportJob, User
@@ -238,7 +239,7 @@ def export_start(
                 total=count,
                 expires_at=timezone.now() + datetime.timedelta(days=EXPORT_DAYS),
             )
-            transaction.on_commit(lambda: export_build.delay(job.pk))
+            enqueue_on_commit("aid_portal.export_build", job.pk)
             return redirect("export-job", job_id=job.pk)
     content = export_bytes(spec, rows, fmt=fmt, unmask=unmask)
     response = HttpResponse(content, content_type=content_type(fmt))

@@ -358,6 +358,39 @@ class CalendarDay(models.Model):
         return f"{self.date} {'working' if self.is_working_day else 'off'}"
 
 
+class TaskDispatch(models.Model):
+    """A task to send to the broker, written in the transaction that calls for it.
+
+    ``aid_portal.celery.enqueue_on_commit`` writes the row with the caller's change and
+    sends the task once the change commits; if the broker cannot be reached then, the
+    row stays unsent and the relay task (``aid_portal.dispatch_relay``) sends it later.
+    So a Redis outage never loses work a committed change called for. Tasks are safe to
+    run twice, so a send repeated after a crash is harmless.
+    """
+
+    task_name = models.CharField(max_length=200)
+    args = models.JSONField(default=list, encoder=DjangoJSONEncoder)
+    kwargs = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("task dispatch")
+        verbose_name_plural = _("task dispatches")
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="dispatch_unsent",
+                condition=models.Q(sent_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} {'sent' if self.sent_at else 'unsent'}"
+
+
 class HealthPing(models.Model):
     """Written by the health task, so a check proves the worker reaches the database."""
 

@@ -84,6 +84,12 @@ SCHEDULES = [
         label=_("Proves that a worker is alive and reaches the broker and the database."),
     ),
     Schedule(
+        name="send queued work the broker missed",
+        task="aid_portal.dispatch_relay",
+        when=Every(minutes=1),
+        label=_("Sends the tasks that could not reach the broker when their change committed."),
+    ),
+    Schedule(
         name="seal the audit log",
         task="aid_portal.audit_seal",
         when=Every(minutes=5),

@@ -4,14 +4,16 @@ import socket
 from datetime import timedelta
 
 from celery import shared_task
+from django.db import transaction
 from django.utils import timezone
 
 from aid_portal import audit_chain
+from aid_portal.celery import dispatch_send
 from aid_portal.listing import export_build
-from aid_portal.models import HealthPing
+from aid_portal.models import HealthPing, TaskDispatch
 
 # export_build is defined in aid_portal.listing; importing it here registers it.
-__all__ = ["audit_seal", "audit_verify", "export_build", "health"]
+__all__ = ["audit_seal", "audit_verify", "dispatch_relay", "export_build", "health"]
 
 
 @shared_task(name="aid_portal.health", acks_late=True, time_limit=30, soft_time_limit=20)
@@ -38,3 +40,32 @@ def audit_verify() -> dict:
     audit_chain.audit_seal()
     check = audit_chain.audit_verify()
     return {"ok": check.ok, "events_checked": check.events_checked, "broken_at": check.broken_at}
+
+
+# Unsent dispatches younger than this are left to the send their commit started.
+RELAY_AFTER = timedelta(seconds=30)
+# Sent dispatches are kept this long, to see what was queued when.
+DISPATCH_KEPT = timedelta(days=7)
+
+
+@shared_task(name="aid_portal.dispatch_relay", acks_late=True, time_limit=300)
+def dispatch_relay(*, older_than_seconds: float | None = None) -> int:
+    """Send the tasks whose send at commit failed (the broker was away). Safe to run
+    twice: rows are claimed with SKIP LOCKED, and a task sent twice is safe to run twice."""
+    age = RELAY_AFTER if older_than_seconds is None else timedelta(seconds=older_than_seconds)
+    sent = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                TaskDispatch.objects.select_for_update(skip_locked=True)
+                .filter(sent_at__isnull=True, created_at__lte=timezone.now() - age)
+                .order_by("created_at")[:500]
+            )
+            if not batch:
+                break
+            results = [dispatch_send(dispatch) for dispatch in batch]
+            sent += sum(results)
+            if not all(results):  # the broker is still away: try again next run
+                break
+    TaskDispatch.objects.filter(sent_at__lt=timezone.now() - DISPATCH_KEPT).delete()
+    return sent
