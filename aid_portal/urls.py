@@ -43,3 +43,6 @@ urlpatterns = [
     # The public roster (公示): open to everyone, no login (cases.publicity.views).
     path("", include("cases.publicity.public_urls")),
 ]
+
+# Not a template-only 500: the database being away answers 503 (views.server_error).
+handler500 = "aid_portal.views.server_error"

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime
+import sys
 import time
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -136,3 +138,27 @@ def healthz(request):
         status["broker"] = "down"
     healthy = set(status.values()) == {"ok"}
     return JsonResponse(status, status=200 if healthy else 503)
+
+
+# Errors of the database connection itself (the server restarting, unreachable, a
+# connection it dropped), as opposed to a refused statement: the request is answered
+# 503 "try again", with Retry-After, and the next request reconnects
+# (CONN_HEALTH_CHECKS), so the portal recovers without a restart of its own.
+DATABASE_AWAY = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 30
+
+
+def server_error(request):
+    """handler500: a plain 500 page, or the 503 page when the database is away. Django
+    calls it while handling the exception, so ``sys.exc_info`` names it."""
+    exc = sys.exc_info()[1]
+    if not isinstance(exc, DATABASE_AWAY):
+        return HttpResponse(loader.get_template("500.html").render(), status=500)
+    if request.path.startswith("/api/"):
+        response = JsonResponse(
+            {"detail": "数据库暂时无法访问，本次操作未保存，请稍后再试。"}, status=503
+        )
+    else:
+        response = HttpResponse(loader.get_template("503.html").render(), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
