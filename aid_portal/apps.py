@@ -4,6 +4,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AidPortalConfig(AppConfig):
+    # The app's own config: with a second AppConfig in this module (AxesConfig below),
+    # Django would otherwise fall back to a plain one and never call ready().
+    default = True
     name = "aid_portal"
     verbose_name = _("Portal core")
 
@@ -32,4 +35,5 @@ class AxesConfig(AxesAppConfig):
     """django-axes under a Chinese name on the staff pages (axes itself ships no Chinese
     and names its app "Axes"); everything else is axes' own."""
 
+    default = False
     verbose_name = _("Login lockouts")

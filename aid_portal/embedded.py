@@ -91,6 +91,7 @@ def _owner_takes_over(socket_dir: str) -> None:
     """The owner role owns the database's schema and everything in it. A data folder
     made before the two roles existed has its tables owned by the superuser: they are
     handed over once, object by object (REASSIGN OWNED cannot take the superuser's)."""
+    # Imported here, not for a cycle: production, with DATABASE_URL set, never loads it.
     import psycopg2
 
     conn = psycopg2.connect(dbname=DEFAULT_DATABASE_NAME, user="postgres", host=socket_dir)

@@ -38,11 +38,11 @@ class PdfUnavailable(RuntimeError):
 
 def pdf_from_html(html: str, *, base_url: str) -> bytes:
     """The HTML of a print page, laid out on A4 by WeasyPrint."""
-    # Imported here, not at the top, so that a machine without Pango (WeasyPrint raises
-    # OSError while importing when it cannot load the library) still starts and serves
-    # every HTML page; only the PDF answers that it cannot be made.
+    # Imported here, not for a cycle: a machine without Pango (WeasyPrint raises OSError
+    # while importing when it cannot load the library) still starts and serves every
+    # HTML page; only the PDF answers that it cannot be made.
     try:
-        import weasyprint
+        import weasyprint  # imported here, not for a cycle: Pango may be missing (above)
     except (ImportError, OSError) as exc:
         raise PdfUnavailable(str(exc)) from exc
     return weasyprint.HTML(string=html, base_url=base_url).write_pdf()
