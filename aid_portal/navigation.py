@@ -57,6 +57,7 @@ ITEMS = [
         "cases:decisions",
         frozenset({Role.TOWNSHIP_APPROVER, Role.COUNTY_AUDITOR}),
     ),
+    NavItem(_("Case overview"), "cases:overview", permissions.READ_CASE_OVERVIEW),
     NavItem(
         _("Periodic reviews"),
         "cases:reviews",

@@ -38,6 +38,9 @@ READ_BATCH_RUNS = frozenset({_AUDITOR, _OFFICER, _FEED_ADMIN})
 # Trust records, honest declarants and rewards.
 READ_TRUST = frozenset({_CASEWORKER, _APPROVER, _AUDITOR})
 READ_CREDIT_DASHBOARD = frozenset({_AUDITOR})
+# The case overview (cases by state and township, deadlines met, the counts the county
+# watches): the county's auditor over the county, the township's approver over theirs.
+READ_CASE_OVERVIEW = frozenset({_APPROVER, _AUDITOR})
 
 # Print the full identity number on the family's own documents (the approval and
 # rejection notices, the application form), with a stated purpose, audited each time:

@@ -168,6 +168,7 @@ ROW_MODULES = [
     "tests.cases.access_rows_lists",
     "tests.verification.access_rows_lists",
     "tests.credit.access_rows_lists",
+    "tests.cases.access_rows_overview",
 ]
 for _module in ROW_MODULES:
     try:

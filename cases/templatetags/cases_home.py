@@ -5,7 +5,9 @@ A template tag rather than the home view's context, so that the project's home p
 """
 
 from django import template
+from django.urls import reverse
 
+from aid_portal import access, permissions
 from cases.casework.views import home_queue_context
 
 register = template.Library()
@@ -13,4 +15,10 @@ register = template.Library()
 
 @register.inclusion_tag("cases/_home_work.html", takes_context=True)
 def cases_home(context) -> dict:
-    return {"user": context["user"], **home_queue_context(context["user"])}
+    user = context["user"]
+    overview = access.has_role(user, permissions.READ_CASE_OVERVIEW)
+    return {
+        "user": user,
+        "home_overview_url": reverse("cases:overview") if overview else None,
+        **home_queue_context(user),
+    }

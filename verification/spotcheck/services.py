@@ -1057,6 +1057,60 @@ def sample_deadlines_chart(rows: list[DeadlineRow]) -> charts.Chart:
     )
 
 
+# --- the coverage of new cases, for the case overview (issue 15 item 9) -----------------------
+
+
+@dataclass(frozen=True)
+class NewCaseCoverage:
+    """The cases newly confirmed in a window and how many of them a new-cases campaign
+    sampled (domain.md §5: the county spot-checks at least 30% of the year's new cases)."""
+
+    window_start: datetime.date
+    window_end: datetime.date
+    new_cases: int
+    sampled: int
+
+    @property
+    def percent(self) -> float | None:
+        return round(100 * self.sampled / self.new_cases, 1) if self.new_cases else None
+
+
+def coverage_window(today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The year so far up to the end of last month, the months the monthly draw has
+    covered; in January the whole year just ended."""
+    end = today.replace(day=1) - datetime.timedelta(days=1)
+    return datetime.date(end.year, 1, 1), end
+
+
+def new_case_coverage_for_user(
+    *, user: User, today: datetime.date | None = None
+) -> NewCaseCoverage:
+    """The new cases of the user's places (the overview's jurisdiction) confirmed in the
+    coverage window, and how many of them a new-cases campaign sampled: one aggregate
+    query. A new case is one of the programmes the county spot-checks, approved in the
+    window (population_queryset's rule); one stopped since still counts, as it was new."""
+    window_start, window_end = coverage_window(today or timezone.localdate())
+    start, end = _local_bounds(window_start, window_end)
+    sampled = Exists(
+        SampleItem.objects.filter(
+            application=OuterRef("pk"), campaign__rule=SpotCheckCampaign.Rule.NEW_CASES
+        )
+    )
+    counts = (
+        access.restrict(
+            Application.objects.filter(
+                assistance_type__in=SUPERVISED_TYPES, decided_at__gte=start, decided_at__lt=end
+            ).exclude(state=Application.State.REJECTED),
+            user,
+            region_field="village",
+            roles=permissions.READ_CASE_OVERVIEW,
+        )
+        .annotate(was_sampled=sampled)
+        .aggregate(new_cases=Count("id"), sampled=Count("id", filter=Q(was_sampled=True)))
+    )
+    return NewCaseCoverage(window_start, window_end, counts["new_cases"], counts["sampled"])
+
+
 def campaign_audit_payload(*, campaign: SpotCheckCampaign) -> dict:
     """The draw's audit row as written: population, seed and sample, to re-derive."""
     event = AuditEvent.objects.get(
