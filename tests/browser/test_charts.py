@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from tests import test_charts
 from tests.browser.helpers import log_in
+from tests.cases import test_overview
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -73,4 +74,33 @@ def test_the_county_auditor_sees_the_charts_drawn(page, people, yearly, campaign
     assert monthly["chart"] and monthly["height"] > 0 and len(monthly["labels"]) == 12
     assert monthly["data"] == monthly["embedded"]
 
+    assert errors == []
+
+
+now_cases = test_overview.now_cases
+
+
+@pytest.mark.parametrize("username", ["auditor", "approver_a"])
+def test_the_case_overview_draws_its_three_charts(page, people, now_cases, username):
+    errors = []
+
+    def console(message):
+        if message.type == "error" and not message.location["url"].endswith("/favicon.ico"):
+            errors.append(f"{message.text} {message.location['url']}")
+
+    page.on("console", console)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    log_in(page, getattr(people, username).username)
+    page.goto(reverse("home"))
+    page.locator("#home-overview a").click()
+    expect(page.locator("h1")).to_have_text("案件总览")
+    for chart in ("states", "decisions", "overdue"):
+        canvas = f"case-{chart}-chart-canvas"
+        found = drawn(page, canvas)
+        assert found["chart"] and found["width"] > 0 and found["height"] > 0
+        assert found["data"] == found["embedded"]
+    states = drawn(page, "case-states-chart-canvas")
+    assert states["labels"][0] == people.approver_a.role_assignments.get().region.name
+    assert len(drawn(page, "case-decisions-chart-canvas")["labels"]) == 12
+    assert page.locator("#case-states").is_visible()  # the table stays beside it
     assert errors == []
