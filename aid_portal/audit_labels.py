@@ -32,6 +32,8 @@ ACTION_LABELS = {
     "sensitive.export": _("exported a list with full identity numbers"),
     "list.export": _("exported a list"),
     "access.denied": _("was refused access"),
+    "backup.create": _("made a backup"),
+    "backup.restore": _("restored a backup"),
     "calendaryear.add": _("entered a holiday year"),
     "calendaryear.change": _("changed a holiday year"),
     "calendarday.add": _("added a calendar override"),

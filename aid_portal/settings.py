@@ -211,6 +211,9 @@ STORAGES = {
 # Uploaded scans hold personal data: kept outside any web root, served only by views
 # that pass the access gate.
 MEDIA_ROOT = Path(config.env_str("PRIVATE_FILES_ROOT", str(embedded.data_path() / "files")))
+# Where manage.py backup and restore find pg_dump and pg_restore; unset, they take the
+# ones made for the server's version (aid_portal.backup.postgres_tool).
+POSTGRES_BIN_DIR = config.env_str("POSTGRES_BIN_DIR")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # What an uploaded workbook (a zip of XML) may unpack to: a department's sheet of a
