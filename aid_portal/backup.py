@@ -401,6 +401,49 @@ def _restore_role() -> str | None:
     return owner if owner != current else None
 
 
+def _drop_everything() -> str:
+    """SQL that drops every table, view, sequence, function and type of the public
+    schema, so that the restore leaves exactly the backup's (the schema itself, its
+    grants and default privileges stay, as made in docs/deploy.md)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT 1, CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+                                  WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE'
+                                  ELSE 'TABLE' END,
+                   format('%I.%I', n.nspname, c.relname)
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+              AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                              WHERE d.objid = c.oid AND d.deptype = 'e')
+              -- A column's own sequence (identity, serial) goes with its table.
+              AND NOT (c.relkind = 'S' AND EXISTS (
+                  SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i')))
+            UNION ALL
+            SELECT 2, CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
+                   format('%I.%I(%s)', n.nspname, p.proname,
+                          pg_get_function_identity_arguments(p.oid))
+            FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE n.nspname = 'public' AND p.prokind IN ('f', 'p')
+              AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                              WHERE d.objid = p.oid AND d.deptype = 'e')
+            UNION ALL
+            SELECT 3, CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END,
+                   format('%I.%I', n.nspname, t.typname)
+            FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+            WHERE n.nspname = 'public' AND t.typtype IN ('e', 'd', 'r')
+              AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                              WHERE d.objid = t.oid AND d.deptype = 'e')
+            ORDER BY 1
+            """
+        )
+        # Tables first: CASCADE takes their partitions, indexes, triggers and the
+        # sequences they own with them, hence IF EXISTS on what follows.
+        return "".join(
+            f"DROP {kind} IF EXISTS {name} CASCADE;\n" for _, kind, name in cursor.fetchall()
+        )
+
+
 def _role_exists(role: str) -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
@@ -447,23 +490,43 @@ def backup_restore(
         dump = Path(work) / DUMP
         with tar.extractfile(DUMP) as source, dump.open("wb") as out:
             shutil.copyfileobj(source, out, CHUNK)
-        command = [
-            str(postgres_tool("pg_restore")),
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            # The grants name roles that may not exist here; grant_app_role gives them.
-            "--no-privileges",
-            "--single-transaction",
-            "--exit-on-error",
-        ]
+        server_major = _server_major()
         role = _restore_role()
-        if role:
-            command.append(f"--role={role}")
-        command += ["--dbname", connection.settings_dict["NAME"], str(dump)]
-        # pg_restore drops the tables: no connection of ours may hold a lock on them.
+        script = Path(work) / "restore.sql"
+        # pg_restore writes the script whole before psql runs it: a dump that cannot be
+        # read stops here, and psql never commits half a restore.
+        _run(
+            [
+                str(postgres_tool("pg_restore", server_major)),
+                "--no-owner",
+                # The grants name roles that may not exist here; grant_app_role gives them.
+                "--no-privileges",
+                *([f"--role={role}"] if role else []),
+                "--file",
+                str(script),
+                str(dump),
+            ]
+        )
+        drop = _drop_everything()
+        # What pg_restore would drop, dropped first and in one transaction with the
+        # restore (pg_restore --clean drops a partition's index before the partitioned
+        # index that needs it, and fails, on PostgreSQL 16.2 among others).
         connection.close()
-        _run(command)
+        _run(
+            [
+                str(postgres_tool("psql", server_major)),
+                "--no-psqlrc",
+                "--quiet",
+                "--single-transaction",
+                "--set=ON_ERROR_STOP=1",
+                "--command",
+                drop,
+                "--file",
+                str(script),
+                "--dbname",
+                connection.settings_dict["NAME"],
+            ]
+        )
         report.lines.append(
             f"database {connection.settings_dict['NAME']} restored"
             + (f", owned by {role}" if role else "")
