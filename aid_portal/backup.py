@@ -134,7 +134,7 @@ def _libpq_env() -> dict[str, str]:
     return env
 
 
-def _run(command: list[str]) -> None:
+def _run(command: list[str]) -> str:
     result = subprocess.run(command, env=_libpq_env(), capture_output=True, text=True)
     if result.returncode != 0:
         message = (result.stderr or result.stdout).strip().splitlines()
@@ -142,6 +142,7 @@ def _run(command: list[str]) -> None:
             f"{Path(command[0]).name} failed (exit status {result.returncode}): "
             + " / ".join(message[-5:])
         )
+    return result.stdout
 
 
 # --- what the manifest describes ----------------------------------------------------------
@@ -285,7 +286,11 @@ def backup_create(target: Path) -> BackupResult:
                 "created_at": now.isoformat(),
                 "portal_version": _portal_version(),
                 "migration_heads": migration_heads(),
-                "postgres": {"server_version": server_version, "pg_dump": str(pg_dump)},
+                "postgres": {
+                    "server_version": server_version,
+                    "pg_dump": str(pg_dump),
+                    "pg_dump_major": _tool_major(pg_dump),
+                },
                 "database": connection.settings_dict["NAME"],
                 "row_counts": counts,
                 "audit_chain": {
@@ -401,6 +406,64 @@ def _restore_role() -> str | None:
     return owner if owner != current else None
 
 
+_ACL_ENTRY = re.compile(r"^\d+;\s+\d+\s+\d+\s+(?:DEFAULT )?ACL\s")
+# The roles a GRANT, REVOKE or ALTER DEFAULT PRIVILEGES line of pg_dump's names.
+_ROLE_IN_ACL = re.compile(r'\b(?:TO|FROM|FOR ROLE|GRANTED BY)\s+("(?:[^"]|"")+"|[\w$]+)')
+
+
+def _restore_scripts(
+    dump: Path, work: Path, role: str | None, major: int, report: RestoreReport
+) -> list[Path]:
+    """The dump as two SQL scripts: the schema and rows, then the privileges.
+
+    The privileges are restored, not rebuilt: migrations revoke what PostgreSQL grants
+    by default (EXECUTE on the snapshot import's SECURITY DEFINER functions, from
+    PUBLIC), and a restore without them would hand those functions to every role.
+    Only a grant to a role that does not exist on this server is left out, and said.
+    pg_restore writes both scripts whole before psql runs them, so a dump that cannot
+    be read stops here, and psql never commits half a restore."""
+    pg_restore = str(postgres_tool("pg_restore", major))
+    toc = _run([pg_restore, "--list", str(dump)]).splitlines()
+    lists = {"schema": work / "schema.list", "acl": work / "acl.list"}
+    lists["schema"].write_text("\n".join(line for line in toc if not _ACL_ENTRY.match(line)))
+    lists["acl"].write_text("\n".join(line for line in toc if _ACL_ENTRY.match(line)))
+    scripts = []
+    for part, listing in lists.items():
+        script = work / f"{part}.sql"
+        _run(
+            [
+                pg_restore,
+                "--no-owner",
+                *([f"--role={role}"] if role else []),
+                f"--use-list={listing}",
+                f"--file={script}",
+                str(dump),
+            ]
+        )
+        scripts.append(script)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolname FROM pg_roles")
+        roles = {name for (name,) in cursor.fetchall()} | {"PUBLIC"}
+    kept, missing = [], set()
+    for line in scripts[1].read_text().splitlines():
+        named = {
+            name[1:-1].replace('""', '"') if name.startswith('"') else name
+            for name in _ROLE_IN_ACL.findall(line)
+        }
+        if named - roles:
+            missing |= named - roles
+            continue
+        kept.append(line)
+    scripts[1].write_text("\n".join(kept) + "\n")
+    if missing:
+        report.notes.append(
+            "grants to roles that do not exist here were left out: "
+            + ", ".join(sorted(missing))
+            + " (create them, then run grant_app_role)"
+        )
+    return scripts
+
+
 def _drop_everything() -> str:
     """SQL that drops every table, view, sequence, function and type of the public
     schema, so that the restore leaves exactly the backup's (the schema itself, its
@@ -492,21 +555,9 @@ def backup_restore(
             shutil.copyfileobj(source, out, CHUNK)
         server_major = _server_major()
         role = _restore_role()
-        script = Path(work) / "restore.sql"
-        # pg_restore writes the script whole before psql runs it: a dump that cannot be
-        # read stops here, and psql never commits half a restore.
-        _run(
-            [
-                str(postgres_tool("pg_restore", server_major)),
-                "--no-owner",
-                # The grants name roles that may not exist here; grant_app_role gives them.
-                "--no-privileges",
-                *([f"--role={role}"] if role else []),
-                "--file",
-                str(script),
-                str(dump),
-            ]
-        )
+        # A pg_restore older than the pg_dump cannot read its archive.
+        dump_major = manifest.get("postgres", {}).get("pg_dump_major") or 0
+        scripts = _restore_scripts(dump, Path(work), role, max(server_major, dump_major), report)
         drop = _drop_everything()
         # What pg_restore would drop, dropped first and in one transaction with the
         # restore (pg_restore --clean drops a partition's index before the partitioned
@@ -521,8 +572,7 @@ def backup_restore(
                 "--set=ON_ERROR_STOP=1",
                 "--command",
                 drop,
-                "--file",
-                str(script),
+                *(f"--file={script}" for script in scripts),
                 "--dbname",
                 connection.settings_dict["NAME"],
             ]

@@ -118,6 +118,14 @@ def test_a_backup_restores_every_row_file_and_the_audit_chain(backed_up, media):
     assert Member.objects.get(pk=family.applicant.pk).person.identity_number == (
         family.applicant.person.identity_number
     )
+    # The privileges come back too: the snapshot import's SECURITY DEFINER functions
+    # stay closed to PUBLIC, as migration verification/0010 left them.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT has_function_privilege('public', 'aid_records_partition_drop(bigint)', "
+            "'EXECUTE')"
+        )
+        assert cursor.fetchone()[0] is False
     document = Document.objects.first()
     assert hashlib.sha256(document.file.read()).hexdigest() == document.sha256
     report = out.getvalue()
