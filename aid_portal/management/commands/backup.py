@@ -18,6 +18,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, target: str, **options):
+        if target.endswith("/") and not Path(target).is_dir():
+            raise CommandError(f"the folder {target} does not exist")
         try:
             result = backup_create(Path(target))
         except BackupError as exc:
