@@ -1,5 +1,6 @@
-"""The credit lists (aid_portal.listing): the findings of the user's places and the
-findings waiting for their decision.
+"""The credit lists (aid_portal.listing): the findings of the user's places, the
+findings waiting for their decision, and the queues of a finding's rows: interviews to
+hold, objections under review, repair applications and the outbox to the platform.
 
 Each names the rows its user may see (the role checked, the jurisdiction first, as the
 page always did), the FilterSet its page and API list share, and its export's columns.
@@ -7,12 +8,19 @@ page always did), the FilterSet its page and API list share, and its export's co
 
 from __future__ import annotations
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aid_portal import access, permissions
 from aid_portal.listing import Column, ListSpec, register
 from credit.findings import selectors
-from credit.findings.filters import CreditFindingFilter
+from credit.findings.filters import (
+    CreditFindingFilter,
+    InterviewFilter,
+    ObjectionFilter,
+    OutboxFilter,
+    RepairFilter,
+)
 from credit.findings.models import Finding
 
 
@@ -69,5 +77,123 @@ CREDIT_DECISIONS = register(
         rows=_decisions,
         filterset=CreditFindingFilter,
         columns=FINDING_COLUMNS,
+    )
+)
+
+
+def _finding_columns(*, person: bool = True) -> list[Column]:
+    """The columns of a finding's row: which finding, where, and whose."""
+
+    def finding(row):
+        return row.finding
+
+    columns = [
+        Column(_("Credit finding"), lambda r: f"#{r.finding_id}"),
+        Column(_("Village"), lambda r: finding(r).village.name),
+        Column(_("Household"), lambda r: finding(r).household_id),
+    ]
+    if person:
+        columns += [
+            Column(_("Person"), lambda r: finding(r).person.name if finding(r).person else ""),
+            Column(
+                _("Identity number"),
+                lambda r: finding(r).person.identity_number if finding(r).person else "",
+                identity=True,
+            ),
+        ]
+    return [*columns, Column(_("Behaviour"), lambda r: finding(r).behaviour.name)]
+
+
+def _interviews(user):
+    access.require_role(user, permissions.RECORD_CREDIT_FINDINGS)
+    return selectors.interviews_due_for_user(user=user)
+
+
+CREDIT_INTERVIEWS = register(
+    ListSpec(
+        name="credit-interviews",
+        title=_("Reminder interviews to hold"),
+        rows=_interviews,
+        filterset=InterviewFilter,
+        columns=[
+            Column(_("Scheduled for"), lambda i: i.scheduled_for),
+            *_finding_columns(),
+        ],
+    )
+)
+
+
+def _objections(user):
+    access.require_role(
+        user, permissions.RECORD_CREDIT_FINDINGS | permissions.REVIEW_CREDIT_OBJECTIONS
+    )
+    return selectors.objections_pending_for_user(user=user).select_related("finding__person")
+
+
+CREDIT_OBJECTIONS = register(
+    ListSpec(
+        name="credit-objections",
+        title=_("Objections under review"),
+        rows=_objections,
+        filterset=ObjectionFilter,
+        columns=[
+            Column(_("Review due by"), lambda o: o.review_due_on),
+            *_finding_columns(),
+            Column(_("Lodged on"), lambda o: o.lodged_on),
+            Column(_("The objection"), lambda o: o.statement),
+            Column(_("Found by"), lambda o: str(o.finding.found_by) if o.finding.found_by else ""),
+        ],
+    )
+)
+
+
+def _repairs(user):
+    access.require_role(
+        user, permissions.DECIDE_CREDIT_FINDINGS | permissions.CONFIRM_CREDIT_FINDINGS
+    )
+    return selectors.repairs_pending_for_user(user=user).select_related("finding__person")
+
+
+CREDIT_REPAIRS = register(
+    ListSpec(
+        name="credit-repairs",
+        title=_("Repair applications"),
+        rows=_repairs,
+        filterset=RepairFilter,
+        columns=[
+            Column(_("Applied on"), lambda r: r.applied_on),
+            *_finding_columns(),
+            Column(_("Level"), lambda r: r.finding.get_level_display()),
+            Column(_("How the behaviour was corrected"), lambda r: r.correction),
+        ],
+    )
+)
+
+
+def _outbox(user):
+    access.require_role(user, permissions.KEEP_CREDIT_OUTBOX)
+    return selectors.outbox_for_user(user=user)
+
+
+def _local(moment):
+    return timezone.localtime(moment).replace(tzinfo=None) if moment else None
+
+
+CREDIT_OUTBOX = register(
+    ListSpec(
+        name="credit-outbox",
+        title=_("Credit-information platform"),
+        rows=_outbox,
+        filterset=OutboxFilter,
+        # What the page shows: the message, not the person (the platform's file has them).
+        columns=[
+            Column(_("Written"), lambda m: _local(m.created_at)),
+            *_finding_columns(person=False),
+            Column(_("Kind"), lambda m: m.get_kind_display()),
+            Column(_("State"), lambda m: m.get_state_display()),
+            Column(_("Attempts"), lambda m: m.attempts),
+            Column(_("Delivered"), lambda m: _local(m.delivered_at)),
+            Column(_("Last error"), lambda m: m.last_error),
+        ],
     )
 )

@@ -26,7 +26,7 @@ from cases.intake.services import refuse_blocked_person
 from cases.models import Document
 from credit.findings import selectors, services
 from credit.findings import serializers as s
-from credit.findings.filters import CreditFindingFilter
+from credit.findings.filters import CreditFindingFilter, OutboxFilter
 from credit.findings.models import (
     Behaviour,
     Finding,
@@ -248,6 +248,7 @@ class OutboxListView(generics.ListAPIView):
     """Messages to the credit-information platform and whether they were delivered."""
 
     serializer_class = s.CreditOutboxSerializer
+    filterset_class = OutboxFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

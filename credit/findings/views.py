@@ -13,7 +13,6 @@ import re
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -36,7 +35,6 @@ from credit.findings import selectors, services
 from credit.findings.models import Finding, Interview, Objection, Repair, RepaymentOrder
 from credit.findings.steps import CREDIT_FINDING
 
-PAGE_SIZE = 50
 F = Finding.State
 
 
@@ -405,40 +403,46 @@ def decisions(request):
     )
 
 
+def _queue(request, spec, template: str, **context) -> HttpResponse:
+    result = listing.list_page(request, spec)
+    if isinstance(result, HttpResponse):
+        return result
+    return render(
+        request,
+        template,
+        {"page": result.page, "listing": result, **context},
+        status=result.status,
+    )
+
+
 @login_required
 def interviews(request):
-    access.require_role(request.user, permissions.RECORD_CREDIT_FINDINGS)
-    rows = selectors.interviews_due_for_user(user=request.user)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "credit/interviews.html", {"page": page, "today": timezone.localdate()})
+    return _queue(
+        request,
+        credit_lists.CREDIT_INTERVIEWS,
+        "credit/interviews.html",
+        today=timezone.localdate(),
+    )
 
 
 @login_required
 def objections(request):
-    access.require_role(
-        request.user, permissions.RECORD_CREDIT_FINDINGS | permissions.REVIEW_CREDIT_OBJECTIONS
+    return _queue(
+        request,
+        credit_lists.CREDIT_OBJECTIONS,
+        "credit/objections.html",
+        today=timezone.localdate(),
     )
-    rows = selectors.objections_pending_for_user(user=request.user)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "credit/objections.html", {"page": page, "today": timezone.localdate()})
 
 
 @login_required
 def repairs(request):
-    access.require_role(
-        request.user, permissions.DECIDE_CREDIT_FINDINGS | permissions.CONFIRM_CREDIT_FINDINGS
-    )
-    rows = selectors.repairs_pending_for_user(user=request.user)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "credit/repairs.html", {"page": page})
+    return _queue(request, credit_lists.CREDIT_REPAIRS, "credit/repairs.html")
 
 
 @login_required
 def outbox(request):
-    access.require_role(request.user, permissions.KEEP_CREDIT_OUTBOX)
-    rows = selectors.outbox_for_user(user=request.user)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "credit/outbox.html", {"page": page})
+    return _queue(request, credit_lists.CREDIT_OUTBOX, "credit/outbox.html")
 
 
 @login_required

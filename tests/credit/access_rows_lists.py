@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from tests.cases.access_rows_lists import UNMASK, UNMASKED
 from tests.credit.access_rows_credit import READERS, findings
-from tests.test_access_matrix import ANON, PAGE_LOGIN, PEOPLE, Row
+from tests.test_access_matrix import ANON, API_ANON, PAGE_LOGIN, PEOPLE, Row
 
 DECIDERS = {"approver_a", "auditor", "outsider_auditor", "superuser"}
 
@@ -69,3 +69,48 @@ ROWS = [
         statuses(DECIDERS & UNMASK, otherwise=403),
     ),
 ]
+
+# The queues of a finding's rows: the roles of their pages (tests.credit.access_rows_credit).
+QUEUES = [
+    ("credit:interviews", "interviews", {"caseworker_a", "approver_a", "caseworker_b"}),
+    (
+        "credit:objections",
+        "objections",
+        {"caseworker_a", "approver_a", "caseworker_b", "auditor", "outsider_auditor"},
+    ),
+    ("credit:repairs", "repairs", {"approver_a", "auditor", "outsider_auditor"}),
+    ("credit:outbox", "outbox", {"auditor", "feedadmin", "outsider_auditor"}),
+]
+
+for _name, _label, _allowed in QUEUES:
+    ROWS += [
+        Row(
+            f"search: credit {_label}",
+            url(_name, q="户主", village="64"),
+            statuses(_allowed, otherwise=403),
+        ),
+        Row(
+            f"export: credit {_label}, CSV",
+            url(_name, export="csv"),
+            statuses(_allowed, otherwise=403),
+            must_not_contain={"caseworker_b": lambda w: f",#{findings(w)[0]},"},
+        ),
+        Row(
+            f"export: credit {_label}, XLSX",
+            url(_name, export="xlsx"),
+            statuses(_allowed, otherwise=403),
+        ),
+        Row(
+            f"export: credit {_label}, unmasked",
+            url(_name, export="csv", **UNMASKED),
+            statuses(_allowed & UNMASK, otherwise=403),
+        ),
+    ]
+ROWS.append(
+    Row(
+        "search: api credit outbox",
+        url("api-credit-outbox", q="户主", state="pending"),
+        statuses(QUEUES[-1][2], otherwise=403) | {ANON: API_ANON},
+        api=True,
+    )
+)

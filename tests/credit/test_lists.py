@@ -1,5 +1,6 @@
-"""The credit lists (credit.lists): the findings and the decisions queue, searched and
-filtered as the API's finding list is, and exported as the filters show them.
+"""The credit lists (credit.lists): the findings, the decisions queue and the queues of
+interviews, objections, repairs and the outbox, searched and filtered as the API's lists
+are, and exported as the filters show them.
 
 The families of tests.cases.test_listing: 马文忠 (龙王坝村) and 杨秀兰 (杨河村) in township
 A, another 马文忠 in township B.
@@ -15,6 +16,7 @@ from aid_portal.identity import mask_identity_number
 from aid_portal.models import AuditEvent
 from cases.models import Member
 from credit.findings import services
+from credit.findings.models import Finding, OutboxMessage
 from tests.cases import conftest as case_fixtures
 from tests.cases import test_listing
 from tests.cases.test_listing import read_csv
@@ -89,3 +91,114 @@ def test_the_decisions_queue_is_searched_and_exported(client, people, cases, fin
     assert [row[0] for row in rows] == [f"#{findings['yang']}"]
     client.force_login(people.caseworker_a)
     assert client.get(reverse(name), {"export": "csv"}).status_code == 403
+
+
+# --- the queues of a finding's rows ---------------------------------------------------------
+
+
+@pytest.fixture
+def queues(cases, people):
+    """On each family of township A (马文忠 on the person): a light finding with its
+    interview to hold and an objection lodged, a light finding whose interview was held
+    and whose repair is applied for, and a severe finding sent to the platform."""
+    made = {}
+    for key in ("ma", "yang"):
+        app = cases[key]
+        person = None
+        if key == "ma":
+            person = Member.objects.get(household=app.household, relation="self").person_id
+
+        def finding(code, app=app, person=person):
+            found = services.finding_record(
+                actor=people.caseworker_a,
+                household_id=app.household_id,
+                person_id=person,
+                behaviour_code=code,
+                facts="排队",
+                source_kind="case",
+                application_id=app.pk,
+            )
+            services.finding_decide(actor=people.approver_a, finding_id=found.pk)
+            return Finding.objects.get(pk=found.pk)
+
+        objected = finding("xj-admits-at-once")
+        objection = services.objection_lodge(
+            actor=people.caseworker_a, finding_id=objected.pk, statement="不服"
+        )
+        repaired = finding("xj-admits-at-once")
+        services.interview_hold(
+            actor=people.caseworker_a, interview_id=repaired.interviews.get().pk, notes="已约谈"
+        )
+        repair = services.repair_apply(
+            actor=people.caseworker_a, finding_id=repaired.pk, correction="已改正"
+        )
+        severe = finding("xj-obstructs-staff")
+        services.finding_confirm(actor=people.auditor, finding_id=severe.pk)
+        made[key] = {
+            "interview": objected.interviews.get().pk,
+            "objection": objection.pk,
+            "repair": repair.pk,
+            "message": OutboxMessage.objects.get(finding=severe).pk,
+        }
+    return made
+
+
+def rows_shown(client, name, queues, kind, **params) -> set[str]:
+    response = client.get(reverse(name), params)
+    assert response.status_code == 200
+    html = response.content.decode()
+    return {key for key, rows in queues.items() if f'id="{kind}-{rows[kind]}"' in html}
+
+
+QUEUES = [
+    ("credit:interviews", "caseworker_a", "interview"),
+    ("credit:objections", "approver_a", "objection"),
+    ("credit:repairs", "approver_a", "repair"),
+    ("credit:outbox", "auditor", "message"),
+]
+
+
+@pytest.mark.parametrize(("name", "who", "kind"), QUEUES)
+def test_each_queue_is_searched_within_the_users_places(
+    client, people, cases, queues, name, who, kind
+):
+    client.force_login(getattr(people, who))
+    assert rows_shown(client, name, queues, kind) == {"ma", "yang"}
+    assert rows_shown(client, name, queues, kind, q="文忠") == {"ma"}
+    assert rows_shown(client, name, queues, kind, q=cases["yang"].identity) == {"yang"}
+    assert rows_shown(client, name, queues, kind, q=cases["yang"].number) == {"yang"}
+    assert rows_shown(client, name, queues, kind, q="杨河") == {"yang"}
+    assert rows_shown(client, name, queues, kind, village=cases["ma"].village.code) == {"ma"}
+    assert rows_shown(client, name, queues, kind, q=cases["b"].identity) == set()
+
+
+@pytest.mark.parametrize(("name", "who", "kind"), QUEUES)
+def test_each_queue_exports_what_its_filters_show(client, people, cases, queues, name, who, kind):
+    client.force_login(getattr(people, who))
+    header, *rows = read_csv(client.get(reverse(name), {"q": "文忠", "export": "csv"}))
+    assert rows
+    households = {row[header.index("家庭")] for row in rows}
+    assert households == {str(cases["ma"].household_id)}
+    if "身份证号" in header:  # the outbox shows messages, not people
+        assert {row[header.index("身份证号")] for row in rows} == {
+            mask_identity_number(cases["ma"].identity)
+        }
+        assert cases["ma"].identity not in str(rows)
+    assert all(row[header.index("失信认定")].startswith("#") for row in rows)
+    event = AuditEvent.objects.get(action="list.export")
+    assert event.new_values["list"] == f"credit-{name.split(':')[1]}"
+    # Nobody of township B sees township A's rows in an export either.
+    client.force_login(people.caseworker_b)
+    response = client.get(reverse(name), {"export": "csv"})
+    if response.status_code == 200:
+        assert read_csv(response)[1:] == []
+
+
+def test_the_outbox_api_takes_the_pages_filters(people, cases, queues):
+    api = APIClient()
+    api.force_authenticate(people.auditor)
+    response = api.get(reverse("api-credit-outbox"), {"q": "杨河"})
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == [queues["yang"]["message"]]
+    response = api.get(reverse("api-credit-outbox"), {"state": "nonsense"})
+    assert response.status_code == 400
