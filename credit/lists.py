@@ -1,6 +1,7 @@
 """The credit lists (aid_portal.listing): the findings of the user's places, the
 findings waiting for their decision, and the queues of a finding's rows: interviews to
-hold, objections under review, repair applications and the outbox to the platform.
+hold, objections under review, repair applications and the outbox to the platform; and
+the trust lists: the trust records and the rewards list of a year.
 
 Each names the rows its user may see (the role checked, the jurisdiction first, as the
 page always did), the FilterSet its page and API list share, and its export's columns.
@@ -8,11 +9,14 @@ page always did), the FilterSet its page and API list share, and its export's co
 
 from __future__ import annotations
 
+from django.db.models import OuterRef, Subquery, TextField
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aid_portal import access, permissions
+from aid_portal.crypto import decrypt
 from aid_portal.listing import Column, ListSpec, register
+from cases.models import Member
 from credit.findings import selectors
 from credit.findings.filters import (
     CreditFindingFilter,
@@ -22,6 +26,9 @@ from credit.findings.filters import (
     RepairFilter,
 )
 from credit.findings.models import Finding
+from credit.trust import services as trust
+from credit.trust.filters import RewardCandidateFilter, TrustRecordFilter
+from credit.trust.models import TrustRecord
 
 
 def _findings(user):
@@ -194,6 +201,81 @@ CREDIT_OUTBOX = register(
             Column(_("Attempts"), lambda m: m.attempts),
             Column(_("Delivered"), lambda m: _local(m.delivered_at)),
             Column(_("Last error"), lambda m: m.last_error),
+        ],
+    )
+)
+
+
+def _trust_records(user):
+    access.require_role(user, permissions.READ_TRUST)
+    return trust.trust_record_list_for_user(user=user)
+
+
+TRUST_KINDS = dict(TrustRecord.Kind.choices)
+
+TRUST_RECORDS = register(
+    ListSpec(
+        name="trust-records",
+        title=_("Trust records"),
+        rows=_trust_records,
+        filterset=TrustRecordFilter,
+        columns=[
+            Column(_("Recorded on"), lambda r: r.recorded_on),
+            Column(_("Household"), lambda r: r.household_id),
+            Column(_("Number"), lambda r: r.application.number if r.application else ""),
+            Column(_("Village"), lambda r: r.household.village.name),
+            Column(_("Kind"), lambda r: r.get_kind_display()),
+            Column(_("Person"), lambda r: r.person.name if r.person else ""),
+            Column(
+                _("Identity number"),
+                lambda r: r.person.identity_number if r.person else "",
+                identity=True,
+            ),
+            Column(_("Facts"), lambda r: r.facts),
+            Column(_("Recorded by"), lambda r: str(r.recorded_by) if r.recorded_by else ""),
+        ],
+    )
+)
+
+
+def _reward_households(user):
+    access.require_role(user, permissions.READ_TRUST)
+    applicant = Member.objects.filter(household=OuterRef("pk"), relation=Member.Relation.SELF)
+    # The applicant's number as stored (encrypted, no query more); the export decrypts it
+    # to mask it, or to show it unmasked.
+    return trust.household_list_for_trust(user=user).annotate(
+        applicant_identity=Subquery(
+            applicant.values("person__identity_number")[:1], output_field=TextField()
+        )
+    )
+
+
+def _applicant_identity(household) -> str:
+    stored = getattr(household, "applicant_identity", "")
+    return decrypt(stored) if stored else ""
+
+
+REWARDS = register(
+    ListSpec(
+        name="rewards",
+        title=_("Rewards for trustworthy households"),
+        rows=_reward_households,
+        filterset=RewardCandidateFilter,
+        columns=[
+            Column(_("Township"), lambda h: h.village.parent.name if h.village.parent else ""),
+            Column(_("Village"), lambda h: h.village.name),
+            Column(_("Household"), lambda h: h.pk),
+            Column(_("Applicant"), lambda h: h.applicant_name or ""),
+            Column(_("Identity number"), _applicant_identity, identity=True),
+            Column(_("Trust records"), lambda h: h.trust_count),
+            Column(
+                _("Kinds of trustworthy behaviour"),
+                lambda h: "；".join(str(TRUST_KINDS.get(k, k)) for k in h.trust_kinds),
+            ),
+            Column(
+                _("Rewards granted"),
+                lambda h: "；".join(r.get_kind_display() for r in h.year_rewards),
+            ),
         ],
     )
 )

@@ -8,9 +8,7 @@ PermissionDenied 403, outside one's places 404).
 
 from __future__ import annotations
 
-from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,24 +17,10 @@ from aid_portal import access, permissions
 from aid_portal.models import Region
 from cases import selectors as case_selectors
 from cases.models import Household
+from credit import lists as credit_lists
 from credit.trust import services as trust
+from credit.trust.filters import RewardCandidateFilter, TrustRecordFilter
 from credit.trust.models import Reward, TrustRecord
-
-YEAR_PARAMETER = OpenApiParameter(
-    "year", OpenApiTypes.INT, description="The calendar year (default: the current year)."
-)
-
-
-def _year(request) -> int:
-    current = timezone.localdate().year
-    try:
-        year = int(request.query_params.get("year", current))
-    except ValueError:
-        raise serializers.ValidationError({"year": ["A year, such as 2025."]}) from None
-    if not trust.FIRST_YEAR <= year <= current:
-        raise serializers.ValidationError({"year": ["A year that has begun."]})
-    return year
-
 
 # --- serializers -----------------------------------------------------------------------------
 
@@ -184,16 +168,12 @@ class TrustRecordListView(generics.ListAPIView):
     (a township caseworker of the household's village)."""
 
     serializer_class = TrustRecordOutSerializer
+    filterset_class = TrustRecordFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return TrustRecord.objects.none()
-        access.require_role(self.request.user, permissions.READ_TRUST)
-        return trust.trust_record_list_for_user(user=self.request.user, year=_year(self.request))
-
-    @extend_schema(parameters=[YEAR_PARAMETER])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+        return credit_lists.TRUST_RECORDS.rows(self.request.user)
 
     @extend_schema(request=TrustRecordInSerializer, responses={201: TrustRecordOutSerializer})
     def post(self, request):
@@ -219,16 +199,12 @@ class RewardCandidateListView(generics.ListAPIView):
     with the rewards granted (``?year=``)."""
 
     serializer_class = RewardCandidateSerializer
+    filterset_class = RewardCandidateFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Household.objects.none()
-        access.require_role(self.request.user, permissions.READ_TRUST)
-        return trust.reward_candidates_for_user(user=self.request.user, year=_year(self.request))
-
-    @extend_schema(parameters=[YEAR_PARAMETER])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+        return credit_lists.REWARDS.rows(self.request.user)
 
 
 class RewardGrantView(APIView):

@@ -312,12 +312,26 @@ def _year_bounds(year: int) -> tuple[datetime.date, datetime.date]:
 def reward_candidates_for_user(*, user: User, year: int) -> QuerySet[Household]:
     """Households with a trust record in ``year`` and no finding in force during it, inside
     the user's places, with what the list shows (applicant, kinds, rewards granted)."""
+    return reward_candidates_in_year(household_list_for_trust(user=user), year=year)
+
+
+def household_list_for_trust(*, user: User) -> QuerySet[Household]:
+    """The households of the places where the user reads trust (the rewards list's rows
+    before its year: reward_candidates_in_year)."""
+    return access.restrict(
+        Household.objects.all(), user, region_field="village", roles=permissions.READ_TRUST
+    )
+
+
+def reward_candidates_in_year(households: QuerySet[Household], *, year: int) -> QuerySet[Household]:
+    """Of ``households``, those with a trust record in ``year`` and no finding in force
+    during it, with what the list shows (applicant, kinds, rewards granted)."""
     first_day, last_day = _year_bounds(year)
     records = TrustRecord.objects.filter(recorded_on__gte=first_day, recorded_on__lte=last_day)
     counting = _findings_in_force_during(first_day=first_day, last_day=last_day)
     applicant = Member.objects.filter(household=OuterRef("pk"), relation=Member.Relation.SELF)
-    queryset = (
-        Household.objects.filter(
+    return (
+        households.filter(
             Exists(records.filter(household=OuterRef("pk"))),
             ~Exists(counting.filter(household=OuterRef("pk"))),
         )
@@ -344,7 +358,6 @@ def reward_candidates_for_user(*, user: User, year: int) -> QuerySet[Household]:
         )
         .order_by("village__code", "id")
     )
-    return access.restrict(queryset, user, region_field="village", roles=permissions.READ_TRUST)
 
 
 def _in_year(lookup: str, first_day: datetime.date, last_day: datetime.date):

@@ -11,7 +11,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,11 +19,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from aid_portal import access, permissions
+from aid_portal import access, listing, permissions
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.exports import Sheet, xlsx_response
 from aid_portal.forms import add_domain_error
 from cases import selectors as case_selectors
+from credit import lists as credit_lists
 from credit.trust import services as trust
 from credit.trust.models import Reward, TrustRecord
 
@@ -128,31 +128,27 @@ def record(request, application_id: int):
 @login_required
 def records(request):
     """Trust records of the user's places, newest first, for a year."""
-    access.require_role(request.user, permissions.READ_TRUST)
-    year = _year(request)
-    rows = trust.trust_record_list_for_user(user=request.user, year=year)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    result = listing.list_page(request, credit_lists.TRUST_RECORDS)
+    if isinstance(result, HttpResponse):
+        return result
     return render(
         request,
         "credit/trust/records.html",
-        {"page": page, "year": year, "years": _years(), "query": f"year={year}"},
+        {"page": result.page, "listing": result, "year": result.filter.chosen_year},
+        status=result.status,
     )
-
-
-def _years() -> list[int]:
-    current = timezone.localdate().year
-    return list(range(current, current - 6, -1))
 
 
 # --- rewards ---------------------------------------------------------------------------------
 
 
-def _render_rewards(request, year: int, *, bound=None, status: int = 200) -> HttpResponse:
-    candidates = trust.reward_candidates_for_user(user=request.user, year=year)
-    page = Paginator(candidates, PAGE_SIZE).get_page(request.GET.get("page"))
+def _render_rewards(request, *, bound=None, status: int = 200) -> HttpResponse:
+    result = listing.list_page(request, credit_lists.REWARDS)
+    if isinstance(result, HttpResponse):
+        return result
     can_grant = access.has_role(request.user, permissions.GRANT_REWARDS)
     rows = []
-    for household in page:
+    for household in result.page:
         form = None
         if can_grant:
             form = (
@@ -166,22 +162,20 @@ def _render_rewards(request, year: int, *, bound=None, status: int = 200) -> Htt
         request,
         "credit/trust/rewards.html",
         {
-            "page": page,
+            "page": result.page,
+            "listing": result,
             "rows": rows,
-            "year": year,
-            "years": _years(),
+            "year": result.filter.chosen_year,
             "can_grant": can_grant,
-            "query": f"year={year}",
         },
-        status=status,
+        status=status if status != 200 else result.status,
     )
 
 
 @login_required
 def rewards(request):
     """Trustworthy households of a year with no finding standing, and their rewards."""
-    access.require_role(request.user, permissions.READ_TRUST)
-    return _render_rewards(request, _year(request))
+    return _render_rewards(request)
 
 
 @login_required
@@ -193,7 +187,7 @@ def reward_grant(request, household_id: int):
     form = RewardGrantForm(request.POST, auto_id=f"id_household{household.pk}_%s")
     if not form.is_valid():
         messages.error(request, _("Choose the reward."))
-        return _render_rewards(request, year, bound=(household.pk, form), status=400)
+        return _render_rewards(request, bound=(household.pk, form), status=400)
     try:
         trust.reward_grant(
             actor=request.user,
@@ -207,7 +201,7 @@ def reward_grant(request, household_id: int):
     except DomainError as exc:
         add_domain_error(form, exc)
         messages.error(request, exc.message)
-        return _render_rewards(request, year, bound=(household.pk, form), status=400)
+        return _render_rewards(request, bound=(household.pk, form), status=400)
     else:
         messages.success(request, _("Reward granted."))
     return redirect(f"{reverse('credit:rewards')}?year={year}")

@@ -1,11 +1,14 @@
 """Access-matrix rows of search and export on the credit lists (aid_portal.listing): the
-findings and the decisions queue, for every role: searched, exported (CSV, XLSX) and
+findings, the decisions queue, the interviews, objections, repairs and outbox, the trust
+records and the rewards list, for every role: searched, exported (CSV, XLSX) and
 exported unmasked with a purpose. The data: tests.credit.access_rows_credit.findings."""
 
 from django.urls import reverse
 
 from tests.cases.access_rows_lists import UNMASK, UNMASKED
 from tests.credit.access_rows_credit import READERS, findings
+from tests.credit.access_rows_trust import NOT_OTHER as NOT_OTHER_TRUST
+from tests.credit.access_rows_trust import NOT_OTHER_APPLICANT, TRUST_READERS, trust_data
 from tests.test_access_matrix import ANON, API_ANON, PAGE_LOGIN, PEOPLE, Row
 
 DECIDERS = {"approver_a", "auditor", "outsider_auditor", "superuser"}
@@ -114,3 +117,50 @@ ROWS.append(
         api=True,
     )
 )
+
+
+def trust_url(name: str, **params):
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return lambda w: (trust_data(w), f"{reverse(name)}?{query}")[1]
+
+
+for _name, _label, _hide in (
+    ("credit:trust-records", "trust records", NOT_OTHER_TRUST),
+    ("credit:rewards", "rewards", NOT_OTHER_APPLICANT),
+):
+    ROWS += [
+        Row(
+            f"search: {_label}",
+            trust_url(_name, q="户主", village="64"),
+            statuses(TRUST_READERS, otherwise=403),
+            must_not_contain=_hide,
+        ),
+        Row(
+            f"export: {_label}, CSV",
+            trust_url(_name, export="csv"),
+            statuses(TRUST_READERS, otherwise=403),
+            must_not_contain=_hide,
+        ),
+        Row(
+            f"export: {_label}, XLSX",
+            trust_url(_name, export="xlsx"),
+            statuses(TRUST_READERS, otherwise=403),
+        ),
+        Row(
+            f"export: {_label}, unmasked",
+            trust_url(_name, export="csv", **UNMASKED),
+            statuses(TRUST_READERS & UNMASK, otherwise=403),
+        ),
+    ]
+for _name, _label in (
+    ("api-credit-trust-records", "trust records"),
+    ("api-credit-rewards", "rewards"),
+):
+    ROWS.append(
+        Row(
+            f"search: api {_label}",
+            trust_url(_name, q="户主", year="2025"),
+            statuses(TRUST_READERS, otherwise=403) | {ANON: API_ANON},
+            api=True,
+        )
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from aid_portal.identity import mask_identity_number
@@ -17,6 +18,7 @@ from aid_portal.models import AuditEvent
 from cases.models import Member
 from credit.findings import services
 from credit.findings.models import Finding, OutboxMessage
+from credit.trust import services as trust
 from tests.cases import conftest as case_fixtures
 from tests.cases import test_listing
 from tests.cases.test_listing import read_csv
@@ -179,8 +181,8 @@ def test_each_queue_exports_what_its_filters_show(client, people, cases, queues,
     assert rows
     households = {row[header.index("家庭")] for row in rows}
     assert households == {str(cases["ma"].household_id)}
-    if "身份证号" in header:  # the outbox shows messages, not people
-        assert {row[header.index("身份证号")] for row in rows} == {
+    if "身份证号码" in header:  # the outbox shows messages, not people
+        assert {row[header.index("身份证号码")] for row in rows} == {
             mask_identity_number(cases["ma"].identity)
         }
         assert cases["ma"].identity not in str(rows)
@@ -202,3 +204,95 @@ def test_the_outbox_api_takes_the_pages_filters(people, cases, queues):
     assert [row["id"] for row in response.json()["results"]] == [queues["yang"]["message"]]
     response = api.get(reverse("api-credit-outbox"), {"state": "nonsense"})
     assert response.status_code == 400
+
+
+# --- the trust lists ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def trust_records(cases, people):
+    """A trust record this year on each family of township A, last year's on 马文忠's too,
+    and one on township B's family."""
+    today = timezone.localdate()
+    made = {}
+    for key in ("ma", "yang", "b"):
+        app = cases[key]
+        made[key] = trust.trust_record(
+            actor=people.caseworker_b if key == "b" else people.caseworker_a,
+            household_id=app.household_id,
+            application_id=app.pk,
+            person_id=Member.objects.get(household=app.household, relation="self").person_id,
+            kind="truthful_declaration",
+            facts="如实申报",
+        ).pk
+    made["ma-last-year"] = trust.trust_record(
+        actor=people.caseworker_a,
+        household_id=cases["ma"].household_id,
+        kind="prompt_change_report",
+        facts="去年主动报告",
+        recorded_on=today.replace(year=today.year - 1, month=6, day=1),
+    ).pk
+    return made
+
+
+def test_trust_records_are_searched_by_year_within_the_users_places(
+    client, people, cases, trust_records
+):
+    client.force_login(people.approver_a)
+
+    def shown(**params):
+        response = client.get(reverse("credit:trust-records"), params)
+        assert response.status_code == 200
+        html = response.content.decode()
+        return {key for key, pk in trust_records.items() if f'id="record-{pk}"' in html}
+
+    assert shown() == {"ma", "yang"}  # this year, township A
+    assert shown(q="文忠") == {"ma"}
+    assert shown(q=cases["yang"].identity) == {"yang"}
+    assert shown(q=cases["ma"].number) == {"ma"}
+    assert shown(year=timezone.localdate().year - 1) == {"ma-last-year"}
+    assert shown(q=cases["b"].identity) == set()
+    assert (
+        "小于或等于" in client.get(reverse("credit:trust-records"), {"year": 2999}).content.decode()
+    )
+
+    header, *rows = read_csv(client.get(reverse("credit:trust-records"), {"export": "csv"}))
+    identity = header.index("身份证号码")
+    assert sorted(row[identity] for row in rows) == sorted(
+        mask_identity_number(cases[key].identity) for key in ("ma", "yang")
+    )
+    api = APIClient()
+    api.force_authenticate(people.approver_a)
+    response = api.get(reverse("api-credit-trust-records"), {"q": "杨河"})
+    assert [row["id"] for row in response.json()["results"]] == [trust_records["yang"]]
+    assert api.get(reverse("api-credit-trust-records"), {"year": 1990}).status_code == 400
+
+
+def test_the_rewards_list_is_searched_and_exported_as_shown(client, people, cases, trust_records):
+    client.force_login(people.approver_a)
+
+    def shown(**params):
+        response = client.get(reverse("credit:rewards"), params)
+        assert response.status_code == 200
+        html = response.content.decode()
+        return {key for key in cases if f'id="household-{cases[key].household_id}"' in html}
+
+    assert shown() == {"ma", "yang"}
+    assert shown(q="杨河") == {"yang"}
+    assert shown(q=cases["ma"].identity) == {"ma"}
+    assert shown(q=cases["b"].identity) == set()
+
+    header, *rows = read_csv(client.get(reverse("credit:rewards"), {"q": "文忠", "export": "csv"}))
+    assert [row[header.index("申请人")] for row in rows] == ["马文忠"]
+    assert rows[0][header.index("身份证号码")] == mask_identity_number(cases["ma"].identity)
+    response = client.get(
+        reverse("credit:rewards"),
+        {"q": "文忠", "export": "csv", "unmask": "1", "purpose": "核对奖励名单"},
+    )
+    assert read_csv(response)[1][header.index("身份证号码")] == cases["ma"].identity
+    assert AuditEvent.objects.filter(action="sensitive.export").count() == 1
+
+    api = APIClient()
+    api.force_authenticate(people.approver_a)
+    response = api.get(reverse("api-credit-rewards"), {"q": "文忠"})
+    assert [row["household"] for row in response.json()["results"]] == [cases["ma"].household_id]
