@@ -35,7 +35,6 @@ from cases.models import (
     Application,
     Member,
     NoticeObjection,
-    PublicNotice,
 )
 
 # --- the household file ------------------------------------------------------------------------
@@ -156,13 +155,6 @@ def _after_step(request, application: Application):
     return _application_response(request, application.pk)
 
 
-def _open_notice_of(application: Application) -> PublicNotice:
-    notice = application.notices.filter(closed_at__isnull=True).first()
-    if notice is None:
-        raise DomainError(_("Post the public notice first."))
-    return notice
-
-
 def _unhandled_objection(application: Application, objection_id: int) -> NoticeObjection:
     objection = NoticeObjection.objects.filter(
         pk=objection_id, notice__application=application, handled_on__isnull=True
@@ -263,7 +255,7 @@ bind(
     "notice_objection",
     serializer=casework_serializers.NoticeObjectionSerializer,
     act=lambda *, actor, obj, data: casework_services.notice_objection_record(
-        actor=actor, notice=_open_notice_of(obj), **data
+        actor=actor, notice=casework_selectors.open_notice_for_step(obj), **data
     ),
     description="An objection raised during the public notice.",
 )

@@ -11,8 +11,10 @@ from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.fields.json import KT
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from aid_portal import access, permissions
+from aid_portal.errors import DomainError
 from aid_portal.models import Region, User
 from cases.models import (
     Application,
@@ -20,6 +22,7 @@ from cases.models import (
     Document,
     Member,
     Policy,
+    PublicNotice,
 )
 from cases.selectors import application_list_for_user
 
@@ -187,3 +190,13 @@ def investigators_for_village(*, village: Region, identifiers: Iterable[str]) ->
         found[str(user.pk)] = user
         found[user.username] = user
     return {i: found[i] for i in identifiers if i in found}
+
+
+def open_notice_for_step(application: Application) -> PublicNotice:
+    """The case's open public notice, for a step taken on it. A step posted to a case whose
+    notice is not up (a page left open, a hand-made request) gets a clear message, on the
+    page and in the API alike, instead of failing on the missing notice."""
+    notice = next((n for n in application.notices.all() if n.closed_at is None), None)
+    if notice is None:
+        raise DomainError(_("Post the public notice first."))
+    return notice

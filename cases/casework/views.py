@@ -206,7 +206,7 @@ def _run_notice_objection(request, app, form):
     data = form.cleaned_data
     casework_services.notice_objection_record(
         actor=request.user,
-        notice=_open_notice(app),
+        notice=casework_selectors.open_notice_for_step(app),
         objector=data["objector"],
         content=data["content"],
         raised_on=data["raised_on"],
