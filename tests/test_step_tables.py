@@ -16,17 +16,23 @@ from rest_framework.test import APIClient
 
 from aid_portal import access
 from aid_portal.steps import check_bindings
+from cases.casework import documents
 from cases.casework.steps import APPLICATION
 from cases.reviews.steps import REVIEW
+from tests.cases.conftest import scan
 from tests.cases.world import build_case_world
+from tests.step_bodies import valid_api_body, valid_page_body
 from tests.test_access_matrix import PEOPLE as MATRIX_PEOPLE
 
 pytestmark = pytest.mark.django_db
 
 # Everyone of the access matrix with a login; the superuser may take every step.
 PEOPLE = [person for person in MATRIX_PEOPLE if person != "superuser"]
-# Two bodies a refused person might send: nothing, and something that is not the step's.
+# Bodies a refused person might send: nothing, and something that is not the step's; the
+# tests add a third the step would accept (tests.step_bodies).
 BODIES = [{}, {"reason": "x", "start_month": "garbage", "objection": "not a number"}]
+# What the built body cannot guess: staff who work in the case's village.
+VALID = {"home_visit": {"investigators": ["caseworker_a", "assistant_a"]}}
 PEOPLE_STEPS = [step for step in APPLICATION if not step.internal]
 
 
@@ -61,16 +67,29 @@ def test_the_table_says_who_may_take_what(places, people):
     assert not APPLICATION.may_take(people.outsider_auditor, app, "extreme_poverty_exception")
 
 
+def _signature_scans(app, people) -> None:
+    """Two scans in the household's file, so a home visit's signatures can name them."""
+    for _ in range(2):
+        documents.document_upload(
+            actor=people.caseworker_a, household=app.household, kind="home_visit", upload=scan()
+        )
+
+
 @pytest.mark.parametrize("step", PEOPLE_STEPS, ids=lambda step: step.name)
 def test_the_api_asks_for_the_role_before_it_reads_the_body(step, places, people):
     app = build_case_world(places, people).case_a
+    _signature_scans(app, people)
+    valid = valid_api_body(
+        APPLICATION, step.name, {"household": app.household}, **VALID.get(step.name, {})
+    )
+    bodies = [*BODIES, valid] if valid is not None else BODIES
     seen = {}
     for person in PEOPLE:
         user = getattr(people, person)
         client = APIClient()
         client.force_login(user)
         url = reverse(f"api-cases-{step.slug}", args=[app.pk])
-        statuses = {client.post(url, body, format="json").status_code for body in BODIES}
+        statuses = {client.post(url, body, format="json").status_code for body in bodies}
         seen[person] = (expected(user, app, step.name), statuses)
     for person, (kind, statuses) in seen.items():
         if kind == "hidden":
@@ -88,12 +107,15 @@ def test_the_api_asks_for_the_role_before_it_reads_the_body(step, places, people
 )
 def test_the_case_page_asks_for_the_role_before_it_reads_the_form(step, places, people):
     app = build_case_world(places, people).case_a
+    _signature_scans(app, people)
+    valid = valid_page_body(APPLICATION, step.name, app, people.superuser)
+    bodies = [*BODIES, valid] if valid is not None else BODIES
     for person in PEOPLE:
         user = getattr(people, person)
         client = Client()
         client.force_login(user)
         url = reverse("cases:act", args=[app.pk, step.name])
-        statuses = {client.post(url, body).status_code for body in BODIES}
+        statuses = {client.post(url, body).status_code for body in bodies}
         kind = expected(user, app, step.name)
         if kind == "hidden":
             assert statuses == {404}, (person, statuses)

@@ -22,6 +22,7 @@ from cases.payments import services as payments
 from cases.payments.models import Roster
 from cases.payments.steps import ROSTER
 from tests.cases.test_payments import THIS_MONTH
+from tests.step_bodies import valid_api_body, valid_page_body
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,8 @@ PEOPLE = [
     "nobody",
     "superuser",
 ]
-# Two bodies a refused person might send: nothing, and something that is not the step's.
+# Bodies a refused person might send: nothing, and something that is not the step's; the
+# tests add a third the step would accept (tests.step_bodies).
 BODIES = [{}, {"reason": "x", "line": "garbage", "bank": "no-such-bank", "file": "not a file"}]
 # Those who hold no role that reads payments: refused before the roster is looked up.
 NO_PAYMENT_ROLE = {"assistant_a", "verifier", "feedadmin", "nobody"}
@@ -106,13 +108,15 @@ def expected(user, roster: Roster, step_name: str) -> str:
     return "allowed" if ROSTER.may_take(user, roster, step_name) else "refused"
 
 
-def try_everyone(people, roster: Roster, step_name: str, post) -> dict[str, set]:
-    """Each person sends each body; the expectation is read from the roster as it stands
-    before each request (an allowed body may have moved it on)."""
+def try_everyone(people, roster: Roster, step_name: str, post, valid) -> dict[str, set]:
+    """Each person sends each body, and a body the step would accept (``valid``, None if
+    the step takes a file); the expectation is read from the roster as it stands before
+    each request (an allowed body may have moved it on)."""
     seen: dict[str, set] = {}
+    bodies = [*BODIES, valid] if valid is not None else BODIES
     for person in PEOPLE:
         user = getattr(people, person)
-        for body in BODIES:
+        for body in bodies:
             kind = expected(user, fresh(roster), step_name)
             status = post(user, body)
             if kind == "hidden":
@@ -157,7 +161,7 @@ def test_the_api_asks_for_the_role_before_it_reads_the_body(step, people, world)
         client.force_login(user)
         return client.post(url, body, format="json").status_code
 
-    seen = try_everyone(people, roster, step.name, post)
+    seen = try_everyone(people, roster, step.name, post, valid_api_body(ROSTER, step.name))
     assert_everyone_was_tried(seen)
 
 
@@ -171,7 +175,8 @@ def test_the_roster_page_asks_for_the_role_before_it_reads_the_form(step, people
         client.force_login(user)
         return client.post(url, body).status_code
 
-    seen = try_everyone(people, roster, step.name, post)
+    valid = valid_page_body(ROSTER, step.name, roster, people.superuser)
+    seen = try_everyone(people, roster, step.name, post, valid)
     assert_everyone_was_tried(seen)
 
 

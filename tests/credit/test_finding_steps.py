@@ -24,6 +24,7 @@ from credit.findings import services
 from credit.findings.models import Finding, FindingEvent
 from credit.findings.steps import CREDIT_FINDING
 from tests.credit.conftest import DAY
+from tests.step_bodies import valid_api_body, valid_page_body
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,8 @@ PEOPLE = [
     "outsider_auditor",
     "nobody",
 ]
-# Two bodies a refused person might send: nothing, and something that is not the step's.
+# Bodies a refused person might send: nothing, and something that is not the step's; the
+# tests add a third the step would accept (tests.step_bodies).
 BODIES = [{}, {"note": "x", "reason": "x", "amount": "garbage", "interview": "not a number"}]
 SEVERE = "xj-obstructs-staff"
 
@@ -135,13 +137,15 @@ def expected(user, finding: Finding, step_name: str) -> str:
     return "allowed" if CREDIT_FINDING.may_take(user, finding, step_name) else "refused"
 
 
-def try_everyone(people, finding: Finding, step_name: str, post) -> dict[str, set]:
-    """Each person sends each body; the expectation is read from the finding as it
-    stands before each request (an allowed body may have moved it on)."""
+def try_everyone(people, finding: Finding, step_name: str, post, valid) -> dict[str, set]:
+    """Each person sends each body, and a body the step would accept (``valid``, None if
+    the step takes a file); the expectation is read from the finding as it stands before
+    each request (an allowed body may have moved it on)."""
     seen: dict[str, set] = {}
+    bodies = [*BODIES, valid] if valid is not None else BODIES
     for person in PEOPLE:
         user = getattr(people, person)
-        for body in BODIES:
+        for body in bodies:
             kind = expected(user, fresh(finding), step_name)
             status = post(user, body)
             if kind == "hidden":
@@ -183,7 +187,8 @@ def test_the_api_asks_for_the_role_before_it_reads_the_body(step, people, world)
         client.force_login(user)
         return client.post(url, body, format="json").status_code
 
-    seen = try_everyone(people, finding, step.name, post)
+    valid = valid_api_body(CREDIT_FINDING, step.name)
+    seen = try_everyone(people, finding, step.name, post, valid)
     assert {"caseworker_b", "outsider_auditor"} <= seen["hidden"]
     assert seen.get("refused") and seen.get("allowed"), seen
 
@@ -198,7 +203,8 @@ def test_the_finding_page_asks_for_the_role_before_it_reads_the_form(step, peopl
         client.force_login(user)
         return client.post(url, body).status_code
 
-    seen = try_everyone(people, finding, step.name, post)
+    valid = valid_page_body(CREDIT_FINDING, step.name, finding, people.superuser)
+    seen = try_everyone(people, finding, step.name, post, valid)
     assert {"caseworker_b", "outsider_auditor"} <= seen["hidden"]
     assert seen.get("refused") and seen.get("allowed"), seen
 

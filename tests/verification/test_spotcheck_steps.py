@@ -26,6 +26,7 @@ from aid_portal.models import Role, User
 from aid_portal.steps import Step, StepTable, check_bindings, step_bindings_check
 from tests.cases import conftest as cases_fixtures
 from tests.conftest import make_user
+from tests.step_bodies import valid_api_body, valid_page_body
 from tests.verification.test_spotcheck import _case
 from verification.spotcheck import services as spotcheck
 from verification.spotcheck.models import SampleItem, SpotCheckCampaign
@@ -59,7 +60,8 @@ PEOPLE = [
     "nobody",
     "superuser",
 ]
-# Two bodies a refused person might send: nothing, and something that is not the step's.
+# Bodies a refused person might send: nothing, and something that is not the step's; the
+# tests add a third the step would accept (tests.step_bodies).
 BODIES = [{}, {"auditors": "x", "visited_on": "garbage", "still_eligible": "maybe"}]
 
 
@@ -227,12 +229,14 @@ def test_the_api_asks_for_the_role_before_it_reads_the_body(row, world):
     table, step = row
     obj = obj_of(world, table)
     url = reverse(f"{API_PREFIX[table.name]}-{step.slug}", args=[obj.pk])
+    valid = valid_api_body(table, step.name)
+    bodies = [*BODIES, valid] if valid is not None else BODIES
     seen = {}
     for person in PEOPLE:
         user = world.people[person]
         client = APIClient()
         client.force_login(user)
-        statuses = {client.post(url, body, format="json").status_code for body in BODIES}
+        statuses = {client.post(url, body, format="json").status_code for body in bodies}
         seen[person] = (expected(user, table, obj, step.name), statuses)
     assert_statuses(seen)
 
@@ -242,12 +246,14 @@ def test_the_page_asks_for_the_role_before_it_reads_the_form(row, world):
     table, step = row
     obj = obj_of(world, table)
     url = reverse(PAGES[table.name, step.name], args=[obj.pk])
+    valid = valid_page_body(table, step.name, obj, world.people["superuser"])
+    bodies = [*BODIES, valid] if valid is not None else BODIES
     seen = {}
     for person in PEOPLE:
         user = world.people[person]
         client = Client()
         client.force_login(user)
-        statuses = {client.post(url, body).status_code for body in BODIES}
+        statuses = {client.post(url, body).status_code for body in bodies}
         seen[person] = (expected(user, table, obj, step.name), statuses)
     assert_statuses(seen)
 
