@@ -272,3 +272,31 @@ def test_every_url_is_in_the_matrix():
     covered = set(CORE_URL_NAMES) | {row.url_name for row in ROWS if row.url_name} | POST_ONLY
     missing = names - covered
     assert not missing, f"URLs with no row in the access matrix: {sorted(missing)}"
+
+
+# Bodies of two shapes: the answer to a person who may not act must not depend on them.
+POST_BODIES = [{}, {"reason": "x", "id": "garbage", "amount": "-1", "file": "not a file"}]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row.name for row in ROWS])
+def test_a_refusal_does_not_depend_on_the_body(row: Row, world: World):
+    """Permission first (issue 17): a POST to any address of the matrix, whatever it
+    carries, gets one answer about access: refused (403), hidden (404), or neither. A
+    refusal for one body and a validation error for another would tell a caller that
+    the address exists and what it expects. (The steps' own addresses are tested the
+    same way, with a body the step would accept, beside their step tables.)"""
+    mixed = []
+    for person in EVERYONE:
+        # Without the CSRF check, or every page POST would be the same 403 for everyone.
+        client = APIClient()
+        if person != ANON:
+            client.force_login(getattr(world.people, person))
+        url = row.url(world)
+        statuses = [
+            client.post(url, body, format="json" if row.api else None).status_code
+            for body in POST_BODIES
+        ]
+        refusals = {status for status in statuses if status in (401, 403, 404)}
+        if refusals and (len(refusals) > 1 or len(refusals) < len(set(statuses))):
+            mixed.append(f"{person}: {statuses}")
+    assert not mixed, f"{row.name} ({row.url(world)}):\n" + "\n".join(mixed)
