@@ -458,7 +458,13 @@ def load_scale(layout: Layout, *, force: bool = False, progress=print) -> Loaded
         village_index = "((n - 1) %% cardinality(%(villages)s::bigint[]))"
         township_index = f"({village_index} / %(vpt)s + 1)"
         age = f"(20 + {_roll('n', 3, 700)})"  # days since it was made
-        state = _share_case(STATE_SHARES, _roll("n", 1, 1000), 1000)
+        # The first applications take each state once, so that even a small set has all.
+        every = ", ".join(f"'{s}'" for s in STATE_SHARES)
+        state = (
+            f"CASE WHEN n <= {len(STATE_SHARES)} THEN (ARRAY[{every}])[n] ELSE "
+            + _share_case(STATE_SHARES, _roll("n", 1, 1000), 1000)
+            + " END"
+        )
         kind = _share_case(TYPE_SHARES, _roll("n", 2, 1000), 1000)
         _sql(
             f"""CREATE TEMP TABLE scale_app ON COMMIT DROP AS
