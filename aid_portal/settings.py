@@ -63,7 +63,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -225,7 +225,8 @@ UNMASK_DAILY_LIMIT = config.env_int("UNMASK_DAILY_LIMIT", 20, minimum=1)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous call then gets 401 with a WWW-Authenticate header.
-        "rest_framework.authentication.TokenAuthentication",
+        # Knox tokens (aid_portal.tokens): stored as digests, they expire and can be revoked.
+        "aid_portal.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -235,6 +236,20 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "aid_portal.api.exception_handler",
 }
+# API tokens (django-rest-knox): each lasts API_TOKEN_HOURS from its creation and is never
+# renewed by use, so a token left in a script dies on its own; users and data-feed admins
+# revoke them sooner on the "API tokens" page and in the staff admin (aid_portal.tokens).
+API_TOKEN_HOURS = config.env_int("API_TOKEN_HOURS", 168, minimum=1)
+KNOX_TOKEN_MODEL = "aid_portal.ApiToken"  # noqa: S105 (a model, not a password)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=API_TOKEN_HOURS),
+    "AUTO_REFRESH": False,
+    "AUTH_HEADER_PREFIX": "Token",
+}
+# The token table is the portal's own (migration aid_portal/0009), created by aid_owner
+# like every other table; knox's migrations would create an unused table of their own.
+MIGRATION_MODULES = {"knox": None}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Aid portal API",
     "DESCRIPTION": "Township social-assistance cases, verification and credit discipline.",
