@@ -189,6 +189,25 @@ EXPORT_ASYNC_ROWS = config.env_int("EXPORT_ASYNC_ROWS", 2000, minimum=1)
 AXES_CLIENT_IP_CALLABLE = "aid_portal.middleware.client_address_of"
 if TRUSTED_PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HTTPS only, said by the portal itself rather than left to the proxy's configuration
+# (docs/deploy.md): a redirect of any plain-HTTP request that reaches Django, and HSTS.
+# Off by default: a laptop runs on plain HTTP, and HSTS, once a browser has seen it,
+# cannot be taken back before it runs out.
+SECURE_SSL_REDIRECT = config.env_bool("DJANGO_SSL_REDIRECT", default=False)
+if SECURE_SSL_REDIRECT and not TRUSTED_PROXY_COUNT:
+    # Behind nginx every request reaches gunicorn over HTTP; without trusting the proxy's
+    # X-Forwarded-Proto the portal would redirect every request to itself, forever.
+    raise config.ConfigError(
+        "DJANGO_SSL_REDIRECT: needs TRUSTED_PROXY_COUNT of 1 or more, so that the portal "
+        "can tell a request that came over HTTPS"
+    )
+# The load balancer's health probe talks plain HTTP to gunicorn directly.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+SECURE_HSTS_SECONDS = config.env_int("DJANGO_HSTS_SECONDS", 0)
+# The portal's host and any name under it: nothing of the portal is served over HTTP.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = bool(SECURE_HSTS_SECONDS)
+# Only consent to the browsers' preload list; nothing is submitted to it by this.
+SECURE_HSTS_PRELOAD = bool(SECURE_HSTS_SECONDS)
 
 # Guardian: per-object grants use direct foreign-key tables (see aid_portal.models).
 ANONYMOUS_USER_NAME = None

@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox.auth import TokenAuthentication
 
 from aid_portal import access, permissions
@@ -39,6 +40,13 @@ class ApiTokenAuthentication(TokenAuthentication):
             ApiToken.objects.filter(pk=token.pk).update(last_used=now)
             token.last_used = now
         return user, token
+
+
+class ApiTokenScheme(KnoxTokenScheme):
+    """The OpenAPI schema's description of the header (drf-spectacular's, for knox)."""
+
+    target_class = ApiTokenAuthentication
+    name = "tokenAuth"
 
 
 def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
