@@ -61,6 +61,7 @@ def test_an_expired_token_gets_401(client, people):
     response = api_with(secret).get(reverse("api-me"))
     assert response.status_code == 401
     assert "WWW-Authenticate" in response.headers
+    assert response.json()["detail"] == "认证令牌无效。"  # knox's message, DRF's Chinese
     # The expired token is no longer listed either.
     assert "nightly export" not in client.get(reverse("api-token-list")).content.decode()
 
