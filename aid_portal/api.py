@@ -11,12 +11,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import generics, parsers, serializers, status
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from aid_portal import access, permissions, selectors
+from aid_portal import access, permissions, selectors, tokens
 from aid_portal.denials import denial_note
 from aid_portal.errors import DomainError
 from aid_portal.filters import AuditEventFilter
@@ -63,6 +64,39 @@ class ApiRootView(APIView):
                 "docs": link("api-docs"),
             }
         )
+
+
+class TokenRequestSerializer(AuthTokenSerializer):
+    name = serializers.CharField(
+        required=False, max_length=tokens.NAME_MAX, default="API", write_only=True
+    )
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Shown only in this answer; the portal keeps none.")
+    expiry = serializers.DateTimeField()
+
+
+class TokenCreateView(APIView):
+    """A new API token for a username and password. It expires API_TOKEN_HOURS later and
+    is listed, and can be revoked, on the "API tokens" page."""
+
+    permission_classes = ()
+    authentication_classes = ()
+    parser_classes = (parsers.FormParser, parsers.MultiPartParser, parsers.JSONParser)
+
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses=TokenSerializer,
+        summary="Make an API token that expires",
+    )
+    def post(self, request):
+        serializer = TokenRequestSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        token, secret = tokens.api_token_create(
+            user=serializer.validated_data["user"], name=serializer.validated_data["name"]
+        )
+        return Response(TokenSerializer({"token": secret, "expiry": token.expiry}).data)
 
 
 class RegionSerializer(serializers.ModelSerializer):

@@ -19,6 +19,8 @@ ACTION_LABELS = {
     "user.enable": _("enabled a staff account"),
     "user.password_set": _("set a staff member's password"),
     "login.unlock": _("unlocked a login"),
+    "api_token.create": _("made an API token"),
+    "api_token.revoke": _("revoked an API token"),
     "periodictask.add": _("added a schedule"),
     "periodictask.change": _("changed a schedule"),
     "periodictask.delete": _("deleted a schedule"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from aid_portal.errors import DomainError
 
@@ -48,3 +49,11 @@ def add_domain_error(
         form.add_error(field, message)
     for line in exc.errors:
         form.add_error(None, line)
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("What is the token for?"),
+        max_length=100,
+        help_text=_("For example the name of the script or program that will use it."),
+    )

@@ -9,6 +9,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermissionBase
+from knox.models import AbstractAuthToken
+from knox.settings import CONSTANTS as KNOX
 
 from aid_portal.audit_labels import action_label
 
@@ -443,3 +445,39 @@ class ExportJob(models.Model):
     @property
     def percent(self) -> int:
         return 100 if not self.total else min(100, self.done * 100 // self.total)
+
+
+class ApiToken(AbstractAuthToken):
+    """An API token (django-rest-knox, KNOX_TOKEN_MODEL). Only the digest of the secret is
+    stored, so the secret is shown once, when the token is made; the first characters
+    (``token_key``) find the row. Revoking deletes the row; the audit log keeps the record.
+
+    Knox makes the digest the primary key; the portal keys rows by a plain number instead,
+    so addresses and audit rows never carry the digest."""
+
+    id = models.BigAutoField(primary_key=True)
+    digest = models.CharField(max_length=KNOX.DIGEST_LENGTH, unique=True)
+    # knox's authentication finds a user's other tokens through ``auth_token_set``.
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("staff user"),
+        on_delete=models.CASCADE,
+        related_name="auth_token_set",
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    expiry = models.DateTimeField(_("expires"))
+    name = models.CharField(_("purpose"), max_length=100)
+    last_used = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user})"
+
+    @property
+    def prefix(self) -> str:
+        """The first characters of the secret, so a user can tell their tokens apart."""
+        return self.token_key[:8]

@@ -38,6 +38,7 @@ class NavGroup:
 
 CREDIT = _("Credit management")
 MONEY = _("Payments")
+API = _("API")
 
 
 ITEMS = [
@@ -138,7 +139,8 @@ ITEMS = [
     ),
     NavItem(_("Audit log"), "audit-list", permissions.READ_AUDIT_LOG),
     NavItem(_("Staff and settings"), "admin:index", frozenset({Role.FEED_ADMIN})),
-    NavItem(_("API"), "api-docs", EVERYONE),
+    NavItem(_("API documentation"), "api-docs", EVERYONE, group=API),
+    NavItem(_("API tokens"), "api-token-list", EVERYONE, group=API),
 ]
 
 

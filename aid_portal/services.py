@@ -14,12 +14,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
-from rest_framework.authtoken.models import Token
 
 from aid_portal.audit import audit_record
 from aid_portal.errors import DomainError
 from aid_portal.models import (
     ROLE_LEVELS,
+    ApiToken,
     Region,
     RegionUserObjectPermission,
     Role,
@@ -202,6 +202,8 @@ FEED_ADMIN_PERMISSIONS = [
     ("django_celery_beat", "change_periodictask"),
     ("django_celery_beat", "view_crontabschedule"),
     ("django_celery_beat", "add_crontabschedule"),
+    ("aid_portal", "view_apitoken"),
+    ("aid_portal", "delete_apitoken"),  # revoking a token (aid_portal.admin.ApiTokenAdmin)
     ("axes", "view_accessattempt"),
     ("axes", "delete_accessattempt"),
     ("cases", "view_proofitem"),
@@ -289,7 +291,7 @@ def user_set_active(*, actor: User | None, user: User, active: bool, reason: str
                 else _("This account is already disabled.")
             )
         if not active:
-            Token.objects.filter(user=user).delete()
+            ApiToken.objects.filter(user=user).delete()
         audit_record(
             actor=actor,
             action="user.enable" if active else "user.disable",

@@ -63,7 +63,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -189,6 +189,25 @@ EXPORT_ASYNC_ROWS = config.env_int("EXPORT_ASYNC_ROWS", 2000, minimum=1)
 AXES_CLIENT_IP_CALLABLE = "aid_portal.middleware.client_address_of"
 if TRUSTED_PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HTTPS only, said by the portal itself rather than left to the proxy's configuration
+# (docs/deploy.md): a redirect of any plain-HTTP request that reaches Django, and HSTS.
+# Off by default: a laptop runs on plain HTTP, and HSTS, once a browser has seen it,
+# cannot be taken back before it runs out.
+SECURE_SSL_REDIRECT = config.env_bool("DJANGO_SSL_REDIRECT", default=False)
+if SECURE_SSL_REDIRECT and not TRUSTED_PROXY_COUNT:
+    # Behind nginx every request reaches gunicorn over HTTP; without trusting the proxy's
+    # X-Forwarded-Proto the portal would redirect every request to itself, forever.
+    raise config.ConfigError(
+        "DJANGO_SSL_REDIRECT: needs TRUSTED_PROXY_COUNT of 1 or more, so that the portal "
+        "can tell a request that came over HTTPS"
+    )
+# The load balancer's health probe talks plain HTTP to gunicorn directly.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+SECURE_HSTS_SECONDS = config.env_int("DJANGO_HSTS_SECONDS", 0)
+# The portal's host and any name under it: nothing of the portal is served over HTTP.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = bool(SECURE_HSTS_SECONDS)
+# Only consent to the browsers' preload list; nothing is submitted to it by this.
+SECURE_HSTS_PRELOAD = bool(SECURE_HSTS_SECONDS)
 
 # Guardian: per-object grants use direct foreign-key tables (see aid_portal.models).
 ANONYMOUS_USER_NAME = None
@@ -225,7 +244,8 @@ UNMASK_DAILY_LIMIT = config.env_int("UNMASK_DAILY_LIMIT", 20, minimum=1)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous call then gets 401 with a WWW-Authenticate header.
-        "rest_framework.authentication.TokenAuthentication",
+        # Knox tokens (aid_portal.tokens): stored as digests, they expire and can be revoked.
+        "aid_portal.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -235,6 +255,20 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "aid_portal.api.exception_handler",
 }
+# API tokens (django-rest-knox): each lasts API_TOKEN_HOURS from its creation and is never
+# renewed by use, so a token left in a script dies on its own; users and data-feed admins
+# revoke them sooner on the "API tokens" page and in the staff admin (aid_portal.tokens).
+API_TOKEN_HOURS = config.env_int("API_TOKEN_HOURS", 168, minimum=1)
+KNOX_TOKEN_MODEL = "aid_portal.ApiToken"  # noqa: S105 (a model, not a password)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=API_TOKEN_HOURS),
+    "AUTO_REFRESH": False,
+    "AUTH_HEADER_PREFIX": "Token",
+}
+# The token table is the portal's own (migration aid_portal/0009), created by aid_owner
+# like every other table; knox's migrations would create an unused table of their own.
+MIGRATION_MODULES = {"knox": None}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Aid portal API",
     "DESCRIPTION": "Township social-assistance cases, verification and credit discipline.",

@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.authtoken.views import obtain_auth_token
 
 from aid_portal import api, views
 
@@ -15,7 +14,7 @@ api_patterns = [
     path(
         "audit-events/<int:event_id>/", api.AuditEventDetailView.as_view(), name="api-audit-detail"
     ),
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", api.TokenCreateView.as_view(), name="api-token"),
     path("", include("cases.api_urls")),
     path("", include("verification.api_urls")),
     path("", include("credit.api_urls")),
@@ -32,6 +31,8 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("audit/", views.audit_list, name="audit-list"),
     path("audit/<int:event_id>/", views.audit_detail, name="audit-detail"),
+    path("api-tokens/", views.api_token_list, name="api-token-list"),
+    path("api-tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api-token-revoke"),
     path("exports/<int:job_id>/", views.export_job, name="export-job"),
     path("exports/<int:job_id>/download/", views.export_job_download, name="export-job-download"),
     path("healthz/", views.healthz, name="healthz"),

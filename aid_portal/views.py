@@ -6,19 +6,23 @@ import datetime
 import sys
 import time
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template import loader
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from aid_portal import access, audit_chain, listing, permissions, selectors
+from aid_portal import access, audit_chain, listing, permissions, selectors, tokens
 from aid_portal.audit import audit_record
 from aid_portal.celery import app as celery_app
+from aid_portal.errors import DomainError
+from aid_portal.forms import ApiTokenForm, add_domain_error
 from aid_portal.lists import AUDIT_LOG
 from aid_portal.middleware import SESSION_LAST_SEEN, SESSION_STARTED
 
@@ -120,6 +124,55 @@ def export_job_download(request, job_id: int):
 def audit_detail(request, event_id: int):
     event = selectors.audit_event_get_for_user(user=request.user, event_id=event_id)
     return render(request, "audit/detail.html", {"event": event})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_token_list(request):
+    """The user's API tokens; a new one (its secret shown on this answer only, never
+    stored, so the page is rendered rather than redirected to)."""
+    form = ApiTokenForm(request.POST or None)
+    secret = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                _token, secret = tokens.api_token_create(
+                    user=request.user, name=form.cleaned_data["name"]
+                )
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                form = ApiTokenForm()
+        if form.errors:
+            status = 400
+    response = render(
+        request,
+        "api_tokens.html",
+        {
+            "tokens": list(tokens.api_tokens_for_user(user=request.user)),
+            "form": form,
+            "secret": secret,
+            "token_hours": settings.API_TOKEN_HOURS,
+        },
+        status=status,
+    )
+    if secret is not None:
+        response["Cache-Control"] = "no-store"  # the secret must not stay in a cache
+    return response
+
+
+@login_required
+@require_POST
+def api_token_revoke(request, token_id: int):
+    token = tokens.api_token_get_for_user(user=request.user, token_id=token_id)
+    try:
+        tokens.api_token_revoke(actor=request.user, token=token)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("API token “%(name)s” revoked.") % {"name": token.name})
+    return redirect("api-token-list")
 
 
 @require_GET

@@ -18,6 +18,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from aid_portal.audit import audit_record
+from aid_portal.models import ApiToken
 from tests.cases.world import build_case_world
 
 ANON = "anonymous"
@@ -68,6 +69,23 @@ def only(allowed: list[str], *, otherwise: int, anon: int, status: int = 200) ->
     return {p: (status if p in allowed else otherwise) for p in PEOPLE} | {ANON: anon}
 
 
+TOKEN_OWNERS = ("caseworker_a", "outsider_auditor")
+
+
+def with_tokens(url_name: str) -> Callable[[World], str]:
+    """The URL, once caseworker_a and the other county's auditor each have an API token
+    (named after them), so a list can be checked for tokens that are not the reader's."""
+
+    def url(w: World) -> str:
+        for owner in TOKEN_OWNERS:
+            user = getattr(w.people, owner)
+            if not ApiToken.objects.filter(user=user).exists():
+                ApiToken.objects.create(user=user, name=f"script of {owner}")
+        return reverse(url_name)
+
+    return url
+
+
 ROWS = [
     # Signed-in people are sent on from the login page to the home page.
     Row("login page", lambda w: reverse("login"), {ANON: 200}, default=302),
@@ -102,6 +120,24 @@ ROWS = [
         lambda w: reverse("admin:aid_portal_user_changelist"),
         only(["feedadmin", "superuser"], otherwise=302, anon=302),
         must_not_contain={"feedadmin": lambda w: "outsider_auditor"},
+    ),
+    Row(
+        "api tokens page",
+        with_tokens("api-token-list"),
+        {ANON: PAGE_LOGIN},
+        # Everyone sees their own tokens only.
+        must_not_contain={
+            p: (lambda w: "script of caseworker_a")
+            if p != "caseworker_a"
+            else (lambda w: "script of outsider_auditor")
+            for p in PEOPLE
+        },
+    ),
+    Row(
+        "staff admin: api tokens",
+        with_tokens("admin:aid_portal_apitoken_changelist"),
+        only(["feedadmin", "superuser"], otherwise=302, anon=302),
+        must_not_contain={"feedadmin": lambda w: "script of outsider_auditor"},
     ),
     Row("api root", lambda w: reverse("api-root"), {ANON: API_ANON}, api=True),
     Row("api me", lambda w: reverse("api-me"), {ANON: API_ANON}, api=True),
@@ -239,11 +275,13 @@ CORE_URL_NAMES = {
     "api-audit-detail": "api audit detail, township A",
     "api-schema": "api schema",
     "api-docs": "api docs",
+    "api-token-list": "api tokens page",
 }
 assert set(CORE_URL_NAMES.values()) <= {row.name for row in ROWS}
 
 # URL names whose GET is not a page (POST-only actions); each is tested where it lives.
-POST_ONLY = {"logout", "set_language", "api-token"}
+# api-token-revoke: tests/test_api_tokens.py (another user's token is "not found").
+POST_ONLY = {"logout", "set_language", "api-token", "api-token-revoke"}
 for _module in ROW_MODULES:
     try:
         POST_ONLY |= set(getattr(importlib.import_module(_module), "POST_ONLY", ()))

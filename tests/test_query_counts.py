@@ -6,6 +6,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from aid_portal.audit import audit_record
+from aid_portal.models import ApiToken
 from tests.queries import assert_get_query_count
 
 pytestmark = pytest.mark.django_db
@@ -43,3 +44,20 @@ def test_audit_list_queries_are_pinned_and_do_not_grow_with_rows(name, api, peop
     assert_get_query_count(client, url, expected)
     add_events(people, places, 49)
     assert_get_query_count(client, url, expected)
+
+
+# The API tokens page: 1 the session, 2 the user, 3 the user's tokens, 4 the user's role
+# assignments (the navigation).
+API_TOKEN_LIST_QUERIES = 4
+
+
+def test_api_token_page_queries_are_pinned_and_do_not_grow_with_tokens(people):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(people.caseworker_a)
+    url = reverse("api-token-list")
+    client.get(url)
+    ApiToken.objects.create(user=people.caseworker_a, name="first")
+    assert_get_query_count(client, url, API_TOKEN_LIST_QUERIES)
+    for number in range(19):
+        ApiToken.objects.create(user=people.caseworker_a, name=f"script {number}")
+    assert_get_query_count(client, url, API_TOKEN_LIST_QUERIES)
