@@ -1,4 +1,5 @@
-"""The case lists (aid_portal.listing): the work queue, the decisions and the reviews.
+"""The case lists (aid_portal.listing): the work queue, the decisions, the reviews and
+adjustments, and the payment rosters, their lines and the failed payments.
 
 Each names the rows its user may see, the FilterSet its page and API list share, and
 the columns of its export.
@@ -14,6 +15,9 @@ from aid_portal.listing import Column, ListSpec, register
 from cases.casework import selectors as casework_selectors
 from cases.casework.filters import AdjustmentFilter, ApplicationFilter, ReviewFilter
 from cases.casework.selectors import with_applicant
+from cases.payments import selectors as payment_selectors
+from cases.payments.filters import FailedLineFilter, LineFilter, RosterFilter
+from cases.payments.services import PROBLEMS
 from cases.reviews import selectors as review_selectors
 
 
@@ -127,6 +131,112 @@ ADJUSTMENTS = register(
                 _("Proposed on"),
                 lambda p: timezone.localtime(p.proposed_at).date() if p.proposed_at else None,
             ),
+        ],
+    )
+)
+
+
+def _rosters(user):
+    access.require_role(user, permissions.READ_PAYMENTS)
+    return payment_selectors.roster_list_for_user(user=user).order_by("-month", "township__code")
+
+
+ROSTERS = register(
+    ListSpec(
+        name="rosters",
+        title=_("Payment rosters"),
+        rows=_rosters,
+        filterset=RosterFilter,
+        columns=[
+            Column(_("Roster"), lambda r: f"#{r.pk}"),
+            Column(_("Township"), lambda r: r.township.name),
+            Column(_("Month"), lambda r: f"{r.month:%Y-%m}"),
+            Column(_("Kind"), lambda r: r.get_kind_display()),
+            Column(_("Supplements"), lambda r: f"#{r.supplements_id}" if r.supplements_id else ""),
+            Column(_("State"), lambda r: r.get_state_display()),
+            Column(_("Lines"), lambda r: r.line_count),
+            Column(_("Lines with problems"), lambda r: r.problem_count),
+            Column(_("Total (yuan)"), lambda r: r.total),
+            Column(_("Due by"), lambda r: r.due_on),
+        ],
+    )
+)
+
+
+def _months(line) -> str:
+    if line.months_to != line.months_from:
+        return f"{line.months_from:%Y-%m} – {line.months_to:%Y-%m}"
+    return f"{line.months_from:%Y-%m}"
+
+
+def _account(line) -> str:
+    return f"{line.account.bank.name} {line.account.masked}" if line.account else ""
+
+
+def _problems(line) -> str:
+    return "; ".join(str(PROBLEMS.get(code, code)) for code in line.problems)
+
+
+def _failure(line) -> str:
+    return " ".join(filter(None, [line.get_failure_display(), line.failure_note]))
+
+
+LINE_START = [
+    Column(_("Reference"), lambda line: line.reference),
+    Column(_("Month"), lambda line: f"{line.roster.month:%Y-%m}"),
+    Column(_("Village"), lambda line: line.village.name),
+    Column(_("Payee"), lambda line: line.payee_name),
+    Column(
+        _("Identity number"),
+        lambda line: line.payee.identity_number if line.payee else "",
+        identity=True,
+    ),
+]
+
+
+def _lines(user):
+    access.require_role(user, permissions.READ_PAYMENTS)
+    return payment_selectors.line_list_for_user(user=user)
+
+
+ROSTER_LINES = register(
+    ListSpec(
+        name="roster-lines",
+        title=_("Roster lines"),
+        rows=_lines,
+        filterset=LineFilter,
+        columns=[
+            *LINE_START,
+            Column(_("Programme"), lambda line: line.get_programme_display()),
+            Column(_("Kind"), lambda line: line.get_kind_display()),
+            Column(_("Months"), _months),
+            Column(_("Amount"), lambda line: line.amount),
+            Column(_("To the bank"), lambda line: line.net_amount),
+            Column(_("Account"), _account),
+            Column(_("Checks"), _problems),
+            Column(_("Outcome"), lambda line: line.get_outcome_display()),
+            Column(_("Why it failed"), _failure),
+        ],
+    )
+)
+
+
+def _failed(user):
+    access.require_role(user, permissions.READ_PAYMENTS)
+    return payment_selectors.failed_lines_for_user(user=user)
+
+
+FAILED_PAYMENTS = register(
+    ListSpec(
+        name="failed-payments",
+        title=_("Failed payments"),
+        rows=_failed,
+        filterset=FailedLineFilter,
+        columns=[
+            *LINE_START,
+            Column(_("Amount"), lambda line: line.net_amount),
+            Column(_("Why it failed"), _failure),
+            Column(_("Account"), _account),
         ],
     )
 )

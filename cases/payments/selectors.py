@@ -44,10 +44,16 @@ def roster_get(*, user: User, roster_id: int) -> Roster:
     )
 
 
-def roster_lines(roster: Roster) -> QuerySet[RosterLine]:
-    """A roster's lines as its page lists them (the roster came through the gate)."""
-    return roster.lines.select_related(
-        "village", "account__bank", "refers_to", "award", "adjustment"
+def line_list_for_user(*, user: User) -> QuerySet[RosterLine]:
+    """Roster lines of the user's places, as a roster's page lists them (its list spec
+    narrows them to one roster)."""
+    return access.restrict(
+        RosterLine.objects.select_related(
+            "roster", "village", "account__bank", "refers_to", "award", "adjustment", "payee"
+        ),
+        user,
+        region_field="village",
+        roles=permissions.READ_PAYMENTS,
     ).order_by("village__code", "household_id", "id")
 
 
@@ -59,7 +65,7 @@ def failed_lines_for_user(*, user: User) -> QuerySet[RosterLine]:
     return access.restrict(
         RosterLine.objects.filter(outcome=RosterLine.Outcome.FAILED)
         .exclude(pk__in=reissued.values("refers_to"))
-        .select_related("roster", "village", "account__bank", "household"),
+        .select_related("roster", "village", "account__bank", "household", "payee"),
         user,
         region_field="village",
         roles=permissions.READ_PAYMENTS,
