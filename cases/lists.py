@@ -13,7 +13,12 @@ from django.utils.translation import gettext_lazy as _
 from aid_portal import access, permissions
 from aid_portal.listing import Column, ListSpec, register
 from cases.casework import selectors as casework_selectors
-from cases.casework.filters import AdjustmentFilter, ApplicationFilter, ReviewFilter
+from cases.casework.filters import (
+    AdjustmentFilter,
+    ApplicationFilter,
+    MonthlyFileCheckFilter,
+    ReviewFilter,
+)
 from cases.casework.selectors import with_applicant
 from cases.payments import selectors as payment_selectors
 from cases.payments.filters import FailedLineFilter, LineFilter, RosterFilter
@@ -131,6 +136,33 @@ ADJUSTMENTS = register(
                 _("Proposed on"),
                 lambda p: timezone.localtime(p.proposed_at).date() if p.proposed_at else None,
             ),
+        ],
+    )
+)
+
+
+def _file_checks(user):
+    access.require_role(user, permissions.CHECK_CASES_FOR_COUNTY)
+    return review_selectors.monthly_check_list_for_user(user=user)
+
+
+FILE_CHECKS = register(
+    ListSpec(
+        name="file-checks",
+        title=_("Monthly checks of new dibao files"),
+        rows=_file_checks,
+        filterset=MonthlyFileCheckFilter,
+        columns=[
+            Column(_("County"), lambda c: c.county.name),
+            Column(_("Files approved in"), lambda c: f"{c.month:%Y-%m}"),
+            Column(_("Files"), lambda c: c.files),
+            Column(_("Checked"), lambda c: c.checked),
+            Column(_("Due on"), lambda c: c.due_on),
+            Column(
+                _("Done on"), lambda c: timezone.localtime(c.done_at).date() if c.done_at else None
+            ),
+            Column(_("Done by"), lambda c: str(c.done_by) if c.done_by else ""),
+            Column(_("Note"), lambda c: c.note),
         ],
     )
 )
