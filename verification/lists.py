@@ -1,5 +1,5 @@
 """The verification lists (aid_portal.listing): the open verification requests, the
-open batch findings and a spot-check campaign's sampled cases.
+open batch findings, the spot-check campaigns and a campaign's sampled cases.
 
 Each names the rows its user may see (the role checked, the jurisdiction first, as the
 page always did), the FilterSet its page and API list share, and its export's columns.
@@ -15,7 +15,12 @@ from aid_portal.listing import Column, ListSpec, register
 from cases.casework.selectors import with_applicant
 from cases.lists import case_columns
 from verification.batch import services as batch
-from verification.filters import BatchFindingFilter, SampleItemFilter, VerificationRequestFilter
+from verification.filters import (
+    BatchFindingFilter,
+    CampaignFilter,
+    SampleItemFilter,
+    VerificationRequestFilter,
+)
 from verification.requests import selectors as request_selectors
 from verification.spotcheck import services as spotcheck
 
@@ -114,6 +119,34 @@ SPOT_CHECK_ITEMS = register(
             Column(_("Auditor"), lambda i: str(i.assigned_to) if i.assigned_to else ""),
             Column(_("State"), lambda i: i.get_state_display()),
             Column(_("Outcome"), _outcome),
+        ],
+    )
+)
+
+
+def _campaigns(user):
+    access.require_role(user, permissions.RUN_SPOT_CHECKS)
+    return spotcheck.campaign_list_for_user(user=user)
+
+
+SPOT_CHECK_CAMPAIGNS = register(
+    ListSpec(
+        name="spot-check-campaigns",
+        title=_("Spot-check campaigns"),
+        rows=_campaigns,
+        filterset=CampaignFilter,
+        columns=[
+            Column(_("Drawn"), lambda c: _local(c.drawn_at)),
+            Column(_("County"), lambda c: c.county.name),
+            Column(_("Rule"), lambda c: c.get_rule_display()),
+            Column(_("Window from"), lambda c: c.window_start),
+            Column(_("Window to"), lambda c: c.window_end),
+            Column(_("Share drawn"), lambda c: f"{c.ratio * 100:.0f}%"),
+            Column(_("Sampled"), lambda c: c.sample_size),
+            Column(_("Population"), lambda c: c.population_size),
+            Column(_("Visited"), lambda c: c.visited),
+            Column(_("Status"), lambda c: c.get_status_display()),
+            Column(_("Random seed"), lambda c: str(c.seed)),
         ],
     )
 )

@@ -194,3 +194,49 @@ def test_a_campaigns_export_keeps_to_the_campaign_even_when_queued(
 
 def read_csv_bytes(content: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+# --- the spot-check campaigns ----------------------------------------------------------
+
+
+def test_campaigns_are_found_by_the_cases_they_sampled_on_the_page_and_the_api(
+    client, people, cases, campaign
+):
+    other = SpotCheckCampaign.objects.exclude(pk=campaign.pk).get()
+    SpotCheckCampaign.objects.filter(pk=other.pk).update(status="finished")
+    drawn = {"this": campaign, "other": other}
+
+    def shown(**params) -> set[str]:
+        response = client.get(reverse("verification:spotcheck-campaigns"), params)
+        assert response.status_code == 200, response.content[:500]
+        html = response.content.decode()
+        html = html[html.index("<tbody", html.index('id="list-search"')) :]
+        return {key for key, c in drawn.items() if f'id="campaign-{c.pk}"' in html}
+
+    client.force_login(people.auditor)
+    assert shown() == {"this", "other"}
+    assert shown(q="杨秀兰") == {"this"}
+    assert shown(q=cases["formula"].identity) == {"other"}
+    assert shown(q=cases["b"].number) == {"this"}
+    assert shown(q="张三") == set()
+    assert shown(status="finished") == {"other"}
+    assert shown(drawn_from="2999-01-01") == set()
+
+    api = APIClient()
+    api.force_authenticate(people.auditor)
+    response = api.get(reverse("api-spotcheck-campaign-list"), {"q": cases["ma"].identity})
+    assert [row["id"] for row in response.json()["results"]] == [campaign.pk]
+
+    response = client.get(
+        reverse("verification:spotcheck-campaigns"), {"status": "running", "export": "csv"}
+    )
+    header, *rows = read_csv(response)
+    assert header[1:3] == ["县", "抽查规则"]
+    assert [row[-1] for row in rows] == [str(campaign.seed)]
+    assert AuditEvent.objects.get(action="list.export").new_values["list"] == "spot-check-campaigns"
+
+    client.force_login(people.outsider_auditor)  # the other county: none of these
+    assert shown() == set() and shown(q="马文忠") == set()
+    client.force_login(people.caseworker_a)
+    response = client.get(reverse("verification:spotcheck-campaigns"), {"export": "csv"})
+    assert response.status_code == 403
