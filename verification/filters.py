@@ -12,7 +12,7 @@ from aid_portal import permissions
 from aid_portal.forms import DateInput
 from aid_portal.listing import SearchFilterSet
 from cases.search import CaseSearchFilterSet, case_search_q, village_filter
-from verification.batch.models import BatchFinding
+from verification.batch.models import BatchFinding, BatchRun
 from verification.requests.models import VerificationRequest
 from verification.spotcheck.models import SampleItem, SpotCheckCampaign
 
@@ -123,3 +123,31 @@ class CampaignFilter(SearchFilterSet):
 
     def search_q(self, term: str) -> Q:
         return holding_case_q(SampleItem.objects.all(), "campaign_id", term)
+
+
+class BatchRunFilter(SearchFilterSet):
+    """Batch comparison runs: a term finds the runs that found something about the case
+    it names."""
+
+    kind = django_filters.ChoiceFilter(choices=BatchRun.Kind.choices, label=_("Kind"))
+    status = django_filters.ChoiceFilter(choices=BatchRun.Status.choices, label=_("Status"))
+    finding = django_filters.ChoiceFilter(
+        choices=BatchFinding.Kind.choices, method="filter_finding", label=_("Found")
+    )
+    started_from = django_filters.DateFilter(
+        field_name="started_at", lookup_expr="date__gte", widget=DateInput, label=_("Started from")
+    )
+    started_to = django_filters.DateFilter(
+        field_name="started_at", lookup_expr="date__lte", widget=DateInput, label=_("Started until")
+    )
+
+    class Meta:
+        model = BatchRun
+        fields = ["q", "kind", "status", "finding", "started_from", "started_to"]
+
+    def search_q(self, term: str) -> Q:
+        return holding_case_q(BatchFinding.objects.all(), "run_id", term)
+
+    def filter_finding(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # Runs that found at least one of this kind (their counts by kind, kept on the run).
+        return queryset.filter(**{f"counts__{value}__gt": 0})

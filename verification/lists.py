@@ -1,5 +1,6 @@
 """The verification lists (aid_portal.listing): the open verification requests, the
-open batch findings, the spot-check campaigns and a campaign's sampled cases.
+batch comparison runs and their open findings, the spot-check campaigns and a
+campaign's sampled cases.
 
 Each names the rows its user may see (the role checked, the jurisdiction first, as the
 page always did), the FilterSet its page and API list share, and its export's columns.
@@ -15,8 +16,10 @@ from aid_portal.listing import Column, ListSpec, register
 from cases.casework.selectors import with_applicant
 from cases.lists import case_columns
 from verification.batch import services as batch
+from verification.batch.models import BatchFinding
 from verification.filters import (
     BatchFindingFilter,
+    BatchRunFilter,
     CampaignFilter,
     SampleItemFilter,
     VerificationRequestFilter,
@@ -147,6 +150,37 @@ SPOT_CHECK_CAMPAIGNS = register(
             Column(_("Visited"), lambda c: c.visited),
             Column(_("Status"), lambda c: c.get_status_display()),
             Column(_("Random seed"), lambda c: str(c.seed)),
+        ],
+    )
+)
+
+
+def _runs(user):
+    access.require_role(user, permissions.READ_BATCH_RUNS)
+    return batch.batch_run_list_for_user(user=user)
+
+
+def _count_of(kind: str):
+    return lambda run: run.counts.get(kind, 0)
+
+
+BATCH_RUNS = register(
+    ListSpec(
+        name="batch-runs",
+        title=_("Batch comparisons"),
+        rows=_runs,
+        filterset=BatchRunFilter,
+        columns=[
+            Column(_("Started"), lambda r: _local(r.started_at)),
+            Column(_("County"), lambda r: r.county.name),
+            Column(_("Kind"), lambda r: r.get_kind_display()),
+            Column(_("Period from"), lambda r: r.period_start),
+            Column(_("Period to"), lambda r: r.period_end),
+            Column(_("Status"), lambda r: r.get_status_display()),
+            *(Column(label, _count_of(value)) for value, label in BatchFinding.Kind.choices),
+            Column(_("Total"), lambda r: r.total),
+            Column(_("Finished"), lambda r: _local(r.finished_at)),
+            Column(_("Error"), lambda r: r.error),
         ],
     )
 )

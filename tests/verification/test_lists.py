@@ -24,6 +24,7 @@ from cases.models import Application, Member
 from tests.cases import conftest as case_fixtures
 from tests.cases import test_listing
 from tests.cases.test_listing import read_csv
+from tests.queries import assert_same_query_count, numbered, queries_of
 from verification.batch.models import BatchFinding, BatchRun
 from verification.requests.models import VerificationRequest
 from verification.spotcheck.models import SampleItem, SpotCheckCampaign
@@ -240,3 +241,88 @@ def test_campaigns_are_found_by_the_cases_they_sampled_on_the_page_and_the_api(
     client.force_login(people.caseworker_a)
     response = client.get(reverse("verification:spotcheck-campaigns"), {"export": "csv"})
     assert response.status_code == 403
+
+
+# --- the batch comparison runs ------------------------------------------------------------
+
+
+def test_batch_runs_are_found_by_the_cases_they_found_and_exported(
+    client, people, cases, places, findings
+):
+    found = BatchRun.objects.get()
+    BatchRun.objects.filter(pk=found.pk).update(counts={"vehicle": 2, "business": 1})
+    quiet = BatchRun.objects.create(
+        county=places.county,
+        kind=BatchRun.Kind.ON_DEMAND,
+        period_start=datetime.date(2026, 7, 1),
+        period_end=datetime.date(2026, 7, 31),
+        status=BatchRun.Status.FINISHED,
+    )
+    elsewhere = BatchRun.objects.create(
+        county=places.other_county,
+        kind=BatchRun.Kind.ON_DEMAND,
+        period_start=datetime.date(2026, 7, 1),
+        period_end=datetime.date(2026, 7, 31),
+        status=BatchRun.Status.FAILED,
+    )
+    runs = {"found": found, "quiet": quiet, "elsewhere": elsewhere}
+    url = reverse("verification:batch-runs")
+
+    def shown(**params) -> set[str]:
+        response = client.get(url, params)
+        assert response.status_code == 200, response.content[:500]
+        html = response.content.decode()
+        html = html[html.index("<tbody", html.index('id="list-search"')) :]
+        return {key for key, run in runs.items() if f'id="run-{run.pk}"' in html}
+
+    client.force_login(people.auditor)
+    assert shown() == {"found", "quiet"}  # never the other county's
+    assert shown(q="杨秀兰") == {"found"}
+    assert shown(q=cases["ma"].identity) == {"found"}
+    assert shown(q="张三") == set()
+    assert shown(finding="vehicle") == {"found"}
+    assert shown(finding="real_estate") == set()
+    assert shown(kind="on_demand") == {"quiet"}
+    assert shown(status="failed") == set()
+
+    header, *rows = read_csv(client.get(url, {"kind": "half_yearly_all", "export": "csv"}))
+    assert header[1] == "县"
+    assert len(rows) == 1 and rows[0][header.index("未申报车辆")] == "2"
+    event = AuditEvent.objects.get(action="list.export")
+    assert event.new_values["list"] == "batch-runs" and event.new_values["rows"] == 1
+
+    client.force_login(people.outsider_auditor)
+    assert shown() == {"elsewhere"} and shown(q="马文忠") == set()
+    client.force_login(people.assistant_a)
+    assert client.get(url, {"export": "csv"}).status_code == 403
+
+
+# The runs page for a county auditor: 1 session, 2 user, 3 role assignments, 4 the
+# counties where a run may be started, 5 per-object grants, 6 the count for the pager,
+# 7 the page of runs with their counties, 8 the findings by kind and month (the table
+# and chart under the list), 9-10 the start form's county select (asked whether it has
+# any, then drawn). The filters read nothing to draw.
+BATCH_RUNS_PAGE_QUERIES = 10
+
+
+def test_the_runs_page_costs_the_same_for_one_run_and_for_many(client, people, places):
+    def run(month):
+        BatchRun.objects.create(
+            county=places.county,
+            kind=BatchRun.Kind.ON_DEMAND,
+            period_start=datetime.date(2026, month, 1),
+            period_end=datetime.date(2026, month, 28),
+            status=BatchRun.Status.FINISHED,
+            counts={"vehicle": month},
+        )
+
+    client.force_login(people.auditor)
+    url = reverse("verification:batch-runs") + "?finding=vehicle&kind=on_demand"
+    client.get(url)  # the first request after login records the session
+    run(1)
+    one = queries_of(client, url)
+    for month in range(2, 12):
+        run(month)
+    many = queries_of(client, url)
+    assert_same_query_count(one, many)
+    assert len(many) == BATCH_RUNS_PAGE_QUERIES, numbered(many)
