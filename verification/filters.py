@@ -13,6 +13,7 @@ from aid_portal.forms import DateInput
 from aid_portal.listing import SearchFilterSet
 from cases.search import CaseSearchFilterSet, case_search_q, village_filter
 from verification.batch.models import BatchFinding, BatchRun
+from verification.feeds.models import QuarantinedRow
 from verification.requests.models import VerificationRequest
 from verification.spotcheck.models import SampleItem, SpotCheckCampaign
 
@@ -151,3 +152,21 @@ class BatchRunFilter(SearchFilterSet):
     def filter_finding(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         # Runs that found at least one of this kind (their counts by kind, kept on the run).
         return queryset.filter(**{f"counts__{value}__gt": 0})
+
+
+class QuarantinedRowFilter(SearchFilterSet):
+    """An import's bad rows; the page fixes ``snapshot`` from its URL.
+
+    A bad row belongs to no case and its identity number is kept masked, so a term is
+    read as a line number (digits) or as text in its cells or its reasons.
+    """
+
+    snapshot = django_filters.NumberFilter(field_name="snapshot_id", label=_("Import"))
+
+    class Meta:
+        model = QuarantinedRow
+        fields = ["q", "snapshot"]
+
+    def search_q(self, term: str) -> Q:
+        text = Q(raw__icontains=term) | Q(reasons__icontains=term)
+        return Q(line=int(term)) | text if term.isdigit() else text

@@ -1,6 +1,6 @@
 """The verification lists (aid_portal.listing): the open verification requests, the
 batch comparison runs and their open findings, the spot-check campaigns and a
-campaign's sampled cases.
+campaign's sampled cases, and the bad rows of a department's import.
 
 Each names the rows its user may see (the role checked, the jurisdiction first, as the
 page always did), the FilterSet its page and API list share, and its export's columns.
@@ -17,10 +17,12 @@ from cases.casework.selectors import with_applicant
 from cases.lists import case_columns
 from verification.batch import services as batch
 from verification.batch.models import BatchFinding
+from verification.feeds.models import QuarantinedRow
 from verification.filters import (
     BatchFindingFilter,
     BatchRunFilter,
     CampaignFilter,
+    QuarantinedRowFilter,
     SampleItemFilter,
     VerificationRequestFilter,
 )
@@ -182,5 +184,33 @@ BATCH_RUNS = register(
             Column(_("Finished"), lambda r: _local(r.finished_at)),
             Column(_("Error"), lambda r: r.error),
         ],
+    )
+)
+
+
+def _bad_rows(user):
+    # Feeds are the province's: whoever manages them sees every import's bad rows.
+    access.require_role(user, permissions.MANAGE_FEEDS)
+    return QuarantinedRow.objects.select_related("snapshot").order_by("snapshot_id", "line")
+
+
+def _as_read(row) -> str:
+    # The identity number in it was masked when the row was set aside.
+    return "; ".join(f"{column}={value}" for column, value in row.raw.items())
+
+
+FEED_BAD_ROWS = register(
+    ListSpec(
+        name="feed-bad-rows",
+        title=_("Quarantined rows"),
+        rows=_bad_rows,
+        filterset=QuarantinedRowFilter,
+        columns=[
+            Column(_("File"), lambda r: r.snapshot.original_name),
+            Column(_("Line"), lambda r: r.line),
+            Column(_("Reasons"), lambda r: "; ".join(str(reason) for reason in r.reasons)),
+            Column(_("Row as read"), _as_read),
+        ],
+        search_hint=_("Line number, or text in the row or its reasons"),
     )
 )

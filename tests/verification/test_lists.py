@@ -26,6 +26,8 @@ from tests.cases import test_listing
 from tests.cases.test_listing import read_csv
 from tests.queries import assert_same_query_count, numbered, queries_of
 from verification.batch.models import BatchFinding, BatchRun
+from verification.feeds.catalogue import load_catalogue
+from verification.feeds.models import Feed, QuarantinedRow, Snapshot
 from verification.requests.models import VerificationRequest
 from verification.spotcheck.models import SampleItem, SpotCheckCampaign
 
@@ -326,3 +328,99 @@ def test_the_runs_page_costs_the_same_for_one_run_and_for_many(client, people, p
     many = queries_of(client, url)
     assert_same_query_count(one, many)
     assert len(many) == BATCH_RUNS_PAGE_QUERIES, numbered(many)
+
+
+# --- an import's bad rows -------------------------------------------------------------------
+
+
+def test_an_imports_bad_rows_are_searched_and_exported_as_kept(client, people):
+    load_catalogue()
+    feed = Feed.objects.get(department__code="hrss")
+
+    def imported(name, rows):
+        snapshot = Snapshot.objects.create(
+            feed=feed,
+            original_name=name,
+            uploaded_by=people.feedadmin,
+            status=Snapshot.Status.COMPLETE,
+            rows_total=len(rows) + 1,
+            rows_quarantined=len(rows),
+            file=f"feeds/{name}",
+        )
+        return snapshot, [
+            QuarantinedRow.objects.create(snapshot=snapshot, line=line, raw=raw, reasons=reasons)
+            for line, raw, reasons in rows
+        ]
+
+    masked = "640422********0011"
+    snapshot, (ma, li) = imported(
+        "hrss-1.csv",
+        [
+            (3, {"身份证号": masked, "姓名": "马一", "金额": "-1"}, ["金额不能为负数"]),
+            (7, {"身份证号": "", "姓名": "李二", "金额": "900"}, ["缺少身份证号"]),
+        ],
+    )
+    _other, (elsewhere,) = imported("hrss-2.csv", [(3, {"姓名": "马三"}, ["缺少身份证号"])])
+    rows = {"ma": ma, "li": li, "elsewhere": elsewhere}
+    url = reverse("verification:snapshot", args=[snapshot.pk])
+
+    def shown(**params) -> set[str]:
+        response = client.get(url, params)
+        assert response.status_code == 200, response.content[:500]
+        html = response.content.decode()
+        html = html[html.index("<tbody", html.index('id="list-search"')) :]
+        return {key for key, row in rows.items() if f'id="bad-row-{row.pk}"' in html}
+
+    client.force_login(people.feedadmin)
+    assert shown() == {"ma", "li"}  # this import's rows only
+    assert shown(q="马") == {"ma"}
+    assert shown(q="缺少") == {"li"}  # a reason
+    assert shown(q="7") == {"li"}  # a line
+    assert shown(q="王") == set()
+    assert shown(snapshot=_other.pk) == {"ma", "li"}  # the import is the page's
+
+    header, *exported = read_csv(client.get(url, {"q": "马", "export": "csv"}))
+    assert header == ["文件", "行号", "原因", "原始行内容"]
+    assert [row[:3] for row in exported] == [["hrss-1.csv", "3", "金额不能为负数"]]
+    # The cells as kept (jsonb keeps them in its own order), the number still masked.
+    assert set(exported[0][3].split("; ")) == {f"身份证号={masked}", "姓名=马一", "金额=-1"}
+    event = AuditEvent.objects.get(action="list.export")
+    assert event.new_values["list"] == "feed-bad-rows" and event.new_values["rows"] == 1
+
+    client.force_login(people.auditor)
+    assert client.get(url, {"export": "csv"}).status_code == 403
+
+
+# An import's page for the feed admin: 1 session, 2 user, 3 role assignments, 4 the
+# import with its feed, department and uploader, 5 the pager's count of its bad rows,
+# 6 the page of rows with their import (feeds have no places: no grants are read).
+SNAPSHOT_PAGE_QUERIES = 6
+
+
+def test_an_imports_page_costs_the_same_for_one_bad_row_and_for_many(client, people):
+    load_catalogue()
+    snapshot = Snapshot.objects.create(
+        feed=Feed.objects.get(department__code="hrss"),
+        original_name="hrss.csv",
+        uploaded_by=people.feedadmin,
+        status=Snapshot.Status.COMPLETE,
+        file="feeds/hrss.csv",
+    )
+
+    def bad(*lines):
+        QuarantinedRow.objects.bulk_create(
+            QuarantinedRow(
+                snapshot=snapshot, line=n, raw={"姓名": f"某{n}"}, reasons=["缺少身份证号"]
+            )
+            for n in lines
+        )
+
+    client.force_login(people.feedadmin)
+    url = reverse("verification:snapshot", args=[snapshot.pk]) + "?q=某"
+    client.get(url)  # the first request after login records the session
+    bad(2)
+    one = queries_of(client, url)
+    bad(*range(3, 60))
+    many = queries_of(client, url)
+    assert_same_query_count(one, many)
+    assert len(many) == SNAPSHOT_PAGE_QUERIES, numbered(many)
