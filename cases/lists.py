@@ -1,5 +1,6 @@
 """The case lists (aid_portal.listing): the work queue, the decisions, the reviews and
-adjustments, and the payment rosters, their lines and the failed payments.
+adjustments, the monthly file checks, the payment rosters, their lines and the failed
+payments, and the public's reports on the public rosters.
 
 Each names the rows its user may see, the FilterSet its page and API list share, and
 the columns of its export.
@@ -23,6 +24,8 @@ from cases.casework.selectors import with_applicant
 from cases.payments import selectors as payment_selectors
 from cases.payments.filters import FailedLineFilter, LineFilter, RosterFilter
 from cases.payments.services import PROBLEMS
+from cases.publicity import selectors as publicity_selectors
+from cases.publicity.filters import PublicReportFilter
 from cases.reviews import selectors as review_selectors
 
 
@@ -269,6 +272,34 @@ FAILED_PAYMENTS = register(
             Column(_("Amount"), lambda line: line.net_amount),
             Column(_("Why it failed"), _failure),
             Column(_("Account"), _account),
+        ],
+    )
+)
+
+
+def _public_reports(user):
+    access.require_role(user, permissions.READ_PUBLICITY)
+    return publicity_selectors.reports_for_user(user=user)
+
+
+PUBLIC_REPORTS = register(
+    ListSpec(
+        name="public-reports",
+        title=_("Reports from the public"),
+        rows=_public_reports,
+        filterset=PublicReportFilter,
+        columns=[
+            Column(_("Received"), lambda r: timezone.localtime(r.received_at).replace(tzinfo=None)),
+            Column(_("Village"), lambda r: r.village.name),
+            Column(
+                _("Month"), lambda r: f"{r.public_roster.month:%Y-%m}" if r.public_roster else ""
+            ),
+            Column(_("Report"), lambda r: r.text),
+            Column(_("Reporter"), lambda r: r.reporter_name),
+            Column(_("Contact"), lambda r: r.reporter_contact),
+            Column(_("State"), lambda r: r.get_state_display()),
+            Column(_("How it was handled"), lambda r: r.note),
+            Column(_("Handled by"), lambda r: str(r.handled_by) if r.handled_by else ""),
         ],
     )
 )
