@@ -22,7 +22,7 @@ from cases.casework.filters import (
 )
 from cases.casework.selectors import with_applicant
 from cases.payments import selectors as payment_selectors
-from cases.payments.filters import FailedLineFilter, LineFilter, RosterFilter
+from cases.payments.filters import ExceptionFilter, FailedLineFilter, LineFilter, RosterFilter
 from cases.payments.services import PROBLEMS
 from cases.publicity import selectors as publicity_selectors
 from cases.publicity.filters import PublicReportFilter
@@ -272,6 +272,34 @@ FAILED_PAYMENTS = register(
             Column(_("Amount"), lambda line: line.net_amount),
             Column(_("Why it failed"), _failure),
             Column(_("Account"), _account),
+        ],
+    )
+)
+
+
+def _exceptions(user):
+    access.require_role(user, permissions.READ_PAYMENTS)
+    return payment_selectors.exception_list_for_user(user=user)
+
+
+RECONCILIATION_EXCEPTIONS = register(
+    ListSpec(
+        name="reconciliation-exceptions",
+        title=_("Exceptions"),
+        rows=_exceptions,
+        filterset=ExceptionFilter,
+        columns=[
+            Column(_("Township"), lambda e: e.township.name),
+            Column(_("Village"), lambda e: e.village.name if e.village else ""),
+            Column(_("Kind"), lambda e: e.get_kind_display()),
+            Column(_("Case"), lambda e: e.application.number if e.application else ""),
+            Column(_("Programme"), lambda e: e.get_programme_display()),
+            Column(_("Expected"), lambda e: e.expected),
+            Column(_("Found"), lambda e: e.actual),
+            Column(_("Detail"), lambda e: e.detail),
+            Column(_("Status"), lambda e: e.get_status_display()),
+            Column(_("Explanation"), lambda e: e.note),
+            Column(_("Handled by"), lambda e: str(e.handled_by) if e.handled_by else ""),
         ],
     )
 )

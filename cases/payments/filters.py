@@ -16,7 +16,7 @@ from aid_portal.listing import SearchFilterSet
 from aid_portal.models import Region
 from cases.models import AssistanceType
 from cases.payments.forms import MonthInput
-from cases.payments.models import Roster, RosterLine
+from cases.payments.models import ReconciliationException, Roster, RosterLine
 from cases.search import CaseSearchFilterSet, case_search_q, village_filter
 
 MONTH_FORMATS = ["%Y-%m", "%Y-%m-%d"]
@@ -125,3 +125,26 @@ class FailedLineFilter(CaseSearchFilterSet):
 
     def search_q(self, term: str) -> Q:
         return super().search_q(term) | Q(payee_name__icontains=term)
+
+
+class ExceptionFilter(CaseSearchFilterSet):
+    """A reconciliation's exceptions; the page fixes ``reconciliation`` from its URL."""
+
+    household = "household__"
+    application = "application__"
+    roles = permissions.READ_PAYMENTS
+
+    reconciliation = django_filters.NumberFilter(
+        field_name="reconciliation_id", label=_("Reconciliation")
+    )
+    kind = django_filters.ChoiceFilter(
+        choices=ReconciliationException.Kind.choices, label=_("Kind")
+    )
+    status = django_filters.ChoiceFilter(
+        choices=ReconciliationException.Status.choices, label=_("Status")
+    )
+    village = village_filter("village")
+
+    class Meta:
+        model = ReconciliationException
+        fields = ["q", "reconciliation", "kind", "status", "village"]

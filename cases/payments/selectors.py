@@ -18,6 +18,7 @@ from cases.payments.models import (
     FundAllocation,
     MonthlyStatistics,
     Reconciliation,
+    ReconciliationException,
     Roster,
     RosterLine,
 )
@@ -55,6 +56,20 @@ def line_list_for_user(*, user: User) -> QuerySet[RosterLine]:
         region_field="village",
         roles=permissions.READ_PAYMENTS,
     ).order_by("village__code", "household_id", "id")
+
+
+def exception_list_for_user(*, user: User) -> QuerySet[ReconciliationException]:
+    """Reconciliation exceptions of the user's townships (a county's month is read by
+    its townships, each its own exceptions); the page narrows them to one month."""
+    return access.restrict(
+        # An application's number reads its village's code.
+        ReconciliationException.objects.select_related(
+            "township", "village", "application__village", "handled_by"
+        ),
+        user,
+        region_field="township",
+        roles=permissions.READ_PAYMENTS,
+    ).order_by("township__code", "kind", "id")
 
 
 def failed_lines_for_user(*, user: User) -> QuerySet[RosterLine]:

@@ -487,32 +487,23 @@ def reconciliations(request):
     )
 
 
-def _exceptions_for(request, done):
-    return access.restrict(
-        done.exceptions.select_related("township", "village", "application", "handled_by"),
-        request.user,
-        region_field="township",
-        roles=permissions.READ_PAYMENTS,
-    )
-
-
 @login_required
 def reconciliation_detail(request, reconciliation_id: int):
     access.require_role(request.user, permissions.READ_PAYMENTS)
     done = selectors.reconciliation_get(user=request.user, reconciliation_id=reconciliation_id)
-    exceptions = _exceptions_for(request, done)
-    kind = request.GET.get("kind", "")
-    if kind:
-        exceptions = exceptions.filter(kind=kind)
+    exceptions = listing.list_page(
+        request, case_lists.RECONCILIATION_EXCEPTIONS, scope={"reconciliation": str(done.pk)}
+    )
+    if isinstance(exceptions, HttpResponse):
+        return exceptions
     may_close = access.has_role(request.user, permissions.RECONCILE_PAYMENTS, done.county)
     return render(
         request,
         "cases/payments/reconciliation.html",
         {
             "done": done,
-            "exceptions": exceptions,
-            "kind": kind,
-            "kinds": ReconciliationException.Kind.choices,
+            "exceptions": exceptions.page,
+            "listing": exceptions,
             "may_close": may_close and done.state == Reconciliation.State.OPEN,
             "may_build": may_close and done.state == Reconciliation.State.CLOSED,
             "statistics": MonthlyStatistics.objects.filter(
@@ -521,6 +512,7 @@ def reconciliation_detail(request, reconciliation_id: int):
             "handle_form": f.ExceptionForm(),
             "rates": [{"code": code, **row} for code, row in sorted(done.rates.items())],
         },
+        status=exceptions.status,
     )
 
 

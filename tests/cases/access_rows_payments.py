@@ -317,6 +317,20 @@ ROWS = [
         },
     ),
     Row(
+        "search: the county's reconciliation exceptions",
+        url("cases:reconciliation", pk("reconciliation_a"), query="?q=马&kind=failed"),
+        reading(IN_COUNTY, {"outsider_auditor"}),
+        must_not_contain={
+            "caseworker_b": lambda w: f'id="exception-{made(w)["exception_a"].pk}"',
+        },
+    ),
+    Row(
+        "export: the county's reconciliation exceptions, CSV",
+        url("cases:reconciliation", pk("reconciliation_a"), query="?export=csv"),
+        reading(IN_COUNTY, {"outsider_auditor"}),
+        must_not_contain={"caseworker_b": lambda w: w.cases.case_a.number},
+    ),
+    Row(
         "payments: the other county's reconciliation",
         url("cases:reconciliation", pk("reconciliation_other")),
         reading(OTHER_COUNTY, IN_COUNTY - {"superuser"}),

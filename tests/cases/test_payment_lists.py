@@ -14,12 +14,13 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from aid_portal.identity import mask_identity_number
 from aid_portal.models import AuditEvent
 from cases.models import Member
-from cases.payments.models import Roster, RosterLine
+from cases.payments.models import Reconciliation, ReconciliationException, Roster, RosterLine
 from tests.cases import conftest as case_fixtures
 from tests.cases import test_listing
 from tests.cases.test_listing import read_csv
@@ -205,3 +206,54 @@ def test_payment_lists_cost_the_same_for_one_row_and_for_many(client, people, ca
         assert_same_query_count(before, after)
     assert len(then[0]) == ROSTERS_PAGE_QUERIES
     assert len(then[2]) == FAILED_PAGE_QUERIES
+
+
+def test_a_reconciliations_exceptions_are_searched_and_exported_in_the_township(
+    client, people, cases, places
+):
+    done = Reconciliation.objects.create(
+        county=places.county, month=MONTH, computed_at=timezone.now(), computed_by=people.auditor
+    )
+    K = ReconciliationException.Kind
+
+    def exception(key, kind):
+        app = cases[key]
+        return ReconciliationException.objects.create(
+            reconciliation=done,
+            township=app.village.parent,
+            village=app.village,
+            kind=kind,
+            application=app,
+            household=app.household,
+            programme=app.assistance_type,
+            expected=Decimal("500.00"),
+            actual=Decimal("0"),
+        )
+
+    found = {
+        "ma": exception("ma", K.FAILED),
+        "yang": exception("yang", K.UNPAID),
+        "b": exception("b", K.FAILED),
+    }
+    marks = {key: f'id="exception-{e.pk}"' for key, e in found.items()}
+    url = reverse("cases:reconciliation", args=[done.pk])
+    client.force_login(people.caseworker_a)  # township A reads its own exceptions only
+    assert shown(client.get(url), marks) == {"ma", "yang"}
+    assert shown(client.get(url, {"q": cases["yang"].identity}), marks) == {"yang"}
+    assert shown(client.get(url, {"q": cases["b"].number}), marks) == set()
+    assert shown(client.get(url, {"kind": "failed"}), marks) == {"ma"}
+    client.force_login(people.auditor)  # the county: both townships
+    assert shown(client.get(url, {"q": "马文忠"}), marks) == {"ma", "b"}
+
+    header, *rows = read_csv(client.get(url, {"kind": "failed", "export": "csv"}))
+    assert header[:4] == ["乡镇", "村（社区）", "类别", "案件"]
+    assert {row[3] for row in rows} == {cases["ma"].number, cases["b"].number}
+    event = AuditEvent.objects.get(action="list.export")
+    assert event.new_values["list"] == "reconciliation-exceptions"
+    # The page costs the same for three exceptions and for many: no query per row.
+    few = queries_of(client, url)
+    for _n in range(10):
+        exception("yang", K.UNPAID)
+    assert_same_query_count(few, queries_of(client, url))
+    client.force_login(people.assistant_a)
+    assert client.get(url, {"export": "csv"}).status_code == 403
