@@ -16,7 +16,14 @@ from django.db import transaction
 from django.forms.models import model_to_dict
 from django.utils.translation import gettext_lazy as _
 from django_celery_beat.admin import PeriodicTaskAdmin as BeatPeriodicTaskAdmin
-from django_celery_beat.models import PeriodicTask
+from django_celery_beat.admin import PeriodicTaskInline
+from django_celery_beat.models import (
+    ClockedSchedule,
+    CrontabSchedule,
+    IntervalSchedule,
+    PeriodicTask,
+    SolarSchedule,
+)
 
 from aid_portal import access, permissions, services, tokens
 from aid_portal.audit import audit_record
@@ -292,6 +299,36 @@ class AuditedPeriodicTaskAdmin(AuditedAdmin, BeatPeriodicTaskAdmin):
             return (*readonly, "name")
         return readonly
 
+    @admin.display(description=_("The cron schedule in words"))
+    def crontab_translation(self, obj):
+        # celery-beat's own method has no label: the page showed its name in English.
+        return super().crontab_translation(obj)
+
+
+class TasksOfScheduleInline(PeriodicTaskInline):
+    """celery-beat's list of a schedule's tasks, with a Chinese head for the task it
+    runs (its model labels that field with a plain English string, out of gettext)."""
+
+    fields = ("name", "task_to_run", "args", "kwargs")
+    readonly_fields = fields
+
+    @admin.display(description=_("Task to run"))
+    def task_to_run(self, obj):
+        return obj.task
+
+
+def _with_chinese_inline(model) -> None:
+    """Re-register a celery-beat schedule's admin with TasksOfScheduleInline."""
+    base = type(admin.site._registry[model])
+    attrs = {"__module__": __name__, "inlines": [TasksOfScheduleInline]}
+    if model is CrontabSchedule:
+        # A property of the model, labelled by its name ("Human readable") otherwise.
+        attrs["human_readable"] = admin.display(description=_("In words"))(
+            lambda self, obj: obj.human_readable
+        )
+    admin.site.unregister(model)
+    admin.site.register(model, type(base.__name__, (base,), attrs))
+
 
 class JurisdictionAccessAttemptAdmin(AxesAccessAttemptAdmin):
     """Locked-out logins of the staff inside the admin's places only; unlocking (deleting
@@ -328,3 +365,5 @@ admin.site.unregister(PeriodicTask)
 admin.site.register(PeriodicTask, AuditedPeriodicTaskAdmin)
 admin.site.unregister(AccessAttempt)
 admin.site.register(AccessAttempt, JurisdictionAccessAttemptAdmin)
+for _schedule in (ClockedSchedule, CrontabSchedule, SolarSchedule, IntervalSchedule):
+    _with_chinese_inline(_schedule)

@@ -70,6 +70,8 @@ class ListSpec:
     rows: Callable[[User], QuerySet]  # checks the role; starts from the jurisdiction
     filterset: type[django_filters.FilterSet]
     columns: Sequence[Column]
+    # What the search box takes, where it is not a case's name, numbers or village.
+    search_hint: Promise | str | None = None
 
     @property
     def has_identity(self) -> bool:

@@ -357,7 +357,8 @@ class CalendarDay(models.Model):
         ordering = ["date"]
 
     def __str__(self) -> str:
-        return f"{self.date} {'working' if self.is_working_day else 'off'}"
+        kind = _("working day") if self.is_working_day else _("day off")
+        return f"{self.date} {kind}"
 
 
 class TaskDispatch(models.Model):

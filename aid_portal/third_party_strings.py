@@ -14,6 +14,7 @@ STRINGS = [
     # django.contrib.admin (admin/app_list.html)
     gettext_noop("Model name"),
     gettext_noop("Add link"),
+    gettext_noop("Change or view list link"),
     # django-axes: models, admin and messages
     gettext_noop("Access Attempt"),
     gettext_noop("Access lock out"),
@@ -50,6 +51,7 @@ STRINGS = [
     gettext_noop("access logs"),
     # django-celery-beat: untranslated or fuzzy in its zh_Hans
     gettext_noop("Schedule"),
+    gettext_noop("Periodic Tasks Using This Schedule"),
     gettext_noop("Arguments"),
     gettext_noop("Execution Options"),
     gettext_noop('task "{not_found_task_name}" not found'),

@@ -1,4 +1,6 @@
-"""The case lists (aid_portal.listing): the work queue, the decisions and the reviews.
+"""The case lists (aid_portal.listing): the work queue, the decisions, the reviews and
+adjustments, the monthly file checks, the payment rosters, their lines and the failed
+payments, and the public's reports on the public rosters.
 
 Each names the rows its user may see, the FilterSet its page and API list share, and
 the columns of its export.
@@ -12,8 +14,18 @@ from django.utils.translation import gettext_lazy as _
 from aid_portal import access, permissions
 from aid_portal.listing import Column, ListSpec, register
 from cases.casework import selectors as casework_selectors
-from cases.casework.filters import AdjustmentFilter, ApplicationFilter, ReviewFilter
+from cases.casework.filters import (
+    AdjustmentFilter,
+    ApplicationFilter,
+    MonthlyFileCheckFilter,
+    ReviewFilter,
+)
 from cases.casework.selectors import with_applicant
+from cases.payments import selectors as payment_selectors
+from cases.payments.filters import ExceptionFilter, FailedLineFilter, LineFilter, RosterFilter
+from cases.payments.services import PROBLEMS
+from cases.publicity import selectors as publicity_selectors
+from cases.publicity.filters import PublicReportFilter
 from cases.reviews import selectors as review_selectors
 
 
@@ -127,6 +139,195 @@ ADJUSTMENTS = register(
                 _("Proposed on"),
                 lambda p: timezone.localtime(p.proposed_at).date() if p.proposed_at else None,
             ),
+        ],
+    )
+)
+
+
+def _file_checks(user):
+    access.require_role(user, permissions.CHECK_CASES_FOR_COUNTY)
+    return review_selectors.monthly_check_list_for_user(user=user)
+
+
+FILE_CHECKS = register(
+    ListSpec(
+        name="file-checks",
+        title=_("Monthly checks of new dibao files"),
+        rows=_file_checks,
+        filterset=MonthlyFileCheckFilter,
+        columns=[
+            Column(_("County"), lambda c: c.county.name),
+            Column(_("Files approved in"), lambda c: f"{c.month:%Y-%m}"),
+            Column(_("Files"), lambda c: c.files),
+            Column(_("Checked"), lambda c: c.checked),
+            Column(_("Due on"), lambda c: c.due_on),
+            Column(
+                _("Done on"), lambda c: timezone.localtime(c.done_at).date() if c.done_at else None
+            ),
+            Column(_("Done by"), lambda c: str(c.done_by) if c.done_by else ""),
+            Column(_("Note"), lambda c: c.note),
+        ],
+    )
+)
+
+
+def _rosters(user):
+    access.require_role(user, permissions.READ_PAYMENTS)
+    return payment_selectors.roster_list_for_user(user=user).order_by("-month", "township__code")
+
+
+ROSTERS = register(
+    ListSpec(
+        name="rosters",
+        title=_("Payment rosters"),
+        rows=_rosters,
+        filterset=RosterFilter,
+        columns=[
+            Column(_("Roster"), lambda r: f"#{r.pk}"),
+            Column(_("Township"), lambda r: r.township.name),
+            Column(_("Month"), lambda r: f"{r.month:%Y-%m}"),
+            Column(_("Kind"), lambda r: r.get_kind_display()),
+            Column(_("Supplements"), lambda r: f"#{r.supplements_id}" if r.supplements_id else ""),
+            Column(_("State"), lambda r: r.get_state_display()),
+            Column(_("Lines"), lambda r: r.line_count),
+            Column(_("Lines with problems"), lambda r: r.problem_count),
+            Column(_("Total (yuan)"), lambda r: r.total),
+            Column(_("Due by"), lambda r: r.due_on),
+        ],
+    )
+)
+
+
+def _months(line) -> str:
+    if line.months_to != line.months_from:
+        return f"{line.months_from:%Y-%m} – {line.months_to:%Y-%m}"
+    return f"{line.months_from:%Y-%m}"
+
+
+def _account(line) -> str:
+    return f"{line.account.bank.name} {line.account.masked}" if line.account else ""
+
+
+def _problems(line) -> str:
+    return "; ".join(str(PROBLEMS.get(code, code)) for code in line.problems)
+
+
+def _failure(line) -> str:
+    return " ".join(filter(None, [line.get_failure_display(), line.failure_note]))
+
+
+LINE_START = [
+    Column(_("Reference"), lambda line: line.reference),
+    Column(_("Month"), lambda line: f"{line.roster.month:%Y-%m}"),
+    Column(_("Village"), lambda line: line.village.name),
+    Column(_("Payee"), lambda line: line.payee_name),
+    Column(
+        _("Identity number"),
+        lambda line: line.payee.identity_number if line.payee else "",
+        identity=True,
+    ),
+]
+
+
+def _lines(user):
+    access.require_role(user, permissions.READ_PAYMENTS)
+    return payment_selectors.line_list_for_user(user=user)
+
+
+ROSTER_LINES = register(
+    ListSpec(
+        name="roster-lines",
+        title=_("Roster lines"),
+        rows=_lines,
+        filterset=LineFilter,
+        columns=[
+            *LINE_START,
+            Column(_("Programme"), lambda line: line.get_programme_display()),
+            Column(_("Kind"), lambda line: line.get_kind_display()),
+            Column(_("Months"), _months),
+            Column(_("Amount"), lambda line: line.amount),
+            Column(_("To the bank"), lambda line: line.net_amount),
+            Column(_("Account"), _account),
+            Column(_("Checks"), _problems),
+            Column(_("Outcome"), lambda line: line.get_outcome_display()),
+            Column(_("Why it failed"), _failure),
+        ],
+    )
+)
+
+
+def _failed(user):
+    access.require_role(user, permissions.READ_PAYMENTS)
+    return payment_selectors.failed_lines_for_user(user=user)
+
+
+FAILED_PAYMENTS = register(
+    ListSpec(
+        name="failed-payments",
+        title=_("Failed payments"),
+        rows=_failed,
+        filterset=FailedLineFilter,
+        columns=[
+            *LINE_START,
+            Column(_("Amount"), lambda line: line.net_amount),
+            Column(_("Why it failed"), _failure),
+            Column(_("Account"), _account),
+        ],
+    )
+)
+
+
+def _exceptions(user):
+    access.require_role(user, permissions.READ_PAYMENTS)
+    return payment_selectors.exception_list_for_user(user=user)
+
+
+RECONCILIATION_EXCEPTIONS = register(
+    ListSpec(
+        name="reconciliation-exceptions",
+        title=_("Exceptions"),
+        rows=_exceptions,
+        filterset=ExceptionFilter,
+        columns=[
+            Column(_("Township"), lambda e: e.township.name),
+            Column(_("Village"), lambda e: e.village.name if e.village else ""),
+            Column(_("Kind"), lambda e: e.get_kind_display()),
+            Column(_("Case"), lambda e: e.application.number if e.application else ""),
+            Column(_("Programme"), lambda e: e.get_programme_display()),
+            Column(_("Expected"), lambda e: e.expected),
+            Column(_("Found"), lambda e: e.actual),
+            Column(_("Detail"), lambda e: e.detail),
+            Column(_("Status"), lambda e: e.get_status_display()),
+            Column(_("Explanation"), lambda e: e.note),
+            Column(_("Handled by"), lambda e: str(e.handled_by) if e.handled_by else ""),
+        ],
+    )
+)
+
+
+def _public_reports(user):
+    access.require_role(user, permissions.READ_PUBLICITY)
+    return publicity_selectors.reports_for_user(user=user)
+
+
+PUBLIC_REPORTS = register(
+    ListSpec(
+        name="public-reports",
+        title=_("Reports from the public"),
+        rows=_public_reports,
+        filterset=PublicReportFilter,
+        columns=[
+            Column(_("Received"), lambda r: timezone.localtime(r.received_at).replace(tzinfo=None)),
+            Column(_("Village"), lambda r: r.village.name),
+            Column(
+                _("Month"), lambda r: f"{r.public_roster.month:%Y-%m}" if r.public_roster else ""
+            ),
+            Column(_("Report"), lambda r: r.text),
+            Column(_("Reporter"), lambda r: r.reporter_name),
+            Column(_("Contact"), lambda r: r.reporter_contact),
+            Column(_("State"), lambda r: r.get_state_display()),
+            Column(_("How it was handled"), lambda r: r.note),
+            Column(_("Handled by"), lambda r: str(r.handled_by) if r.handled_by else ""),
         ],
     )
 )

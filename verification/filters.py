@@ -9,10 +9,13 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from aid_portal import permissions
-from cases.search import CaseSearchFilterSet, village_filter
-from verification.batch.models import BatchFinding
+from aid_portal.forms import DateInput
+from aid_portal.listing import SearchFilterSet
+from cases.search import CaseSearchFilterSet, case_search_q, village_filter
+from verification.batch.models import BatchFinding, BatchRun
+from verification.feeds.models import QuarantinedRow
 from verification.requests.models import VerificationRequest
-from verification.spotcheck.models import SampleItem
+from verification.spotcheck.models import SampleItem, SpotCheckCampaign
 
 
 class FlagInput(forms.CheckboxInput):
@@ -89,3 +92,81 @@ class SampleItemFilter(CaseRowFilterSet):
     def filter_mine(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         user = getattr(self.request, "user", None)
         return queryset.filter(assigned_to=user) if value and user is not None else queryset
+
+
+def holding_case_q(children: QuerySet, parent_id: str, term: str) -> Q:
+    """Rows (a campaign, a run…) one of whose ``children`` (rows with an application,
+    pointing to their parent by ``parent_id``) is the case the term names."""
+    found = children.filter(
+        case_search_q(term, household="application__household__", application="application__")
+    )
+    return Q(pk__in=found.values(parent_id))
+
+
+class CampaignFilter(SearchFilterSet):
+    """Spot-check campaigns, page and API: a term finds the campaigns that sampled the
+    case it names."""
+
+    rule = django_filters.ChoiceFilter(choices=SpotCheckCampaign.Rule.choices, label=_("Rule"))
+    status = django_filters.ChoiceFilter(
+        choices=SpotCheckCampaign.Status.choices, label=_("Status")
+    )
+    drawn_from = django_filters.DateFilter(
+        field_name="drawn_at", lookup_expr="date__gte", widget=DateInput, label=_("Drawn from")
+    )
+    drawn_to = django_filters.DateFilter(
+        field_name="drawn_at", lookup_expr="date__lte", widget=DateInput, label=_("Drawn until")
+    )
+
+    class Meta:
+        model = SpotCheckCampaign
+        fields = ["q", "rule", "status", "drawn_from", "drawn_to"]
+
+    def search_q(self, term: str) -> Q:
+        return holding_case_q(SampleItem.objects.all(), "campaign_id", term)
+
+
+class BatchRunFilter(SearchFilterSet):
+    """Batch comparison runs: a term finds the runs that found something about the case
+    it names."""
+
+    kind = django_filters.ChoiceFilter(choices=BatchRun.Kind.choices, label=_("Kind"))
+    status = django_filters.ChoiceFilter(choices=BatchRun.Status.choices, label=_("Status"))
+    finding = django_filters.ChoiceFilter(
+        choices=BatchFinding.Kind.choices, method="filter_finding", label=_("Found")
+    )
+    started_from = django_filters.DateFilter(
+        field_name="started_at", lookup_expr="date__gte", widget=DateInput, label=_("Started from")
+    )
+    started_to = django_filters.DateFilter(
+        field_name="started_at", lookup_expr="date__lte", widget=DateInput, label=_("Started until")
+    )
+
+    class Meta:
+        model = BatchRun
+        fields = ["q", "kind", "status", "finding", "started_from", "started_to"]
+
+    def search_q(self, term: str) -> Q:
+        return holding_case_q(BatchFinding.objects.all(), "run_id", term)
+
+    def filter_finding(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # Runs that found at least one of this kind (their counts by kind, kept on the run).
+        return queryset.filter(**{f"counts__{value}__gt": 0})
+
+
+class QuarantinedRowFilter(SearchFilterSet):
+    """An import's bad rows; the page fixes ``snapshot`` from its URL.
+
+    A bad row belongs to no case and its identity number is kept masked, so a term is
+    read as a line number (digits) or as text in its cells or its reasons.
+    """
+
+    snapshot = django_filters.NumberFilter(field_name="snapshot_id", label=_("Import"))
+
+    class Meta:
+        model = QuarantinedRow
+        fields = ["q", "snapshot"]
+
+    def search_q(self, term: str) -> Q:
+        text = Q(raw__icontains=term) | Q(reasons__icontains=term)
+        return Q(line=int(term)) | text if term.isdigit() else text

@@ -1,5 +1,6 @@
 """The verification lists (aid_portal.listing): the open verification requests, the
-open batch findings and a spot-check campaign's sampled cases.
+batch comparison runs and their open findings, the spot-check campaigns and a
+campaign's sampled cases, and the bad rows of a department's import.
 
 Each names the rows its user may see (the role checked, the jurisdiction first, as the
 page always did), the FilterSet its page and API list share, and its export's columns.
@@ -15,7 +16,16 @@ from aid_portal.listing import Column, ListSpec, register
 from cases.casework.selectors import with_applicant
 from cases.lists import case_columns
 from verification.batch import services as batch
-from verification.filters import BatchFindingFilter, SampleItemFilter, VerificationRequestFilter
+from verification.batch.models import BatchFinding
+from verification.feeds.models import QuarantinedRow
+from verification.filters import (
+    BatchFindingFilter,
+    BatchRunFilter,
+    CampaignFilter,
+    QuarantinedRowFilter,
+    SampleItemFilter,
+    VerificationRequestFilter,
+)
 from verification.requests import selectors as request_selectors
 from verification.spotcheck import services as spotcheck
 
@@ -115,5 +125,92 @@ SPOT_CHECK_ITEMS = register(
             Column(_("State"), lambda i: i.get_state_display()),
             Column(_("Outcome"), _outcome),
         ],
+    )
+)
+
+
+def _campaigns(user):
+    access.require_role(user, permissions.RUN_SPOT_CHECKS)
+    return spotcheck.campaign_list_for_user(user=user)
+
+
+SPOT_CHECK_CAMPAIGNS = register(
+    ListSpec(
+        name="spot-check-campaigns",
+        title=_("Spot-check campaigns"),
+        rows=_campaigns,
+        filterset=CampaignFilter,
+        columns=[
+            Column(_("Drawn"), lambda c: _local(c.drawn_at)),
+            Column(_("County"), lambda c: c.county.name),
+            Column(_("Rule"), lambda c: c.get_rule_display()),
+            Column(_("Window from"), lambda c: c.window_start),
+            Column(_("Window to"), lambda c: c.window_end),
+            Column(_("Share drawn"), lambda c: f"{c.ratio * 100:.0f}%"),
+            Column(_("Sampled"), lambda c: c.sample_size),
+            Column(_("Population"), lambda c: c.population_size),
+            Column(_("Visited"), lambda c: c.visited),
+            Column(_("Status"), lambda c: c.get_status_display()),
+            Column(_("Random seed"), lambda c: str(c.seed)),
+        ],
+    )
+)
+
+
+def _runs(user):
+    access.require_role(user, permissions.READ_BATCH_RUNS)
+    return batch.batch_run_list_for_user(user=user)
+
+
+def _count_of(kind: str):
+    return lambda run: run.counts.get(kind, 0)
+
+
+BATCH_RUNS = register(
+    ListSpec(
+        name="batch-runs",
+        title=_("Batch comparisons"),
+        rows=_runs,
+        filterset=BatchRunFilter,
+        columns=[
+            Column(_("Started"), lambda r: _local(r.started_at)),
+            Column(_("County"), lambda r: r.county.name),
+            Column(_("Kind"), lambda r: r.get_kind_display()),
+            Column(_("Period from"), lambda r: r.period_start),
+            Column(_("Period to"), lambda r: r.period_end),
+            Column(_("Status"), lambda r: r.get_status_display()),
+            *(Column(label, _count_of(value)) for value, label in BatchFinding.Kind.choices),
+            Column(_("Total"), lambda r: r.total),
+            Column(_("Finished"), lambda r: _local(r.finished_at)),
+            Column(_("Error"), lambda r: r.error),
+        ],
+    )
+)
+
+
+def _bad_rows(user):
+    # Feeds are the province's: whoever manages them sees every import's bad rows.
+    access.require_role(user, permissions.MANAGE_FEEDS)
+    return QuarantinedRow.objects.select_related("snapshot").order_by("snapshot_id", "line")
+
+
+def _as_read(row) -> str:
+    # The identity number in it was masked when the row was set aside.
+    return "; ".join(f"{column}={value}" for column, value in row.raw.items())
+
+
+FEED_BAD_ROWS = register(
+    ListSpec(
+        name="feed-bad-rows",
+        title=_("Quarantined rows"),
+        rows=_bad_rows,
+        filterset=QuarantinedRowFilter,
+        columns=[
+            Column(_("File"), lambda r: r.snapshot.original_name),
+            Column(_("Line"), lambda r: r.line),
+            Column(_("Reasons"), lambda r: "; ".join(str(reason) for reason in r.reasons)),
+            Column(_("Row as read"), _as_read),
+        ],
+        search_hint=_("Line number, or text in the row or its reasons"),
     )
 )

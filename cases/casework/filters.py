@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import django_filters
+from django.db import models
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from aid_portal.forms import DateInput
+from aid_portal.listing import SearchFilterSet
+from cases.payments.forms import MonthInput
 from cases.records import Application, AssistanceType
-from cases.reviews.models import AdjustmentProposal, PeriodicReview
-from cases.search import CaseSearchFilterSet, village_filter
+from cases.reviews.models import (
+    AdjustmentProposal,
+    MonthlyFileCheck,
+    MonthlyFileCheckItem,
+    PeriodicReview,
+)
+from cases.search import CaseSearchFilterSet, case_search_q, village_filter
 
 
 class ApplicationFilter(CaseSearchFilterSet):
@@ -61,3 +70,30 @@ class AdjustmentFilter(CaseSearchFilterSet):
     class Meta:
         model = AdjustmentProposal
         fields = ["q", "action", "source", "village"]
+
+
+class MonthlyFileCheckFilter(SearchFilterSet):
+    """The county's monthly checks of new dibao files: a term finds the checks whose
+    checklist holds the case it names."""
+
+    class Done(models.TextChoices):
+        OPEN = "open", _("open")
+        DONE = "done", _("done")
+
+    month = django_filters.DateFilter(
+        input_formats=["%Y-%m", "%Y-%m-%d"], widget=MonthInput, label=_("Files approved in")
+    )
+    done = django_filters.ChoiceFilter(choices=Done.choices, method="filter_done", label=_("Done"))
+
+    class Meta:
+        model = MonthlyFileCheck
+        fields = ["q", "month", "done"]
+
+    def search_q(self, term: str) -> Q:
+        items = MonthlyFileCheckItem.objects.filter(
+            case_search_q(term, household="application__household__", application="application__")
+        )
+        return Q(pk__in=items.values("file_check_id"))
+
+    def filter_done(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(done_at__isnull=value == self.Done.OPEN)

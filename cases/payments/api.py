@@ -4,7 +4,6 @@ the declared table (cases.payments.steps.ROSTER)."""
 
 from __future__ import annotations
 
-import django_filters
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
@@ -20,7 +19,8 @@ from aid_portal.errors import DomainError
 from aid_portal.steps import step_api_views
 from cases.payments import bankfiles, selectors, services
 from cases.payments import serializers as s
-from cases.payments.models import Bank, Roster
+from cases.payments.filters import FailedLineFilter, RosterFilter
+from cases.payments.models import Bank, Roster, RosterLine
 from cases.payments.steps import ROSTER
 
 
@@ -40,17 +40,6 @@ def _bank(code: str) -> Bank:
 def _roster_response(request, roster_id: int, *, status_code=status.HTTP_200_OK):
     roster = selectors.roster_get(user=request.user, roster_id=roster_id)
     return Response(s.RosterDetailSerializer(roster).data, status=status_code)
-
-
-class RosterFilter(django_filters.FilterSet):
-    state = django_filters.ChoiceFilter(choices=Roster.State.choices)
-    kind = django_filters.ChoiceFilter(choices=Roster.Kind.choices)
-    township = django_filters.NumberFilter(field_name="township_id")
-    month = django_filters.DateFilter(input_formats=["%Y-%m", "%Y-%m-%d"])
-
-    class Meta:
-        model = Roster
-        fields = ["state", "kind", "township", "month"]
 
 
 class RosterListView(generics.ListAPIView):
@@ -131,10 +120,11 @@ class FailedLineListView(generics.ListAPIView):
     """Failed payments not yet re-issued, in the user's places."""
 
     serializer_class = s.RosterLineSerializer
+    filterset_class = FailedLineFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
-            return Roster.objects.none()
+            return RosterLine.objects.none()
         access.require_role(self.request.user, permissions.READ_PAYMENTS)
         return selectors.failed_lines_for_user(user=self.request.user)
 

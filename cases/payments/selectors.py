@@ -18,6 +18,7 @@ from cases.payments.models import (
     FundAllocation,
     MonthlyStatistics,
     Reconciliation,
+    ReconciliationException,
     Roster,
     RosterLine,
 )
@@ -44,11 +45,31 @@ def roster_get(*, user: User, roster_id: int) -> Roster:
     )
 
 
-def roster_lines(roster: Roster) -> QuerySet[RosterLine]:
-    """A roster's lines as its page lists them (the roster came through the gate)."""
-    return roster.lines.select_related(
-        "village", "account__bank", "refers_to", "award", "adjustment"
+def line_list_for_user(*, user: User) -> QuerySet[RosterLine]:
+    """Roster lines of the user's places, as a roster's page lists them (its list spec
+    narrows them to one roster)."""
+    return access.restrict(
+        RosterLine.objects.select_related(
+            "roster", "village", "account__bank", "refers_to", "award", "adjustment", "payee"
+        ),
+        user,
+        region_field="village",
+        roles=permissions.READ_PAYMENTS,
     ).order_by("village__code", "household_id", "id")
+
+
+def exception_list_for_user(*, user: User) -> QuerySet[ReconciliationException]:
+    """Reconciliation exceptions of the user's townships (a county's month is read by
+    its townships, each its own exceptions); the page narrows them to one month."""
+    return access.restrict(
+        # An application's number reads its village's code.
+        ReconciliationException.objects.select_related(
+            "township", "village", "application__village", "handled_by"
+        ),
+        user,
+        region_field="township",
+        roles=permissions.READ_PAYMENTS,
+    ).order_by("township__code", "kind", "id")
 
 
 def failed_lines_for_user(*, user: User) -> QuerySet[RosterLine]:
@@ -59,7 +80,7 @@ def failed_lines_for_user(*, user: User) -> QuerySet[RosterLine]:
     return access.restrict(
         RosterLine.objects.filter(outcome=RosterLine.Outcome.FAILED)
         .exclude(pk__in=reissued.values("refers_to"))
-        .select_related("roster", "village", "account__bank", "household"),
+        .select_related("roster", "village", "account__bank", "household", "payee"),
         user,
         region_field="village",
         roles=permissions.READ_PAYMENTS,

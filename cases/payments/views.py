@@ -16,12 +16,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from aid_portal import access, permissions
+from aid_portal import access, listing, permissions
 from aid_portal.errors import DomainError
 from aid_portal.exports import Sheet, xlsx_response
 from aid_portal.forms import add_domain_error
 from aid_portal.steps import step_page
 from aid_portal.unmask import UnmaskLimitReached, unmask_record
+from cases import lists as case_lists
 from cases.models import AssistanceType, Household
 from cases.payments import bankfiles, reconciliation, selectors, services
 from cases.payments import forms as f
@@ -161,28 +162,21 @@ def roster_list(request):
                 )
                 return redirect("cases:roster", roster_id=roster.pk)
         status = 400
-    rosters = selectors.roster_list_for_user(user=request.user)
-    month = request.GET.get("month", "")
-    if month:
-        month_field = f.MonthField(required=False)
-        try:
-            rosters = rosters.filter(month=month_field.clean(month))
-        except ValidationError:  # a bad filter shows every month, as no filter does
-            month = ""
+    result = listing.list_page(request, case_lists.ROSTERS)
+    if isinstance(result, HttpResponse):
+        return result
     return render(
         request,
         "cases/payments/list.html",
-        {
-            "rosters": rosters[:200],
-            "form": form,
-            "month": month,
-            "today": timezone.localdate(),
-        },
-        status=status,
+        {"page": result.page, "listing": result, "form": form, "today": timezone.localdate()},
+        status=max(status, result.status),
     )
 
 
 def _render_roster(request, roster: Roster, *, bound=None, status: int = 200) -> HttpResponse:
+    lines = listing.list_page(request, case_lists.ROSTER_LINES, scope={"roster": str(roster.pk)})
+    if isinstance(lines, HttpResponse):
+        return lines
     steps = ROSTER.page_forms(request, roster, bound)
     states = dict(Roster.State.choices)
     history = [
@@ -200,7 +194,8 @@ def _render_roster(request, roster: Roster, *, bound=None, status: int = 200) ->
         {
             "roster": roster,
             "steps": steps,
-            "lines": selectors.roster_lines(roster),
+            "lines": lines.page,
+            "listing": lines,
             "history": history,
             "banks": bankfiles.banks_of(roster) if roster.frozen and exchange else [],
             "returns": roster.returns.select_related("bank", "imported_by"),
@@ -213,7 +208,7 @@ def _render_roster(request, roster: Roster, *, bound=None, status: int = 200) ->
             "problem_labels": services.PROBLEMS,
             "supplementary": roster.supplementary_rosters.all(),
         },
-        status=status,
+        status=max(status, lines.status),
     )
 
 
@@ -299,11 +294,14 @@ def failed_lines(request):
                 messages.success(request, _("Supplementary roster prepared."))
                 return redirect("cases:roster", roster_id=roster.pk)
         status = 400
+    result = listing.list_page(request, case_lists.FAILED_PAYMENTS)
+    if isinstance(result, HttpResponse):
+        return result
     return render(
         request,
         "cases/payments/failed.html",
-        {"failed": failed, "form": form},
-        status=status,
+        {"page": result.page, "listing": result, "form": form},
+        status=max(status, result.status),
     )
 
 
@@ -489,32 +487,23 @@ def reconciliations(request):
     )
 
 
-def _exceptions_for(request, done):
-    return access.restrict(
-        done.exceptions.select_related("township", "village", "application", "handled_by"),
-        request.user,
-        region_field="township",
-        roles=permissions.READ_PAYMENTS,
-    )
-
-
 @login_required
 def reconciliation_detail(request, reconciliation_id: int):
     access.require_role(request.user, permissions.READ_PAYMENTS)
     done = selectors.reconciliation_get(user=request.user, reconciliation_id=reconciliation_id)
-    exceptions = _exceptions_for(request, done)
-    kind = request.GET.get("kind", "")
-    if kind:
-        exceptions = exceptions.filter(kind=kind)
+    exceptions = listing.list_page(
+        request, case_lists.RECONCILIATION_EXCEPTIONS, scope={"reconciliation": str(done.pk)}
+    )
+    if isinstance(exceptions, HttpResponse):
+        return exceptions
     may_close = access.has_role(request.user, permissions.RECONCILE_PAYMENTS, done.county)
     return render(
         request,
         "cases/payments/reconciliation.html",
         {
             "done": done,
-            "exceptions": exceptions,
-            "kind": kind,
-            "kinds": ReconciliationException.Kind.choices,
+            "exceptions": exceptions.page,
+            "listing": exceptions,
             "may_close": may_close and done.state == Reconciliation.State.OPEN,
             "may_build": may_close and done.state == Reconciliation.State.CLOSED,
             "statistics": MonthlyStatistics.objects.filter(
@@ -523,6 +512,7 @@ def reconciliation_detail(request, reconciliation_id: int):
             "handle_form": f.ExceptionForm(),
             "rates": [{"code": code, **row} for code, row in sorted(done.rates.items())],
         },
+        status=exceptions.status,
     )
 
 

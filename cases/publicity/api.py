@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from aid_portal import access, permissions
 from cases.payments.serializers import MonthField
 from cases.publicity import selectors, services
+from cases.publicity.filters import PublicReportFilter
 from cases.publicity.models import PublicReport, PublicRoster, PublicRosterEntry
 
 
@@ -144,6 +145,7 @@ class PublicReportListView(generics.ListAPIView):
     """The township's queue of objections and reports from the public page."""
 
     serializer_class = PublicReportSerializer
+    filterset_class = PublicReportFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -20,9 +20,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from aid_portal import access, permissions
+from aid_portal import access, listing, permissions
 from aid_portal.errors import DomainError
 from aid_portal.forms import add_domain_error
+from cases import lists as case_lists
 from cases.payments.models import Roster
 from cases.publicity import forms as f
 from cases.publicity import selectors, services, throttle
@@ -247,11 +248,15 @@ def public_roster_detail(request, public_roster_id: int):
 def public_reports(request):
     """The township's queue of the public's objections and reports, open ones first."""
     access.require_role(request.user, permissions.READ_PUBLICITY)
-    reports = list(selectors.reports_for_user(user=request.user)[:200])
+    result = listing.list_page(request, case_lists.PUBLIC_REPORTS)
+    if isinstance(result, HttpResponse):
+        return result
     return render(
         request,
         "cases/publicity/reports.html",
         {
+            "page": result.page,
+            "listing": result,
             "reports": [
                 {
                     "report": report,
@@ -262,9 +267,10 @@ def public_reports(request):
                     )
                     else None,
                 }
-                for report in reports
+                for report in result.page
             ],
         },
+        status=result.status,
     )
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -52,7 +51,6 @@ from cases.reviews.forms import (
 from cases.reviews.steps import REVIEW
 
 R = PeriodicReview.State
-PAGE_SIZE = 50
 STEP_ORDER = [R.OPENED, R.REDECLARATION, R.VERIFICATION, R.AWAITING_DECISION, R.DECIDED]
 PART_LABELS = {
     "members": gettext_lazy("member"),
@@ -458,10 +456,14 @@ def adjustment_handle(request, proposal_id: int):
 @login_required
 def file_checks(request):
     access.require_role(request.user, permissions.CHECK_CASES_FOR_COUNTY)
-    rows = review_selectors.monthly_check_list_for_user(user=request.user)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    result = listing.list_page(request, case_lists.FILE_CHECKS)
+    if isinstance(result, HttpResponse):
+        return result
     return render(
-        request, "cases/reviews/file_checks.html", {"page": page, "today": timezone.localdate()}
+        request,
+        "cases/reviews/file_checks.html",
+        {"page": result.page, "listing": result, "today": timezone.localdate()},
+        status=result.status,
     )
 
 

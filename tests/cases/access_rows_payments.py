@@ -317,6 +317,20 @@ ROWS = [
         },
     ),
     Row(
+        "search: the county's reconciliation exceptions",
+        url("cases:reconciliation", pk("reconciliation_a"), query="?q=马&kind=failed"),
+        reading(IN_COUNTY, {"outsider_auditor"}),
+        must_not_contain={
+            "caseworker_b": lambda w: f'id="exception-{made(w)["exception_a"].pk}"',
+        },
+    ),
+    Row(
+        "export: the county's reconciliation exceptions, CSV",
+        url("cases:reconciliation", pk("reconciliation_a"), query="?export=csv"),
+        reading(IN_COUNTY, {"outsider_auditor"}),
+        must_not_contain={"caseworker_b": lambda w: w.cases.case_a.number},
+    ),
+    Row(
         "payments: the other county's reconciliation",
         url("cases:reconciliation", pk("reconciliation_other")),
         reading(OTHER_COUNTY, IN_COUNTY - {"superuser"}),
@@ -331,6 +345,80 @@ ROWS = [
         "payments: the other county's statistics table",
         url("cases:statistics", pk("statistics_other")),
         reading(OTHER_COUNTY, IN_COUNTY - {"superuser"}),
+    ),
+    # Search and export (aid_portal.listing): the same rows as the pages, in files.
+    Row(
+        "search: rosters",
+        url("cases:rosters", query="?q=马&state=paid"),
+        statuses(READERS, otherwise=403),
+        must_not_contain={
+            "caseworker_a": row_id("frozen_other"),
+            "outsider_auditor": row_id("frozen_a"),
+        },
+    ),
+    Row(
+        "export: rosters, CSV",
+        url("cases:rosters", query="?export=csv"),
+        statuses(READERS, otherwise=403),
+        must_not_contain={
+            "caseworker_a": lambda w: f"#{made(w)['frozen_other'].pk},",
+            "caseworker_b": lambda w: f"#{made(w)['frozen_a'].pk},",
+        },
+    ),
+    Row(
+        "export: rosters, XLSX",
+        url("cases:rosters", query="?export=xlsx"),
+        statuses(READERS, otherwise=403),
+    ),
+    Row(
+        "search: a roster's lines, township A",
+        url("cases:roster", pk("frozen_a"), query="?q=马&outcome=failed"),
+        reading(INSIDE_A, {"caseworker_b", "outsider_auditor"}),
+        must_not_contain=NO_FULL_NUMBER,
+    ),
+    Row(
+        "export: a roster's lines, CSV",
+        url("cases:roster", pk("frozen_a"), query="?export=csv"),
+        reading(INSIDE_A, {"caseworker_b", "outsider_auditor"}),
+        must_not_contain=NO_FULL_NUMBER | {"caseworker_a": reference("other")},
+    ),
+    Row(
+        "export: a roster's lines, unmasked",
+        url("cases:roster", pk("frozen_a"), query="?export=xlsx&unmask=1&purpose=核对发放"),
+        reading(INSIDE_A - {"finance"}, {"caseworker_b", "outsider_auditor"}),
+    ),
+    Row(
+        "search: failed payments",
+        url("cases:payments-failed", query="?q=马&failure=account_closed"),
+        statuses(READERS, otherwise=403),
+        must_not_contain={
+            "caseworker_a": reference("other"),
+            "outsider_auditor": reference("a"),
+        },
+    ),
+    Row(
+        "export: failed payments, CSV",
+        url("cases:payments-failed", query="?export=csv"),
+        statuses(READERS, otherwise=403),
+        must_not_contain=NO_FULL_NUMBER
+        | {
+            "caseworker_a": reference("other"),
+            "finance": reference("other"),
+            "caseworker_b": reference("a"),
+            "outsider_auditor": reference("a"),
+        },
+    ),
+    Row(
+        "export: failed payments, unmasked",
+        url("cases:payments-failed", query="?export=csv&unmask=1&purpose=核对发放"),
+        statuses(READERS - {"finance"}, otherwise=403),
+    ),
+    Row(
+        "api: failed payments, searched",
+        url("api-cases-payments-failed", query="?q=马"),
+        statuses(READERS, otherwise=403, anon=API_ANON),
+        api=True,
+        must_not_contain={"caseworker_b": reference("a"), "outsider_auditor": reference("a")},
     ),
     # The API.
     Row(

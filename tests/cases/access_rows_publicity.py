@@ -113,6 +113,35 @@ ROWS = [
             "outsider_auditor": text("a"),
         },
     ),
+    Row(
+        "search: reports from the public",
+        lambda w: (made(w), reverse("cases:public-reports") + "?q=户主&state=open")[1],
+        statuses(READERS, otherwise=403),
+        must_not_contain={"caseworker_a": text("other"), "outsider_auditor": text("a")},
+    ),
+    Row(
+        "export: reports from the public, CSV",
+        lambda w: (made(w), reverse("cases:public-reports") + "?export=csv")[1],
+        statuses(READERS, otherwise=403),
+        must_not_contain={
+            "caseworker_a": text("other"),
+            "auditor": text("other"),
+            "caseworker_b": text("a"),
+            "outsider_auditor": text("a"),
+        },
+    ),
+    Row(
+        "export: reports from the public, XLSX",
+        lambda w: (made(w), reverse("cases:public-reports") + "?export=xlsx")[1],
+        statuses(READERS, otherwise=403),
+    ),
+    Row(
+        "api public reports, searched",
+        lambda w: (made(w), reverse("api-cases-public-reports") + "?q=户主")[1],
+        statuses(READERS, otherwise=403, anon=API_ANON),
+        api=True,
+        must_not_contain={"caseworker_a": text("other"), "outsider_auditor": text("a")},
+    ),
     # API.
     Row(
         "api public rosters",

@@ -119,6 +119,29 @@ ROWS = [
         },
     ),
     Row(
+        "search: monthly file checks",
+        lambda w: (made(w), reverse("cases:file-checks") + "?q=户主&done=open")[1],
+        statuses(CHECKERS, otherwise=403),
+        must_not_contain={
+            "auditor": lambda w: w.places.other_county.name,
+            "outsider_auditor": lambda w: w.places.county.name,
+        },
+    ),
+    Row(
+        "export: monthly file checks, CSV",
+        lambda w: (made(w), reverse("cases:file-checks") + "?export=csv")[1],
+        statuses(CHECKERS, otherwise=403),
+        must_not_contain={
+            "auditor": lambda w: w.places.other_county.name,
+            "outsider_auditor": lambda w: w.places.county.name,
+        },
+    ),
+    Row(
+        "export: monthly file checks, XLSX",
+        lambda w: (made(w), reverse("cases:file-checks") + "?export=xlsx")[1],
+        statuses(CHECKERS, otherwise=403),
+    ),
+    Row(
         "monthly file checks: the county's",
         lambda w: reverse("cases:file-check", args=[pk("check_a")(w)]),
         statuses({"auditor", "superuser"}, otherwise=403, outsider_auditor=404),

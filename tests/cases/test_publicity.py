@@ -5,6 +5,8 @@ gone; reports landing in the township's queue; staff pages inside the township o
 
 from __future__ import annotations
 
+import csv
+import io
 from html.parser import HTMLParser
 
 import pytest
@@ -15,6 +17,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from aid_portal.errors import DomainError
 from aid_portal.models import AuditEvent
@@ -25,6 +28,7 @@ from cases.payments.models import PaymentAccount
 from cases.publicity import services as publicity
 from cases.publicity.models import PublicReport, PublicRoster, PublicRosterEntry
 from tests.cases.conftest import luhn_number, to_decision
+from tests.queries import assert_same_query_count, numbered, queries_of
 
 THIS_MONTH = timezone.localdate().replace(day=1)
 NEXT_MONTH = payments.next_month(THIS_MONTH)
@@ -428,8 +432,6 @@ def test_the_staff_pages_are_the_townships_own(paying, people, places, finance):
 
 
 def test_the_api_publishes_withdraws_and_lists_reports(paying, people, places, finance):
-    from rest_framework.test import APIClient
-
     paying()
     frozen_roster(people, places, finance)
     api = APIClient()
@@ -450,3 +452,83 @@ def test_the_api_publishes_withdraws_and_lists_reports(paying, people, places, f
     response = api.post(withdraw, {"reason": "撤回重发"}, format="json")
     assert response.status_code == 200 and response.json()["withdrawn_at"]
     assert api.get(reverse("api-cases-public-reports")).status_code == 200
+
+
+# --- the reports as a list: search, filters, export ------------------------------------------
+
+
+def test_reports_are_searched_by_the_households_listed_and_exported(
+    paying, people, places, finance
+):
+    family, public = published_family(paying, people, places, finance)
+    about = PublicReport.objects.create(
+        village=places.village_a,
+        public_roster=public,
+        text="此户家中有车辆",
+        reporter_contact="139",
+    )
+    other = PublicReport.objects.create(
+        village=places.village_a, text="村里有人冒领", reporter_contact="138"
+    )
+    elsewhere = PublicReport.objects.create(
+        village=places.village_b, text="此户家中有车辆", reporter_contact="137"
+    )
+    reports = {"about": about, "other": other, "elsewhere": elsewhere}
+    url = reverse("cases:public-reports")
+    client = Client()
+
+    def shown(**params) -> set[str]:
+        response = client.get(url, params)
+        assert response.status_code == 200, response.content[:500]
+        html = response.content.decode()
+        html = html[html.index("<tbody", html.index('id="list-search"')) :]
+        return {key for key, report in reports.items() if f'id="report-{report.pk}"' in html}
+
+    client.force_login(people.caseworker_a)
+    assert shown() == {"about", "other"}  # never township B's
+    assert shown(q="马小兰") == {"about"}  # listed on the public roster reported on
+    assert shown(q=family.applicant.person.identity_number) == {"about"}
+    assert shown(q="车辆") == {"about"}
+    assert shown(q="冒领") == {"other"}
+    assert shown(q="张三") == set()
+    PublicReport.objects.filter(pk=other.pk).update(state=PublicReport.State.HANDLED)
+    assert shown(state="handled") == {"other"}
+
+    api = APIClient()
+    api.force_authenticate(people.caseworker_a)
+    response = api.get(reverse("api-cases-public-reports"), {"q": "马小兰"})
+    assert [row["id"] for row in response.json()["results"]] == [about.pk]
+
+    response = client.get(url, {"q": "车辆", "export": "csv"})
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert len(rows) == 2 and rows[1][3] == "此户家中有车辆" and rows[1][5] == "139"
+    event = AuditEvent.objects.get(action="list.export")
+    assert event.new_values["list"] == "public-reports" and event.new_values["rows"] == 1
+
+    client.force_login(people.caseworker_b)
+    assert shown(q="马小兰") == set() and shown() == {"elsewhere"}
+
+
+# The reports page for a township's caseworker: 1 session, 2 user, 3 role assignments,
+# 4 per-object grants, 5 the count for the pager, 6 the page of reports with their
+# villages, public rosters and handlers, 7 the villages for the search's select.
+PUBLIC_REPORTS_PAGE_QUERIES = 7
+
+
+def test_the_reports_page_costs_the_same_for_one_report_and_for_many(people, places):
+    client = Client()
+    client.force_login(people.caseworker_a)
+    url = reverse("cases:public-reports")
+    client.get(url)  # the first request after login records the session
+
+    def report():
+        PublicReport.objects.create(village=places.village_a, text="冒领", reporter_contact="1")
+
+    report()
+    one = queries_of(client, url)
+    for _n in range(12):
+        report()
+    many = queries_of(client, url)
+    assert_same_query_count(one, many)
+    assert len(many) == PUBLIC_REPORTS_PAGE_QUERIES, numbered(many)

@@ -58,6 +58,29 @@ ROWS = [
         },
     ),
     Row(
+        "search: batch runs",
+        lambda w: (runs(w), reverse("verification:batch-runs") + "?q=户主&finding=vehicle")[1],
+        statuses(RUN_READERS | {"outsider_auditor"}, otherwise=403),
+        must_not_contain={
+            "auditor": lambda w: w.places.other_county.name,
+            "outsider_auditor": lambda w: w.places.county.name,
+        },
+    ),
+    Row(
+        "export: batch runs, CSV",
+        lambda w: (runs(w), reverse("verification:batch-runs") + "?export=csv")[1],
+        statuses(RUN_READERS | {"outsider_auditor"}, otherwise=403),
+        must_not_contain={
+            "auditor": lambda w: w.places.other_county.name,
+            "outsider_auditor": lambda w: w.places.county.name,
+        },
+    ),
+    Row(
+        "export: batch runs, XLSX",
+        lambda w: (runs(w), reverse("verification:batch-runs") + "?export=xlsx")[1],
+        statuses(RUN_READERS | {"outsider_auditor"}, otherwise=403),
+    ),
+    Row(
         "verification: batch run, the county",
         lambda w: reverse("verification:batch-run", args=[runs(w)[0]]),
         statuses(RUN_READERS, otherwise=403, outsider_auditor=404),

@@ -66,6 +66,21 @@ ROWS = [
         url_name="verification:snapshot",
     ),
     Row(
+        "search: one import's bad rows",
+        lambda w: reverse("verification:snapshot", args=[_snapshot(w)]) + "?q=3",
+        statuses(FEED_ADMINS),
+    ),
+    Row(
+        "export: one import's bad rows, CSV",
+        lambda w: reverse("verification:snapshot", args=[_snapshot(w)]) + "?export=csv",
+        statuses(FEED_ADMINS),
+    ),
+    Row(
+        "export: one import's bad rows, XLSX",
+        lambda w: reverse("verification:snapshot", args=[_snapshot(w)]) + "?export=xlsx",
+        statuses(FEED_ADMINS),
+    ),
+    Row(
         "feeds: the template file of a feed",
         lambda w: reverse("verification:feed-template", args=[_department(w)]),
         statuses(FEED_ADMINS),

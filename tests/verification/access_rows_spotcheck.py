@@ -75,6 +75,29 @@ ROWS = [
         },
     ),
     Row(
+        "search: spot-check campaigns",
+        lambda w: (campaigns(w), reverse("verification:spotcheck-campaigns") + "?q=户主")[1],
+        statuses(AUDITORS, otherwise=403),
+        must_not_contain={
+            "auditor": lambda w: w.places.other_county.name,
+            "outsider_auditor": lambda w: w.places.county.name,
+        },
+    ),
+    Row(
+        "export: spot-check campaigns, CSV",
+        lambda w: (campaigns(w), reverse("verification:spotcheck-campaigns") + "?export=csv")[1],
+        statuses(AUDITORS, otherwise=403),
+        must_not_contain={
+            "auditor": lambda w: w.places.other_county.name,
+            "outsider_auditor": lambda w: w.places.county.name,
+        },
+    ),
+    Row(
+        "export: spot-check campaigns, XLSX",
+        lambda w: (campaigns(w), reverse("verification:spotcheck-campaigns") + "?export=xlsx")[1],
+        statuses(AUDITORS, otherwise=403),
+    ),
+    Row(
         "spot-checks: draw form",
         lambda w: reverse("verification:spotcheck-draw"),
         statuses(AUDITORS, otherwise=403),

@@ -24,7 +24,10 @@ from cases.models import Application, Member
 from tests.cases import conftest as case_fixtures
 from tests.cases import test_listing
 from tests.cases.test_listing import read_csv
+from tests.queries import assert_same_query_count, numbered, queries_of
 from verification.batch.models import BatchFinding, BatchRun
+from verification.feeds.catalogue import load_catalogue
+from verification.feeds.models import Feed, QuarantinedRow, Snapshot
 from verification.requests.models import VerificationRequest
 from verification.spotcheck.models import SampleItem, SpotCheckCampaign
 
@@ -194,3 +197,230 @@ def test_a_campaigns_export_keeps_to_the_campaign_even_when_queued(
 
 def read_csv_bytes(content: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+# --- the spot-check campaigns ----------------------------------------------------------
+
+
+def test_campaigns_are_found_by_the_cases_they_sampled_on_the_page_and_the_api(
+    client, people, cases, campaign
+):
+    other = SpotCheckCampaign.objects.exclude(pk=campaign.pk).get()
+    SpotCheckCampaign.objects.filter(pk=other.pk).update(status="finished")
+    drawn = {"this": campaign, "other": other}
+
+    def shown(**params) -> set[str]:
+        response = client.get(reverse("verification:spotcheck-campaigns"), params)
+        assert response.status_code == 200, response.content[:500]
+        html = response.content.decode()
+        html = html[html.index("<tbody", html.index('id="list-search"')) :]
+        return {key for key, c in drawn.items() if f'id="campaign-{c.pk}"' in html}
+
+    client.force_login(people.auditor)
+    assert shown() == {"this", "other"}
+    assert shown(q="杨秀兰") == {"this"}
+    assert shown(q=cases["formula"].identity) == {"other"}
+    assert shown(q=cases["b"].number) == {"this"}
+    assert shown(q="张三") == set()
+    assert shown(status="finished") == {"other"}
+    assert shown(drawn_from="2999-01-01") == set()
+
+    api = APIClient()
+    api.force_authenticate(people.auditor)
+    response = api.get(reverse("api-spotcheck-campaign-list"), {"q": cases["ma"].identity})
+    assert [row["id"] for row in response.json()["results"]] == [campaign.pk]
+
+    response = client.get(
+        reverse("verification:spotcheck-campaigns"), {"status": "running", "export": "csv"}
+    )
+    header, *rows = read_csv(response)
+    assert header[1:3] == ["县", "抽查规则"]
+    assert [row[-1] for row in rows] == [str(campaign.seed)]
+    assert AuditEvent.objects.get(action="list.export").new_values["list"] == "spot-check-campaigns"
+
+    client.force_login(people.outsider_auditor)  # the other county: none of these
+    assert shown() == set() and shown(q="马文忠") == set()
+    client.force_login(people.caseworker_a)
+    response = client.get(reverse("verification:spotcheck-campaigns"), {"export": "csv"})
+    assert response.status_code == 403
+
+
+# --- the batch comparison runs ------------------------------------------------------------
+
+
+def test_batch_runs_are_found_by_the_cases_they_found_and_exported(
+    client, people, cases, places, findings
+):
+    found = BatchRun.objects.get()
+    BatchRun.objects.filter(pk=found.pk).update(counts={"vehicle": 2, "business": 1})
+    quiet = BatchRun.objects.create(
+        county=places.county,
+        kind=BatchRun.Kind.ON_DEMAND,
+        period_start=datetime.date(2026, 7, 1),
+        period_end=datetime.date(2026, 7, 31),
+        status=BatchRun.Status.FINISHED,
+    )
+    elsewhere = BatchRun.objects.create(
+        county=places.other_county,
+        kind=BatchRun.Kind.ON_DEMAND,
+        period_start=datetime.date(2026, 7, 1),
+        period_end=datetime.date(2026, 7, 31),
+        status=BatchRun.Status.FAILED,
+    )
+    runs = {"found": found, "quiet": quiet, "elsewhere": elsewhere}
+    url = reverse("verification:batch-runs")
+
+    def shown(**params) -> set[str]:
+        response = client.get(url, params)
+        assert response.status_code == 200, response.content[:500]
+        html = response.content.decode()
+        html = html[html.index("<tbody", html.index('id="list-search"')) :]
+        return {key for key, run in runs.items() if f'id="run-{run.pk}"' in html}
+
+    client.force_login(people.auditor)
+    assert shown() == {"found", "quiet"}  # never the other county's
+    assert shown(q="杨秀兰") == {"found"}
+    assert shown(q=cases["ma"].identity) == {"found"}
+    assert shown(q="张三") == set()
+    assert shown(finding="vehicle") == {"found"}
+    assert shown(finding="real_estate") == set()
+    assert shown(kind="on_demand") == {"quiet"}
+    assert shown(status="failed") == set()
+
+    header, *rows = read_csv(client.get(url, {"kind": "half_yearly_all", "export": "csv"}))
+    assert header[1] == "县"
+    assert len(rows) == 1 and rows[0][header.index("未申报车辆")] == "2"
+    event = AuditEvent.objects.get(action="list.export")
+    assert event.new_values["list"] == "batch-runs" and event.new_values["rows"] == 1
+
+    client.force_login(people.outsider_auditor)
+    assert shown() == {"elsewhere"} and shown(q="马文忠") == set()
+    client.force_login(people.assistant_a)
+    assert client.get(url, {"export": "csv"}).status_code == 403
+
+
+# The runs page for a county auditor: 1 session, 2 user, 3 role assignments, 4 the
+# counties where a run may be started, 5 per-object grants, 6 the count for the pager,
+# 7 the page of runs with their counties, 8 the findings by kind and month (the table
+# and chart under the list), 9-10 the start form's county select (asked whether it has
+# any, then drawn). The filters read nothing to draw.
+BATCH_RUNS_PAGE_QUERIES = 10
+
+
+def test_the_runs_page_costs_the_same_for_one_run_and_for_many(client, people, places):
+    def run(month):
+        BatchRun.objects.create(
+            county=places.county,
+            kind=BatchRun.Kind.ON_DEMAND,
+            period_start=datetime.date(2026, month, 1),
+            period_end=datetime.date(2026, month, 28),
+            status=BatchRun.Status.FINISHED,
+            counts={"vehicle": month},
+        )
+
+    client.force_login(people.auditor)
+    url = reverse("verification:batch-runs") + "?finding=vehicle&kind=on_demand"
+    client.get(url)  # the first request after login records the session
+    run(1)
+    one = queries_of(client, url)
+    for month in range(2, 12):
+        run(month)
+    many = queries_of(client, url)
+    assert_same_query_count(one, many)
+    assert len(many) == BATCH_RUNS_PAGE_QUERIES, numbered(many)
+
+
+# --- an import's bad rows -------------------------------------------------------------------
+
+
+def test_an_imports_bad_rows_are_searched_and_exported_as_kept(client, people):
+    load_catalogue()
+    feed = Feed.objects.get(department__code="hrss")
+
+    def imported(name, rows):
+        snapshot = Snapshot.objects.create(
+            feed=feed,
+            original_name=name,
+            uploaded_by=people.feedadmin,
+            status=Snapshot.Status.COMPLETE,
+            rows_total=len(rows) + 1,
+            rows_quarantined=len(rows),
+            file=f"feeds/{name}",
+        )
+        return snapshot, [
+            QuarantinedRow.objects.create(snapshot=snapshot, line=line, raw=raw, reasons=reasons)
+            for line, raw, reasons in rows
+        ]
+
+    masked = "640422********0011"
+    snapshot, (ma, li) = imported(
+        "hrss-1.csv",
+        [
+            (3, {"身份证号": masked, "姓名": "马一", "金额": "-1"}, ["金额不能为负数"]),
+            (7, {"身份证号": "", "姓名": "李二", "金额": "900"}, ["缺少身份证号"]),
+        ],
+    )
+    _other, (elsewhere,) = imported("hrss-2.csv", [(3, {"姓名": "马三"}, ["缺少身份证号"])])
+    rows = {"ma": ma, "li": li, "elsewhere": elsewhere}
+    url = reverse("verification:snapshot", args=[snapshot.pk])
+
+    def shown(**params) -> set[str]:
+        response = client.get(url, params)
+        assert response.status_code == 200, response.content[:500]
+        html = response.content.decode()
+        html = html[html.index("<tbody", html.index('id="list-search"')) :]
+        return {key for key, row in rows.items() if f'id="bad-row-{row.pk}"' in html}
+
+    client.force_login(people.feedadmin)
+    assert shown() == {"ma", "li"}  # this import's rows only
+    assert shown(q="马") == {"ma"}
+    assert shown(q="缺少") == {"li"}  # a reason
+    assert shown(q="7") == {"li"}  # a line
+    assert shown(q="王") == set()
+    assert shown(snapshot=_other.pk) == {"ma", "li"}  # the import is the page's
+
+    header, *exported = read_csv(client.get(url, {"q": "马", "export": "csv"}))
+    assert header == ["文件", "行号", "原因", "原始行内容"]
+    assert [row[:3] for row in exported] == [["hrss-1.csv", "3", "金额不能为负数"]]
+    # The cells as kept (jsonb keeps them in its own order), the number still masked.
+    assert set(exported[0][3].split("; ")) == {f"身份证号={masked}", "姓名=马一", "金额=-1"}
+    event = AuditEvent.objects.get(action="list.export")
+    assert event.new_values["list"] == "feed-bad-rows" and event.new_values["rows"] == 1
+
+    client.force_login(people.auditor)
+    assert client.get(url, {"export": "csv"}).status_code == 403
+
+
+# An import's page for the feed admin: 1 session, 2 user, 3 role assignments, 4 the
+# import with its feed, department and uploader, 5 the pager's count of its bad rows,
+# 6 the page of rows with their import (feeds have no places: no grants are read).
+SNAPSHOT_PAGE_QUERIES = 6
+
+
+def test_an_imports_page_costs_the_same_for_one_bad_row_and_for_many(client, people):
+    load_catalogue()
+    snapshot = Snapshot.objects.create(
+        feed=Feed.objects.get(department__code="hrss"),
+        original_name="hrss.csv",
+        uploaded_by=people.feedadmin,
+        status=Snapshot.Status.COMPLETE,
+        file="feeds/hrss.csv",
+    )
+
+    def bad(*lines):
+        QuarantinedRow.objects.bulk_create(
+            QuarantinedRow(
+                snapshot=snapshot, line=n, raw={"姓名": f"某{n}"}, reasons=["缺少身份证号"]
+            )
+            for n in lines
+        )
+
+    client.force_login(people.feedadmin)
+    url = reverse("verification:snapshot", args=[snapshot.pk]) + "?q=某"
+    client.get(url)  # the first request after login records the session
+    bad(2)
+    one = queries_of(client, url)
+    bad(*range(3, 60))
+    many = queries_of(client, url)
+    assert_same_query_count(one, many)
+    assert len(many) == SNAPSHOT_PAGE_QUERIES, numbered(many)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -58,8 +57,10 @@ class FindingResolveForm(forms.Form):
 
 
 def _render_runs(request, form: BatchStartForm, *, status: int = 200) -> HttpResponse:
-    runs = batch.batch_run_list_for_user(user=request.user)
-    page = Paginator(runs, RUNS_PAGE_SIZE).get_page(request.GET.get("page"))
+    result = listing.list_page(request, verification_lists.BATCH_RUNS, page_size=RUNS_PAGE_SIZE)
+    if isinstance(result, HttpResponse):
+        return result
+    page = result.page
     kinds = list(BatchFinding.Kind.choices)
     rows = [(run, [run.counts.get(value, 0) for value, _label in kinds]) for run in page]
     monthly = batch.finding_counts_by_month_for_user(user=request.user)
@@ -69,12 +70,13 @@ def _render_runs(request, form: BatchStartForm, *, status: int = 200) -> HttpRes
         {
             "form": form,
             "page": page,
+            "listing": result,
             "rows": rows,
             "kinds": kinds,
             "monthly": monthly,
             "monthly_chart": batch.finding_counts_chart(monthly),
         },
-        status=status,
+        status=max(status, result.status),
     )
 
 

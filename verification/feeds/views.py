@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from aid_portal import listing
 from aid_portal.errors import DomainError
 from aid_portal.exports import xlsx_response
+from verification import lists as verification_lists
 from verification.feeds import services as feeds
 from verification.feeds.forms import FeedSettingsForm, SnapshotUploadForm
 from verification.feeds.models import Feed, Snapshot
@@ -137,8 +138,18 @@ def snapshot_bad_rows(request: HttpRequest, snapshot_id: int) -> HttpResponse:
 @require_GET
 def snapshot(request: HttpRequest, snapshot_id: int) -> HttpResponse:
     snapshot = feeds.snapshot_get_for_admin(user=request.user, snapshot_id=snapshot_id)
-    page = Paginator(snapshot.quarantined.all(), QUARANTINE_PAGE_SIZE).get_page(
-        request.GET.get("page")
+    result = listing.list_page(
+        request,
+        verification_lists.FEED_BAD_ROWS,
+        page_size=QUARANTINE_PAGE_SIZE,
+        scope={"snapshot": str(snapshot.pk)},
     )
-    context = {"snapshot": snapshot, "department": snapshot.feed.department, "page": page}
-    return render(request, "verification/feeds/snapshot.html", context)
+    if isinstance(result, HttpResponse):
+        return result
+    context = {
+        "snapshot": snapshot,
+        "department": snapshot.feed.department,
+        "page": result.page,
+        "listing": result,
+    }
+    return render(request, "verification/feeds/snapshot.html", context, status=result.status)

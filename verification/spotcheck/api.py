@@ -22,7 +22,7 @@ from aid_portal import access, permissions
 from aid_portal.models import User
 from aid_portal.steps import step_api_views
 from cases.casework.selectors import with_applicant
-from verification.filters import SampleItemFilter
+from verification.filters import CampaignFilter, SampleItemFilter
 from verification.spotcheck import services as spotcheck
 from verification.spotcheck.models import SampleItem, SpotCheckCampaign, SpotCheckFinding
 from verification.spotcheck.steps import SPOT_CHECK, SPOT_CHECK_CAMPAIGN
@@ -182,6 +182,7 @@ class CampaignListView(generics.ListAPIView):
     """The campaigns of the auditor's counties, newest first."""
 
     serializer_class = CampaignSerializer
+    filterset_class = CampaignFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -14,7 +14,6 @@ import contextlib
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -65,10 +64,17 @@ def _draw_arguments(form: CampaignDrawForm) -> dict:
 def campaigns(request):
     """The campaigns of the user's counties, newest first."""
     access.require_role(request.user, permissions.RUN_SPOT_CHECKS)
-    page = Paginator(
-        spotcheck.campaign_list_for_user(user=request.user), CAMPAIGNS_PAGE_SIZE
-    ).get_page(request.GET.get("page"))
-    return render(request, "verification/spotcheck/campaigns.html", {"page": page})
+    result = listing.list_page(
+        request, verification_lists.SPOT_CHECK_CAMPAIGNS, page_size=CAMPAIGNS_PAGE_SIZE
+    )
+    if isinstance(result, HttpResponse):
+        return result
+    return render(
+        request,
+        "verification/spotcheck/campaigns.html",
+        {"page": result.page, "listing": result},
+        status=result.status,
+    )
 
 
 def _add_draw_input_errors(request, form: CampaignDrawForm) -> None:
