@@ -22,10 +22,10 @@ from django_celery_beat.models import (
     PeriodicTask,
     SolarSchedule,
 )
-from rest_framework.authtoken.models import Token
 
+from aid_portal import tokens
 from aid_portal.audit import audit_record
-from aid_portal.models import CalendarDay, CalendarYear, User
+from aid_portal.models import ApiToken, CalendarDay, CalendarYear, User
 from aid_portal.third_party_strings import STRINGS
 from cases.models import ProofItem
 from credit.findings.models import Behaviour
@@ -182,7 +182,9 @@ def _access_row(model):
 # How to make one row of each registered model that has none in a fresh test database.
 ROW_MAKERS = {
     "auth.Group": lambda people, places: Group.objects.create(name="县级审核"),
-    "authtoken.TokenProxy": lambda people, places: Token.objects.create(user=people.auditor),
+    "aid_portal.ApiToken": lambda people, places: tokens.api_token_create(
+        user=people.auditor, name="统计脚本"
+    )[0],
     "django_celery_beat.ClockedSchedule": lambda people, places: ClockedSchedule.objects.create(
         clocked_time=timezone.now()
     ),
@@ -247,7 +249,7 @@ def data_shown(url: str) -> set[str]:
     title), usernames, group names, keys."""
     values = {user.username for user in User.objects.all()}
     values |= set(Group.objects.values_list("name", flat=True))
-    values |= set(Token.objects.values_list("key", flat=True))
+    values |= set(ApiToken.objects.values_list("name", flat=True))
     match = re.search(r"/admin/(\w+)/(\w+)/(\d+)/change/", url)
     if match:
         model = apps.get_model(match.group(1), match.group(2))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -74,12 +74,13 @@ def exception_list_for_user(*, user: User) -> QuerySet[ReconciliationException]:
 
 def failed_lines_for_user(*, user: User) -> QuerySet[RosterLine]:
     """Failed payments not yet re-issued: the township's queue (domain.md §7)."""
-    reissued = RosterLine.objects.filter(kind=RosterLine.Kind.REISSUE).exclude(
-        roster__state=Roster.State.WITHDRAWN
-    )
+    # NOT EXISTS, not NOT IN: one re-issue without ``refers_to`` would empty a NOT IN.
+    reissued = RosterLine.objects.filter(
+        kind=RosterLine.Kind.REISSUE, refers_to=OuterRef("pk")
+    ).exclude(roster__state=Roster.State.WITHDRAWN)
     return access.restrict(
         RosterLine.objects.filter(outcome=RosterLine.Outcome.FAILED)
-        .exclude(pk__in=reissued.values("refers_to"))
+        .exclude(Exists(reissued))
         .select_related("roster", "village", "account__bank", "household", "payee"),
         user,
         region_field="village",
