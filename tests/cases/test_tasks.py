@@ -5,10 +5,12 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from aid_portal.models import AuditEvent
 from cases.casework import services as casework_services
 from cases.intake import services as intake_services
 from cases.models import Application, VerificationOutcome
 from cases.tasks import feedback_windows_close, payments_start
+from tests.conftest import Hold, kill_and_redeliver, wait_for
 from verification.requests import services as verification_services
 
 S = Application.State
@@ -50,3 +52,32 @@ def test_payment_starts_in_the_start_month(make_family, people, celery_worker_pr
     assert payments_start.delay().get(timeout=60) == 1
     assert payments_start.delay().get(timeout=60) == 0
     assert family.refresh().state == S.IN_PAYMENT
+
+
+def test_payments_start_killed_mid_way_starts_every_case_once(
+    make_family, people, celery_worker_process
+):
+    """The worker dies after the first case went into payment and while the second waits
+    on its row: the redelivered task starts the second, and the first is not moved twice
+    (one history entry each, as a run that was not killed leaves)."""
+    first, second = make_family().application.pk, make_family().application.pk
+    Application.objects.filter(pk__in=[first, second]).update(
+        state=S.APPROVED, start_month=timezone.localdate().replace(day=1)
+    )
+    hold = Hold.row(Application, max(first, second))
+    payments_start.delay()
+
+    def killed_mid_way():
+        # The first case's transaction committed, the second's died with the worker.
+        states = dict(Application.objects.values_list("pk", "state"))
+        assert (states[min(first, second)], states[max(first, second)]) == (
+            S.IN_PAYMENT,
+            S.APPROVED,
+        )
+
+    kill_and_redeliver(celery_worker_process, hold, before_redelivery=killed_mid_way)
+    wait_for(lambda: Application.objects.filter(state=S.IN_PAYMENT).count() == 2, timeout=60)
+    assert payments_start.delay().get(timeout=60) == 0  # a late duplicate does nothing
+    # One move each, as a run that was not killed leaves (the killed transaction of the
+    # second case rolled back with its worker).
+    assert AuditEvent.objects.filter(action__endswith=".payment_start").count() == 2

@@ -21,7 +21,7 @@ from aid_portal.errors import Conflict, DomainError
 from aid_portal.identity import validate_identity_number
 from aid_portal.models import AuditEvent
 from tests.cases.conftest import identity, make_family, policy, proof_items  # noqa: F401 (fixtures)
-from tests.conftest import wait_for
+from tests.conftest import Hold, kill_and_redeliver, wait_for
 from verification.feeds import services as feeds
 from verification.feeds.catalogue import CATALOGUE, load_catalogue
 from verification.feeds.models import (
@@ -409,6 +409,48 @@ def test_a_celery_worker_imports_an_uploaded_file(celery_worker_process, places,
     assert snapshot.status == S.COMPLETE, snapshot.error
     assert snapshot.rows_loaded == 3
     assert Feed.objects.get(department__code="hrss").current_id == snapshot.pk
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_an_import_whose_worker_is_killed_mid_way_loads_once(celery_worker_process, places, people):
+    """Killed after loading the rows, while swapping the snapshot in (the feed's row
+    held): the redelivered task loads the file again from the start, and the snapshot
+    ends as one imported by a worker that was not killed (test above): complete, 3 rows,
+    one partition, one audit row."""
+    load_catalogue()
+    # No worker while the file is uploaded, so the hold is in place before the import.
+    celery_worker_process.process.kill()
+    celery_worker_process.process.wait()
+    feed = Feed.objects.get(department__code="hrss")
+    upload = csv_file(good_lines())
+    snapshot = feeds.snapshot_upload(actor=people.feedadmin, feed=feed, upload=upload)
+    hold = Hold.row(Feed, feed.pk)
+    celery_worker_process.restart()
+
+    def killed_mid_way():
+        snapshot.refresh_from_db()
+        assert snapshot.status == S.LOADING
+        assert Feed.objects.get(pk=feed.pk).current_id is None
+
+    kill_and_redeliver(celery_worker_process, hold, before_redelivery=killed_mid_way)
+
+    def finished():
+        snapshot.refresh_from_db()
+        return snapshot.status != S.LOADING
+
+    wait_for(finished, timeout=60)
+    assert snapshot.status == S.COMPLETE, snapshot.error
+    assert snapshot.rows_loaded == 3 and snapshot.rows_quarantined == 0
+    assert Feed.objects.get(pk=feed.pk).current_id == snapshot.pk
+    assert SnapshotRecord.objects.filter(snapshot=snapshot).count() == 3
+    assert set(_partitions()) == {  # no table left behind by the killed load
+        "verification_snapshotrecord_default",
+        f"verification_snapshotrecord_{snapshot.pk}",
+    }
+    assert AuditEvent.objects.filter(action="snapshot.complete").count() == 1
+    snapshot_import(snapshot_id=snapshot.pk)  # a late duplicate changes nothing
+    assert SnapshotRecord.objects.filter(snapshot=snapshot).count() == 3
 
 
 # --- the demo ----------------------------------------------------------------------------------
