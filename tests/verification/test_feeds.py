@@ -21,6 +21,7 @@ from aid_portal.errors import Conflict, DomainError
 from aid_portal.identity import validate_identity_number
 from aid_portal.models import AuditEvent
 from tests.cases.conftest import identity, make_family, policy, proof_items  # noqa: F401 (fixtures)
+from tests.cases.test_services import _race
 from tests.conftest import Hold, kill_and_redeliver, wait_for
 from verification.feeds import services as feeds
 from verification.feeds.catalogue import CATALOGUE, load_catalogue
@@ -289,6 +290,23 @@ def test_running_the_import_twice_does_nothing_the_second_time(hrss, people):
     assert snapshot.finished_at == finished_at
     assert snapshot.records.count() == 3
     assert AuditEvent.objects.count() == audit_rows
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_snapshot_imported_twice_at_once_is_loaded_once(hrss, people):
+    snapshot = snapshot_upload(actor=people.feedadmin, feed=hrss, upload=csv_file(good_lines()))
+    _race(
+        lambda: snapshot_import(snapshot_id=snapshot.pk),
+        lambda: snapshot_import(snapshot_id=snapshot.pk),
+    )
+    snapshot.refresh_from_db()
+    assert snapshot.status == S.COMPLETE, snapshot.error
+    assert snapshot.records.count() == 3 and snapshot.rows_loaded == 3
+    assert AuditEvent.objects.filter(action="snapshot.complete").count() == 1
+    assert set(_partitions()) == {
+        "verification_snapshotrecord_default",
+        f"verification_snapshotrecord_{snapshot.pk}",
+    }
 
 
 def test_only_a_feed_admin_uploads(hrss, people):
