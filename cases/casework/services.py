@@ -815,9 +815,14 @@ def gradual_exit_start(
 def gradual_exits_finish(*, today: datetime.date | None = None) -> int:
     """Cases whose gradual exit has run its course stop (run daily; idempotent)."""
     today = today or timezone.localdate()
-    ended = Application.objects.filter(
-        state__in=Application.ENROLLED_STATES, exit_after_month__lt=today.replace(day=1)
-    ).values_list("pk", flat=True)
+    # In a stable order, one case per transaction, as payments_start.
+    ended = (
+        Application.objects.filter(
+            state__in=Application.ENROLLED_STATES, exit_after_month__lt=today.replace(day=1)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     stopped = 0
     for app_id in ended:
         with transaction.atomic():

@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from openpyxl import Workbook
 
 import verification.feeds.tasks  # noqa: F401 (registers verification.feed_import)
+from aid_portal import uploads
 from aid_portal.crypto import blind_index
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.identity import validate_identity_number
@@ -681,7 +682,16 @@ def test_the_quick_identity_check_agrees_with_the_validator():
 
 def test_a_file_with_a_nul_character_is_rejected(hrss, people):
     first = upload_and_import(hrss, people, csv_file(good_lines()))
-    lines = [*good_lines(), f"{WANG},王\0三,pension,1,2026-03-31"]
+    # Near the start, the upload refuses it at once (aid_portal.uploads).
+    near = [*good_lines(), f"{WANG},王\0三,pension,1,2026-03-31"]
+    with pytest.raises(DomainError) as refused:
+        snapshot_upload(actor=people.feedadmin, feed=hrss, upload=csv_file(near))
+    assert refused.value.message == (
+        "The file's content does not match its name: a .csv must be text."
+    )
+    # Further in than the upload looks, the import rejects it.
+    filler = [f"{MA},马一,pension,1200.50,2026-01-31"] * (uploads.HEAD_BYTES // 30)
+    lines = [*good_lines(), *filler, f"{WANG},王\0三,pension,1,2026-03-31"]
 
     snapshot = upload_and_import(hrss, people, csv_file(lines))
 
@@ -692,26 +702,42 @@ def test_a_file_with_a_nul_character_is_rejected(hrss, people):
     assert hrss.current_id == first.pk
 
 
-def test_a_workbook_that_inflates_beyond_the_setting_is_refused(hrss, people, settings):
-    """A zip bomb: a few kB that unpack to far more than any sheet. Refused from the sizes
-    its archive declares, before openpyxl reads a byte of it."""
+def _zip_bomb() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("xl/worksheets/sheet1.xml", b"<" * (8 * 2**20))
     assert len(buffer.getvalue()) < 64 * 1024
+    return buffer.getvalue()
+
+
+def test_a_workbook_that_inflates_beyond_the_setting_is_refused(hrss, people, settings):
+    """A zip bomb: a few kB that unpack to far more than any sheet. Refused from the sizes
+    its archive declares, before openpyxl reads a byte of it: at upload, and by the
+    import too (for a file stored before the setting was lowered)."""
     settings.UPLOAD_MAX_INFLATED_BYTES = 4 * 2**20
-    snapshot = upload_and_import(hrss, people, SimpleUploadedFile("hrss.xlsx", buffer.getvalue()))
+    upload = SimpleUploadedFile("hrss.xlsx", _zip_bomb())
+    with pytest.raises(DomainError) as refused:
+        snapshot_upload(actor=people.feedadmin, feed=hrss, upload=upload)
+    assert "8 MB" in refused.value.message and "4 MB" in refused.value.message
+    assert not Snapshot.objects.exists()
+
+    settings.UPLOAD_MAX_INFLATED_BYTES = 16 * 2**20
+    snapshot = snapshot_upload(actor=people.feedadmin, feed=hrss, upload=upload)
+    settings.UPLOAD_MAX_INFLATED_BYTES = 4 * 2**20
+    snapshot_import(snapshot_id=snapshot.pk)
+    snapshot.refresh_from_db()
     assert snapshot.status == S.REJECTED
     assert "8 MB" in snapshot.error and "4 MB" in snapshot.error
     assert snapshot.records.count() == 0
 
 
 def test_a_broken_workbook_is_refused_with_a_message(hrss, people):
-    snapshot = upload_and_import(
-        hrss, people, SimpleUploadedFile("hrss.xlsx", b"PK\x03\x04" + b"\x00" * 100)
-    )
-    assert snapshot.status == S.REJECTED and snapshot.error
+    upload = SimpleUploadedFile("hrss.xlsx", b"PK\x03\x04" + b"\x00" * 100)
+    with pytest.raises(DomainError) as refused:
+        snapshot_upload(actor=people.feedadmin, feed=hrss, upload=upload)
+    assert refused.value.message == "The workbook cannot be read: it is not a valid XLSX file."
+    assert not Snapshot.objects.exists()
 
 
 # --- the template file and the bad rows as downloads ------------------------------------
