@@ -472,6 +472,35 @@ def test_an_import_whose_worker_is_killed_mid_way_loads_once(celery_worker_proce
     assert SnapshotRecord.objects.filter(snapshot=snapshot).count() == 3
 
 
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_redelivered_import_waits_for_the_killed_workers_session(
+    celery_worker_process, places, people
+):
+    """The redelivered task may find the dead worker's session still holding the
+    snapshot's lock (PostgreSQL ends it only when its statement is over). It waits for
+    it, then imports, instead of leaving the snapshot loading for ever."""
+    load_catalogue()
+    feed = Feed.objects.get(department__code="hrss")
+    celery_worker_process.process.kill()
+    celery_worker_process.process.wait()
+    upload = csv_file(good_lines())
+    snapshot = feeds.snapshot_upload(actor=people.feedadmin, feed=feed, upload=upload)
+    # The dead worker's session, as the lock goes: held until released.
+    orphan = Hold("SELECT pg_advisory_lock(%s, %s)", [feeds.LOCK_SPACE, snapshot.pk])
+    celery_worker_process.restart()
+    wait_for(orphan.blocked, timeout=60)  # the new worker's task waits on it
+    orphan.release()
+
+    def finished():
+        snapshot.refresh_from_db()
+        return snapshot.status != S.LOADING
+
+    wait_for(finished, timeout=60)
+    assert snapshot.status == S.COMPLETE, snapshot.error
+    assert SnapshotRecord.objects.filter(snapshot=snapshot).count() == 3
+
+
 # --- the demo ----------------------------------------------------------------------------------
 
 

@@ -751,15 +751,16 @@ def _partition(snapshot_id: int) -> str:
 def snapshot_import(*, snapshot_id: int) -> None:
     """Validate and load a LOADING snapshot, then swap it in (the import task's body).
 
-    Does nothing unless the snapshot is LOADING, and nothing while another process holds
-    the same snapshot (a redelivered task), so running it twice is harmless.
+    Does nothing unless the snapshot is LOADING. A second run of the same snapshot (a
+    redelivered task) waits on the snapshot's advisory lock, then finds it finished; it
+    does not give up at once, for the holder may be the session of a worker that was
+    killed, which PostgreSQL ends (releasing the lock, its load rolled back) only when
+    its statement is over: giving up then would leave the snapshot loading for ever.
     """
     if not Snapshot.objects.filter(pk=snapshot_id, status=S.LOADING).exists():
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_SPACE, snapshot_id])
-        if not cursor.fetchone()[0]:
-            return
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_SPACE, snapshot_id])
     try:
         snapshot = Snapshot.objects.select_related("feed__department").get(pk=snapshot_id)
         if snapshot.status != S.LOADING:
