@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+import psycopg2
 import pytest
 from django.db import connection, transaction
 
 from aid_portal import services
+from aid_portal.celery import app as celery_app
 from aid_portal.demo import REGIONS_CSV
 from aid_portal.models import CalendarYear, Region, Role, User
 
@@ -207,8 +209,6 @@ def celery_worker_process(transactional_db):
 
     # Tasks left in the broker by earlier tests (enqueued while no worker ran) refer to
     # rows that no longer exist: empty the queues before this test's worker starts.
-    from aid_portal.celery import app as celery_app
-
     with celery_app.connection_for_write() as connection_:
         for queue in WORKER_QUEUES.split(","):
             connection_.default_channel.queue_purge(queue)
@@ -342,3 +342,89 @@ def lock_wait_at_most(seconds: int = 1):
         with connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL lock_timeout = '{int(seconds)}s'")
         yield
+
+
+# --- a worker killed in the middle of a task --------------------------------------------------
+
+
+class Hold:
+    """A transaction on a connection of its own (not Django's) that runs ``sql`` and stays
+    open: a table locked IN EXCLUSIVE MODE (others read, nobody writes) or a row locked
+    FOR UPDATE. A task that reaches the write waits there, in the middle of its work,
+    until the hold is released; ``blocked()`` is that moment, as PostgreSQL sees it."""
+
+    def __init__(self, sql: str, params=()):
+        s = connection.settings_dict
+        self.conn = psycopg2.connect(
+            dbname=s["NAME"],
+            user=s["USER"],
+            password=s["PASSWORD"] or None,
+            host=s["HOST"] or None,
+            port=s["PORT"] or None,
+        )
+        self.cursor = self.conn.cursor()
+        self.cursor.execute("SELECT pg_backend_pid()")
+        self.pid = self.cursor.fetchone()[0]
+        self.cursor.execute(sql, params)
+
+    @classmethod
+    def row(cls, model, pk: int) -> Hold:
+        """One row of ``model`` locked FOR UPDATE."""
+        table = connection.ops.quote_name(model._meta.db_table)
+        return cls(f"SELECT 1 FROM {table} WHERE id = %s FOR UPDATE", [pk])  # noqa: S608 (a model's table)
+
+    @classmethod
+    def table(cls, model) -> Hold:
+        """The table of ``model`` locked against writes (reads go on)."""
+        table = connection.ops.quote_name(model._meta.db_table)
+        return cls(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+
+    def blocked(self) -> int | None:
+        """The backend waiting on this hold, once one is."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
+                [self.pid],
+            )
+            row = cursor.fetchone()
+        return row[0] if row else None
+
+    def release(self) -> None:
+        if not self.conn.closed:
+            self.conn.rollback()
+            self.conn.close()
+
+
+def backend_gone(pid: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid])
+        return cursor.fetchone() is None
+
+
+def broker_redeliver() -> None:
+    """What Redis does for a task whose worker died once the visibility timeout has
+    passed (CELERY_BROKER_TRANSPORT_OPTIONS): put the unacknowledged message back on
+    its queue. Done at once rather than waited for, as the claims' leases are aged."""
+    with celery_app.connection_for_write(transport_options={"visibility_timeout": 0}) as conn:
+        conn.default_channel.qos.restore_visible(num=1000, interval=1)
+
+
+def kill_mid_task(worker, hold: Hold, *, timeout: float = 90.0) -> None:
+    """Wait until the worker's task is stopped at ``hold``, SIGKILL the worker, release the
+    hold and wait until the dead worker's database session has ended (it rolls back what
+    it had not committed), so what follows sees what a crash leaves."""
+    blocked = wait_for(hold.blocked, timeout=timeout)
+    worker.process.kill()
+    worker.process.wait()
+    hold.release()
+    wait_for(lambda: backend_gone(blocked), timeout=30)
+
+
+def kill_and_redeliver(worker, hold: Hold, *, before_redelivery=None) -> None:
+    """Kill the worker mid-task at ``hold``; let time pass for the broker (and, through
+    ``before_redelivery``, for the task's own claims); start a worker again."""
+    kill_mid_task(worker, hold)
+    if before_redelivery is not None:
+        before_redelivery()
+    broker_redeliver()
+    worker.restart()

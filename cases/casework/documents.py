@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from aid_portal import access, permissions
+from aid_portal import access, permissions, uploads
 from aid_portal.audit import audit_record
 from aid_portal.errors import DomainError
 from aid_portal.models import User
@@ -58,7 +58,7 @@ def document_upload(
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
-    original_name = upload.name[:200]
+    original_name = uploads.display_name(upload.name)
     upload.name = f"{digest.hexdigest()[:16]}.{ALLOWED_TYPES[guessed]}"
     with transaction.atomic():
         document = Document.objects.create(

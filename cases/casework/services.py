@@ -627,7 +627,9 @@ def payments_start(*, today: datetime.date | None = None) -> int:
     due = Application.objects.filter(state=S.APPROVED, start_month__lte=today).exclude(
         Exists(Suspension.objects.filter(application=OuterRef("pk"), ended_at__isnull=True))
     )
-    for app_id in due.values_list("pk", flat=True):
+    # In a stable order, one case per transaction: a run that dies part-way leaves the
+    # cases before it started and the rest for the next run.
+    for app_id in due.order_by("pk").values_list("pk", flat=True):
         with transaction.atomic():
             app = Application.objects.select_for_update().get(pk=app_id)
             if app.state != S.APPROVED or active_suspension(app) is not None:
@@ -813,9 +815,14 @@ def gradual_exit_start(
 def gradual_exits_finish(*, today: datetime.date | None = None) -> int:
     """Cases whose gradual exit has run its course stop (run daily; idempotent)."""
     today = today or timezone.localdate()
-    ended = Application.objects.filter(
-        state__in=Application.ENROLLED_STATES, exit_after_month__lt=today.replace(day=1)
-    ).values_list("pk", flat=True)
+    # In a stable order, one case per transaction, as payments_start.
+    ended = (
+        Application.objects.filter(
+            state__in=Application.ENROLLED_STATES, exit_after_month__lt=today.replace(day=1)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     stopped = 0
     for app_id in ended:
         with transaction.atomic():

@@ -35,10 +35,10 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from aid_portal import access
+from aid_portal import access, uploads
 from aid_portal.audit import audit_record
 from aid_portal.errors import Conflict, DomainError
-from aid_portal.exports import XLSX_TYPE, Sheet, xlsx_bytes
+from aid_portal.exports import XLSX_TYPE, Sheet, csv_cell, xlsx_bytes
 from aid_portal.models import User
 from cases.models import AssistanceType
 from cases.payments.models import Bank, BankReturn, Roster, RosterLine
@@ -110,8 +110,10 @@ def bank_file(*, actor: User, roster: Roster, bank: Bank, form: str) -> tuple[by
         if form == "csv":
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\r\n")
-            writer.writerow(columns)
-            writer.writerows(rows)
+            # Banks' clerks open the file in a spreadsheet too: a name that starts like
+            # a formula is written as text there (aid_portal.exports).
+            writer.writerow([csv_cell(value) for value in columns])
+            writer.writerows([csv_cell(value) for value in row] for row in rows)
             writer.writerow(["TOTAL", count, f"{total:.2f}"])
             content = buffer.getvalue().encode(bank.file_encoding)
             kind = f"text/csv; charset={bank.file_encoding}"
@@ -153,6 +155,11 @@ def return_apply(
             _("The file is larger than %(mb)s MB.") % {"mb": RETURN_MAX_BYTES // 2**20},
             field="file",
         )
+    if uploads.is_binary(uploads.head_of(stream)):
+        raise DomainError(
+            _("The file's content does not match its name: a return file must be text (CSV)."),
+            field="file",
+        )
     digest = _sha256(stream)
     with transaction.atomic():
         roster = roster_lock(roster_id, actor, None)
@@ -184,7 +191,7 @@ def return_apply(
             roster=roster,
             bank=bank,
             sha256=digest,
-            file_name=file_name[:200],
+            file_name=uploads.display_name(file_name),
             line_count=answered,
             paid_count=answered - failed,
             failed_count=failed,

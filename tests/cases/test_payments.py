@@ -575,6 +575,37 @@ def test_two_clerks_preparing_one_month_at_once_make_one_roster(paying, people, 
 
 
 @pytest.mark.django_db(transaction=True)
+def test_two_county_approvals_of_one_roster_at_once_one_wins_the_other_is_told(
+    paying, people, places, finance
+):
+    paying()
+    roster = prepare(people, places)
+    auditor2 = make_user("auditor2", Role.COUNTY_AUDITOR, places.county)
+
+    def approve_as(user_id):
+        return lambda: payments.roster_county_approve(
+            actor=User.objects.get(pk=user_id), roster_id=roster.pk
+        )
+
+    results = _race(approve_as(people.auditor.pk), approve_as(auditor2.pk))
+    assert sum(isinstance(r, Roster) for r in results) == 1, results
+    assert sum(isinstance(r, Conflict) for r in results) == 1, results
+    assert RosterEvent.objects.filter(roster=roster, action="county_approve").count() == 1
+    # Finance approving twice at once: likewise.
+    finance2 = make_user("finance2", Role.FINANCE_REVIEWER, places.county)
+
+    def review_as(user_id):
+        return lambda: payments.roster_finance_approve(
+            actor=User.objects.get(pk=user_id), roster_id=roster.pk
+        )
+
+    results = _race(review_as(finance.pk), review_as(finance2.pk))
+    assert sum(isinstance(r, Roster) for r in results) == 1, results
+    assert sum(isinstance(r, Conflict) for r in results) == 1, results
+    assert RosterEvent.objects.filter(roster=roster, action="finance_approve").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
 def test_one_failed_line_reissued_at_once_twice_is_reissued_once(
     paying, people, places, finance, abc
 ):

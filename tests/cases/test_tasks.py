@@ -5,10 +5,13 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from aid_portal.models import AuditEvent
 from cases.casework import services as casework_services
 from cases.intake import services as intake_services
 from cases.models import Application, VerificationOutcome
-from cases.tasks import feedback_windows_close, payments_start
+from cases.payments.models import Award
+from cases.tasks import feedback_windows_close, gradual_exits_finish, payments_start
+from tests.conftest import Hold, kill_and_redeliver, wait_for
 from verification.requests import services as verification_services
 
 S = Application.State
@@ -50,3 +53,59 @@ def test_payment_starts_in_the_start_month(make_family, people, celery_worker_pr
     assert payments_start.delay().get(timeout=60) == 1
     assert payments_start.delay().get(timeout=60) == 0
     assert family.refresh().state == S.IN_PAYMENT
+
+
+def test_payments_start_killed_mid_way_starts_every_case_once(
+    make_family, people, celery_worker_process
+):
+    """The worker dies after the first case went into payment and while the second waits
+    on its row: the redelivered task starts the second, and the first is not moved twice
+    (one history entry each, as a run that was not killed leaves)."""
+    first, second = make_family().application.pk, make_family().application.pk
+    Application.objects.filter(pk__in=[first, second]).update(
+        state=S.APPROVED, start_month=timezone.localdate().replace(day=1)
+    )
+    hold = Hold.row(Application, max(first, second))
+    payments_start.delay()
+
+    def killed_mid_way():
+        # The first case's transaction committed, the second's died with the worker.
+        states = dict(Application.objects.values_list("pk", "state"))
+        assert (states[min(first, second)], states[max(first, second)]) == (
+            S.IN_PAYMENT,
+            S.APPROVED,
+        )
+
+    kill_and_redeliver(celery_worker_process, hold, before_redelivery=killed_mid_way)
+    wait_for(lambda: Application.objects.filter(state=S.IN_PAYMENT).count() == 2, timeout=60)
+    assert payments_start.delay().get(timeout=60) == 0  # a late duplicate does nothing
+    # One move each, as a run that was not killed leaves (the killed transaction of the
+    # second case rolled back with its worker).
+    assert AuditEvent.objects.filter(action__endswith=".payment_start").count() == 2
+
+
+def test_gradual_exits_finish_killed_mid_way_stops_every_case_once(
+    enrol, people, celery_worker_process
+):
+    """As payments_start: the first case stopped (its award closed), the worker dies
+    while the second waits on its row; after the restart both are stopped once, each
+    award closed once, as a run that was not killed leaves them."""
+    first, second = enrol().application.pk, enrol().application.pk
+    two_months_ago = (timezone.localdate().replace(day=1) - datetime.timedelta(days=40)).replace(
+        day=1
+    )
+    Application.objects.filter(pk__in=[first, second]).update(exit_after_month=two_months_ago)
+    hold = Hold.row(Application, second)
+    gradual_exits_finish.delay()
+
+    def killed_mid_way():
+        states = dict(Application.objects.values_list("pk", "state"))
+        assert (states[first], states[second]) == (S.STOPPED, S.IN_PAYMENT)
+
+    kill_and_redeliver(celery_worker_process, hold, before_redelivery=killed_mid_way)
+    wait_for(lambda: Application.objects.filter(state=S.STOPPED).count() == 2, timeout=60)
+    assert gradual_exits_finish.delay().get(timeout=60) == 0  # a late duplicate does nothing
+    assert AuditEvent.objects.filter(action__endswith=".stop").count() == 2
+    for app_id in (first, second):
+        awards = Award.objects.filter(application_id=app_id)
+        assert awards.count() == 1 and awards.get().until_month is not None

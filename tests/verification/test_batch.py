@@ -22,7 +22,7 @@ from cases.intake import services
 from cases.models import Application, Member
 from tests.cases import conftest as cases_fixtures
 from tests.cases.conftest import identity
-from tests.conftest import wait_for
+from tests.conftest import Hold, kill_and_redeliver, wait_for
 from tests.queries import assert_same_query_count, numbered, queries_of
 from verification.batch.models import BatchFinding, BatchRun
 from verification.batch.services import batch_period, batch_run, batch_run_request, finding_resolve
@@ -557,3 +557,29 @@ def test_records_imported_into_a_partition_are_compared(bw, places, people, sett
     dead = {(app, person) for kind, app, person in _found(run) if kind == K.DEAD_BUT_PAID}
     # The new file replaced the civil affairs snapshot that recorded the other death.
     assert dead == {(bw.salaried.application.pk, bw.salaried.spouse.person_id)}
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_run_whose_worker_is_killed_mid_comparison_finishes_once(
+    bw, people, places, celery_worker_process
+):
+    """Killed while writing its findings (the findings table held): the comparison rolls
+    back with the worker, the redelivered task computes it again, and the run ends as the
+    run on a worker that was not killed (test above): 10 findings, 2 of them vehicles."""
+    hold = Hold.table(BatchFinding)
+    run = batch_run_request(actor=people.verifier, county=places.county)
+
+    def killed_mid_way():
+        run.refresh_from_db()
+        assert run.status == BatchRun.Status.RUNNING and not run.findings.exists()
+
+    kill_and_redeliver(celery_worker_process, hold, before_redelivery=killed_mid_way)
+    finished = wait_for(
+        lambda: BatchRun.objects.filter(pk=run.pk, status=BatchRun.Status.FINISHED).first(),
+        timeout=60,
+    )
+    assert finished.total == 10 and finished.counts[K.VEHICLE] == 2
+    assert BatchFinding.objects.count() == 10
+    assert BatchRun.objects.count() == 1
+    assert AuditEvent.objects.filter(action="batch.run").count() == 1

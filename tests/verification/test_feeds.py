@@ -16,12 +16,14 @@ from django.utils import timezone, translation
 from openpyxl import Workbook
 
 import verification.feeds.tasks  # noqa: F401 (registers verification.feed_import)
+from aid_portal import uploads
 from aid_portal.crypto import blind_index
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.identity import validate_identity_number
 from aid_portal.models import AuditEvent
 from tests.cases.conftest import identity, make_family, policy, proof_items  # noqa: F401 (fixtures)
-from tests.conftest import wait_for
+from tests.cases.test_services import _race
+from tests.conftest import Hold, kill_and_redeliver, wait_for
 from verification.feeds import services as feeds
 from verification.feeds.catalogue import CATALOGUE, load_catalogue
 from verification.feeds.models import (
@@ -291,6 +293,23 @@ def test_running_the_import_twice_does_nothing_the_second_time(hrss, people):
     assert AuditEvent.objects.count() == audit_rows
 
 
+@pytest.mark.django_db(transaction=True)
+def test_one_snapshot_imported_twice_at_once_is_loaded_once(hrss, people):
+    snapshot = snapshot_upload(actor=people.feedadmin, feed=hrss, upload=csv_file(good_lines()))
+    _race(
+        lambda: snapshot_import(snapshot_id=snapshot.pk),
+        lambda: snapshot_import(snapshot_id=snapshot.pk),
+    )
+    snapshot.refresh_from_db()
+    assert snapshot.status == S.COMPLETE, snapshot.error
+    assert snapshot.records.count() == 3 and snapshot.rows_loaded == 3
+    assert AuditEvent.objects.filter(action="snapshot.complete").count() == 1
+    assert set(_partitions()) == {
+        "verification_snapshotrecord_default",
+        f"verification_snapshotrecord_{snapshot.pk}",
+    }
+
+
 def test_only_a_feed_admin_uploads(hrss, people):
     with pytest.raises(PermissionDenied):
         snapshot_upload(actor=people.caseworker_a, feed=hrss, upload=csv_file(good_lines()))
@@ -409,6 +428,77 @@ def test_a_celery_worker_imports_an_uploaded_file(celery_worker_process, places,
     assert snapshot.status == S.COMPLETE, snapshot.error
     assert snapshot.rows_loaded == 3
     assert Feed.objects.get(department__code="hrss").current_id == snapshot.pk
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_an_import_whose_worker_is_killed_mid_way_loads_once(celery_worker_process, places, people):
+    """Killed after loading the rows, while swapping the snapshot in (the feed's row
+    held): the redelivered task loads the file again from the start, and the snapshot
+    ends as one imported by a worker that was not killed (test above): complete, 3 rows,
+    one partition, one audit row."""
+    load_catalogue()
+    # No worker while the file is uploaded, so the hold is in place before the import.
+    celery_worker_process.process.kill()
+    celery_worker_process.process.wait()
+    feed = Feed.objects.get(department__code="hrss")
+    upload = csv_file(good_lines())
+    snapshot = feeds.snapshot_upload(actor=people.feedadmin, feed=feed, upload=upload)
+    hold = Hold.row(Feed, feed.pk)
+    celery_worker_process.restart()
+
+    def killed_mid_way():
+        snapshot.refresh_from_db()
+        assert snapshot.status == S.LOADING
+        assert Feed.objects.get(pk=feed.pk).current_id is None
+
+    kill_and_redeliver(celery_worker_process, hold, before_redelivery=killed_mid_way)
+
+    def finished():
+        snapshot.refresh_from_db()
+        return snapshot.status != S.LOADING
+
+    wait_for(finished, timeout=60)
+    assert snapshot.status == S.COMPLETE, snapshot.error
+    assert snapshot.rows_loaded == 3 and snapshot.rows_quarantined == 0
+    assert Feed.objects.get(pk=feed.pk).current_id == snapshot.pk
+    assert SnapshotRecord.objects.filter(snapshot=snapshot).count() == 3
+    assert set(_partitions()) == {  # no table left behind by the killed load
+        "verification_snapshotrecord_default",
+        f"verification_snapshotrecord_{snapshot.pk}",
+    }
+    assert AuditEvent.objects.filter(action="snapshot.complete").count() == 1
+    snapshot_import(snapshot_id=snapshot.pk)  # a late duplicate changes nothing
+    assert SnapshotRecord.objects.filter(snapshot=snapshot).count() == 3
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_redelivered_import_waits_for_the_killed_workers_session(
+    celery_worker_process, places, people
+):
+    """The redelivered task may find the dead worker's session still holding the
+    snapshot's lock (PostgreSQL ends it only when its statement is over). It waits for
+    it, then imports, instead of leaving the snapshot loading for ever."""
+    load_catalogue()
+    feed = Feed.objects.get(department__code="hrss")
+    celery_worker_process.process.kill()
+    celery_worker_process.process.wait()
+    upload = csv_file(good_lines())
+    snapshot = feeds.snapshot_upload(actor=people.feedadmin, feed=feed, upload=upload)
+    # The dead worker's session, as the lock goes: held until released.
+    orphan = Hold("SELECT pg_advisory_lock(%s, %s)", [feeds.LOCK_SPACE, snapshot.pk])
+    celery_worker_process.restart()
+    wait_for(orphan.blocked, timeout=60)  # the new worker's task waits on it
+    orphan.release()
+
+    def finished():
+        snapshot.refresh_from_db()
+        return snapshot.status != S.LOADING
+
+    wait_for(finished, timeout=60)
+    assert snapshot.status == S.COMPLETE, snapshot.error
+    assert SnapshotRecord.objects.filter(snapshot=snapshot).count() == 3
 
 
 # --- the demo ----------------------------------------------------------------------------------
@@ -621,7 +711,16 @@ def test_the_quick_identity_check_agrees_with_the_validator():
 
 def test_a_file_with_a_nul_character_is_rejected(hrss, people):
     first = upload_and_import(hrss, people, csv_file(good_lines()))
-    lines = [*good_lines(), f"{WANG},王\0三,pension,1,2026-03-31"]
+    # Near the start, the upload refuses it at once (aid_portal.uploads).
+    near = [*good_lines(), f"{WANG},王\0三,pension,1,2026-03-31"]
+    with pytest.raises(DomainError) as refused:
+        snapshot_upload(actor=people.feedadmin, feed=hrss, upload=csv_file(near))
+    assert refused.value.message == (
+        "The file's content does not match its name: a .csv must be text."
+    )
+    # Further in than the upload looks, the import rejects it.
+    filler = [f"{MA},马一,pension,1200.50,2026-01-31"] * (uploads.HEAD_BYTES // 30)
+    lines = [*good_lines(), *filler, f"{WANG},王\0三,pension,1,2026-03-31"]
 
     snapshot = upload_and_import(hrss, people, csv_file(lines))
 
@@ -632,26 +731,42 @@ def test_a_file_with_a_nul_character_is_rejected(hrss, people):
     assert hrss.current_id == first.pk
 
 
-def test_a_workbook_that_inflates_beyond_the_setting_is_refused(hrss, people, settings):
-    """A zip bomb: a few kB that unpack to far more than any sheet. Refused from the sizes
-    its archive declares, before openpyxl reads a byte of it."""
+def _zip_bomb() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("xl/worksheets/sheet1.xml", b"<" * (8 * 2**20))
     assert len(buffer.getvalue()) < 64 * 1024
+    return buffer.getvalue()
+
+
+def test_a_workbook_that_inflates_beyond_the_setting_is_refused(hrss, people, settings):
+    """A zip bomb: a few kB that unpack to far more than any sheet. Refused from the sizes
+    its archive declares, before openpyxl reads a byte of it: at upload, and by the
+    import too (for a file stored before the setting was lowered)."""
     settings.UPLOAD_MAX_INFLATED_BYTES = 4 * 2**20
-    snapshot = upload_and_import(hrss, people, SimpleUploadedFile("hrss.xlsx", buffer.getvalue()))
+    upload = SimpleUploadedFile("hrss.xlsx", _zip_bomb())
+    with pytest.raises(DomainError) as refused:
+        snapshot_upload(actor=people.feedadmin, feed=hrss, upload=upload)
+    assert "8 MB" in refused.value.message and "4 MB" in refused.value.message
+    assert not Snapshot.objects.exists()
+
+    settings.UPLOAD_MAX_INFLATED_BYTES = 16 * 2**20
+    snapshot = snapshot_upload(actor=people.feedadmin, feed=hrss, upload=upload)
+    settings.UPLOAD_MAX_INFLATED_BYTES = 4 * 2**20
+    snapshot_import(snapshot_id=snapshot.pk)
+    snapshot.refresh_from_db()
     assert snapshot.status == S.REJECTED
     assert "8 MB" in snapshot.error and "4 MB" in snapshot.error
     assert snapshot.records.count() == 0
 
 
 def test_a_broken_workbook_is_refused_with_a_message(hrss, people):
-    snapshot = upload_and_import(
-        hrss, people, SimpleUploadedFile("hrss.xlsx", b"PK\x03\x04" + b"\x00" * 100)
-    )
-    assert snapshot.status == S.REJECTED and snapshot.error
+    upload = SimpleUploadedFile("hrss.xlsx", b"PK\x03\x04" + b"\x00" * 100)
+    with pytest.raises(DomainError) as refused:
+        snapshot_upload(actor=people.feedadmin, feed=hrss, upload=upload)
+    assert refused.value.message == "The workbook cannot be read: it is not a valid XLSX file."
+    assert not Snapshot.objects.exists()
 
 
 # --- the template file and the bad rows as downloads ------------------------------------

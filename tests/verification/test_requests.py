@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -23,7 +24,7 @@ from cases.intake import services as intake_services
 from cases.models import Application, Authorisation, Member, VerificationOutcome
 from tests.cases import conftest as case_fixtures
 from tests.cases.conftest import identity
-from tests.conftest import InThread, lock_wait_at_most, wait_for
+from tests.conftest import Hold, InThread, kill_and_redeliver, lock_wait_at_most, wait_for
 from tests.queries import assert_get_query_count
 from tests.verification.conftest import SEED
 from tests.verification.test_connector import live_department
@@ -649,6 +650,64 @@ def test_a_real_worker_answers_a_snapshot_department(
     request.refresh_from_db()
     assert request.verdict == VerificationRequest.Verdict.CONSISTENT
     assert Answer.objects.get().source == f"snapshot {catalogue.snapshots['hrss'].pk}"
+
+
+@pytest.mark.worker
+def test_a_fan_out_whose_worker_is_killed_mid_query_answers_each_department_once(
+    make_family, people, start_simulator, celery_worker_process
+):
+    """Two live departments asked by one request; the worker dies after the first
+    department answered and while its answers were being written (the answers table
+    held). Once the claim has run out the redelivered task asks again with the same
+    request id, and the request ends as one asked by a worker that was not killed: the
+    answers of each department once, one audit row each."""
+    running = start_simulator()
+    Department.objects.update(active=False)
+    departments = [live_department(running.url, code=code) for code in ("hrss", "bank")]
+    family = make_family()
+    hold = Hold.table(Answer)
+    request = request_for(family, people.caseworker_a)  # two tasks, sent on commit
+    killed = []
+
+    def killed_mid_way():
+        claimed = list(request.queries.filter(claimed_at__isnull=False))
+        assert len(claimed) == 1 and not Answer.objects.exists()
+        assert running.attempts(claimed[0].request_id) == 1
+        killed.append(claimed[0])
+        # No task outlives the time limit, so by the broker's visibility timeout the
+        # claim is known dead: age it rather than wait.
+        DepartmentQuery.objects.filter(pk=claimed[0].pk).update(
+            claimed_at=F("claimed_at") - services.CLAIM_LEASE
+        )
+
+    kill_and_redeliver(celery_worker_process, hold, before_redelivery=killed_mid_way)
+    wait_for(
+        lambda: VerificationRequest.objects.filter(
+            pk=request.pk, status=VerificationRequest.Status.ANSWERED
+        ).exists(),
+        timeout=60,
+    )
+    for department in departments:
+        query = request.queries.get(department=department)
+        expected = [
+            record
+            for member in (family.applicant, family.spouse)
+            for record in records_for(
+                department=department.code,
+                identity_number=member.person.identity_number,
+                seed=SEED,
+                as_of=datetime.date.today(),
+            )
+        ]
+        assert Answer.objects.filter(query=query).count() == len(expected), department.code
+        asked = 2 if query.pk == killed[0].pk else 1  # the same request id both times
+        assert running.attempts(query.request_id) == asked
+        assert query.status == DepartmentQuery.Status.ANSWERED and query.claimed_at is None
+    assert AuditEvent.objects.filter(action="verification.query_answer").count() == 2
+    # A late duplicate of the killed task asks nobody and writes nothing.
+    services.query_run(query_id=killed[0].pk)
+    assert running.attempts(killed[0].request_id) == 2
+    assert AuditEvent.objects.filter(action="verification.query_answer").count() == 2
 
 
 # --- no lock held while a department is asked ----------------------------------------------

@@ -36,7 +36,7 @@ from cases.models import (
 )
 from cases.reviews import services as review_services
 from tests.cases import conftest as cases_fixtures
-from tests.conftest import make_user, wait_for
+from tests.conftest import Hold, kill_and_redeliver, make_user, wait_for
 from verification.spotcheck import services as spotcheck
 from verification.spotcheck.models import (
     SampleItem,
@@ -44,7 +44,7 @@ from verification.spotcheck.models import (
     SpotCheckCampaign,
     SpotCheckFinding,
 )
-from verification.spotcheck.tasks import spotcheck_draw_all_task
+from verification.spotcheck.tasks import spotcheck_draw_all_task, spotcheck_draw_task
 
 make_family = cases_fixtures.make_family
 policy = cases_fixtures.policy
@@ -567,3 +567,29 @@ def test_the_monthly_schedule_draws_on_a_real_worker(county, places, celery_work
     wait_for(lambda: AuditEvent.objects.filter(action="spot_check.draw").count() == 1, timeout=30)
     time.sleep(2)  # let the second delivery finish
     assert SpotCheckCampaign.objects.count() == 1
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_draw_whose_worker_is_killed_mid_way_is_drawn_once(county, places, celery_worker_process):
+    """Killed while writing the sample (its table held): the campaign rolls back with the
+    worker, the redelivered task draws it, and there is one campaign of the size a draw
+    that was not killed has (test above), with one audit row."""
+    hold = Hold.table(SampleItem)
+    spotcheck_draw_task.delay(places.county.pk, Rule.NEW_CASES, TODAY.isoformat())
+
+    def killed_mid_way():
+        assert not SpotCheckCampaign.objects.exists()
+
+    kill_and_redeliver(celery_worker_process, hold, before_redelivery=killed_mid_way)
+    campaign = wait_for(
+        lambda: SpotCheckCampaign.objects.filter(county=places.county).first(), timeout=60
+    )
+    wait_for(lambda: AuditEvent.objects.filter(action="spot_check.draw").exists(), timeout=30)
+    # A late duplicate of the task returns the same campaign.
+    again = spotcheck_draw_task.delay(places.county.pk, Rule.NEW_CASES, TODAY.isoformat())
+    assert again.get(timeout=60) == campaign.pk
+    assert campaign.sample_size == 4
+    assert SampleItem.objects.filter(campaign=campaign).count() == 4
+    assert SpotCheckCampaign.objects.count() == 1 and SampleItem.objects.count() == 4
+    assert AuditEvent.objects.filter(action="spot_check.draw").count() == 1

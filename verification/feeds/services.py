@@ -22,11 +22,13 @@ import itertools
 import logging
 import operator
 import re
+import secrets
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import PurePath
+from typing import IO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -38,7 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
-from aid_portal import access, permissions
+from aid_portal import access, permissions, uploads
 from aid_portal.audit import audit_record
 from aid_portal.celery import enqueue_on_commit
 from aid_portal.crypto import blind_index
@@ -121,7 +123,7 @@ def feed_configure(
 def snapshot_upload(*, actor: User, feed: Feed, upload: UploadedFile) -> Snapshot:
     """Store a department's file as a new LOADING snapshot and queue its import."""
     access.require_role(actor, permissions.MANAGE_FEEDS)
-    name = PurePath(upload.name or "").name[:200]
+    name = uploads.display_name(upload.name)
     suffix = PurePath(name).suffix.lower()
     if suffix not in {".csv", ".xlsx"}:
         raise DomainError(_("Upload a CSV or XLSX file."), field="file")
@@ -130,8 +132,8 @@ def snapshot_upload(*, actor: User, feed: Feed, upload: UploadedFile) -> Snapsho
     if upload.size > MAX_UPLOAD_BYTES:
         raise DomainError(_("The file is larger than 512 MB."), field="file")
     upload.seek(0)
-    is_zip = upload.read(4) == XLSX_MAGIC
-    upload.seek(0)
+    head = uploads.head_of(upload)
+    is_zip = head[:4] == XLSX_MAGIC
     if (suffix == ".xlsx") != is_zip:
         raise DomainError(
             _("The file's content does not match its name: a .xlsx must be an Excel workbook.")
@@ -139,6 +141,17 @@ def snapshot_upload(*, actor: User, feed: Feed, upload: UploadedFile) -> Snapsho
             else _("This is an Excel workbook: name it .xlsx."),
             field="file",
         )
+    if suffix == ".csv" and uploads.is_binary(head):
+        raise DomainError(
+            _("The file's content does not match its name: a .csv must be text."), field="file"
+        )
+    if is_zip:
+        # A "zip bomb" is refused here, with the message, not only later by the import.
+        try:
+            _inflated_size_check(upload)
+        except FileRejected as exc:
+            raise DomainError(str(exc), field="file") from None
+        upload.seek(0)
     with transaction.atomic():
         feed = Feed.objects.select_for_update().select_related("department").get(pk=feed.pk)
         if feed.snapshots.filter(status=Snapshot.Status.LOADING).exists():
@@ -147,7 +160,8 @@ def snapshot_upload(*, actor: User, feed: Feed, upload: UploadedFile) -> Snapsho
                 field="file",
             )
         snapshot = Snapshot(feed=feed, original_name=name, uploaded_by=actor)
-        snapshot.file.save(name, upload, save=False)
+        # Stored under a name of the portal's: the user's name is only shown.
+        snapshot.file.save(f"{secrets.token_hex(8)}{suffix}", upload, save=False)
         snapshot.save()
         audit_record(
             actor=actor,
@@ -315,7 +329,7 @@ def _plain_chunks(handle) -> Iterator:
 FIRST_CELL = operator.itemgetter(0)
 
 
-def _inflated_size_check(path: str) -> None:
+def _inflated_size_check(path: str | IO[bytes]) -> None:
     """Refuse a workbook that would inflate beyond the setting (a "zip bomb"). The sizes
     the archive declares bound what is read: Python's zipfile stops each member at its
     declared size and checks its CRC."""
@@ -737,15 +751,16 @@ def _partition(snapshot_id: int) -> str:
 def snapshot_import(*, snapshot_id: int) -> None:
     """Validate and load a LOADING snapshot, then swap it in (the import task's body).
 
-    Does nothing unless the snapshot is LOADING, and nothing while another process holds
-    the same snapshot (a redelivered task), so running it twice is harmless.
+    Does nothing unless the snapshot is LOADING. A second run of the same snapshot (a
+    redelivered task) waits on the snapshot's advisory lock, then finds it finished; it
+    does not give up at once, for the holder may be the session of a worker that was
+    killed, which PostgreSQL ends (releasing the lock, its load rolled back) only when
+    its statement is over: giving up then would leave the snapshot loading for ever.
     """
     if not Snapshot.objects.filter(pk=snapshot_id, status=S.LOADING).exists():
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_SPACE, snapshot_id])
-        if not cursor.fetchone()[0]:
-            return
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_SPACE, snapshot_id])
     try:
         snapshot = Snapshot.objects.select_related("feed__department").get(pk=snapshot_id)
         if snapshot.status != S.LOADING:
