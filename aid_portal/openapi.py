@@ -1,0 +1,86 @@
+"""The OpenAPI schema's description of the answers every operation may give besides
+its success: the error answers, in the one format of aid_portal.api.exception_handler.
+
+drf-spectacular documents only the success of an operation; a client (and the contract
+test, tests/test_api_contract.py) must also know that a refusal is a 403 with a body of
+a known shape, not an undocumented surprise.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
+
+ERROR_COMPONENT = "Error"
+# Every error body is an object: {"detail": "..."} for a refusal as a whole, or the
+# messages under the name of each field they concern (lists of strings, nested for
+# nested input), "non_field_errors" for a rule about the whole request.
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": (
+        "What went wrong: `detail` for the request as a whole, otherwise the messages "
+        "under the name of each field they concern (`non_field_errors` for a rule about "
+        "the whole request)."
+    ),
+    "properties": {
+        "detail": {"type": "string"},
+        "non_field_errors": {"type": "array", "items": {"type": "string"}},
+        "errors": {"type": "array", "items": {"type": "string"}},
+    },
+    "additionalProperties": {},
+}
+
+DESCRIPTIONS = {
+    "400": (
+        "The request is malformed, or a rule of the domain refuses it (a step the case's "
+        "state does not allow, say); the messages are under the fields they concern."
+    ),
+    "401": "No credentials, or credentials that are not valid.",
+    "403": "The user's roles do not allow this operation here.",
+    "404": "No such object, or none the user may see.",
+    "415": "The body is in a media type the operation does not take.",
+    "409": "Someone else changed the object first; read it again and retry.",
+}
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class ApiSchema(AutoSchema):
+    """drf-spectacular's AutoSchema, plus the error answers that apply to the operation."""
+
+    def _error_codes(self) -> list[str]:
+        codes = ["401", "403"]
+        takes_input = (
+            self.method in UNSAFE_METHODS
+            or bool(self._get_filter_parameters())
+            or bool(self._get_pagination_parameters())
+            or bool(self.get_override_parameters())
+        )
+        if takes_input:
+            codes.insert(0, "400")
+        # Ids in the path, or in the body of a change, may name no object the user may see.
+        if "{" in self.path or self.method in UNSAFE_METHODS:
+            codes.append("404")
+        if self.method in UNSAFE_METHODS:
+            codes.append("409")
+        if self._get_request_body() is not None:
+            codes.append("415")
+        return codes
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        component = ResolvedComponent(
+            name=ERROR_COMPONENT,
+            type=ResolvedComponent.SCHEMA,
+            object=ERROR_COMPONENT,
+            schema=ERROR_SCHEMA,
+        )
+        self.registry.register_on_missing(component)
+        for code in self._error_codes():
+            responses.setdefault(
+                code,
+                {
+                    "content": {"application/json": {"schema": component.ref}},
+                    "description": DESCRIPTIONS[code],
+                },
+            )
+        return responses
