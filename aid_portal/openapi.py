@@ -8,6 +8,7 @@ a known shape, not an undocumented surprise.
 
 from __future__ import annotations
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 
@@ -57,14 +58,42 @@ class ApiSchema(AutoSchema):
         )
         if takes_input:
             codes.insert(0, "400")
-        # Ids in the path, or in the body of a change, may name no object the user may see.
-        if "{" in self.path or self.method in UNSAFE_METHODS:
+        # Ids in the path, the query or the body of a change may name no object the user
+        # may see.
+        if "{" in self.path or self.method in UNSAFE_METHODS or self.get_override_parameters():
             codes.append("404")
         if self.method in UNSAFE_METHODS:
             codes.append("409")
         if self._get_request_body() is not None:
             codes.append("415")
         return codes
+
+    def _get_filter_parameters(self):
+        """The filters' parameters, with the bounds their form fields check, so that a
+        number the schema allows is one the filter takes."""
+        parameters = super()._get_filter_parameters()
+        filterset_class = getattr(self.view, "filterset_class", None)
+        if filterset_class is None:
+            return parameters
+        for parameter in parameters:
+            if not parameter.get("required"):
+                # django-filter reads an empty value as "not filtered", as a page's form
+                # sends an empty field: say so, rather than have it look malformed.
+                parameter["allowEmptyValue"] = True
+            if parameter["schema"].get("type") == "string" and "enum" not in parameter["schema"]:
+                # Django's form fields refuse a NUL character in any text.
+                parameter["schema"].setdefault("pattern", "^[^\\u0000]*$")
+            declared = filterset_class.base_filters.get(parameter["name"])
+            if declared is None or parameter["schema"].get("type") not in ("integer", "number"):
+                continue
+            for validator in declared.field.validators:
+                if not isinstance(validator, (MinValueValidator, MaxValueValidator)):
+                    continue
+                limit = validator.limit_value
+                limit = limit() if callable(limit) else limit
+                bound = "minimum" if isinstance(validator, MinValueValidator) else "maximum"
+                parameter["schema"][bound] = limit
+        return parameters
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
