@@ -104,12 +104,14 @@ class ApiSchema(AutoSchema):
             schema=ERROR_SCHEMA,
         )
         self.registry.register_on_missing(component)
-        for code in self._error_codes():
-            responses.setdefault(
-                code,
-                {
-                    "content": {"application/json": {"schema": component.ref}},
-                    "description": DESCRIPTIONS[code],
-                },
+        declared = [code for code, response in responses.items() if code[0] == "4"]
+        for code in sorted({*self._error_codes(), *declared}):
+            # A view may declare an error with only its own description (AmountView's 400).
+            description = responses.get(code, {}).get("description") or DESCRIPTIONS.get(
+                code, "Refused."
             )
+            responses[code] = {
+                "content": {"application/json": {"schema": component.ref}},
+                "description": description,
+            }
         return responses
