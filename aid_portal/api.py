@@ -100,7 +100,9 @@ class TokenCreateView(APIView):
 
 
 class RegionSerializer(serializers.ModelSerializer):
-    parent_code = serializers.CharField(source="parent.code", default=None, read_only=True)
+    parent_code = serializers.CharField(
+        source="parent.code", default=None, read_only=True, allow_null=True
+    )
     level = serializers.ChoiceField(choices=Region.Level.choices)
 
     class Meta:
@@ -153,7 +155,9 @@ class RegionDetailView(generics.RetrieveAPIView):
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
-    region_code = serializers.CharField(source="region.code", default=None, read_only=True)
+    region_code = serializers.CharField(
+        source="region.code", default=None, read_only=True, allow_null=True
+    )
 
     class Meta:
         model = AuditEvent

@@ -45,5 +45,7 @@ urlpatterns = [
     path("", include("cases.publicity.public_urls")),
 ]
 
+# The API's 404 is JSON, also where no route matches (views.page_not_found).
+handler404 = "aid_portal.views.page_not_found"
 # Not a template-only 500: the database being away answers 503 (views.server_error).
 handler500 = "aid_portal.views.server_error"

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.template import loader
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from aid_portal import access, audit_chain, listing, permissions, selectors, tokens
@@ -199,6 +200,15 @@ def healthz(request):
 # (CONN_HEALTH_CHECKS), so the portal recovers without a restart of its own.
 DATABASE_AWAY = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 30
+
+
+def page_not_found(request, exception):
+    """handler404: the API answers in JSON, as its schema documents (aid_portal.openapi),
+    also for a path no route matches (an id that is not a number, say); pages get the
+    HTML page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("Not found.")}, status=404)
+    return defaults.page_not_found(request, exception)
 
 
 def server_error(request):

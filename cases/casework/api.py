@@ -132,7 +132,13 @@ class ApplicationDetailView(APIView):
 class AmountView(APIView):
     """What the monthly amount would be today by the policy in force: the arithmetic."""
 
-    @extend_schema(responses=casework_serializers.AmountBasisSerializer)
+    # 400: no policy in force, or a declaration the arithmetic cannot use yet.
+    @extend_schema(
+        responses={
+            200: casework_serializers.AmountBasisSerializer,
+            400: OpenApiResponse(description="The amount cannot be worked out yet."),
+        }
+    )
     def get(self, request, application_id: int):
         application = selectors.application_get_for_user(
             user=request.user, application_id=application_id

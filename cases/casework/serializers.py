@@ -275,7 +275,7 @@ class ApplicationDetailSerializer(serializers.ModelSerializer):
     extreme_poverty_exceptions = ExtremePovertyExceptionOutSerializer(
         many=True, help_text="The county's confirmed exceptions to the extreme-poverty conditions."
     )
-    decided_by = serializers.CharField(source="decided_by.username", default=None)
+    decided_by = serializers.CharField(source="decided_by.username", default=None, allow_null=True)
     amount_basis = serializers.JSONField(
         allow_null=True, help_text="The arithmetic behind monthly_amount, as computed at approval."
     )

@@ -310,7 +310,7 @@ class MemberOutSerializer(serializers.ModelSerializer):
             "incomes",
         ]
 
-    @extend_schema_field(OpenApiTypes.DATE)
+    @extend_schema_field(serializers.DateField(allow_null=True))  # null: not yet authorised
     def get_authorised_on(self, member):
         authorisation = getattr(member, "authorisation", None)
         return authorisation.signed_on if authorisation else None

@@ -156,7 +156,7 @@ class FundsView(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("county", int, required=True),
-            OpenApiParameter("month", str, required=True, description="YYYY-MM"),
+            OpenApiParameter("month", s.MONTH_SCHEMA, required=True, description="YYYY-MM"),
         ],
         responses=s.FundsLedgerRowSerializer(many=True),
     )

@@ -3,12 +3,21 @@ show rosters and lines with accounts masked."""
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.models import AssistanceType
 from cases.payments.models import FundAllocation, Roster, RosterLine
 
+# A month as the schema documents it: YYYY-MM, a real year and month.
+MONTH_SCHEMA = {
+    "type": "string",
+    "pattern": "^[1-9][0-9]{3}-(0[1-9]|1[0-2])$",
+    "example": "2026-11",
+}
 
+
+@extend_schema_field(MONTH_SCHEMA)
 class MonthField(serializers.DateField):
     """A month as YYYY-MM (or any day of it); its first day."""
 

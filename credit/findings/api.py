@@ -278,9 +278,12 @@ class BlockCheckView(APIView):
     )
     def get(self, request):
         access.require_role(request.user, {Role.VILLAGE_ASSISTANT, Role.TOWNSHIP_CASEWORKER})
+        if "identity_number" not in request.query_params:
+            # The schema makes it required: asking about nobody is a malformed request.
+            raise DomainError(_("Enter the identity number."), field="identity_number")
         message = None
         try:
-            number = identity_facts(request.query_params.get("identity_number", "")).number
+            number = identity_facts(request.query_params["identity_number"]).number
         except ValidationError:
             number = None
         if number:

@@ -9,9 +9,24 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from cases.search import CaseSearchFilterSet, case_search_q, village_filter
 from credit.findings.models import Finding, Interview, Level, Objection, OutboxMessage, Repair
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class RowIdFilter(django_filters.Filter):
+    """A row's id: a whole number in the column's range, not any decimal (a number
+    beyond it would reach the database and fail there)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
 
 
 class FlagInput(forms.CheckboxInput):
@@ -26,7 +41,7 @@ class CreditFindingFilter(CaseSearchFilterSet):
     level = django_filters.ChoiceFilter(choices=Level.choices, label=_("Level"))
     village = village_filter("village")
     # The household page links here with ?household=<id>, as the API has always taken it.
-    household = django_filters.NumberFilter(field_name="household_id", label=_("Household"))
+    household = RowIdFilter(field_name="household_id", label=_("Household"))
 
     class Meta:
         model = Finding

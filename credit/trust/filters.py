@@ -34,7 +34,14 @@ class YearFilter(django_filters.Filter):
 
 class TrustYearFilterSet(CaseSearchFilterSet):
     roles = permissions.READ_TRUST
-    year = YearFilter(method="filter_nothing", label=_("Year"), min_value=trust.FIRST_YEAR)
+    year = YearFilter(
+        method="filter_nothing",
+        label=_("Year"),
+        min_value=trust.FIRST_YEAR,
+        # A year that has begun; a callable, so that the API schema (aid_portal.openapi)
+        # reads the same bound the form checks.
+        validators=[MaxValueValidator(lambda: timezone.localdate().year)],
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -42,7 +49,6 @@ class TrustYearFilterSet(CaseSearchFilterSet):
         years = range(current, current - YEARS_OFFERED, -1)
         field = self.form.fields["year"]
         field.widget = forms.Select(choices=[(y, y) for y in years])
-        field.validators.append(MaxValueValidator(current))  # a year that has begun
 
     def filter_nothing(self, queryset: QuerySet, name: str, value) -> QuerySet:
         return queryset  # applied first, by filter_queryset, with its default
