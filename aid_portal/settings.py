@@ -291,6 +291,8 @@ SPECTACULAR_SETTINGS = {
         "PublicReportStateEnum": "cases.publicity.models.PublicReport.State",
         "RosterLineOutcomeEnum": "cases.payments.models.RosterLine.Outcome",
         "RosterLineFailureEnum": "cases.payments.models.RosterLine.Failure",
+        "SelfCareLevelEnum": "cases.models.SelfCareLevel",
+        "DailyAbilityEnum": "cases.models.DailyAbility",
     },
 }
 

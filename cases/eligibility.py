@@ -21,11 +21,35 @@ from cases.models import (
     AssistanceType,
     Member,
     Policy,
+    SelfCareLevel,
 )
 from cases.policy import policy_in_force
 from cases.transitions import _require
 
 # --- the decision ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CareShare:
+    """One member's care allowance in an extreme-poverty amount: the level the
+    assessment gives and the policy's monthly figure for it."""
+
+    name: str
+    level: str
+    failed: int | None
+    allowance: Decimal
+
+    @property
+    def level_label(self) -> str:
+        return str(SelfCareLevel(self.level).label)
+
+    def as_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "level": self.level,
+            "failed": self.failed,
+            "allowance": str(self.allowance),
+        }
 
 
 @dataclass(frozen=True)
@@ -43,12 +67,17 @@ class AmountBasis:
     monthly_amount: Decimal
     rule: str
     policy_from: datetime.date
+    # Extreme poverty: each member's care allowance, and their sum (in monthly_amount).
+    care: tuple[CareShare, ...] = ()
+    care_amount: Decimal = Decimal("0.00")
 
     def as_dict(self) -> dict:
-        return {
+        data = {
             k: (str(v) if isinstance(v, (Decimal, datetime.date)) else v)
             for k, v in self.__dict__.items()
         }
+        data["care"] = [share.as_dict() for share in self.care]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> AmountBasis:
@@ -56,8 +85,15 @@ class AmountBasis:
         notice shows the arithmetic of the day it was decided, not of today's policy."""
         values = {}
         for item in dataclasses.fields(cls):
+            if item.name not in data:
+                continue  # decided before the field existed: its default
             value = data[item.name]
-            if item.type == "Decimal":
+            if item.name == "care":
+                value = tuple(
+                    CareShare(**(share | {"allowance": Decimal(share["allowance"])}))
+                    for share in value
+                )
+            elif item.type == "Decimal":
                 value = Decimal(value)
             elif item.type == "datetime.date":
                 value = datetime.date.fromisoformat(value)
@@ -104,12 +140,23 @@ def eligibility_compute(
     )
 
 
+def care_allowance(policy: Policy, level: str) -> Decimal:
+    """The policy's monthly care allowance for a self-care level (none unassessed)."""
+    return {
+        SelfCareLevel.SELF_SUFFICIENT: policy.care_allowance_self_sufficient,
+        SelfCareLevel.PARTLY_DEPENDENT: policy.care_allowance_partly_dependent,
+        SelfCareLevel.FULLY_DEPENDENT: policy.care_allowance_fully_dependent,
+    }.get(level, Decimal("0"))
+
+
 def amount_compute(*, application: Application, on: datetime.date | None = None) -> AmountBasis:
     """The monthly amount by the policy in force (domain.md §8).
 
     Dibao: (standard − per-capita counted income net of rigid expenditure) × members.
     Low-income edge: recognition only, eligible below standard × edge multiple.
-    Extreme poverty: standard × its multiple × members. Temporary: a one-off of the
+    Extreme poverty: the basic living allowance, standard × its multiple × members, plus
+    each member's care allowance by self-care level (an unassessed member counts none
+    here; the approval refuses them). Temporary: a one-off of the
     standard × the policy's months × members.
     """
     on = on or timezone.localdate()
@@ -128,6 +175,7 @@ def amount_compute(*, application: Application, on: datetime.date | None = None)
         monthly_rigid_expenditure=rigid,
     )
     per_capita, standard = line.per_capita_income, line.standard
+    care, care_amount = (), Decimal("0.00")
     if kind in AssistanceType.dibao():
         amount = _yuan(max(standard - per_capita, Decimal("0")) * count)
         rule = "(standard - per_capita) * members"
@@ -135,8 +183,18 @@ def amount_compute(*, application: Application, on: datetime.date | None = None)
         amount = Decimal("0.00")
         rule = "recognition: per_capita < standard * edge_multiple"
     elif kind == AssistanceType.EXTREME_POVERTY:
-        amount = _yuan(standard * policy.extreme_poverty_multiple * count)
-        rule = "standard * extreme_poverty_multiple * members"
+        care = tuple(
+            CareShare(
+                name=m.person.name,
+                level=m.self_care_level,
+                failed=None if m.self_care_failed is None else len(m.self_care_failed),
+                allowance=_yuan(care_allowance(policy, m.self_care_level)),
+            )
+            for m in members
+        )
+        care_amount = sum((share.allowance for share in care), Decimal("0.00"))
+        amount = _yuan(standard * policy.extreme_poverty_multiple * count) + care_amount
+        rule = "standard * extreme_poverty_multiple * members + care allowances"
     else:
         amount = _yuan(standard * policy.temporary_months * count)
         rule = "one-off: standard * temporary_months * members"
@@ -152,6 +210,8 @@ def amount_compute(*, application: Application, on: datetime.date | None = None)
         monthly_amount=amount,
         rule=rule,
         policy_from=policy.effective_from,
+        care=care,
+        care_amount=_yuan(care_amount),
     )
 
 
@@ -339,4 +399,17 @@ def extreme_poverty_unmet(
         check
         for check in extreme_poverty_conditions(application=application, on=on)
         if not check.passes
+    ]
+
+
+def self_care_unassessed(*, application: Application) -> list[str]:
+    """The members (supporters aside) of an extreme-poverty case whose self-care has not
+    been assessed: their care allowance cannot be set, so the case cannot be approved.
+    Empty for any other kind of assistance."""
+    if application.assistance_type != AssistanceType.EXTREME_POVERTY:
+        return []
+    return [
+        m.person.name
+        for m in application.household.members.all()
+        if not m.is_supporter and m.self_care_failed is None
     ]

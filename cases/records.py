@@ -191,6 +191,26 @@ class Policy(models.Model):
         default=16,
         validators=[MinValueValidator(1), MaxValueValidator(120)],
     )
+    # Extreme poverty (domain.md §8): a care allowance per member on top of the basic
+    # living allowance, by the member's self-care level (Member.self_care_level).
+    care_allowance_self_sufficient = models.DecimalField(
+        _("care allowance: self-sufficient (yuan per person per month)"),
+        **MONEY,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    care_allowance_partly_dependent = models.DecimalField(
+        _("care allowance: partly dependent (yuan per person per month)"),
+        **MONEY,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    care_allowance_fully_dependent = models.DecimalField(
+        _("care allowance: fully dependent (yuan per person per month)"),
+        **MONEY,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
     # Dynamic management and supervision (domain.md §5, §8).
     review_months_stable = models.PositiveSmallIntegerField(
         _("periodic review of a stable family every (months)"),
@@ -394,6 +414,37 @@ class Household(models.Model):
         return str(applicant.person) if applicant else f"#{self.pk}"
 
 
+class DailyAbility(models.TextChoices):
+    """The six daily abilities of the self-care assessment (特困人员认定办法 art. 8)."""
+
+    EATING = "eating", _("eating on one's own")
+    DRESSING = "dressing", _("dressing")
+    BED = "bed", _("getting in and out of bed")
+    TOILET = "toilet", _("using the toilet")
+    WALKING = "walking", _("walking indoors")
+    BATHING = "bathing", _("bathing")
+
+
+class SelfCareLevel(models.TextChoices):
+    NOT_ASSESSED = "not_assessed", _("not assessed")
+    SELF_SUFFICIENT = "self_sufficient", _("self-sufficient")
+    PARTLY_DEPENDENT = "partly_dependent", _("partly dependent")
+    FULLY_DEPENDENT = "fully_dependent", _("fully dependent")
+
+
+def self_care_level(failed: int | None) -> str:
+    """The self-care level from how many of the six daily abilities the person cannot
+    manage (domain.md §8): none, self-sufficient; up to three, partly dependent; four
+    or more, fully dependent. None: not assessed, a state of its own."""
+    if failed is None:
+        return SelfCareLevel.NOT_ASSESSED
+    if failed == 0:
+        return SelfCareLevel.SELF_SUFFICIENT
+    if failed <= 3:
+        return SelfCareLevel.PARTLY_DEPENDENT
+    return SelfCareLevel.FULLY_DEPENDENT
+
+
 class Member(models.Model):
     """A person in a household: a member living together, or a legally bound supporter
     living elsewhere (declared and verified too, never counted as a member)."""
@@ -464,6 +515,11 @@ class Member(models.Model):
     )
     health_note = EncryptedTextField(_("health details"), blank=True)
     is_student = models.BooleanField(_("student"), default=False)
+    # The self-care assessment: the DailyAbility codes the person cannot manage; null
+    # while not assessed (an empty list: assessed, manages all six).
+    self_care_failed = models.JSONField(
+        _("daily abilities the person cannot manage"), null=True, blank=True, default=None
+    )
     # True while the household has an application that is not closed: a person may be
     # an active member of one household only, which the partial unique index enforces.
     active = models.BooleanField(default=True, editable=False)
@@ -495,6 +551,17 @@ class Member(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} ({self.get_relation_display()})"
+
+    @property
+    def self_care_level(self) -> str:
+        failed = self.self_care_failed
+        return self_care_level(None if failed is None else len(failed))
+
+    def get_self_care_level_display(self) -> str:
+        return str(SelfCareLevel(self.self_care_level).label)
+
+    def self_care_failed_labels(self) -> list[str]:
+        return [str(DailyAbility(code).label) for code in self.self_care_failed or []]
 
     @property
     def is_applicant(self) -> bool:

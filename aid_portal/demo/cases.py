@@ -36,6 +36,7 @@ from cases.models import (
     Application,
     ApplicationEvent,
     AssistanceType,
+    DailyAbility,
     Household,
     Member,
     Policy,
@@ -50,6 +51,12 @@ DONE_WHEN = 200  # applications in the county: the demo is already there
 
 POLICY_FROM = datetime.date(2026, 1, 1)
 STANDARD = {"dibao_urban": Decimal("820"), "dibao_rural": Decimal("640")}
+# Extreme poverty's monthly care allowance by self-care level (yuan per person).
+CARE_ALLOWANCE = {
+    "care_allowance_self_sufficient": Decimal("0"),
+    "care_allowance_partly_dependent": Decimal("200"),
+    "care_allowance_fully_dependent": Decimal("600"),
+}
 
 # The published catalogue (告知承诺 items). Reference data with no service of its
 # own (it is kept in the admin), so it is created here directly.
@@ -235,6 +242,7 @@ class PersonSpec:
     health_note: str = ""
     is_student: bool = False
     is_supporter: bool = False
+    self_care_failed: list[str] | None = None  # None: not assessed
     earns: bool = False  # may carry the family's counted income
     other_incomes: list[tuple[str, int]] = field(default_factory=list)  # not the counted share
 
@@ -286,6 +294,7 @@ class _Builder:
                 effective_from=POLICY_FROM,
                 dibao_standard_urban=STANDARD["dibao_urban"],
                 dibao_standard_rural=STANDARD["dibao_rural"],
+                **CARE_ALLOWANCE,
             )
         for code, name, required_for, committable in PROOF_CATALOGUE:
             item, _created = ProofItem.objects.get_or_create(
@@ -436,6 +445,7 @@ class _Builder:
                 health=spec.health,
                 health_note=spec.health_note,
                 is_student=spec.is_student,
+                self_care_failed=spec.self_care_failed,
             )
             plan.members.append(member)
         self.declare(plan, household, people)
@@ -539,6 +549,9 @@ class _Builder:
                 disability_grade=grade,
                 health=rng.choice([Member.Health.CHRONIC, Member.Health.HEALTHY]),
                 other_incomes=[("basic_pension", 153)],
+                # Assessed, as approval requires: the older, the more abilities lost
+                # (62-88: none to five), from the age so the random draws stay as they were.
+                self_care_failed=DailyAbility.values[: (age - 60) // 5],
             )
             return people
         shape = rng.choices(

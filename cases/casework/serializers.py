@@ -34,6 +34,7 @@ from cases.models import (
     HomeVisit,
     Household,
     PublicNotice,
+    SelfCareLevel,
     VerificationOutcome,
 )
 from cases.records import MONEY
@@ -320,6 +321,15 @@ class ApplicationDetailSerializer(serializers.ModelSerializer):
         ]
 
 
+class CareShareSerializer(serializers.Serializer):
+    """eligibility.CareShare: one member's care allowance by self-care level."""
+
+    name = serializers.CharField()
+    level = serializers.ChoiceField(choices=SelfCareLevel.choices)
+    failed = serializers.IntegerField(allow_null=True)
+    allowance = serializers.DecimalField(**MONEY)
+
+
 class AmountBasisSerializer(serializers.Serializer):
     """services.AmountBasis: the monthly amount and how it was computed."""
 
@@ -334,3 +344,5 @@ class AmountBasisSerializer(serializers.Serializer):
     monthly_amount = serializers.DecimalField(**MONEY)
     rule = serializers.CharField()
     policy_from = serializers.DateField()
+    care = CareShareSerializer(many=True, help_text="Extreme poverty: each member's care.")
+    care_amount = serializers.DecimalField(**MONEY)

@@ -29,6 +29,7 @@ from cases.eligibility import (
     amount_compute,
     extreme_poverty_conditions,
     extreme_poverty_unmet,
+    self_care_unassessed,
 )
 from cases.intake.services import authorisations_check, missing_for_acceptance
 from cases.models import (
@@ -493,6 +494,22 @@ def _extreme_poverty_conditions_require(app: Application) -> None:
     )
 
 
+def _self_care_assessed_require(app: Application) -> None:
+    """Extreme-poverty support pays a care allowance by each member's self-care level
+    (domain.md §8): no approval while a member's self-care is not assessed. The refusal
+    names them, under the field ``self_care`` in the API."""
+    names = self_care_unassessed(application=app)
+    if names:
+        raise DomainError(
+            _(
+                "The self-care of %(names)s has not been assessed: record which of the six "
+                "daily abilities they cannot manage before approving extreme-poverty support."
+            )
+            % {"names": "、".join(names)},
+            field="self_care",
+        )
+
+
 def application_approve(
     *, actor: User, application_id: int, start_month: datetime.date | None = None
 ) -> Application:
@@ -501,6 +518,7 @@ def application_approve(
         app = _lock_step(application_id, actor, "approve", decided_message=True)
         _ready_for_decision(app)
         _extreme_poverty_conditions_require(app)
+        _self_care_assessed_require(app)
         basis = amount_compute(application=app)
         if not basis.eligible:
             raise DomainError(

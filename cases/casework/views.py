@@ -91,6 +91,10 @@ RULE_LABELS = {
     "standard * extreme_poverty_multiple * members": gettext_lazy(
         "standard × the extreme-poverty multiple × members"
     ),
+    "standard * extreme_poverty_multiple * members + care allowances": gettext_lazy(
+        "standard × the extreme-poverty multiple × members + each member's care allowance "
+        "by self-care level"
+    ),
     "one-off: standard * temporary_months * members": gettext_lazy(
         "one-off: standard × the policy's months × members"
     ),
@@ -398,8 +402,13 @@ def amount_explanation(basis: eligibility.AmountBasis) -> str:
         return f"{basis.per_capita_income} {sign} {basis.threshold}"
     if not basis.standard or not basis.members:
         return f"{basis.monthly_amount}"
-    factor = (basis.monthly_amount / (basis.standard * basis.members)).quantize(Decimal("0.01"))
-    return f"{basis.standard} × {factor} × {basis.members} = {basis.monthly_amount}"
+    basic = basis.monthly_amount - basis.care_amount
+    factor = (basic / (basis.standard * basis.members)).quantize(Decimal("0.01"))
+    line = f"{basis.standard} × {factor} × {basis.members}"
+    if basis.care:
+        # Extreme poverty: the basic living allowance plus each member's care allowance.
+        line += f" + ({' + '.join(str(share.allowance) for share in basis.care)})"
+    return f"{line} = {basis.monthly_amount}"
 
 
 def _render_case(

@@ -20,6 +20,7 @@ from aid_portal.identity import IdentityNumberFormField
 from cases.models import (
     Asset,
     AssistanceType,
+    DailyAbility,
     Document,
     Income,
     Member,
@@ -112,6 +113,31 @@ class MemberForm(HouseholdForm):
         label=_("health"), choices=Member.Health.choices, initial=Member.Health.HEALTHY
     )
     is_student = forms.BooleanField(label=_("student"), required=False)
+    # The self-care assessment (domain.md §8): "assessed" ticked with no ability ticked
+    # is self-sufficient; unticked is not assessed (cleaned into self_care_failed=None).
+    self_care_assessed = forms.BooleanField(label=_("self-care assessed"), required=False)
+    self_care_failed = forms.MultipleChoiceField(
+        label=_("daily abilities the person cannot manage"),
+        choices=DailyAbility.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "None ticked: self-sufficient; up to three: partly dependent; four or more: "
+            "fully dependent. Extreme-poverty support needs every member assessed."
+        ),
+    )
+
+    def clean(self):
+        data = super().clean()
+        assessed = data.pop("self_care_assessed", False)
+        failed = data.get("self_care_failed") or []
+        if failed and not assessed:
+            self.add_error(
+                "self_care_assessed",
+                _("Tick “self-care assessed” to record the abilities the person cannot manage."),
+            )
+        data["self_care_failed"] = list(failed) if assessed else None
+        return data
 
 
 class MemberEditForm(MemberForm):

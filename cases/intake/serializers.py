@@ -28,6 +28,7 @@ from cases.models import (
     Application,
     Asset,
     AssistanceType,
+    DailyAbility,
     Document,
     Household,
     Income,
@@ -36,6 +37,7 @@ from cases.models import (
     ProofItem,
     ProofStatus,
     RigidExpenditure,
+    SelfCareLevel,
 )
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -120,6 +122,14 @@ class MemberAddSerializer(serializers.Serializer):
     health = serializers.ChoiceField(choices=Member.Health.choices, default=Member.Health.HEALTHY)
     health_note = serializers.CharField(required=False, allow_blank=True, default="")
     is_student = serializers.BooleanField(default=False)
+    self_care_failed = serializers.ListField(
+        child=serializers.ChoiceField(choices=DailyAbility.choices),
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="The self-care assessment: the daily abilities the person cannot manage "
+        "([] = self-sufficient); null or left out = not assessed.",
+    )
 
 
 class MemberUpdateSerializer(serializers.Serializer):
@@ -141,6 +151,13 @@ class MemberUpdateSerializer(serializers.Serializer):
     health = serializers.ChoiceField(choices=Member.Health.choices, required=False)
     health_note = serializers.CharField(required=False, allow_blank=True)
     is_student = serializers.BooleanField(required=False)
+    self_care_failed = serializers.ListField(
+        child=serializers.ChoiceField(choices=DailyAbility.choices),
+        allow_null=True,
+        required=False,
+        help_text="The daily abilities the person cannot manage ([] = self-sufficient; "
+        "null = not assessed).",
+    )
 
 
 def _amount(**kwargs) -> serializers.DecimalField:
@@ -290,6 +307,7 @@ class MemberOutSerializer(serializers.ModelSerializer):
     sex = serializers.CharField(source="person.sex")
     authorised_on = serializers.SerializerMethodField()
     incomes = IncomeOutSerializer(many=True)
+    self_care_level = serializers.ChoiceField(choices=SelfCareLevel.choices, read_only=True)
 
     class Meta:
         model = Member
@@ -306,6 +324,8 @@ class MemberOutSerializer(serializers.ModelSerializer):
             "disability_grade",
             "health",
             "is_student",
+            "self_care_failed",
+            "self_care_level",
             "authorised_on",
             "incomes",
         ]

@@ -31,6 +31,7 @@ from cases.models import (
     Asset,
     AssistanceType,
     Authorisation,
+    DailyAbility,
     Document,
     Household,
     Income,
@@ -129,9 +130,18 @@ def _check_member_facts(
     disability: str,
     disability_grade,
     work_ability: str,
+    self_care_failed=None,
     exclude: Member | None = None,
 ) -> None:
     """The rules a member's details follow, whether added or changed."""
+    known = isinstance(self_care_failed, (list, tuple)) and all(
+        code in DailyAbility.values for code in self_care_failed
+    )
+    if self_care_failed is not None and not known:
+        raise DomainError(
+            _("Choose the daily abilities the person cannot manage from the six listed."),
+            field="self_care_failed",
+        )
     if not name.strip():
         raise DomainError(_("Give the person's name."), field="name")
     if relation not in Member.Relation.values:
@@ -161,6 +171,7 @@ def member_add(
     health: str = Member.Health.HEALTHY,
     health_note: str = "",
     is_student: bool = False,
+    self_care_failed: list[str] | None = None,
 ) -> Member:
     """Add a person to the household. Birth date and sex come from the identity number.
 
@@ -182,7 +193,9 @@ def member_add(
         disability=disability,
         disability_grade=disability_grade,
         work_ability=work_ability,
+        self_care_failed=self_care_failed,
     )
+    self_care_failed = _self_care_normalised(self_care_failed)
     if not is_supporter:
         refuse_blocked_person(facts.number)
     with transaction.atomic():
@@ -210,6 +223,7 @@ def member_add(
                     health=health,
                     health_note=health_note,
                     is_student=is_student,
+                    self_care_failed=self_care_failed,
                 )
         except IntegrityError:
             # Someone added the same person elsewhere at the same moment.
@@ -222,7 +236,12 @@ def member_add(
             action="member.add",
             obj=member,
             region=household.village,
-            new={"person": person.pk, "relation": relation, "is_supporter": is_supporter},
+            new={
+                "person": person.pk,
+                "relation": relation,
+                "is_supporter": is_supporter,
+                "self_care_failed": self_care_failed,
+            },
         )
     return member
 
@@ -306,7 +325,15 @@ MEMBER_FIELDS = (
     "health",
     "health_note",
     "is_student",
+    "self_care_failed",
 )
+
+
+def _self_care_normalised(failed) -> list[str] | None:
+    """The failed abilities once each, in the order of the six (None: not assessed)."""
+    if failed is None:
+        return None
+    return [code for code in DailyAbility.values if code in failed]
 
 
 def member_update(
@@ -322,6 +349,7 @@ def member_update(
     health: str = Member.Health.HEALTHY,
     health_note: str = "",
     is_student: bool = False,
+    self_care_failed: list[str] | None = None,
 ) -> Member:
     """Correct a member's details, under the rules of member_add, while the application
     is being filled in. The name is the person's (the same person in every household)."""
@@ -340,8 +368,10 @@ def member_update(
         disability=disability,
         disability_grade=disability_grade,
         work_ability=work_ability,
+        self_care_failed=self_care_failed,
         exclude=member,
     )
+    self_care_failed = _self_care_normalised(self_care_failed)
     with transaction.atomic():
         member = Member.objects.select_for_update().select_related("person").get(pk=member.pk)
         if member.is_supporter and not is_supporter:
@@ -358,6 +388,7 @@ def member_update(
             "health": health,
             "health_note": health_note,
             "is_student": is_student,
+            "self_care_failed": self_care_failed,
         }
         old = {field: getattr(member, field) for field in MEMBER_FIELDS if field != "name"}
         old["name"] = member.person.name

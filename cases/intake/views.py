@@ -464,6 +464,7 @@ def member_edit(request, application_id: int, member_id: int):
     access.require_role(request.user, permissions.FILE_APPLICATIONS, app.village)
     fields = [f for f in services.MEMBER_FIELDS if f != "name"]
     initial = {"name": member.person.name} | {f: getattr(member, f) for f in fields}
+    initial["self_care_assessed"] = member.self_care_failed is not None
     form = MemberEditForm(
         request.POST if request.method == "POST" else None,
         household=app.household,

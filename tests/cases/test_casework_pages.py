@@ -501,8 +501,9 @@ def test_approver_sees_the_arithmetic_then_approves(make_family, people):
 def test_the_arithmetic_reads_for_each_kind_of_assistance(make_family):
     extreme = make_family(kind="extreme_poverty").application
     basis = eligibility.amount_compute(application=extreme)
-    # Rural standard 600 × the default multiple 1.30 × 2 members.
-    assert amount_explanation(basis) == "600.00 × 1.30 × 2 = 1560.00"
+    # Rural standard 600 × the default multiple 1.30 × 2 members, plus each member's care
+    # allowance (none: not assessed, and the fixture's policy pays none).
+    assert amount_explanation(basis) == "600.00 × 1.30 × 2 + (0.00 + 0.00) = 1560.00"
     edge = make_family(kind="low_income_edge", income="1600").application
     # Per capita 800 against 600 × 1.5 = 900: below the line.
     assert amount_explanation(eligibility.amount_compute(application=edge)) == "800.00 < 900.00"
@@ -645,6 +646,9 @@ def policy_data(county, effective_from, **overrides) -> dict:
         "dibao_standard_rural": "650",
         "edge_multiple": "1.5",
         "extreme_poverty_multiple": "1.3",
+        "care_allowance_self_sufficient": "0",
+        "care_allowance_partly_dependent": "200",
+        "care_allowance_fully_dependent": "600",
         "temporary_months": "3",
         "deposit_limit_per_person": "20000",
         "vehicles_allowed": "0",

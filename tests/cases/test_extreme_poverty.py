@@ -59,6 +59,10 @@ def needy(make_family):
         family = make_family(kind="extreme_poverty", income="0", **kwargs)
         set_age(family.applicant, 72)
         set_age(family.spouse, 68)
+        # Both assessed (self-sufficient): the approval needs every member's self-care.
+        Member.objects.filter(pk__in=[family.applicant.pk, family.spouse.pk]).update(
+            self_care_failed=[]
+        )
         return family
 
     return make
