@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the case fixtures imported below are parameters of the tests
 """Recovery of a repayment order from the household's payments (domain.md §7, issue 14):
 the step, the recovery line on the next roster, and the repayment counted once the bank
 return shows it paid. On the real database, through the services and the task."""
@@ -28,7 +29,7 @@ SEVERE = "xj-obstructs-staff"
 
 
 @pytest.fixture
-def owing(paying, in_force):  # noqa: F811
+def owing(paying, in_force):
     """A paid family with a severe finding in force and 150 yuan to repay."""
 
     def make(amount="150"):
@@ -113,7 +114,7 @@ def test_the_paid_line_is_counted_once_and_closes_the_order(
     people,
     places,
     finance,
-    abc,  # noqa: F811
+    abc,
 ):
     _family, order = owing()
     services.recovery_order(actor=people.caseworker_a, order_id=order.pk)
@@ -160,3 +161,44 @@ def test_the_step_on_the_page_and_the_api(owing, people):
     )
     assert "较早的追回尚未由银行发放" in refused.content.decode()
     assert OrderRecovery.objects.count() == 1
+
+
+def test_a_failed_payment_reissued_net_counts_the_recovery_once_it_is_paid(
+    owing,
+    people,
+    places,
+    finance,
+    abc,
+):
+    _family, order = owing()
+    services.recovery_order(actor=people.caseworker_a, order_id=order.pk)
+    roster = approve(people, finance, prepare(people, places))
+    payment = roster.lines.get(kind="monthly")
+    bankfiles.return_apply(
+        actor=people.auditor,
+        roster_id=roster.pk,
+        bank_id=abc.pk,
+        file_name="r.csv",
+        content=_return([payment], results={payment.pk: ("failed", "account_closed")}),
+    )
+    assert tasks.recoveries_credit() == 0  # the deduction was not made
+    extra = payments.supplementary_prepare(
+        actor=people.caseworker_a,
+        township_id=places.township_a.pk,
+        month=payment.months_from,
+        reissue_line_ids=[payment.pk],
+    )
+    reissue = extra.lines.get()
+    assert reissue.amount == payment.net_amount  # net of the recovery, no second line
+    extra = approve(people, finance, extra)
+    bankfiles.return_apply(
+        actor=people.auditor,
+        roster_id=extra.pk,
+        bank_id=abc.pk,
+        file_name="r2.csv",
+        content=_return([reissue]),
+    )
+    assert tasks.recoveries_credit() == 1
+    assert tasks.recoveries_credit() == 0
+    order = RepaymentOrder.objects.get(pk=order.pk)
+    assert (order.paid_amount, order.state) == (Decimal("150.00"), RepaymentOrder.State.PAID)
