@@ -191,6 +191,12 @@ SCHEDULES = [
         when=Every(minutes=10),
         label=_("Sends the records still waiting for the credit-information sharing platform."),
     ),
+    Schedule(
+        name="count paid recoveries against repayment orders",
+        task="credit.recoveries_credit",
+        when=Every(minutes=30),
+        label=_("Counts recoveries deducted from paid rosters as repaid on their orders."),
+    ),
 ]
 
 DECLARED_NAMES = frozenset(schedule.name for schedule in SCHEDULES)

@@ -33,7 +33,7 @@ from aid_portal.audit import audit_record
 from aid_portal.errors import Conflict, DomainError
 from aid_portal.identity import validate_identity_number
 from aid_portal.models import Region, User
-from cases.models import Application, AssistanceType, Household
+from cases.models import Application, AssistanceType, Household, Suspension
 from cases.payments.models import (
     Award,
     Bank,
@@ -191,6 +191,84 @@ def recovery_record(*, actor: User | None, application_id: int, **details) -> Pa
     return _adjustment_record(
         actor=actor, application_id=application_id, kind=PaymentAdjustment.Kind.RECOVERY, **details
     )
+
+
+def monthly_payment(application_id: int, month: datetime.date | None = None) -> Decimal:
+    """What the household is paid a month now: its monthly awards in force and not held.
+    Zero when it is not being paid (ended, suspended, nothing awarded)."""
+    month = month_of(month or timezone.localdate())
+    if Suspension.objects.filter(application_id=application_id, ended_at__isnull=True).exists():
+        return Decimal("0")
+    total = (
+        Award.objects.filter(application_id=application_id, one_off=False, from_month__lte=month)
+        .filter(Q(until_month__isnull=True) | Q(until_month__gte=month))
+        .aggregate(total=Sum("monthly_amount"))["total"]
+    )
+    return total or Decimal("0")
+
+
+def recovery_from_payments(
+    *, actor: User, application_id: int, amount, reason: str, source: str
+) -> PaymentAdjustment:
+    """A recovery (追回) another part of the portal asks for (a repayment order of a credit
+    finding): deducted from the household's payments on the next roster, as its own line.
+
+    The roster deducts a recovery only from a payment that covers it (_DEDUCT_SQL), so a
+    household not being paid, or an amount above its monthly payment, would wait for
+    ever: both are refused here. ``source`` names the asker; the same source is taken once.
+    """
+    _require(source, _("Say what the recovery is for."))
+    try:
+        value = Decimal(str(amount)).quantize(Decimal("0.01"))
+    except ArithmeticError:
+        raise DomainError(_("Enter an amount in yuan."), field="amount") from None
+    monthly = monthly_payment(application_id)
+    _require(
+        monthly > 0,
+        _("The household is not being paid: nothing can be deducted; record repayments by hand."),
+    )
+    _require(
+        value <= monthly,
+        _("The household is paid %(monthly)s yuan a month: recover at most that much at once.")
+        % {"monthly": monthly},
+        field="amount",
+    )
+    month = month_of(timezone.localdate())
+    return _adjustment_record(
+        actor=actor,
+        application_id=application_id,
+        kind=PaymentAdjustment.Kind.RECOVERY,
+        amount=value,
+        months_from=month,
+        months_to=month,
+        reason=reason,
+        source=source,
+    )
+
+
+def recovery_lines_paid(sources: Iterable[str]) -> dict[str, RosterLine]:
+    """For each source, the roster line of its recovery that the bank return shows paid
+    (the deduction made): what the asker may count as repaid. A payment that failed and
+    was re-issued is re-issued net of the deduction (_reissue_lines), so the recovery
+    counts once that re-issue is paid, though its own line stays failed."""
+    paid = Q(outcome=RosterLine.Outcome.PAID, roster__state=Roster.State.PAID)
+    reissued_paid = Q(
+        outcome=RosterLine.Outcome.FAILED,
+        deducted_from__reissues__outcome=RosterLine.Outcome.PAID,
+        deducted_from__reissues__roster__state=Roster.State.PAID,
+    )
+    lines = (
+        RosterLine.objects.filter(
+            adjustment__source__in=list(sources),
+            adjustment__kind=PaymentAdjustment.Kind.RECOVERY,
+            deducted_from__isnull=False,
+        )
+        .filter(paid | reissued_paid)
+        .select_related("adjustment", "roster")
+        .order_by("id")
+        .distinct()
+    )
+    return {line.adjustment.source: line for line in lines}
 
 
 def back_pay_for_hold(

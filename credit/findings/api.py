@@ -178,6 +178,16 @@ bind(
     description="Record a payment against the finding's repayment order.",
 )
 bind(
+    "recover",
+    serializer=s.CreditRecoverSerializer,
+    act=lambda *, actor, obj, data: services.recovery_order(
+        actor=actor,
+        order_id=selectors.finding_row_get(finding=obj, model=RepaymentOrder).pk,
+        amount=data["amount"],
+    ),
+    description="Recover from the household's payments: a recovery line on the next roster.",
+)
+bind(
     "object",
     serializer=s.CreditObjectionSerializer,
     act=_object,

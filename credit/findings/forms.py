@@ -78,6 +78,16 @@ class RepaymentForm(forms.Form):
     paid_on = forms.DateField(label=_("Paid on"), widget=DATE, initial=timezone.localdate)
 
 
+class RecoverForm(forms.Form):
+    amount = forms.DecimalField(
+        label=_("Amount to deduct (yuan)"),
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        help_text=_("Empty: what is owed, at most the household's monthly payment."),
+    )
+
+
 class ObjectionForm(forms.Form):
     lodged_on = forms.DateField(label=_("Lodged on"), widget=DATE, initial=timezone.localdate)
     statement = forms.CharField(

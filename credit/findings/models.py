@@ -322,8 +322,9 @@ class Repayment(models.Model):
     order = models.ForeignKey(RepaymentOrder, on_delete=models.PROTECT, related_name="payments")
     amount = models.DecimalField(_("amount (yuan)"), **MONEY)
     paid_on = models.DateField(_("paid on"))
+    # None: recorded by the portal from a paid recovery line of a roster (OrderRecovery).
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
     class Meta:
@@ -333,6 +334,42 @@ class Repayment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.amount}"
+
+
+class OrderRecovery(models.Model):
+    """A part of a repayment order recovered from the household's payments (从救助金中追回):
+    the cases recovery it asked for, and, once the roster line is paid, the day it was
+    counted as repaid. One pending at a time per order; cases knows it only by ``source``."""
+
+    order = models.ForeignKey(RepaymentOrder, on_delete=models.PROTECT, related_name="recoveries")
+    adjustment = models.OneToOneField(
+        "cases.PaymentAdjustment", on_delete=models.PROTECT, related_name="+"
+    )
+    amount = models.DecimalField(_("amount (yuan)"), **MONEY)
+    credited_on = models.DateField(_("counted as repaid on"), null=True, blank=True)
+    repayment = models.OneToOneField(
+        Repayment, null=True, blank=True, on_delete=models.PROTECT, related_name="recovery"
+    )
+
+    class Meta:
+        verbose_name = _("recovery from payments")
+        verbose_name_plural = _("recoveries from payments")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(credited_on__isnull=True),
+                name="one_pending_recovery_per_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.amount}"
+
+    @staticmethod
+    def source_for(order_id: int, number: int) -> str:
+        """The label cases stores on its PaymentAdjustment (cases never imports credit)."""
+        return f"credit.repayment_order:{order_id}:{number}"
 
 
 class Objection(models.Model):

@@ -125,6 +125,7 @@ def finding_get_for_user(*, user: User, finding_id: int) -> Finding:
         "evidence",
         "outbox",
         "repayment_order__payments",
+        "repayment_order__recoveries",
         "household__members__person",
     )
     return access.get_object_or_404(queryset, user, region_field="village", pk=finding_id)

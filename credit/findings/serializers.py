@@ -11,6 +11,7 @@ from credit.findings.models import (
     FindingEvent,
     Interview,
     Objection,
+    OrderRecovery,
     OutboxMessage,
     Repair,
     RepaymentOrder,
@@ -62,6 +63,17 @@ class CreditInterviewSerializer(serializers.Serializer):
 class CreditRepaymentSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
     paid_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class CreditRecoverSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Yuan to deduct; default the outstanding sum, at most the monthly payment.",
+    )
 
 
 class CreditObjectionSerializer(serializers.Serializer):
@@ -194,12 +206,19 @@ class CreditRepairOutSerializer(serializers.ModelSerializer):
         fields = ["id", "applied_on", "correction", "state", "decided_on", "decision_note"]
 
 
+class CreditOrderRecoverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderRecovery
+        fields = ["id", "amount", "adjustment", "credited_on"]
+
+
 class CreditRepaymentOrderSerializer(serializers.ModelSerializer):
     state = serializers.CharField(help_text="open, paid or cancelled")
+    recoveries = CreditOrderRecoverySerializer(many=True)
 
     class Meta:
         model = RepaymentOrder
-        fields = ["id", "amount", "deadline", "paid_amount", "state", "closed_on"]
+        fields = ["id", "amount", "deadline", "paid_amount", "state", "closed_on", "recoveries"]
 
 
 class CreditOutboxSerializer(serializers.ModelSerializer):

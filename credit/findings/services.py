@@ -37,6 +37,7 @@ from cases import restrictions as case_restrictions
 from cases.casework import documents
 from cases.casework import services as casework_services
 from cases.models import Application, Document, Household, Member, Person
+from cases.payments import services as payment_services
 from cases.policy import policy_in_force
 from credit.findings.models import (
     Behaviour,
@@ -45,6 +46,7 @@ from credit.findings.models import (
     Interview,
     Level,
     Objection,
+    OrderRecovery,
     OutboxMessage,
     Repair,
     Repayment,
@@ -487,6 +489,116 @@ def repayment_record(
             event_fields={"on": paid_on},
         )
         return order
+
+
+def recovery_order(*, actor: User, order_id: int, amount=None) -> OrderRecovery:
+    """Recover from the household's payments (从救助金中追回): a cases recovery that the next
+    roster deducts from the household's payment as a line of its own.
+
+    The amount is the outstanding sum, capped at what the household is paid a month (the
+    roster deducts a recovery only from a payment that covers it); the caseworker may
+    choose less. Once that line is paid, recoveries_credit counts it as repaid, and a
+    further part can be recovered. The cases service applies the cases rules (roster
+    role, the household being paid, one recovery per source)."""
+    with transaction.atomic():
+        finding, order = _lock_with(RepaymentOrder, order_id, actor, "recover")
+        if order.state != RepaymentOrder.State.OPEN:
+            raise Conflict(_("This repayment order is already closed."))
+        _require(
+            finding.application_id is not None,
+            _("The finding names no application whose payments could be deducted."),
+        )
+        if order.recoveries.filter(credited_on__isnull=True).exists():
+            raise Conflict(_("An earlier recovery of this order is not yet paid by the bank."))
+        monthly = payment_services.monthly_payment(finding.application_id)
+        value = min(order.outstanding, monthly) if amount in (None, "") else _amount(amount)
+        _require(
+            value <= order.outstanding,
+            _("Only %(left)s yuan is still owed.") % {"left": order.outstanding},
+            field="amount",
+        )
+        number = order.recoveries.count() + 1
+        adjustment = payment_services.recovery_from_payments(
+            actor=actor,
+            application_id=finding.application_id,
+            amount=value,
+            reason=_("Repayment order of credit finding %(number)s (%(behaviour)s)")
+            % {"number": finding.pk, "behaviour": finding.behaviour.name},
+            source=OrderRecovery.source_for(order.pk, number),
+        )
+        recovery = OrderRecovery.objects.create(
+            order=order, adjustment=adjustment, amount=adjustment.amount
+        )
+        CREDIT_FINDING.note(
+            finding,
+            actor,
+            "recover",
+            data={"amount": adjustment.amount, "adjustment": adjustment.pk},
+            event_fields={"on": timezone.localdate()},
+        )
+        return recovery
+
+
+def recoveries_pending_ids() -> list[int]:
+    return list(OrderRecovery.objects.filter(credited_on__isnull=True).values_list("pk", flat=True))
+
+
+def recovery_credit(*, recovery_id: int) -> bool:
+    """Count a recovery as repaid once its roster line is paid (the bank return applied,
+    the deduction made): a Repayment on the order, which closes when nothing is owed.
+    Safe to run twice: a credited recovery is left alone, under its row lock."""
+    with transaction.atomic():
+        recovery = (
+            OrderRecovery.objects.select_for_update()
+            .select_related("adjustment", "order")
+            .filter(pk=recovery_id, credited_on__isnull=True)
+            .first()
+        )
+        if recovery is None:
+            return False
+        line = payment_services.recovery_lines_paid([recovery.adjustment.source]).get(
+            recovery.adjustment.source
+        )
+        if line is None:
+            return False
+        order = RepaymentOrder.objects.select_for_update().get(pk=recovery.order_id)
+        finding = order.finding
+        paid_on = timezone.localdate()
+        # Repaid by hand meanwhile: only what is still owed counts (the rest is the
+        # township's to pay back to the family, which the event says).
+        value = min(-line.amount, order.outstanding)
+        if value > 0:
+            recovery.repayment = Repayment.objects.create(
+                order=order, amount=value, paid_on=paid_on, recorded_by=None
+            )
+            order.paid_amount += value
+            fields = ["paid_amount"]
+            if order.outstanding == 0 and order.state == RepaymentOrder.State.OPEN:
+                order.state, order.closed_on = RepaymentOrder.State.PAID, paid_on
+                fields += ["state", "closed_on"]
+                finding.sanctions.filter(kind=K.REPAYMENT, ended_on__isnull=True).update(
+                    ended_on=paid_on, end_reason=_("repaid")
+                )
+            order.save(update_fields=fields)
+        recovery.credited_on = paid_on
+        recovery.save(update_fields=["credited_on", "repayment"])
+        data = {"amount": -line.amount, "counted": value, "outstanding": order.outstanding}
+        FindingEvent.objects.create(
+            finding=finding,
+            on=paid_on,
+            action="recovery_credited",
+            from_state=finding.state,
+            to_state=finding.state,
+            data=data,
+        )
+        audit_record(
+            actor=None,
+            action="credit_finding.recovery_credited",
+            obj=recovery,
+            region=finding.village,
+            new=data,
+        )
+        return True
 
 
 # --- objection --------------------------------------------------------------------------

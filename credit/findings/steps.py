@@ -108,6 +108,13 @@ CREDIT_FINDING = StepTable(
             done=_("recorded a repayment"),
         ),
         Step(
+            "recover",
+            _("Recover from the household's payments"),
+            permissions.RECORD_CREDIT_FINDINGS,
+            Finding.IN_FORCE,
+            done=_("ordered a recovery from the household's payments"),
+        ),
+        Step(
             "object",
             _("Record an objection"),
             permissions.RECORD_CREDIT_FINDINGS,
@@ -151,6 +158,7 @@ CREDIT_FINDING = StepTable(
         "objection_uphold": _("upheld an objection and withdrew a credit finding"),
         "repair_refuse": _("refused a credit repair"),
         "repair": _("granted a credit repair"),
+        "recovery_credited": _("counted a recovery from the payments as repaid"),
         "outbox_delivered": _("delivered a record to the credit-information platform"),
     },
 )

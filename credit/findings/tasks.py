@@ -31,3 +31,12 @@ def outbox_relay() -> int:
         if services.outbox_deliver(message_id=message_id) == OutboxMessage.State.DELIVERED:
             delivered += 1
     return delivered
+
+
+@shared_task(name="credit.recoveries_credit", acks_late=True)
+def recoveries_credit() -> int:
+    """Count as repaid every recovery whose roster line the bank return shows paid."""
+    return sum(
+        services.recovery_credit(recovery_id=recovery_id)
+        for recovery_id in services.recoveries_pending_ids()
+    )

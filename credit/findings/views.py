@@ -102,6 +102,16 @@ def _run_repayment(request, finding, form):
     return _("The repayment is recorded.")
 
 
+def _run_recover(request, finding, form):
+    order = selectors.finding_row_get(finding=finding, model=RepaymentOrder)
+    recovery = services.recovery_order(
+        actor=request.user, order_id=order.pk, amount=form.cleaned_data["amount"]
+    )
+    return _("%(amount)s yuan will be deducted from the household's next payment.") % {
+        "amount": recovery.amount
+    }
+
+
 def _run_object(request, finding, form):
     data = form.cleaned_data
     services.objection_lodge(
@@ -165,6 +175,12 @@ bind(
     "repayment",
     form=credit_forms.RepaymentForm,
     run=_run_repayment,
+    when=lambda f: _order(f) is not None and _order(f).state == RepaymentOrder.State.OPEN,
+)
+bind(
+    "recover",
+    form=credit_forms.RecoverForm,
+    run=_run_recover,
     when=lambda f: _order(f) is not None and _order(f).state == RepaymentOrder.State.OPEN,
 )
 bind("object", form=credit_forms.ObjectionForm, run=_run_object)

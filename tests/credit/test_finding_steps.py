@@ -170,6 +170,7 @@ def test_every_step_of_a_finding_is_bound_to_a_page_and_the_api():
         "dismiss",
         "interview",
         "repayment",
+        "recover",
         "object",
         "objection_review",
         "repair_apply",
@@ -225,7 +226,7 @@ def test_the_table_says_who_may_take_what(people, world):
     assert not may(people.approver_a, pending, "dismiss")
     # The township's staff record; village assistants and the verification centre do not.
     standing = world.standing()
-    for step in ("interview", "repayment", "object", "repair_apply"):
+    for step in ("interview", "repayment", "recover", "object", "repair_apply"):
         assert may(people.caseworker_a, standing, step), step
         assert may(people.approver_a, standing, step), step
         assert not may(people.assistant_a, standing, step), step
