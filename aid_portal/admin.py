@@ -11,6 +11,7 @@ from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
 from axes.models import AccessAttempt
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.forms.models import model_to_dict
@@ -361,6 +362,10 @@ class JurisdictionAccessAttemptAdmin(AxesAccessAttemptAdmin):
             self.delete_model(request, obj)
 
 
+# Django's groups and permissions grant nothing here: who may do what, and where, is a
+# role held over a place (RoleAssignment, aid_portal.access). A groups page would offer
+# a second, placeless way to grant rights, and list Django's English permission names.
+admin.site.unregister(Group)
 admin.site.unregister(PeriodicTask)
 admin.site.register(PeriodicTask, AuditedPeriodicTaskAdmin)
 admin.site.unregister(AccessAttempt)

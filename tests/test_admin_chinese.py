@@ -12,7 +12,6 @@ import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
 from django.contrib import admin
-from django.contrib.auth.models import Group
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django_celery_beat.models import (
@@ -181,7 +180,6 @@ def _access_row(model):
 
 # How to make one row of each registered model that has none in a fresh test database.
 ROW_MAKERS = {
-    "auth.Group": lambda people, places: Group.objects.create(name="县级审核"),
     "aid_portal.ApiToken": lambda people, places: tokens.api_token_create(
         user=people.auditor, name="统计脚本"
     )[0],
@@ -248,7 +246,6 @@ def data_shown(url: str) -> set[str]:
     """What a page shows that is data, not a label: its object's name (a change page's
     title), usernames, group names, keys."""
     values = {user.username for user in User.objects.all()}
-    values |= set(Group.objects.values_list("name", flat=True))
     values |= set(ApiToken.objects.values_list("name", flat=True))
     match = re.search(r"/admin/(\w+)/(\w+)/(\d+)/change/", url)
     if match:
@@ -276,3 +273,15 @@ def test_every_add_and_change_page_is_labelled_in_chinese(client, people, one_of
     assert not found, "\n".join(f"{url}: {words}" for url, words in found.items())
     changes = [url for url in pages if url.endswith("/change/")]
     assert len(changes) == len(admin.site._registry)  # every model's change page was tried
+
+
+def test_no_admin_page_grants_django_permissions(client, people):
+    """Rights are roles held over places; Django's groups and per-user permissions would
+    be a second, placeless way to grant them, so the admin offers neither."""
+    client.force_login(people.superuser)
+    assert client.get("/admin/auth/group/").status_code == 404
+    page = client.get(f"/admin/aid_portal/user/{people.caseworker_a.pk}/change/")
+    assert page.status_code == 200
+    assert b'name="groups"' not in page.content
+    assert b'name="user_permissions"' not in page.content
+    assert b'name="is_superuser"' not in page.content
