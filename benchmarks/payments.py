@@ -403,7 +403,7 @@ class Parts:
             return execute(statement, params, many, context)
         finally:
             seconds = time.perf_counter() - started
-            if "SET problems = coalesce" in statement:
+            if "UPDATE cases_rosterline l SET problems" in statement:
                 self.sql_checks += seconds
             elif (
                 statement.lstrip().startswith("INSERT INTO cases_rosterline")

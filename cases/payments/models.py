@@ -314,8 +314,15 @@ class RosterLine(models.Model):
         OTHER = "other", _("other")
 
     roster = models.ForeignKey(Roster, on_delete=models.CASCADE, related_name="lines")
-    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="+")
-    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="+")
+    # No index of their own on application (rosterline_case_month starts with it),
+    # household, payee and account: no query looks lines up by them, every one goes
+    # from the line to them; an index is one more write per line of every roster.
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     village = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
     programme = models.CharField(_("programme"), max_length=24, choices=AssistanceType.choices)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
@@ -337,12 +344,17 @@ class RosterLine(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="deductions"
     )
     payee = models.ForeignKey(
-        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     payee_name = models.CharField(_("payee"), max_length=50, blank=True)
     identity_hash = models.CharField(max_length=64, blank=True)
     account = models.ForeignKey(
-        PaymentAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        PaymentAccount,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     problems = models.JSONField(_("problems found"), default=list, blank=True)
     outcome = models.CharField(

@@ -617,41 +617,48 @@ def lines_check(roster: Roster) -> None:
     account numbers are encrypted, so their form is checked here in Python, a township's
     lines at a time.
     """
+    # Only the lines whose problems change are written: rewriting every line (most have
+    # none, before and after) wrote each row and all its indexes a second time.
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            UPDATE cases_rosterline l SET problems = coalesce((
-                SELECT jsonb_agg(code ORDER BY code) FROM (
-                    SELECT 'no_account' AS code WHERE l.account_id IS NULL
-                    UNION ALL
-                    SELECT 'name_mismatch' FROM cases_paymentaccount acc
-                    WHERE acc.id = l.account_id AND acc.holder_name <> l.payee_name
-                    UNION ALL
-                    SELECT 'paid_twice' WHERE l.kind IN ('monthly', 'reissue')
-                      AND l.identity_hash <> '' AND EXISTS (
-                        SELECT 1 FROM cases_rosterline o JOIN cases_roster r ON r.id = o.roster_id
-                        WHERE o.identity_hash = l.identity_hash AND o.id <> l.id
-                          AND o.kind IN ('monthly', 'reissue')
-                          AND o.months_from = l.months_from
-                          AND r.state <> 'withdrawn' AND o.outcome NOT IN ('held', 'failed')
-                          AND (o.refers_to_id IS DISTINCT FROM l.id)
-                          AND (l.refers_to_id IS DISTINCT FROM o.id)
-                    )
-                    UNION ALL
-                    SELECT 'payee_dead' FROM cases_memberdeath d
-                    WHERE d.person_id = l.payee_id AND d.died_on < (
-                        SELECT month + interval '1 month' FROM cases_roster WHERE id = l.roster_id)
-                    UNION ALL
-                    SELECT 'payee_blocked' FROM cases_creditrestriction cr
-                    WHERE cr.person_id = l.payee_id AND cr.kind = 'block'
-                      AND cr.starts_on <= (SELECT month FROM cases_roster WHERE id = l.roster_id)
-                      AND coalesce(cr.ended_on, cr.ends_on, 'infinity'::date)
-                          > (SELECT month FROM cases_roster WHERE id = l.roster_id)
-                ) found
-            ), '[]'::jsonb)
-            WHERE l.roster_id = %s AND l.kind <> 'recovery' AND l.outcome <> 'held'
+            WITH found AS (
+                SELECT l.id, l.problems AS was, coalesce((
+                    SELECT jsonb_agg(code ORDER BY code) FROM (
+                        SELECT 'no_account' AS code WHERE l.account_id IS NULL
+                        UNION ALL
+                        SELECT 'name_mismatch' FROM cases_paymentaccount acc
+                        WHERE acc.id = l.account_id AND acc.holder_name <> l.payee_name
+                        UNION ALL
+                        SELECT 'paid_twice' WHERE l.kind IN ('monthly', 'reissue')
+                          AND l.identity_hash <> '' AND EXISTS (
+                            SELECT 1 FROM cases_rosterline o
+                            JOIN cases_roster r ON r.id = o.roster_id
+                            WHERE o.identity_hash = l.identity_hash AND o.id <> l.id
+                              AND o.kind IN ('monthly', 'reissue')
+                              AND o.months_from = l.months_from
+                              AND r.state <> 'withdrawn' AND o.outcome NOT IN ('held', 'failed')
+                              AND (o.refers_to_id IS DISTINCT FROM l.id)
+                              AND (l.refers_to_id IS DISTINCT FROM o.id)
+                        )
+                        UNION ALL
+                        SELECT 'payee_dead' FROM cases_memberdeath d
+                        WHERE d.person_id = l.payee_id
+                          AND d.died_on < %(month)s + interval '1 month'
+                        UNION ALL
+                        SELECT 'payee_blocked' FROM cases_creditrestriction cr
+                        WHERE cr.person_id = l.payee_id AND cr.kind = 'block'
+                          AND cr.starts_on <= %(month)s
+                          AND coalesce(cr.ended_on, cr.ends_on, 'infinity'::date) > %(month)s
+                    ) codes
+                ), '[]'::jsonb) AS problems
+                FROM cases_rosterline l
+                WHERE l.roster_id = %(roster)s AND l.kind <> 'recovery' AND l.outcome <> 'held'
+            )
+            UPDATE cases_rosterline l SET problems = found.problems
+            FROM found WHERE l.id = found.id AND found.problems <> found.was
             """,
-            [roster.pk],
+            {"roster": roster.pk, "month": roster.month},
         )
     # Only the columns the checks read: a whole line with its payee, account and bank
     # for each of a county's lines costs far more than the checks themselves.
@@ -662,12 +669,13 @@ def lines_check(roster: Roster) -> None:
         .exclude(outcome=RosterLine.Outcome.HELD)
         .values_list("pk", "problems", "payee__identity_number", "account__number", "account__bank")
     )
+    today = timezone.localdate()
     changed = []
     for pk, problems, identity_number, account_number, bank_id in lines.iterator(chunk_size=5000):
         found = set(problems)
         if identity_number is not None:
             try:
-                validate_identity_number(identity_number)
+                validate_identity_number(identity_number, today=today)
             except ValidationError:
                 found.add("identity_invalid")
         if account_number is not None and not account_well_formed(banks[bank_id], account_number):
