@@ -23,7 +23,7 @@ from cases.models import (
     Policy,
     SelfCareLevel,
 )
-from cases.policy import policy_in_force
+from cases.policy import policy_for_case
 from cases.transitions import _require
 
 # --- the decision ----------------------------------------------------------------------
@@ -160,7 +160,7 @@ def amount_compute(*, application: Application, on: datetime.date | None = None)
     standard × the policy's months × members.
     """
     on = on or timezone.localdate()
-    policy = policy_in_force(county=application.village.county(), on=on)
+    policy = policy_for_case(application, on=on)
     members = [m for m in application.household.members.all() if not m.is_supporter]
     count = len(members)
     _require(count > 0, _("The household has no members."))
@@ -358,7 +358,7 @@ def extreme_poverty_conditions(
     all judge by it.
     """
     on = on or timezone.localdate()
-    policy = policy_in_force(county=application.village.county(), on=on)
+    policy = policy_for_case(application, on=on)
     standard = policy.dibao_standard(application.assistance_type)
     everyone = list(application.household.members.all())
     members = [m for m in everyone if not m.is_supporter]

@@ -41,6 +41,25 @@ def policy_in_force(*, county: Region, on: datetime.date) -> Policy:
     return policy
 
 
+def policy_for_case(application: Application, *, on: datetime.date) -> Policy:
+    """policy_in_force for the case's county, in one query (the county by its code, not
+    read first), and read once per case object and day: the case page asks who
+    decides, what the amount would be and how long a notice lasts."""
+    cache = application.__dict__.setdefault("_policy_in_force", {})
+    if on not in cache:
+        policy = (
+            Policy.objects.filter(
+                county__code=application.village.county_code, effective_from__lte=on
+            )
+            .order_by("-effective_from")
+            .first()
+        )
+        cache[on] = policy
+    if cache[on] is None:
+        return policy_in_force(county=application.village.county(), on=on)  # its refusal
+    return cache[on]
+
+
 def decision_roles(app: Application) -> frozenset[str]:
     """Who decides in the case's county: the township approver, or the county where the
     policy in force says so.
@@ -52,7 +71,7 @@ def decision_roles(app: Application) -> frozenset[str]:
     refuses it, with the message that a county admin must enter a policy.
     """
     try:
-        policy = policy_in_force(county=app.village.county(), on=timezone.localdate())
+        policy = policy_for_case(app, on=timezone.localdate())
     except DomainError:
         return permissions.DECIDE_CASES
     if policy.deciding_level == Policy.DecidingLevel.COUNTY:

@@ -440,9 +440,7 @@ def _render_case(
             context["basis_line"] = amount_explanation(basis)
     if any(item["action"].name == "notice_post" for item in actions):
         try:
-            policy = case_policy.policy_in_force(
-                county=app.village.county(), on=timezone.localdate()
-            )
+            policy = case_policy.policy_for_case(app, on=timezone.localdate())
         except DomainError:
             policy = None
         context["notice_days"] = policy.notice_days if policy else None

@@ -812,8 +812,15 @@ def missing_for_acceptance(application: Application) -> list[str]:
     return missing
 
 
-def unauthorised_names(application: Application) -> list[str]:
-    """Members and supporters without a signed verification authorisation."""
+def unauthorised_names(application: Application, *, as_read: bool = False) -> list[str]:
+    """Members and supporters without a signed verification authorisation.
+
+    ``as_read``: from the members read with the case (the case page shows them; no
+    query); a check before acting reads them afresh (the default).
+    """
+    if as_read:
+        members = sorted(application.household.members.all(), key=lambda member: member.pk)
+        return [m.person.name for m in members if not hasattr(m, "authorisation")]
     return list(
         application.household.members.filter(authorisation__isnull=True)
         .order_by("id")

@@ -74,7 +74,9 @@ def adjustment_list_with_applicants(*, user: User) -> QuerySet:
 
 
 def review_list_for_application(application: Application) -> list[PeriodicReview]:
-    return list(application.periodic_reviews.order_by("-opened_at", "-id"))
+    """Newest first; from the rows read with the case when they were (no query)."""
+    reviews = list(application.periodic_reviews.all())
+    return sorted(reviews, key=lambda review: (review.opened_at, review.pk), reverse=True)
 
 
 def monthly_check_list_for_user(*, user: User) -> QuerySet[MonthlyFileCheck]:

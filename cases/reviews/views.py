@@ -287,15 +287,13 @@ def case_section(user: User, app: Application) -> dict:
     may_record_death = enrolled and access.has_role(
         user, permissions.FILE_APPLICATIONS, app.village
     )
+    # The rows come read with the case (cases.selectors.application_get_for_user), in
+    # these orders: filtering them here costs no query.
     return {
-        "holds": list(app.suspensions.filter(ended_at__isnull=True).order_by("started_at")),
+        "holds": [hold for hold in app.suspensions.all() if hold.ended_at is None],
         "case_reviews": case_reviews,
-        "deaths": list(app.member_deaths.select_related("person").order_by("died_on")),
-        "proposals": list(
-            app.adjustment_proposals.select_related("proposed_by", "handled_by").order_by(
-                "-proposed_at"
-            )
-        ),
+        "deaths": list(app.member_deaths.all()),
+        "proposals": list(app.adjustment_proposals.all()),
         "review_open_form": ReviewOpenForm() if may_open else None,
         "death_form": MemberDeathForm(members=members) if may_record_death else None,
     }

@@ -277,7 +277,9 @@ def honest_declarant_status(
         )
     )
 
-    missing = unauthorised_names(application)
+    # The case page read the members with the case: no query for them then.
+    members_read = "members" in getattr(application.household, "_prefetched_objects_cache", {})
+    missing = unauthorised_names(application, as_read=members_read)
     conditions.append(
         Condition(
             "authorisations_signed",

@@ -580,6 +580,22 @@ def test_queue_query_count_does_not_grow_with_rows(make_family, people):
     assert client.get(url).content.decode().count('href="/cases/') >= 20
 
 
+# The decisions awaiting an approver: the queue's queries without the drafts (9 less 1).
+DECISIONS_QUERIES = 8
+
+
+def test_decisions_query_count_is_the_same_for_1_and_50_cases(make_family, people):
+    client = client_for(people.approver_a)
+    url = reverse("cases:decisions")
+    client.get(url)
+    to_decision(make_family, people)
+    assert_get_query_count(client, url, DECISIONS_QUERIES)
+    for _ in range(49):
+        to_decision(make_family, people)
+    page = assert_get_query_count(client, url, DECISIONS_QUERIES).content.decode()
+    assert page.count('href="/cases/') >= 50
+
+
 def test_queue_filters_and_htmx_refresh(make_family, people, places):
     submitted(make_family, people)
     accepted = submitted(make_family, people)
