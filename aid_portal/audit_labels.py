@@ -144,6 +144,9 @@ ACTION_LABELS = {
     "credit_finding.repair_apply": _("recorded an application for credit repair"),
     "credit_finding.repair_refuse": _("refused a credit repair"),
     "credit_finding.repair": _("granted a credit repair"),
+    "credit_finding.recovery_refunded": _(
+        "paid back what the payments gave up beyond what was owed"
+    ),
     "credit_outbox.deliver": _("delivered a record to the credit-information platform"),
     "credit_outbox.export": _("exported the credit-information records"),
     "behaviour.add": _("added an untrustworthy behaviour to the catalogue"),

@@ -328,6 +328,12 @@ PUBLIC_REPORTS = register(
             Column(_("State"), lambda r: r.get_state_display()),
             Column(_("How it was handled"), lambda r: r.note),
             Column(_("Handled by"), lambda r: str(r.handled_by) if r.handled_by else ""),
+            Column(
+                _("About"),
+                lambda r: (
+                    f"{r.entry.shown_name} {r.entry.get_programme_display()}" if r.entry else ""
+                ),
+            ),
         ],
     )
 )

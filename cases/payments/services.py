@@ -246,6 +246,28 @@ def recovery_from_payments(
     )
 
 
+def back_pay_for_over_recovery(
+    *, application_id: int, amount: Decimal, reason: str, source: str
+) -> PaymentAdjustment:
+    """Back pay (补发) another part of the portal asks for when a recovery it asked for
+    took more than was owed (a credit repayment order repaid by hand meanwhile, or
+    cancelled): paid on the next roster as a line of its own, whether or not the
+    household is still being paid. The portal makes it, so no user's role is checked;
+    ``source`` names the asker and the same source is paid once."""
+    _require(source, _("Say what the back pay is for."))
+    month = month_of(timezone.localdate())
+    return _adjustment_record(
+        actor=None,
+        application_id=application_id,
+        kind=PaymentAdjustment.Kind.BACK_PAY,
+        amount=amount,
+        months_from=month,
+        months_to=month,
+        reason=reason,
+        source=source,
+    )
+
+
 def recovery_lines_paid(sources: Iterable[str]) -> dict[str, RosterLine]:
     """For each source, the roster line of its recovery that the bank return shows paid
     (the deduction made): what the asker may count as repaid. A payment that failed and

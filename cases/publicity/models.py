@@ -9,7 +9,10 @@
   its own). The household is kept to compare months and to reconcile the ledgers; it is
   never shown.
 - ``PublicReport``: an objection or report (举报) sent from the public page; it lands in
-  the township's queue. The reporter's name and contact are encrypted.
+  the township's queue. The reporter's name and contact are encrypted. A report may
+  name the entry it is about, chosen from the page's entries as shown; the household
+  behind that entry then counts as complained about for the county's 100% spot-check
+  (verification.spotcheck, docs/supervision.md).
 
 These models keep the ``cases`` app label: they are the cases app's publicity feature.
 """
@@ -133,6 +136,17 @@ class PublicReport(models.Model):
     public_roster = models.ForeignKey(
         PublicRoster,
         verbose_name=_("public roster"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reports",
+    )
+    # The entry the public chose on the page, if any: the household it is about, without
+    # the public ever seeing an id. Its household counts as complained about from the
+    # day the report is received.
+    entry = models.ForeignKey(
+        PublicRosterEntry,
+        verbose_name=_("about"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,

@@ -66,6 +66,12 @@ def published_for_township(township_code: str, month: str) -> tuple[Region, list
     return township, rosters
 
 
+def report_entries(roster: PublicRoster) -> list[PublicRosterEntry]:
+    """The entries the report form offers, in the order the page lists them: this
+    month's and those stopped since last month."""
+    return list(roster.entries.order_by("programme", "id"))
+
+
 def public_rows(roster: PublicRoster) -> dict:
     """What the public page shows of a roster, as plain values (no ids): the entries
     paid this month, and the month's changes."""
@@ -130,7 +136,7 @@ def villages_for_user(*, user: User) -> QuerySet[Region]:
 
 def reports_for_user(*, user: User) -> QuerySet[PublicReport]:
     return access.restrict(
-        PublicReport.objects.select_related("village", "public_roster", "handled_by"),
+        PublicReport.objects.select_related("village", "public_roster", "entry", "handled_by"),
         user,
         region_field="village",
         roles=permissions.READ_PUBLICITY,

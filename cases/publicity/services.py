@@ -8,7 +8,8 @@
   since the previous month;
 - ``public_roster_withdraw``: take it off the public page, with a reason;
 - ``public_report_receive``: an objection or report from the public page, into the
-  township's queue; ``public_report_handle``: the township's answer to it.
+  township's queue, about one listed household or the roster as a whole;
+  ``public_report_handle``: the township's answer to it.
 
 Each runs in one transaction with its audit row.
 """
@@ -304,23 +305,44 @@ def public_roster_withdraw(*, actor: User, public_roster_id: int, reason: str) -
 
 
 def public_report_receive(
-    *, public_roster: PublicRoster, text: str, contact: str, name: str = ""
+    *,
+    public_roster: PublicRoster,
+    text: str,
+    contact: str,
+    name: str = "",
+    entry: PublicRosterEntry | None = None,
 ) -> PublicReport:
-    """A report from the public page of a published roster (the view found it)."""
+    """A report from the public page of a published roster (the view found it), about
+    one of its entries or about the roster as a whole.
+
+    A report about an entry is a complaint about that household from the moment it is
+    received: the county's next 100% spot-check draws the household's cases
+    (verification.spotcheck.services.population_queryset); no mark is kept beside it."""
     text, contact, name = text.strip(), contact.strip(), name.strip()
     _require(text, _("Write what you report."), field="text")
     _require(contact, _("Give a way to reach you."), field="contact")
+    _require(
+        entry is None or entry.public_roster_id == public_roster.pk,
+        _("Choose a household listed on this roster."),
+        field="about",
+    )
     with transaction.atomic():
         report = PublicReport.objects.create(
             village=public_roster.village,
             public_roster=public_roster,
+            entry=entry,
             text=text[:4000],
             reporter_name=name[:50],
             reporter_contact=contact[:100],
         )
-        # Who reported stays out of the audit log: the row says only that one came in.
+        # Who reported stays out of the audit log: the row says only that one came in,
+        # and which entry it is about.
         audit_record(
-            actor=None, action="publicity.report_receive", obj=report, region=report.village
+            actor=None,
+            action="publicity.report_receive",
+            obj=report,
+            region=report.village,
+            new={"entry": entry.pk} if entry is not None else None,
         )
         return report
 

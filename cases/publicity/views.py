@@ -3,7 +3,8 @@
 The public pages (no login): a village's month and a township's month, printable on A4
 for the notice board, marked ``noindex``, throttled per client address, showing only
 the name, household size, programme and amount of each entry and the month's changes;
-and the report form (举报), whose reports land in the township's queue.
+and the report form (举报), whose reports land in the township's queue, each about one
+listed household (chosen by the entry shown) or about the roster as a whole.
 
 The staff pages (login): the villages × month with publish and withdraw, one public
 roster as published, and the reports queue. Thin: parse, call one service, show.
@@ -57,7 +58,7 @@ def _village_page(request, roster, *, form=None, status=200) -> HttpResponse:
             "cases/publicity/public_village.html",
             {
                 "roster": selectors.public_rows(roster),
-                "form": form or f.ReportForm(),
+                "form": form or f.ReportForm(entries=selectors.report_entries(roster)),
                 "report_url": reverse(
                     "public-report", args=[roster.village.code, f"{roster.month:%Y-%m}"]
                 ),
@@ -109,7 +110,7 @@ def public_report(request, village_code: str, month: str):
     roster = selectors.published_for_village(village_code, month)
     if request.method == "GET":
         return _village_page(request, roster)
-    form = f.ReportForm(request.POST)
+    form = f.ReportForm(request.POST, entries=selectors.report_entries(roster))
     if not form.is_valid():
         return _village_page(request, roster, form=form, status=400)
     if not throttle.allow(request, "report"):
@@ -120,6 +121,7 @@ def public_report(request, village_code: str, month: str):
             text=form.cleaned_data["text"],
             contact=form.cleaned_data["contact"],
             name=form.cleaned_data["name"],
+            entry=form.entry(),
         )
     except DomainError as exc:
         add_domain_error(form, exc)

@@ -372,6 +372,33 @@ class OrderRecovery(models.Model):
         return f"credit.repayment_order:{order_id}:{number}"
 
 
+class OrderRefund(models.Model):
+    """Back pay (补发) of what the household's payments gave up beyond what the order
+    still claimed: a recovery paid after the order was repaid by hand or cancelled, or
+    recoveries already counted when an objection withdrew the finding. The cases back
+    pay it asked for is paid on the next roster; cases knows it only by ``source``."""
+
+    order = models.ForeignKey(RepaymentOrder, on_delete=models.PROTECT, related_name="refunds")
+    adjustment = models.OneToOneField(
+        "cases.PaymentAdjustment", on_delete=models.PROTECT, related_name="+"
+    )
+    amount = models.DecimalField(_("amount (yuan)"), **MONEY)
+    made_on = models.DateField(_("paid back from"))
+
+    class Meta:
+        verbose_name = _("refund of an over-recovery")
+        verbose_name_plural = _("refunds of over-recoveries")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.amount}"
+
+    @staticmethod
+    def source_for(order_id: int, number: int) -> str:
+        """The label cases stores on its PaymentAdjustment (cases never imports credit)."""
+        return f"credit.repayment_order:{order_id}:refund:{number}"
+
+
 class Objection(models.Model):
     """The person's objection (异议) to a finding, reviewed by someone other than the finder."""
 

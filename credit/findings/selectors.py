@@ -126,6 +126,7 @@ def finding_get_for_user(*, user: User, finding_id: int) -> Finding:
         "outbox",
         "repayment_order__payments",
         "repayment_order__recoveries",
+        "repayment_order__refunds",
         "household__members__person",
     )
     return access.get_object_or_404(queryset, user, region_field="village", pk=finding_id)

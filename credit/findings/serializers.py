@@ -12,6 +12,7 @@ from credit.findings.models import (
     Interview,
     Objection,
     OrderRecovery,
+    OrderRefund,
     OutboxMessage,
     Repair,
     RepaymentOrder,
@@ -212,13 +213,31 @@ class CreditOrderRecoverySerializer(serializers.ModelSerializer):
         fields = ["id", "amount", "adjustment", "credited_on"]
 
 
+class CreditOrderRefundSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderRefund
+        fields = ["id", "amount", "adjustment", "made_on"]
+
+
 class CreditRepaymentOrderSerializer(serializers.ModelSerializer):
     state = serializers.CharField(help_text="open, paid or cancelled")
     recoveries = CreditOrderRecoverySerializer(many=True)
+    refunds = CreditOrderRefundSerializer(
+        many=True, help_text="back pay of what the recoveries took beyond what was owed"
+    )
 
     class Meta:
         model = RepaymentOrder
-        fields = ["id", "amount", "deadline", "paid_amount", "state", "closed_on", "recoveries"]
+        fields = [
+            "id",
+            "amount",
+            "deadline",
+            "paid_amount",
+            "state",
+            "closed_on",
+            "recoveries",
+            "refunds",
+        ]
 
 
 class CreditOutboxSerializer(serializers.ModelSerializer):

@@ -47,6 +47,7 @@ from credit.findings.models import (
     Level,
     Objection,
     OrderRecovery,
+    OrderRefund,
     OutboxMessage,
     Repair,
     Repayment,
@@ -399,6 +400,10 @@ def _end_sanctions(
         RepaymentOrder.objects.filter(finding=finding, state=RepaymentOrder.State.OPEN).update(
             state=RepaymentOrder.State.CANCELLED, closed_on=on
         )
+        # What its recoveries already took from the payments goes back to the family.
+        order = RepaymentOrder.objects.select_for_update().filter(finding=finding).first()
+        if order is not None:
+            order_refund_excess(order=order, finding=finding, actor=actor, on=on)
     if finding.level == Level.SEVERE:
         record = OutboxMessage.objects.select_for_update().get(
             finding=finding, kind=OutboxMessage.Kind.RECORD
@@ -564,9 +569,10 @@ def recovery_credit(*, recovery_id: int) -> bool:
         order = RepaymentOrder.objects.select_for_update().get(pk=recovery.order_id)
         finding = order.finding
         paid_on = timezone.localdate()
-        # Repaid by hand meanwhile: only what is still owed counts (the rest is the
-        # township's to pay back to the family, which the event says).
-        value = min(-line.amount, order.outstanding)
+        # Repaid by hand meanwhile, or cancelled: only what is still owed counts; the rest
+        # is paid back to the family below (order_refund_excess).
+        owed = order.outstanding if order.state == RepaymentOrder.State.OPEN else Decimal("0")
+        value = min(-line.amount, owed)
         if value > 0:
             recovery.repayment = Repayment.objects.create(
                 order=order, amount=value, paid_on=paid_on, recorded_by=None
@@ -598,7 +604,71 @@ def recovery_credit(*, recovery_id: int) -> bool:
             region=finding.village,
             new=data,
         )
+        order_refund_excess(order=order, finding=finding, actor=None, on=paid_on)
         return True
+
+
+def order_refund_excess(
+    *, order: RepaymentOrder, finding: Finding, actor: User | None, on: datetime.date
+) -> OrderRefund | None:
+    """Pay back, as back pay (补发) on the next roster, what the household's payments gave
+    up beyond what the order may keep. Runs inside the caller's transaction, with the
+    order's row locked (the services that count, cancel or settle it), so a second run
+    finds nothing left to pay back.
+
+    The order may keep from its recoveries what it is owed less what was repaid by hand:
+    its amount, or nothing once it is cancelled or its finding withdrawn (an objection
+    upheld: nothing was owed). Money repaid by hand is not paid back here: it never went
+    through a roster, and the township returns it as it took it."""
+    withdrawn = order.state == RepaymentOrder.State.CANCELLED or finding.state == F.WITHDRAWN
+    due = Decimal("0") if withdrawn else order.amount
+    withheld = _total(order.recoveries.filter(credited_on__isnull=False))
+    by_hand = _total(order.payments.filter(recovery__isnull=True))
+    refunded = _total(order.refunds.all())
+    excess = withheld - max(Decimal("0"), due - by_hand) - refunded
+    if excess <= 0:
+        return None
+    number = order.refunds.count() + 1
+    adjustment = payment_services.back_pay_for_over_recovery(
+        application_id=finding.application_id,
+        amount=excess,
+        reason=_(
+            "Paid back: recovered beyond repayment order %(order)s of credit finding %(number)s"
+        )
+        % {"order": order.pk, "number": finding.pk},
+        source=OrderRefund.source_for(order.pk, number),
+    )
+    refund = OrderRefund.objects.create(
+        order=order, adjustment=adjustment, amount=adjustment.amount, made_on=on
+    )
+    data = {
+        "amount": refund.amount,
+        "adjustment": adjustment.pk,
+        "withheld": withheld,
+        "by_hand": by_hand,
+        "due": due,
+    }
+    FindingEvent.objects.create(
+        finding=finding,
+        on=on,
+        action="recovery_refunded",
+        from_state=finding.state,
+        to_state=finding.state,
+        data=data,
+        actor=actor,
+    )
+    audit_record(
+        actor=actor,
+        action="credit_finding.recovery_refunded",
+        obj=refund,
+        region=finding.village,
+        new=data,
+    )
+    return refund
+
+
+def _total(queryset) -> Decimal:
+    return queryset.aggregate(total=models.Sum("amount"))["total"] or Decimal("0")
 
 
 # --- objection --------------------------------------------------------------------------

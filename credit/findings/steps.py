@@ -159,6 +159,7 @@ CREDIT_FINDING = StepTable(
         "repair_refuse": _("refused a credit repair"),
         "repair": _("granted a credit repair"),
         "recovery_credited": _("counted a recovery from the payments as repaid"),
+        "recovery_refunded": _("paid back what the payments gave up beyond what was owed"),
         "outbox_delivered": _("delivered a record to the credit-information platform"),
     },
 )

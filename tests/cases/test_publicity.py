@@ -399,6 +399,31 @@ def test_a_report_lands_in_the_townships_queue(paying, people, places, finance):
     assert (report.state, report.handled_by) == (PublicReport.State.HANDLED, people.caseworker_a)
 
 
+def test_a_report_names_the_listed_household_by_its_entry_as_shown(paying, people, places, finance):
+    family, public = published_family(paying, people, places, finance)
+    entry = public.entries.get()
+    client = english()
+    html = client.get(page_url(places)).content.decode()
+    # The choice is the entry as the page shows it; its value is its place on the page.
+    assert '<option value="row-1">马小兰 · dibao (rural) · ' in html
+    assert f'value="{entry.pk}"' not in html and f'value="{family.application.pk}"' not in html
+    report_url = reverse("public-report", args=[places.village_a.code, f"{THIS_MONTH:%Y-%m}"])
+    data = {"contact": "13900000000", "text": "此户家中有车辆"}
+    assert client.post(report_url, data | {"about": "row-2"}).status_code == 400
+    assert not PublicReport.objects.exists()
+    assert client.post(report_url, data | {"about": "row-1"}).status_code == 200
+    assert client.post(report_url, data | {"about": ""}).status_code == 200
+    about, general = PublicReport.objects.order_by("pk")
+    assert (about.entry, general.entry) == (entry, None)
+    event = AuditEvent.objects.filter(action="publicity.report_receive").order_by("pk").first()
+    assert event.new_values == {"entry": entry.pk}
+
+    staff = english()
+    staff.force_login(people.caseworker_a)
+    queue = staff.get(reverse("cases:public-reports")).content.decode()
+    assert "About: 马小兰, dibao (rural)" in queue
+
+
 # --- staff pages and API ------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -202,3 +203,131 @@ def test_a_failed_payment_reissued_net_counts_the_recovery_once_it_is_paid(
     assert tasks.recoveries_credit() == 0
     order = RepaymentOrder.objects.get(pk=order.pk)
     assert (order.paid_amount, order.state) == (Decimal("150.00"), RepaymentOrder.State.PAID)
+
+
+# --- over-recovery: what the payments gave up beyond what is owed is paid back ---------
+
+
+def _pay_roster(people, places, finance, abc, name="r.csv"):
+    roster = approve(people, finance, prepare(people, places))
+    payment = roster.lines.get(kind="monthly")
+    bankfiles.return_apply(
+        actor=people.auditor,
+        roster_id=roster.pk,
+        bank_id=abc.pk,
+        file_name=name,
+        content=_return([payment]),
+    )
+    return roster
+
+
+def _refunds(order) -> list[tuple[Decimal, str]]:
+    return [
+        (adjustment.amount, adjustment.source)
+        for adjustment in PaymentAdjustment.objects.filter(
+            kind=PaymentAdjustment.Kind.BACK_PAY, application_id=order.finding.application_id
+        ).order_by("id")
+    ]
+
+
+def test_a_recovery_paid_after_the_order_was_repaid_by_hand_pays_the_excess_back(
+    owing, people, places, finance, abc
+):
+    """150 owed; 150 withheld on the roster while the family repaid 100 at the office:
+    the recovery counts 50 and closes the order, and 100 goes back to the family as
+    back pay on the next roster, once, however often the task runs."""
+    _family, order = owing()
+    services.recovery_order(actor=people.caseworker_a, order_id=order.pk)
+    services.repayment_record(actor=people.caseworker_a, order_id=order.pk, amount="100")
+    _pay_roster(people, places, finance, abc)
+    assert tasks.recoveries_credit() == 1
+    assert tasks.recoveries_credit() == 0
+    order = RepaymentOrder.objects.get(pk=order.pk)
+    assert (order.paid_amount, order.state) == (Decimal("150.00"), RepaymentOrder.State.PAID)
+    assert _refunds(order) == [
+        (Decimal("100.00"), f"credit.repayment_order:{order.pk}:refund:1"),
+    ]
+    refund = order.refunds.get()
+    assert f"{order.pk}" in refund.adjustment.reason
+    assert str(order.finding_id) in refund.adjustment.reason
+    # Run again by hand, under the lock: nothing more to pay back.
+    with transaction.atomic():
+        locked = RepaymentOrder.objects.select_for_update().get(pk=order.pk)
+        assert (
+            services.order_refund_excess(
+                order=locked, finding=locked.finding, actor=None, on=timezone.localdate()
+            )
+            is None
+        )
+    assert order.refunds.count() == 1
+    event = FindingEvent.objects.get(finding_id=order.finding_id, action="recovery_refunded")
+    assert event.data["amount"] == "100.00" and event.actor is None
+    assert AuditEvent.objects.filter(action="credit_finding.recovery_refunded").count() == 1
+    # The next roster pays it as a line of its own.
+    nxt = payments.roster_prepare(
+        actor=people.caseworker_a,
+        township_id=places.township_a.pk,
+        month=payments.next_month(timezone.localdate()),
+    )
+    line = nxt.lines.get(kind="back_pay")
+    assert (line.amount, line.adjustment_id) == (Decimal("100.00"), refund.adjustment_id)
+
+
+def test_an_objection_upheld_after_deductions_pays_them_all_back(
+    owing, people, places, finance, abc
+):
+    """300 ordered, 120 recovered from the payments and counted; the objection is upheld,
+    so the order is cancelled and the 120 goes back. A recovery still on its way when the
+    order is cancelled counts nothing and is paid back in full when the bank pays it."""
+    _family, order = owing(amount="300")
+    services.recovery_order(actor=people.caseworker_a, order_id=order.pk, amount="120")
+    _pay_roster(people, places, finance, abc)
+    assert tasks.recoveries_credit() == 1
+    assert RepaymentOrder.objects.get(pk=order.pk).paid_amount == Decimal("120.00")
+    assert _refunds(order) == []  # 180 still owed: nothing over-recovered yet
+
+    objection = services.objection_lodge(
+        actor=people.caseworker_a, finding_id=order.finding_id, statement="材料系误交"
+    )
+    services.objection_review(
+        actor=people.auditor, objection_id=objection.pk, upheld=True, note="核实无误"
+    )
+    order = RepaymentOrder.objects.get(pk=order.pk)
+    assert order.state == RepaymentOrder.State.CANCELLED
+    assert _refunds(order) == [(Decimal("120.00"), f"credit.repayment_order:{order.pk}:refund:1")]
+    assert tasks.recoveries_credit() == 0 and order.refunds.count() == 1
+    client = APIClient()
+    client.force_login(people.caseworker_a)
+    page = client.get(reverse("credit:finding", args=[order.finding_id])).content.decode()
+    assert 'id="order-refunds"' in page and "120.00" in page
+    answer = client.get(reverse("api-credit-finding", args=[order.finding_id])).json()
+    assert [r["amount"] for r in answer["repayment_order"]["refunds"]] == ["120.00"]
+
+
+def test_a_recovery_paid_after_the_order_was_cancelled_is_paid_back_in_full(
+    owing, people, places, finance, abc
+):
+    _family, order = owing()
+    services.recovery_order(actor=people.caseworker_a, order_id=order.pk, amount="80")
+    roster = approve(people, finance, prepare(people, places))
+    objection = services.objection_lodge(
+        actor=people.caseworker_a, finding_id=order.finding_id, statement="材料系误交"
+    )
+    services.objection_review(
+        actor=people.auditor, objection_id=objection.pk, upheld=True, note="核实无误"
+    )
+    assert _refunds(order) == []  # nothing was taken yet
+    payment = roster.lines.get(kind="monthly")
+    bankfiles.return_apply(
+        actor=people.auditor,
+        roster_id=roster.pk,
+        bank_id=abc.pk,
+        file_name="r.csv",
+        content=_return([payment]),
+    )
+    assert tasks.recoveries_credit() == 1
+    assert tasks.recoveries_credit() == 0
+    order = RepaymentOrder.objects.get(pk=order.pk)
+    # A cancelled order is owed nothing: the 80 is not counted as repaid, but paid back.
+    assert (order.paid_amount, order.state) == (Decimal("0.00"), RepaymentOrder.State.CANCELLED)
+    assert _refunds(order) == [(Decimal("80.00"), f"credit.repayment_order:{order.pk}:refund:1")]

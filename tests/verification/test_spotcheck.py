@@ -33,7 +33,11 @@ from cases.models import (
     Person,
     Policy,
     PublicNotice,
+    PublicReport,
+    PublicRoster,
+    PublicRosterEntry,
 )
+from cases.publicity import services as publicity
 from cases.reviews import services as review_services
 from tests.cases import conftest as cases_fixtures
 from tests.conftest import Hold, kill_and_redeliver, make_user, wait_for
@@ -339,6 +343,71 @@ def test_filings_and_complaints_are_due_within_the_countys_days(county, people, 
     assert set(campaign.items.values_list("due_on", flat=True)) == {
         TODAY + datetime.timedelta(days=10)
     }
+
+
+def _published_roster(village, user, households) -> list[PublicRosterEntry]:
+    public = PublicRoster.objects.create(
+        village=village, month=datetime.date(2026, 10, 1), published_by=user
+    )
+    return PublicRosterEntry.objects.bulk_create(
+        PublicRosterEntry(
+            public_roster=public,
+            household=household,
+            shown_name=f"户{n}",
+            household_size=2,
+            programme="dibao_rural",
+            amount=Decimal("600"),
+            change=PublicRosterEntry.Change.UNCHANGED,
+        )
+        for n, household in enumerate(households)
+    )
+
+
+def _received_on(report, day: datetime.date) -> None:
+    tz = timezone.get_current_timezone()
+    PublicReport.objects.filter(pk=report.pk).update(
+        received_at=datetime.datetime.combine(day, datetime.time(9), tzinfo=tz)
+    )
+
+
+def test_a_public_report_about_a_listed_household_is_a_complaint(county, people, places):
+    """A report sent from the public roster's page about one entry draws the household's
+    case in the next 100% draw, though the case was confirmed long before the window
+    and the township has not handled the report; a report about no household draws
+    nobody, and neither does one received outside the window."""
+    reported, unnamed, too_late = county.a_old[0], county.a_old[1], county.a_new[2]
+    entries = _published_roster(
+        places.village_a,
+        people.caseworker_a,
+        [reported.household, unnamed.household, too_late.household],
+    )
+    public = entries[0].public_roster
+    about = publicity.public_report_receive(
+        public_roster=public, text="此户家中有车辆", contact="139", entry=entries[0]
+    )
+    general = publicity.public_report_receive(
+        public_roster=public, text="村里有人冒领", contact="138"
+    )
+    late = publicity.public_report_receive(
+        public_roster=public, text="此户在外务工", contact="137", entry=entries[2]
+    )
+    _received_on(about, datetime.date(2026, 10, 31))
+    _received_on(general, datetime.date(2026, 10, 15))
+    _received_on(late, datetime.date(2026, 11, 1))
+    assert about.state == PublicReport.State.OPEN
+    campaign = _draw(people, places, rule=Rule.FULL)
+    reasons = dict(campaign.items.values_list("application_id", "reason"))
+    assert reasons == {reported.pk: SampleItem.Reason.COMPLAINT}
+
+
+def test_a_report_about_an_entry_of_another_roster_is_refused(county, people, places):
+    ours = _published_roster(places.village_a, people.caseworker_a, [county.a_old[0].household])
+    theirs = _published_roster(places.village_b, people.caseworker_b, [county.b_new[0].household])
+    with pytest.raises(DomainError) as caught:
+        publicity.public_report_receive(
+            public_roster=ours[0].public_roster, text="冒领", contact="139", entry=theirs[0]
+        )
+    assert caught.value.field == "about" and not PublicReport.objects.exists()
 
 
 # --- assignment and findings ---------------------------------------------------------------

@@ -47,6 +47,7 @@ from cases.models import (
     Document,
     NearRelativeFiling,
     NoticeObjection,
+    PublicReport,
 )
 from cases.policy import policy_in_force
 from cases.reviews.services import adjustment_propose
@@ -117,8 +118,11 @@ def population_queryset(
     * annual: all of them (the window is the year the visits are due in);
     * 100%: those with a near-relative filing or a complaint, confirmed inside the
       window. A complaint is an objection raised during the public notice
-      (cases.NoticeObjection) or a report by the public that opened a credit finding
-      on the household (credit.Finding, source "report") dated inside the window.
+      (cases.NoticeObjection), a report by the public that opened a credit finding
+      on the household (credit.Finding, source "report") dated inside the window, or a
+      report (举报) from the public roster's page about one of the household's entries
+      received inside the window (cases.PublicReport with an entry), whether or not the
+      township has handled it yet (docs/supervision.md says why).
     """
     enrolled = Application.objects.filter(
         village__code__startswith=county.prefix,
@@ -140,11 +144,20 @@ def population_queryset(
             found_on__range=(window_start, window_end),
         )
     )
+    public_report = Exists(
+        PublicReport.objects.filter(
+            entry__household=OuterRef("household"), received_at__gte=start, received_at__lt=end
+        )
+    )
     return enrolled.annotate(
-        has_near_relative=near_relative, has_objection=objection, has_report=report
+        has_near_relative=near_relative,
+        has_objection=objection,
+        has_report=report,
+        has_public_report=public_report,
     ).filter(
         (decided_in_window & (Q(has_near_relative=True) | Q(has_objection=True)))
         | Q(has_report=True)
+        | Q(has_public_report=True)
     )
 
 
@@ -170,14 +183,14 @@ def population_rows(
     )
     fields = ["pk", "township_prefix"]
     if rule == Rule.FULL:
-        fields += ["has_near_relative", "has_objection", "has_report"]
+        fields += ["has_near_relative", "has_objection", "has_report", "has_public_report"]
     sql, params = queryset.order_by("pk").values_list(*fields).query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()
     if rule == Rule.FULL:
         return [
-            (row[0], Region.code_from_prefix(row[1]), _reason(row[2], row[3] or row[4]))
+            (row[0], Region.code_from_prefix(row[1]), _reason(row[2], any(row[3:6])))
             for row in found
         ]
     sampled = SampleItem.Reason.SAMPLED.value
