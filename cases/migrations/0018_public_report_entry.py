@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0016_self_care_and_care_allowance"),
+        ("cases", "0017_rosterline_fewer_indexes"),
     ]
 
     operations = [
