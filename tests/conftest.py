@@ -26,6 +26,7 @@ from aid_portal import services
 from aid_portal.celery import app as celery_app
 from aid_portal.demo import REGIONS_CSV
 from aid_portal.models import CalendarYear, Region, Role, User
+from aid_portal.queues import QUEUES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PASSWORD = "Correct-Horse-42"
@@ -163,7 +164,7 @@ def _test_database_url() -> str:
     return f"postgres://{auth}@{quote(host, safe='')}{port}/{s['NAME']}"
 
 
-WORKER_QUEUES = "default,verification,batch"
+WORKER_QUEUES = ",".join(QUEUES)
 
 
 @pytest.fixture
