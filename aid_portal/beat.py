@@ -20,7 +20,6 @@ import os
 import socket
 
 import redis
-from django.conf import settings
 from django_celery_beat.schedulers import DEFAULT_MAX_INTERVAL, DatabaseScheduler
 from redis.exceptions import LockError
 
@@ -39,9 +38,13 @@ def lock_seconds() -> int:
     return config.env_int("BEAT_LOCK_SECONDS", 60, minimum=DEFAULT_MAX_INTERVAL * 2)
 
 
-def beat_lock(client: redis.Redis | None = None):
-    client = client or redis.Redis.from_url(settings.REDIS_URL)
+def beat_lock(client: redis.Redis):
     return client.lock(LOCK_KEY, timeout=lock_seconds(), sleep=STANDBY_POLL, thread_local=False)
+
+
+def broker_client(app) -> redis.Redis:
+    """A client of the broker's Redis, however REDIS_URL names it (a socket too)."""
+    return app.connection_for_write().default_channel.client
 
 
 class LostBeatLock(SystemExit):
@@ -54,14 +57,14 @@ class SingleBeatScheduler(DatabaseScheduler):
     lock = None
 
     def setup_schedule(self):
-        self.lock = beat_lock()
+        self.lock = beat_lock(broker_client(self.app))
         holder = f"{socket.gethostname()}:{os.getpid()}"
         if not self.lock.acquire(blocking=False):
             logger.warning(
                 "beat %s: another beat holds the lock %s; waiting as a standby", holder, LOCK_KEY
             )
             self.lock.acquire(blocking=True)
-        logger.warning("beat %s: holds the lock %s, sending the schedules", holder, LOCK_KEY)
+        logger.warning("beat %s: took the lock %s, sending the schedules", holder, LOCK_KEY)
         super().setup_schedule()
 
     def tick(self, *args, **kwargs):
