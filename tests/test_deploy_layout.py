@@ -42,8 +42,9 @@ def test_every_registered_task_has_an_explicit_route_to_a_known_queue():
 def test_bulk_work_is_kept_off_the_interactive_queues():
     assert queues.TASK_QUEUES["verification.query_run"] == queues.VERIFICATION
     assert queues.TASK_QUEUES["credit.outbox_deliver"] == queues.OUTBOX
-    for bulk in ("verification.batch_run", "verification.batch_run_all", "verification.feed_import"):
+    for bulk in ("verification.batch_run", "verification.batch_run_all"):
         assert queues.TASK_QUEUES[bulk] == queues.BATCH
+    assert queues.TASK_QUEUES["verification.feed_import"] == queues.BATCH
     on_interactive = {
         name for name, queue in queues.TASK_QUEUES.items() if queue == queues.VERIFICATION
     }
