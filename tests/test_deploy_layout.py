@@ -7,8 +7,11 @@ compose.yaml is only parsed here: docker is not available where the tests run.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -142,3 +145,27 @@ def test_the_feed_import_refuses_transaction_pooling(settings):
     settings.DATABASE_POOLER = "pgbouncer"
     with pytest.raises(ImproperlyConfigured, match="session"):
         snapshot_import(snapshot_id=1)
+
+
+def settings_with(**env: str) -> subprocess.CompletedProcess:
+    script = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DATABASES['default'].get('DISABLE_SERVER_SIDE_CURSORS', False))"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=BASE_DIR,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "aid_portal.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_pgbouncer_switch_turns_off_server_side_cursors():
+    assert settings_with(DATABASE_POOLER="pgbouncer").stdout.split()[-1] == "True"
+    assert settings_with(DATABASE_POOLER="none").stdout.split()[-1] == "False"
+    wrong = settings_with(DATABASE_POOLER="pgpool")
+    assert (
+        wrong.returncode != 0 and "DATABASE_POOLER: expected one of none, pgbouncer" in wrong.stderr
+    )
