@@ -50,6 +50,13 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     return number
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = (env_str(name) or default).lower()
+    if value not in choices:
+        raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 def refuse_moved(moved: dict[str, str]) -> None:
     """Variables the portal no longer reads, each with the policy field that replaced it.
 

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from aid_portal import config, embedded
+from aid_portal import config, embedded, queues
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -112,51 +112,8 @@ def start() -> int:
         manage("collectstatic", "--noinput", "-v", "1")
     with phase("loading the demo data"):
         manage("load_demo")
-    say("starting the web server, the Celery worker and beat, and the department simulator")
-    processes = {
-        "web": [
-            PYTHON,
-            "-m",
-            "gunicorn",
-            "aid_portal.wsgi",
-            "--bind",
-            f"{host}:{port}",
-            "--workers",
-            str(config.env_int("WEB_WORKERS", 2, minimum=1)),
-            "--access-logfile",
-            "-",
-            "--graceful-timeout",
-            "10",
-        ],
-        "worker": [
-            PYTHON,
-            "-m",
-            "celery",
-            "-A",
-            "aid_portal",
-            "worker",
-            "--loglevel",
-            "INFO",
-            "--concurrency",
-            str(config.env_int("CELERY_CONCURRENCY", 2, minimum=1)),
-            "--queues",
-            "default,verification,batch",
-            "--hostname",
-            "portal@%h",
-        ],
-        "beat": [
-            PYTHON,
-            "-m",
-            "celery",
-            "-A",
-            "aid_portal",
-            "beat",
-            "--loglevel",
-            "INFO",
-            "--schedule",
-            str(embedded.data_dir() / "celerybeat-schedule"),
-        ],
-    }
+    say("starting the web server, the Celery workers and beat, and the department simulator")
+    processes = portal_processes(host, port)
     # The department simulator plays the live departments of the demo, on loopback only.
     simulator = urlsplit(config.env_str("SIMULATOR_URL", "http://127.0.0.1:8090"))
     if simulator.hostname in {"127.0.0.1", "localhost"}:
@@ -207,6 +164,65 @@ def start() -> int:
             except subprocess.TimeoutExpired:
                 child.kill()
     return exit_code
+
+
+def celery_worker(queues_: tuple[str, ...], *, name: str, concurrency: int) -> list[str]:
+    return [
+        PYTHON,
+        "-m",
+        "celery",
+        "-A",
+        "aid_portal",
+        "worker",
+        "--loglevel",
+        "INFO",
+        "--concurrency",
+        str(concurrency),
+        "--queues",
+        ",".join(queues_),
+        "--hostname",
+        f"{name}@%h",
+    ]
+
+
+def portal_processes(host: str, port: int) -> dict[str, list[str]]:
+    """The commands of the portal's processes on this one machine. Two workers, as on
+    servers (docs/deploy.md): bulk work has its own, so a batch comparison never keeps
+    a caseworker's department query or an outbox delivery waiting."""
+    return {
+        "web": [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "aid_portal.wsgi",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            str(config.env_int("WEB_WORKERS", 2, minimum=1)),
+            "--access-logfile",
+            "-",
+            "--graceful-timeout",
+            "10",
+        ],
+        "worker": celery_worker(
+            tuple(queue for queue in queues.QUEUES if queue != queues.BATCH),
+            name="portal",
+            concurrency=config.env_int("CELERY_CONCURRENCY", 2, minimum=1),
+        ),
+        "worker-batch": celery_worker((queues.BATCH,), name="portal-batch", concurrency=1),
+        "beat": [
+            PYTHON,
+            "-m",
+            "celery",
+            "-A",
+            "aid_portal",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(embedded.data_dir() / "celerybeat-schedule"),
+        ],
+    }
 
 
 def print_welcome(address: str) -> None:

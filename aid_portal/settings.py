@@ -13,7 +13,7 @@ from pathlib import Path
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
-from aid_portal import config, embedded
+from aid_portal import config, embedded, queues
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -119,6 +119,14 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": config.parse_database_url(config.env_str("DATABASE_URL"))}
+# Behind PgBouncer in transaction pooling each transaction may get another server
+# session, so nothing may outlive a transaction (docs/deploy.md, PgBouncer). Django's
+# iterator() keeps a server-side cursor WITH HOLD across transactions: off. The one
+# session-level lock (the snapshot import's) refuses to run; its worker uses a session
+# pool or a direct connection.
+DATABASE_POOLER = config.env_choice("DATABASE_POOLER", "none", ("none", "pgbouncer"))
+if DATABASE_POOLER == "pgbouncer":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "aid_portal.User"
@@ -326,13 +334,10 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.5,
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_TASK_DEFAULT_QUEUE = "default"
-# Queries to other departments wait on the network: their own queue, so a slow
-# department never holds up a caseworker's other work (architecture.md).
-CELERY_TASK_ROUTES = {
-    "verification.query_*": {"queue": "verification"},
-    "verification.batch_*": {"queue": "batch"},
-}
+CELERY_TASK_DEFAULT_QUEUE = queues.DEFAULT
+# Every task on a named queue (aid_portal/queues.py), so that bulk work never delays a
+# caseworker's department query or a delivery to another system (docs/deploy.md).
+CELERY_TASK_ROUTES = queues.ROUTES
 # The department simulator's address, for the demo's live department (bin/start runs it).
 SIMULATOR_URL = config.env_str("SIMULATOR_URL", "http://127.0.0.1:8090")
 
@@ -353,7 +358,8 @@ config.refuse_moved(
 CREDIT_PLATFORM_URL = config.env_str(
     "CREDIT_PLATFORM_URL", SIMULATOR_URL.rstrip("/") + "/credit-platform/records"
 )
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The database scheduler behind a Redis lock: one beat sends, across all machines.
+CELERY_BEAT_SCHEDULER = "aid_portal.beat:SingleBeatScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 LOGGING = {

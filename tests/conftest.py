@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from aid_portal import services
 from aid_portal.celery import app as celery_app
 from aid_portal.demo import REGIONS_CSV
 from aid_portal.models import CalendarYear, Region, Role, User
+from aid_portal.queues import QUEUES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PASSWORD = "Correct-Horse-42"
@@ -163,17 +165,11 @@ def _test_database_url() -> str:
     return f"postgres://{auth}@{quote(host, safe='')}{port}/{s['NAME']}"
 
 
-WORKER_QUEUES = "default,verification,batch"
+WORKER_QUEUES = ",".join(QUEUES)
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db):
-    """A real Celery worker in its own process, on the real broker and the test database.
-
-    Yields a function that restarts it (for tests of delivery across a restart).
-    """
-    env = {**os.environ, "DATABASE_URL": _test_database_url()}
-    command = [
+def _worker_command(hostname: str, loglevel: str) -> list[str]:
+    return [
         sys.executable,
         "-m",
         "celery",
@@ -183,14 +179,42 @@ def celery_worker_process(transactional_db):
         "--pool",
         "solo",
         "--loglevel",
-        "WARNING",
+        loglevel,
         "--queues",
         WORKER_QUEUES,
         "--hostname",
-        f"test-{os.getpid()}@%h",
+        hostname,
         "--without-gossip",
         "--without-mingle",
     ]
+
+
+def _purge_queues() -> None:
+    """Tasks left in the broker by earlier tests (enqueued while no worker ran) refer to
+    rows that no longer exist: empty the queues before a test's worker starts."""
+    with celery_app.connection_for_write() as connection_:
+        for queue in WORKER_QUEUES.split(","):
+            connection_.default_channel.queue_purge(queue)
+
+
+def _stop_worker(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db):
+    """A real Celery worker in its own process, on the real broker and the test database.
+
+    Yields a function that restarts it (for tests of delivery across a restart).
+    """
+    env = {**os.environ, "DATABASE_URL": _test_database_url()}
+    command = _worker_command(f"test-{os.getpid()}@%h", "WARNING")
     processes: list[subprocess.Popen] = []
 
     def start() -> subprocess.Popen:
@@ -198,20 +222,9 @@ def celery_worker_process(transactional_db):
         processes.append(process)
         return process
 
-    def stop(process: subprocess.Popen) -> None:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    stop = _stop_worker
 
-    # Tasks left in the broker by earlier tests (enqueued while no worker ran) refer to
-    # rows that no longer exist: empty the queues before this test's worker starts.
-    with celery_app.connection_for_write() as connection_:
-        for queue in WORKER_QUEUES.split(","):
-            connection_.default_channel.queue_purge(queue)
+    _purge_queues()
     worker = start()
 
     class Handle:
@@ -228,6 +241,49 @@ def celery_worker_process(transactional_db):
     yield Handle()
     for process in processes:
         stop(process)
+
+
+class WorkerPair:
+    """Two worker processes, named as on two machines, and what each ran."""
+
+    def __init__(self, processes: list[subprocess.Popen], logs: list[Path]):
+        self.processes, self.logs = processes, logs
+
+    def received(self, task_name: str) -> list[int]:
+        """How many tasks named ``task_name`` each worker received (its INFO log)."""
+        pattern = re.compile(rf"Task {re.escape(task_name)}\[[0-9a-f-]+\] received")
+        return [
+            len(pattern.findall(log.read_text(encoding="utf-8", errors="replace")))
+            for log in self.logs
+        ]
+
+
+@pytest.fixture
+def two_celery_workers(transactional_db, tmp_path):
+    """Two real Celery workers on the same queues, the test database and the broker, as
+    on two machines (issue 16 item 6): the same task can run on both at once."""
+    env = {**os.environ, "DATABASE_URL": _test_database_url()}
+    _purge_queues()
+    processes, logs = [], []
+    for host in ("host-a", "host-b"):
+        log = tmp_path / f"worker-{host}.log"
+        with log.open("w") as out:
+            processes.append(
+                subprocess.Popen(
+                    _worker_command(f"test-{os.getpid()}@{host}", "INFO"),
+                    cwd=BASE_DIR,
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        logs.append(log)
+    pair = WorkerPair(processes, logs)
+    # Both ready before the test sends anything, or the first would take every task.
+    wait_for(lambda: all("ready." in log.read_text(errors="replace") for log in logs), timeout=60)
+    yield pair
+    for process in processes:
+        _stop_worker(process)
 
 
 @pytest.fixture(scope="session")
@@ -393,6 +449,16 @@ class Hold:
         if not self.conn.closed:
             self.conn.rollback()
             self.conn.close()
+
+
+def backends_waiting() -> int:
+    """How many sessions of this database wait on a lock another holds."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND cardinality(pg_blocking_pids(pid)) > 0"
+        )
+        return cursor.fetchone()[0]
 
 
 def backend_gone(pid: int) -> bool:

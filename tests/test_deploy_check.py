@@ -7,8 +7,8 @@ the environment block of docs/deploy.md exactly as written there; only its place
 apart: a variable the page forgets shows up here as a warning.
 
 nginx answers TLS and the port-80 redirect, and sets no header (docs/deploy.md, "What
-nginx answers"). No nginx configuration ships in the repository (the one in
-docs/deploy.md is an example), so the headers are tested here through Django.
+nginx answers"). The headers are tested here through Django, and through a real nginx
+running deploy/nginx.conf in tests/test_nginx.py.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def test_every_answer_by_nginx_is_documented():
         assert check_id in text
 
 
-# --- the behaviour those settings give, through Django (no nginx ships with the portal) ---
+# --- the behaviour those settings give, through Django (through nginx: test_nginx.py) ---
 
 
 HTTPS_SETTINGS = [

@@ -1,6 +1,7 @@
 """The cases app's scheduled tasks, run by a real Celery worker."""
 
 import datetime
+import time
 
 import pytest
 from django.utils import timezone
@@ -11,7 +12,7 @@ from cases.intake import services as intake_services
 from cases.models import Application, VerificationOutcome
 from cases.payments.models import Award
 from cases.tasks import feedback_windows_close, gradual_exits_finish, payments_start
-from tests.conftest import Hold, kill_and_redeliver, wait_for
+from tests.conftest import Hold, backends_waiting, kill_and_redeliver, wait_for
 from verification.requests import services as verification_services
 
 S = Application.State
@@ -109,3 +110,34 @@ def test_gradual_exits_finish_killed_mid_way_stops_every_case_once(
     for app_id in (first, second):
         awards = Award.objects.filter(application_id=app_id)
         assert awards.count() == 1 and awards.get().until_month is not None
+
+
+# --- two workers, as on two machines (issue 16 item 6) -------------------------------------
+
+
+def test_payments_start_on_two_workers_at_once_starts_every_case_once(
+    make_family, people, two_celery_workers
+):
+    """The daily task delivered twice, run by two worker processes at the same time
+    (both held at one case's row until both are there): every case goes into payment
+    once, with one history entry (each case is moved in its own transaction under its row
+    lock, and a run skips a case another run moved)."""
+    ids = [make_family().application.pk for _ in range(12)]
+    Application.objects.filter(pk__in=ids).update(
+        state=S.APPROVED, start_month=timezone.localdate().replace(day=1)
+    )
+    hold = Hold.row(Application, sorted(ids)[5])
+    started = time.monotonic()
+    results = [payments_start.delay() for _ in range(2)]
+    wait_for(lambda: backends_waiting() == 2, timeout=60)  # both runs at the held case
+    hold.release()
+    counts = [result.get(timeout=120) for result in results]
+    elapsed = time.monotonic() - started
+    received = two_celery_workers.received("cases.payments_start")
+    print(f"payments_start ×2 on two workers at once: {elapsed:.1f} s, started {counts}")
+    assert received == [1, 1]  # one on each worker
+    # Between them, each case once (the run that gets the held row first stays ahead: the
+    # other finds every later case moved already).
+    assert sum(counts) == 12
+    assert Application.objects.filter(pk__in=ids, state=S.IN_PAYMENT).count() == 12
+    assert AuditEvent.objects.filter(action__endswith=".payment_start").count() == 12

@@ -215,3 +215,30 @@ def test_a_platform_that_is_away_is_retried_and_an_upheld_objection_is_sent_afte
         ]
     finally:
         running.stop()
+
+
+def test_two_workers_delivering_one_message_at_once_send_it_once(
+    platform, two_celery_workers, people, make_family
+):
+    """The delivery queued at commit and a duplicate of it, taken by two worker processes
+    at once (as on two machines) while the platform takes 4 s to answer: the record is
+    sent once; the second worker finds the first one's claim and leaves it."""
+    finding = severe_finding(people, make_family())  # the first delivery, sent at commit
+    message = OutboxMessage.objects.get(finding=finding)
+    key = str(message.key)
+    started = time.monotonic()
+    tasks.outbox_deliver.delay(message.pk)  # the duplicate
+
+    def delivered():
+        message.refresh_from_db()
+        return message.state == OutboxMessage.State.DELIVERED
+
+    wait_for(delivered, timeout=90)
+    elapsed = time.monotonic() - started
+    # One on each worker (the one that found the claim also holds its retry, in 30 s).
+    wait_for(lambda: all(two_celery_workers.received("credit.outbox_deliver")))
+    print(f"outbox_deliver ×2 on two workers at once: delivered in {elapsed:.1f} s")
+    assert platform.records()["received"][key] == 1  # sent once
+    assert message.attempts == 1
+    assert FindingEvent.objects.filter(finding=finding, action="outbox_delivered").count() == 1
+    assert AuditEvent.objects.filter(action="credit_outbox.deliver").count() == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -22,10 +23,11 @@ from cases.intake import services
 from cases.models import Application, Member
 from tests.cases import conftest as cases_fixtures
 from tests.cases.conftest import identity
-from tests.conftest import Hold, kill_and_redeliver, wait_for
+from tests.conftest import Hold, backends_waiting, kill_and_redeliver, wait_for
 from tests.queries import assert_same_query_count, numbered, queries_of
 from verification.batch.models import BatchFinding, BatchRun
 from verification.batch.services import batch_period, batch_run, batch_run_request, finding_resolve
+from verification.batch.tasks import batch_run_task
 from verification.feeds.catalogue import load_catalogue
 from verification.feeds.models import DataItem, Feed, Snapshot, SnapshotRecord
 
@@ -583,3 +585,31 @@ def test_a_run_whose_worker_is_killed_mid_comparison_finishes_once(
     assert BatchFinding.objects.count() == 10
     assert BatchRun.objects.count() == 1
     assert AuditEvent.objects.filter(action="batch.run").count() == 1
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_scheduled_run_taken_by_two_workers_at_once_is_one_run(bw, places, two_celery_workers):
+    """The half-yearly task delivered twice, run by two worker processes at the same time
+    (the first held while writing its findings, the second waiting on the period's run):
+    one run of the period, its 10 findings once. The second computes it again after the
+    first and finds nothing new."""
+    hold = Hold.table(BatchFinding)
+    started = time.monotonic()
+    results = [
+        batch_run_task.delay(places.county.pk, BatchRun.Kind.HALF_YEARLY_ALL) for _ in range(2)
+    ]
+    # The first waits at the hold, the second at the period's run.
+    wait_for(lambda: backends_waiting() == 2, timeout=60)
+    hold.release()
+    run_ids = {result.get(timeout=120) for result in results}
+    elapsed = time.monotonic() - started
+    received = two_celery_workers.received("verification.batch_run")
+    computed = AuditEvent.objects.filter(action="batch.run").count()
+    print(f"batch_run ×2 on two workers at once: {elapsed:.1f} s, computed {computed}×")
+    assert received == [1, 1]
+    assert len(run_ids) == 1 and BatchRun.objects.count() == 1
+    run = BatchRun.objects.get()
+    assert run.status == BatchRun.Status.FINISHED and run.total == 10
+    assert run.counts[K.VEHICLE] == 2
+    assert BatchFinding.objects.count() == 10  # computed twice, nothing found twice

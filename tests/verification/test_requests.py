@@ -5,6 +5,7 @@ a real Celery worker, and the pages."""
 from __future__ import annotations
 
 import datetime
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -31,6 +32,7 @@ from tests.verification.test_connector import live_department
 from verification.feeds.models import DataItem, Department, Feed, Snapshot, SnapshotRecord
 from verification.requests import selectors, services
 from verification.requests.models import Answer, DepartmentQuery, VerificationRequest
+from verification.requests.tasks import query_run
 
 S = Application.State
 C = DataItem.CompareAs
@@ -974,3 +976,49 @@ def test_the_case_page_refreshes_itself_while_departments_answer(
     answer_all(request)
     polled = client.get(stage_url, HTTP_HX_REQUEST="true")
     assert polled["HX-Refresh"] == "true"
+
+
+# --- two workers, as on two machines (issue 16 item 6) -------------------------------------
+
+
+@pytest.mark.worker
+def test_a_fan_out_with_duplicates_on_two_workers_asks_each_department_once(
+    make_family, people, start_simulator, two_celery_workers
+):
+    """One request asks two live departments (slow: 2 s each); every query's task is also
+    sent a second time, and two worker processes take the four at once. Each department
+    is asked once and answers once: a duplicate finds the query claimed or answered."""
+    running = start_simulator(latency_ms=2000)
+    Department.objects.update(active=False)
+    departments = [live_department(running.url, code=code) for code in ("hrss", "bank")]
+    family = make_family()
+    started = time.monotonic()
+    request = request_for(family, people.caseworker_a)  # two tasks, sent on commit
+    for query in request.queries.all():
+        query_run.delay(query.pk)  # the duplicates
+    wait_for(
+        lambda: VerificationRequest.objects.filter(
+            pk=request.pk, status=VerificationRequest.Status.ANSWERED
+        ).exists(),
+        timeout=90,
+    )
+    elapsed = time.monotonic() - started
+    received = two_celery_workers.received("verification.query_run")
+    print(f"query_run ×4 on two workers at once: answered in {elapsed:.1f} s, by {received}")
+    assert all(received)
+    for department in departments:
+        query = request.queries.get(department=department)
+        assert query.status == DepartmentQuery.Status.ANSWERED and query.claimed_at is None
+        assert running.attempts(query.request_id) == 1, department.code  # asked once
+        expected = [
+            record
+            for member in (family.applicant, family.spouse)
+            for record in records_for(
+                department=department.code,
+                identity_number=member.person.identity_number,
+                seed=SEED,
+                as_of=datetime.date.today(),
+            )
+        ]
+        assert Answer.objects.filter(query=query).count() == len(expected)  # stored once
+    assert AuditEvent.objects.filter(action="verification.query_answer").count() == 2

@@ -31,7 +31,7 @@ from pathlib import PurePath
 from typing import IO
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import OperationalError, connection, transaction
 from django.db.models import Prefetch, QuerySet
@@ -757,6 +757,14 @@ def snapshot_import(*, snapshot_id: int) -> None:
     killed, which PostgreSQL ends (releasing the lock, its load rolled back) only when
     its statement is over: giving up then would leave the snapshot loading for ever.
     """
+    if settings.DATABASE_POOLER == "pgbouncer":
+        # The lock below is a session's, held across the import's transactions: under
+        # transaction pooling it would be taken and released on different sessions.
+        raise ImproperlyConfigured(
+            "verification.feed_import needs a session of its own: run the batch worker "
+            "on a direct or session-pooled connection, not DATABASE_POOLER=pgbouncer "
+            "(docs/deploy.md, PgBouncer)"
+        )
     if not Snapshot.objects.filter(pk=snapshot_id, status=S.LOADING).exists():
         return
     with connection.cursor() as cursor:
