@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from kombu.exceptions import KombuError
 
 from aid_portal import access, audit_chain, listing, permissions, selectors, tokens
 from aid_portal.audit import audit_record
@@ -188,7 +189,7 @@ def healthz(request):
     try:
         with celery_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1)
-    except OSError:
+    except (OSError, KombuError):  # kombu wraps some failures (a name that does not resolve)
         status["broker"] = "down"
     healthy = set(status.values()) == {"ok"}
     return JsonResponse(status, status=200 if healthy else 503)

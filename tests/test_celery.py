@@ -41,3 +41,20 @@ def test_tasks_enqueued_in_a_rolled_back_transaction_never_run(celery_worker_pro
 
     wait_for(lambda: HealthPing.objects.count() == 1)
     assert HealthPing.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "broker",
+    [
+        "redis://127.0.0.1:1/0",  # nothing listens: the socket's own error
+        "redis://no-such-host.invalid:6379/0",  # no such name: kombu wraps the error
+    ],
+)
+def test_the_health_probe_answers_503_when_the_broker_is_away(client, monkeypatch, broker):
+    from aid_portal.celery import app as celery_app
+
+    monkeypatch.setitem(celery_app.conf, "broker_write_url", broker)
+    response = client.get("/healthz/")
+    assert response.status_code == 503
+    assert response.json() == {"database": "ok", "broker": "down"}
