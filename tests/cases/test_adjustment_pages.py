@@ -39,10 +39,10 @@ def propose(enrol, people, *, action=A.Action.DECREASE, amount="500") -> Adjustm
 # The list for township A's approver:
 #   1 session, 2 user, 3 role assignments, 4 per-object grants, 5 the count for the pager,
 #   6 the page of proposals with their cases, villages, households and people,
-#   7 the applicants with their persons, 8 the county and 9 its policy in force (who
-#   decides: once per county on the page, not per row), 10 the user's villages for the
-#   search's village select.
-ADJUSTMENT_PAGE_QUERIES = 10
+#   7 the applicants with their persons, 8 the policy in force, read by the county's
+#   code (who decides: once per county on the page, not per row), 9 the user's
+#   villages for the search's village select.
+ADJUSTMENT_PAGE_QUERIES = 9
 # The API list: the first seven (the API offers no forms, so no policy, no villages).
 ADJUSTMENT_API_QUERIES = 7
 
