@@ -31,7 +31,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.utils import timezone
-from django.utils.functional import Promise
+from django.utils.functional import Promise, cached_property
 from django.utils.translation import gettext_lazy as _
 
 from aid_portal import access, permissions
@@ -154,6 +154,33 @@ def filtered(spec: ListSpec, data: QueryDict | None, *, user: User, queryset=Non
     return filterset, filterset.qs
 
 
+class CappedPaginator(Paginator):
+    """Counts at most ``LIST_COUNT_CAP`` rows. Django's Paginator counts every row the
+    filters match on every page view; a county's list at a province's size is tens of
+    thousands of rows, and nobody pages that far. ``COUNT(*)`` over a ``LIMIT`` reads at
+    most the cap and one row more; past the cap the pager says "more than" and the user
+    narrows the search."""
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: settings.LIST_COUNT_CAP + 1].count()
+
+    @property
+    def cap(self) -> int:
+        return settings.LIST_COUNT_CAP
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+    @cached_property
+    def num_pages(self) -> int:
+        # The pages of the rows counted: a capped list ends at the cap's last page.
+        if self.capped:
+            return -(-self.cap // self.per_page)
+        return super().num_pages
+
+
 def list_page(
     request: HttpRequest,
     spec: ListSpec,
@@ -181,7 +208,7 @@ def list_page(
     listing = ListPage(
         spec=spec,
         filter=filterset,
-        page=Paginator(rows, page_size or PAGE_SIZE).get_page(request.GET.get("page")),
+        page=CappedPaginator(rows, page_size or PAGE_SIZE).get_page(request.GET.get("page")),
         query=query,
         may_unmask=may_unmask,
         unmask_form=UnmaskForm() if may_unmask else None,

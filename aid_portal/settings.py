@@ -194,6 +194,9 @@ AXES_RESET_ON_SUCCESS = True
 TRUSTED_PROXY_COUNT = config.env_int("TRUSTED_PROXY_COUNT", 0)
 # A list export of more rows than this is built by a worker (aid_portal.listing).
 EXPORT_ASYNC_ROWS = config.env_int("EXPORT_ASYNC_ROWS", 2000, minimum=1)
+# A list page counts its rows up to this many and says "more than" beyond it, so that
+# no page view counts a whole county (aid_portal.listing.CappedPaginator).
+LIST_COUNT_CAP = config.env_int("LIST_COUNT_CAP", 10000, minimum=1)
 AXES_CLIENT_IP_CALLABLE = "aid_portal.middleware.client_address_of"
 if TRUSTED_PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

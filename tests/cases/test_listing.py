@@ -245,3 +245,26 @@ def test_an_unmasked_export_counts_toward_the_daily_limit(client, people, cases,
     assert AuditEvent.objects.filter(action="sensitive.export").count() == 1
     # A masked export is still there.
     assert client.get(url, {"q": "文忠", "export": "csv"}).status_code == 200
+
+
+def test_a_list_counts_up_to_the_cap_and_says_more_than(
+    client, people, cases, monkeypatch, settings
+):
+    """Past LIST_COUNT_CAP the pager counts no further (a COUNT over a LIMIT) and says
+    so; under it the count is exact."""
+    monkeypatch.setattr(listing, "PAGE_SIZE", 1)
+    settings.LIST_COUNT_CAP = 2
+    client.force_login(people.caseworker_a)
+    with CaptureQueriesContext(connection) as queries:
+        first = queue(client)
+    counts = [q["sql"] for q in queries if q["sql"].upper().startswith("SELECT COUNT(*)")]
+    assert counts and all("LIMIT 3" in sql for sql in counts), counts
+    assert "第 1 页，共 2 页以上" in first  # three cases, counted to 2 + 1
+    assert "超过 2 条" in first
+    assert "page=2" in first
+    last = queue(client, page=2)
+    assert "page=3" not in last  # the pages end at the cap
+    settings.LIST_COUNT_CAP = 3
+    exact = queue(client)
+    assert "第 1 页，共 3 页" in exact
+    assert "页以上" not in exact and "超过" not in exact
