@@ -1,6 +1,6 @@
 """The case lists (aid_portal.listing): the work queue, the decisions, the reviews and
 adjustments, the monthly file checks, the payment rosters, their lines and the failed
-payments, and the public's reports on the public rosters.
+payments, the villages' public rosters of a month, and the public's reports on them.
 
 Each names the rows its user may see, the FilterSet its page and API list share, and
 the columns of its export.
@@ -25,7 +25,7 @@ from cases.payments import selectors as payment_selectors
 from cases.payments.filters import ExceptionFilter, FailedLineFilter, LineFilter, RosterFilter
 from cases.payments.services import PROBLEMS
 from cases.publicity import selectors as publicity_selectors
-from cases.publicity.filters import PublicReportFilter
+from cases.publicity.filters import PublicityGridFilter, PublicReportFilter
 from cases.reviews import selectors as review_selectors
 
 
@@ -335,5 +335,46 @@ PUBLIC_REPORTS = register(
                 ),
             ),
         ],
+    )
+)
+
+
+def _publicity_villages(user):
+    access.require_role(user, permissions.READ_PUBLICITY)
+    return publicity_selectors.villages_for_user(user=user).select_related("parent")
+
+
+def _grid_state(village) -> str:
+    if village.published_id:
+        return str(_("published"))
+    if village.frozen:
+        return str(_("not published; the payment roster is frozen"))
+    return str(_("the payment roster is not frozen yet"))
+
+
+PUBLICITY_GRID = register(
+    ListSpec(
+        name="public-rosters",
+        title=_("Public roster"),
+        rows=_publicity_villages,
+        filterset=PublicityGridFilter,
+        columns=[
+            Column(_("Township"), lambda v: v.parent.name if v.parent else ""),
+            Column(_("Village"), lambda v: v.name),
+            Column(_("Division code"), lambda v: v.code),
+            Column(_("Public roster"), _grid_state),
+            Column(
+                _("Published"),
+                lambda v: (
+                    timezone.localtime(v.published_at).replace(tzinfo=None)
+                    if v.published_at
+                    else None
+                ),
+            ),
+            Column(_("Entries"), lambda v: v.entries_paid or 0),
+            Column(_("Total (yuan)"), lambda v: v.total_paid or 0),
+            Column(_("Contact for objections"), lambda v: v.published_contact or ""),
+        ],
+        search_hint=_("Village name or code, or a household listed this month"),
     )
 )

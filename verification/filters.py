@@ -13,7 +13,7 @@ from aid_portal.forms import DateInput
 from aid_portal.listing import SearchFilterSet
 from cases.search import CaseSearchFilterSet, case_search_q, village_filter
 from verification.batch.models import BatchFinding, BatchRun
-from verification.feeds.models import QuarantinedRow
+from verification.feeds.models import QuarantinedRow, Snapshot
 from verification.requests.models import VerificationRequest
 from verification.spotcheck.models import SampleItem, SpotCheckCampaign
 
@@ -170,3 +170,48 @@ class QuarantinedRowFilter(SearchFilterSet):
     def search_q(self, term: str) -> Q:
         text = Q(raw__icontains=term) | Q(reasons__icontains=term)
         return Q(line=int(term)) | text if term.isdigit() else text
+
+
+class SnapshotFilter(SearchFilterSet):
+    """A feed's upload history; the page fixes ``feed`` from its URL.
+
+    An import belongs to no case, so a term is read as part of the file's name, of the
+    uploader's name or login, or of the reason it was not loaded.
+    """
+
+    feed = django_filters.NumberFilter(field_name="feed_id", label=_("Data feed"))
+    status = django_filters.ChoiceFilter(choices=Snapshot.Status.choices, label=_("Status"))
+    uploaded_from = django_filters.DateFilter(
+        field_name="uploaded_at",
+        lookup_expr="date__gte",
+        widget=DateInput,
+        label=_("Uploaded from"),
+    )
+    uploaded_to = django_filters.DateFilter(
+        field_name="uploaded_at",
+        lookup_expr="date__lte",
+        widget=DateInput,
+        label=_("Uploaded until"),
+    )
+    with_bad_rows = django_filters.BooleanFilter(
+        method="filter_with_bad_rows", label=_("Only with bad rows")
+    )
+
+    class Meta:
+        model = Snapshot
+        fields = ["q", "feed", "status", "uploaded_from", "uploaded_to", "with_bad_rows"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.form.fields["with_bad_rows"].widget = FlagInput()
+
+    def search_q(self, term: str) -> Q:
+        return (
+            Q(original_name__icontains=term)
+            | Q(uploaded_by__full_name__icontains=term)
+            | Q(uploaded_by__username__icontains=term)
+            | Q(error__icontains=term)
+        )
+
+    def filter_with_bad_rows(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        return queryset.filter(rows_quarantined__gt=0) if value else queryset

@@ -1,6 +1,6 @@
 """The verification lists (aid_portal.listing): the open verification requests, the
 batch comparison runs and their open findings, the spot-check campaigns and a
-campaign's sampled cases, and the bad rows of a department's import.
+campaign's sampled cases, a data feed's upload history and the bad rows of an import.
 
 Each names the rows its user may see (the role checked, the jurisdiction first, as the
 page always did), the FilterSet its page and API list share, and its export's columns.
@@ -17,13 +17,14 @@ from cases.casework.selectors import with_applicant
 from cases.lists import case_columns
 from verification.batch import services as batch
 from verification.batch.models import BatchFinding
-from verification.feeds.models import QuarantinedRow
+from verification.feeds.models import QuarantinedRow, Snapshot
 from verification.filters import (
     BatchFindingFilter,
     BatchRunFilter,
     CampaignFilter,
     QuarantinedRowFilter,
     SampleItemFilter,
+    SnapshotFilter,
     VerificationRequestFilter,
 )
 from verification.requests import selectors as request_selectors
@@ -212,5 +213,36 @@ FEED_BAD_ROWS = register(
             Column(_("Row as read"), _as_read),
         ],
         search_hint=_("Line number, or text in the row or its reasons"),
+    )
+)
+
+
+def _uploads(user):
+    # Feeds are the province's: whoever manages them sees every feed's uploads.
+    access.require_role(user, permissions.MANAGE_FEEDS)
+    return Snapshot.objects.select_related("feed__department", "uploaded_by").order_by(
+        "-uploaded_at", "-id"
+    )
+
+
+FEED_UPLOADS = register(
+    ListSpec(
+        name="feed-uploads",
+        title=_("Import history"),
+        rows=_uploads,
+        filterset=SnapshotFilter,
+        columns=[
+            Column(_("Department"), lambda s: s.feed.department.name),
+            Column(_("Uploaded"), lambda s: _local(s.uploaded_at)),
+            Column(_("File"), lambda s: s.original_name),
+            Column(_("By"), lambda s: str(s.uploaded_by) if s.uploaded_by else ""),
+            Column(_("Status"), lambda s: s.get_status_display()),
+            Column(_("Rows"), lambda s: s.rows_total),
+            Column(_("Loaded"), lambda s: s.rows_loaded),
+            Column(_("Bad rows"), lambda s: s.rows_quarantined),
+            Column(_("Finished"), lambda s: _local(s.finished_at)),
+            Column(_("Why the file was not loaded"), lambda s: s.error),
+        ],
+        search_hint=_("File name, who uploaded it, or the reason it was not loaded"),
     )
 )

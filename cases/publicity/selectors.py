@@ -7,11 +7,12 @@ from __future__ import annotations
 import datetime
 import re
 
-from django.db.models import QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Sum
 from django.http import Http404
 
 from aid_portal import access, permissions
 from aid_portal.models import Region, User
+from cases.payments.models import Roster
 from cases.publicity.models import PublicReport, PublicRoster, PublicRosterEntry
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -132,6 +133,50 @@ def villages_for_user(*, user: User) -> QuerySet[Region]:
         region_field=None,
         roles=permissions.READ_PUBLICITY,
     ).order_by("code")
+
+
+def village_month_published(month: datetime.date) -> QuerySet[PublicRoster]:
+    """The village's (OuterRef ``pk``) published roster of ``month``, for subqueries."""
+    return PublicRoster.objects.filter(
+        village=OuterRef("pk"), month=month, withdrawn_at__isnull=True
+    )
+
+
+def village_month_frozen(month: datetime.date) -> Exists:
+    """Whether the village's township (its parent) has ``month``'s regular roster frozen."""
+    return Exists(
+        Roster.objects.filter(
+            township_id=OuterRef("parent_id"),
+            month=month,
+            kind=Roster.Kind.REGULAR,
+            state__in=Roster.FROZEN_STATES,
+        )
+    )
+
+
+def villages_with_month(villages: QuerySet[Region], month: datetime.date) -> QuerySet[Region]:
+    """The publicity grid's rows: each village with ``month``'s published roster (its
+    id, when, its entries paid and their total) and whether the township's payment roster
+    of the month is frozen, all in the one query of the page."""
+    published = village_month_published(month)
+    paid = (
+        PublicRosterEntry.objects.filter(
+            public_roster__village=OuterRef("pk"),
+            public_roster__month=month,
+            public_roster__withdrawn_at__isnull=True,
+        )
+        .exclude(change=PublicRosterEntry.Change.STOPPED)
+        .order_by()
+        .values("public_roster_id")
+    )
+    return villages.annotate(
+        published_id=Subquery(published.values("pk")[:1]),
+        published_at=Subquery(published.values("published_at")[:1]),
+        published_contact=Subquery(published.values("contact")[:1]),
+        entries_paid=Subquery(paid.annotate(n=Count("id")).values("n")[:1]),
+        total_paid=Subquery(paid.annotate(total=Sum("amount")).values("total")[:1]),
+        frozen=village_month_frozen(month),
+    )
 
 
 def reports_for_user(*, user: User) -> QuerySet[PublicReport]:

@@ -25,7 +25,6 @@ from aid_portal import access, listing, permissions
 from aid_portal.errors import DomainError
 from aid_portal.forms import add_domain_error
 from cases import lists as case_lists
-from cases.payments.models import Roster
 from cases.publicity import forms as f
 from cases.publicity import selectors, services, throttle
 from cases.publicity.models import PublicReport
@@ -148,7 +147,8 @@ def _month_from(request):
 
 @login_required
 def publicity_list(request):
-    """The villages of the user's places × a month: what is published, what can be."""
+    """The villages of the user's places × a month: what is published, what can be; with
+    the lists' search, filters (the month among them), pages and exports."""
     access.require_role(request.user, permissions.READ_PUBLICITY)
     if request.method == "POST":
         access.require_role(request.user, permissions.PUBLISH_ROSTERS)
@@ -176,32 +176,26 @@ def publicity_list(request):
         return redirect(
             f"{reverse('cases:publicity')}?month={(month or _month_from(request)):%Y-%m}"
         )
-    month = _month_from(request)
-    villages = list(selectors.villages_for_user(user=request.user).select_related("parent")[:500])
-    published = {
-        p.village_id: p
-        for p in selectors.public_rosters_for_user(user=request.user).filter(
-            month=month, withdrawn_at__isnull=True
-        )
-    }
-    frozen = set(
-        Roster.objects.filter(
-            month=month, kind=Roster.Kind.REGULAR, state__in=Roster.FROZEN_STATES
-        ).values_list("township__code", flat=True)
-    )
+    result = listing.list_page(request, case_lists.PUBLICITY_GRID)
+    if isinstance(result, HttpResponse):
+        return result
     rows = [
         {
             "village": village,
-            "published": published.get(village.pk),
-            "frozen": village.township_code in frozen,
             "may_publish": access.has_role(request.user, permissions.PUBLISH_ROSTERS, village),
         }
-        for village in villages
+        for village in result.page
     ]
     return render(
         request,
         "cases/publicity/list.html",
-        {"rows": rows, "month": month, "form": f.PublishForm()},
+        {
+            "rows": rows,
+            "month": result.filter.month_value(),
+            "page": result.page,
+            "listing": result,
+        },
+        status=result.status,
     )
 
 

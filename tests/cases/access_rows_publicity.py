@@ -96,6 +96,30 @@ ROWS = [
         },
     ),
     Row(
+        "public roster: staff list searched and filtered",
+        lambda w: (made(w), reverse("cases:publicity") + "?q=村&state=published&month=2026-10")[1],
+        statuses(READERS, otherwise=403),
+        must_not_contain={
+            "caseworker_b": village_name("village_a"),
+            "caseworker_a": village_name("other_village"),
+        },
+    ),
+    Row(
+        "public roster: staff list exported, CSV",
+        lambda w: (made(w), reverse("cases:publicity") + "?month=2026-10&export=csv")[1],
+        statuses(READERS, otherwise=403),
+        must_not_contain={
+            "caseworker_b": village_name("village_a"),
+            "outsider_auditor": village_name("village_a"),
+            "caseworker_a": village_name("other_village"),
+        },
+    ),
+    Row(
+        "public roster: staff list exported, XLSX",
+        lambda w: (made(w), reverse("cases:publicity") + "?export=xlsx")[1],
+        statuses(READERS, otherwise=403),
+    ),
+    Row(
         "public roster: staff detail, village A",
         lambda w: reverse("cases:public-roster", args=[made(w)["public_a"].pk]),
         statuses(INSIDE_A, otherwise=403, caseworker_b=404, outsider_auditor=404),

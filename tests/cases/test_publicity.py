@@ -26,6 +26,7 @@ from cases.casework import services
 from cases.models import Member, Policy
 from cases.payments import services as payments
 from cases.payments.models import PaymentAccount
+from cases.publicity import selectors as publicity_selectors
 from cases.publicity import services as publicity
 from cases.publicity.models import PublicReport, PublicRoster, PublicRosterEntry
 from tests.cases.conftest import luhn_number, to_decision
@@ -559,3 +560,50 @@ def test_the_reports_page_costs_the_same_for_one_report_and_for_many(people, pla
     many = queries_of(client, url)
     assert_same_query_count(one, many)
     assert len(many) == PUBLIC_REPORTS_PAGE_QUERIES, numbered(many)
+
+
+# --- the staff grid as a list: search, filters, pages, export --------------------------------
+
+
+def test_the_grid_is_searched_filtered_and_exported_for_the_month(paying, people, places, finance):
+    family, _public = published_family(paying, people, places, finance)
+    url = reverse("cases:publicity")
+    client = Client()
+    client.force_login(people.caseworker_a)
+
+    def shown(**params) -> set[str]:
+        response = client.get(url, params)
+        assert response.status_code == 200, response.content[:500]
+        html = response.content.decode()
+        html = html[html.index("<tbody", html.index('id="list-search"')) :]
+        return {code for code in codes if f'id="village-{code}"' in html}
+
+    codes = set(
+        publicity_selectors.villages_for_user(user=people.caseworker_a).values_list(
+            "code", flat=True
+        )
+    )
+    a = places.village_a.code
+    assert len(codes) > 1 and shown() == codes  # this month by default
+    assert shown(state="published") == {a}
+    assert shown(state="ready") == codes - {a}  # the township's roster is frozen
+    assert shown(state="waiting") == set()
+    assert shown(q="马小兰") == {a}  # a household listed this month
+    assert shown(q=family.applicant.person.identity_number) == {a}
+    assert shown(q=places.village_a.name) == {a}
+    month = f"{NEXT_MONTH:%Y-%m}"
+    assert shown(month=month, state="published") == set()  # nothing published next month
+    assert shown(month=month, state="waiting") == codes
+    assert shown(month=month, q="马小兰") == set()
+    assert client.get(url, {"month": "2026-13"}).status_code == 200  # a field error, no rows
+
+    response = client.get(url, {"state": "published", "export": "csv"})
+    header, *rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert len(header) == 8 and len(rows) == 1
+    total = family.refresh().monthly_amount
+    assert rows[0][1:3] == [places.village_a.name, a] and rows[0][5:7] == ["1", f"{total}"]
+    event = AuditEvent.objects.get(action="list.export")
+    assert event.new_values["list"] == "public-rosters" and event.new_values["rows"] == 1
+
+    client.force_login(people.caseworker_b)
+    assert a not in {row for row in shown()} and shown(q="马小兰") == set()

@@ -55,6 +55,24 @@ ROWS = [
         url_name="verification:feed",
     ),
     Row(
+        "feeds: a feed's uploads searched and filtered",
+        lambda w: (
+            reverse("verification:feed", args=[_department(w)])
+            + "?q=csv&status=complete&with_bad_rows=1"
+        ),
+        statuses(FEED_ADMINS),
+    ),
+    Row(
+        "feeds: a feed's uploads exported, CSV",
+        lambda w: reverse("verification:feed", args=[_department(w)]) + "?export=csv",
+        statuses(FEED_ADMINS),
+    ),
+    Row(
+        "feeds: a feed's uploads exported, XLSX",
+        lambda w: reverse("verification:feed", args=[_department(w)]) + "?export=xlsx",
+        statuses(FEED_ADMINS),
+    ),
+    Row(
         "feeds: a department that does not exist",
         lambda w: reverse("verification:feed", args=["no_such_department"]),
         statuses(set(), otherwise=403) | {"feedadmin": 404, "superuser": 404},

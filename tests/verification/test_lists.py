@@ -424,3 +424,56 @@ def test_an_imports_page_costs_the_same_for_one_bad_row_and_for_many(client, peo
     many = queries_of(client, url)
     assert_same_query_count(one, many)
     assert len(many) == SNAPSHOT_PAGE_QUERIES, numbered(many)
+
+
+# --- a feed's upload history ------------------------------------------------------------------
+
+
+def test_a_feeds_uploads_are_searched_filtered_and_exported(client, people):
+    load_catalogue()
+    feed = Feed.objects.get(department__code="hrss")
+    other = Feed.objects.exclude(pk=feed.pk).first()
+
+    def upload(name, status, bad=0, on=feed, error=""):
+        return Snapshot.objects.create(
+            feed=on,
+            original_name=name,
+            uploaded_by=people.feedadmin,
+            status=status,
+            rows_total=10,
+            rows_quarantined=bad,
+            error=error,
+            file=f"feeds/{name}",
+        )
+
+    uploads = {
+        "june": upload("hrss-june.csv", Snapshot.Status.REPLACED),
+        "july": upload("hrss-july.csv", Snapshot.Status.COMPLETE, bad=2),
+        "broken": upload("hrss-aug.csv", Snapshot.Status.REJECTED, error="缺少身份证号列"),
+        "elsewhere": upload("other.csv", Snapshot.Status.COMPLETE, on=other),
+    }
+    url = reverse("verification:feed", args=["hrss"])
+
+    def shown(**params) -> set[str]:
+        response = client.get(url, params)
+        assert response.status_code == 200, response.content[:500]
+        html = response.content.decode()
+        html = html[html.index("<tbody", html.index('id="list-search"')) :]
+        return {key for key, s in uploads.items() if f'id="snapshot-{s.pk}"' in html}
+
+    client.force_login(people.feedadmin)
+    assert shown() == {"june", "july", "broken"}  # this feed's uploads only
+    assert shown(q="july") == {"july"}
+    assert shown(q="身份证") == {"broken"}  # the reason it was not loaded
+    assert shown(status="replaced") == {"june"}
+    assert shown(with_bad_rows="1") == {"july"}
+    assert shown(feed=other.pk) == {"june", "july", "broken"}  # the feed is the page's
+
+    header, *rows = read_csv(client.get(url, {"q": "hrss-j", "export": "csv"}))
+    assert header[:3] == ["部门", "上传时间", "文件"]
+    assert sorted(row[2] for row in rows) == ["hrss-july.csv", "hrss-june.csv"]
+    event = AuditEvent.objects.get(action="list.export")
+    assert event.new_values["list"] == "feed-uploads" and event.new_values["rows"] == 2
+
+    client.force_login(people.auditor)
+    assert client.get(url, {"export": "csv"}).status_code == 403

@@ -1181,10 +1181,6 @@ def snapshot_bad_rows_export(*, actor: User, snapshot: Snapshot) -> Sheet:
     )
 
 
-def snapshot_list_for_feed(*, feed: Feed, limit: int = 50) -> QuerySet[Snapshot]:
-    return feed.snapshots.select_related("uploaded_by").order_by("-uploaded_at", "-id")[:limit]
-
-
 def snapshot_get_for_admin(*, user: User, snapshot_id: int) -> Snapshot:
     access.require_role(user, permissions.MANAGE_FEEDS)
     try:

@@ -1,5 +1,6 @@
 """Feed pages for data-feed admins: the department catalogue, one feed's settings,
-upload and import history with a live progress bar, and one import's bad rows.
+upload and import history (a list: search, filters, pages, XLSX/CSV) with a live
+progress bar, and one import's bad rows.
 
 Thin views: a form parses the input, one service in verification.feeds.services acts, the page
 redirects. Everyone but a data-feed admin gets 403 from the selectors and services.
@@ -40,15 +41,29 @@ def _render_feed(
     upload_form: SnapshotUploadForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    """The feed's page; its upload history is a list (search, filters, pages, exports).
+    A form sent back with errors is drawn at the address it was posted to, which takes
+    no GET: there the history shows its first page without the list's tools."""
+    result = listing.list_page(
+        request, verification_lists.FEED_UPLOADS, scope={"feed": str(feed.pk)}
+    )
+    if isinstance(result, HttpResponse):
+        return result
     context = {
         "feed": feed,
         "department": feed.department,
         "items": feed.department.items.all(),
         "settings_form": settings_form or FeedSettingsForm.for_feed(feed),
         "upload_form": upload_form or SnapshotUploadForm(),
-        "snapshots": feeds.snapshot_list_for_feed(feed=feed),
+        "page": result.page,
+        "listing": result if request.method == "GET" else None,
     }
-    return render(request, "verification/feeds/feed.html", context, status=status)
+    return render(
+        request,
+        "verification/feeds/feed.html",
+        context,
+        status=result.status if status == 200 else status,
+    )
 
 
 @login_required
