@@ -5,7 +5,7 @@ A draw writes a county's sample (300,000 items for 1,000,000 cases) in one state
 from the rows the items point to, in the transaction that creates their campaign.
 PostgreSQL checked each of the four keys of each item, and each of the three keys of
 each grant, with a trigger and a locking lookup of its own at commit, which cost more
-than everything else in the draw (docs/performance.md). The portal deletes no
+than everything else in the draw (docs/performance.md, docs/supervision.md). The portal deletes no
 application, region or user, and no campaign; Django's ``on_delete`` (PROTECT, and
 CASCADE from the campaign) still guards every delete made through the ORM. The
 single-column indexes on campaign, township and auditor go: the unique

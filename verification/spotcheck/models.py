@@ -87,7 +87,7 @@ class SampleItem(models.Model):
 
     A draw writes a county's 300,000 items in one statement, so the row carries no
     foreign-key constraint and no index that no query reads (migration
-    verification/0011; docs/verification.md, "Sample items without foreign-key
+    verification/0011; docs/supervision.md, "Sample items without foreign-key
     constraints"). Django's ``on_delete`` still guards every delete made through the ORM.
     """
 
