@@ -76,11 +76,11 @@ ENROLLED_SHARE = {
 }
 
 
-def use_fresh_database() -> tuple[str, str]:
-    """Switch the default connection to a new ``<name>_batch_benchmark``, migrated;
-    return the names of the original database and the new one."""
+def use_fresh_database(suffix: str = "_batch_benchmark") -> tuple[str, str]:
+    """Switch the default connection to a new ``<name><suffix>``, migrated; return the
+    names of the original database and the new one."""
     original = connection.settings_dict["NAME"]
-    name = original + "_batch_benchmark"
+    name = original + suffix
     with connection.cursor() as cursor:
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
         cursor.execute(f'CREATE DATABASE "{name}"')

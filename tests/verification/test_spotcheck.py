@@ -1,7 +1,7 @@
 """Spot-check campaigns: the sampler's properties, drawing (populations, ratios, empty
-windows, a second draw), re-deriving a sample from its audit row, assignment with
-per-object grants, findings that reach the township as adjustment proposals, and the
-schedule's task on a real worker."""
+windows, a second draw), re-deriving a sample from its audit row, assignment (the
+item's auditor is who may record it), findings that reach the township as adjustment
+proposals, and the schedule's task on a real worker."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import ProtectedError
 from django.utils import timezone, translation
 from django_celery_beat.models import PeriodicTask
 
@@ -42,12 +43,7 @@ from cases.reviews import services as review_services
 from tests.cases import conftest as cases_fixtures
 from tests.conftest import Hold, kill_and_redeliver, make_user, wait_for
 from verification.spotcheck import services as spotcheck
-from verification.spotcheck.models import (
-    SampleItem,
-    SampleItemUserObjectPermission,
-    SpotCheckCampaign,
-    SpotCheckFinding,
-)
+from verification.spotcheck.models import SampleItem, SpotCheckCampaign, SpotCheckFinding
 from verification.spotcheck.tasks import spotcheck_draw_all_task, spotcheck_draw_task
 
 make_family = cases_fixtures.make_family
@@ -430,7 +426,7 @@ def _finding(item, actor, **kwargs):
     return spotcheck.sample_finding_record(actor=actor, item_id=item.pk, **values)
 
 
-def test_cases_are_dealt_to_the_auditors_with_object_grants(county, people, places, auditor2):
+def test_cases_are_dealt_to_the_auditors_who_alone_may_check_them(county, people, places, auditor2):
     campaign = _draw(people, places, assign_to=[people.auditor, auditor2])
     campaign.refresh_from_db()
     assert campaign.status == SpotCheckCampaign.Status.RUNNING
@@ -439,12 +435,13 @@ def test_cases_are_dealt_to_the_auditors_with_object_grants(county, people, plac
         for user in (people.auditor, auditor2)
     }
     assert counts == {people.auditor: 2, auditor2: 2}
+    assign = AuditEvent.objects.get(action="spot_check.assign", object_id=str(campaign.pk))
+    assert assign.new_values == {"auditor": 2, "auditor2": 2}
     for item in campaign.items.all():
-        grants = SampleItemUserObjectPermission.objects.filter(content_object=item)
-        assert [g.user_id for g in grants] == [item.assigned_to_id]
-        assert people.auditor.has_perm("verification.check_sampleitem", item) == (
-            item.assigned_to_id == people.auditor.pk
-        )
+        for user in (people.auditor, auditor2):
+            assert spotcheck.sample_item_may_check(user=user, item=item) == (
+                item.assigned_to_id == user.pk
+            )
     # A caseworker is no auditor: refused, nothing changed.
     with pytest.raises(DomainError):
         spotcheck.sample_items_assign(
@@ -457,8 +454,49 @@ def test_cases_are_dealt_to_the_auditors_with_object_grants(county, people, plac
         )
         == 4
     )
-    assert SampleItemUserObjectPermission.objects.filter(user=auditor2).count() == 4
-    assert not SampleItemUserObjectPermission.objects.filter(user=people.auditor).exists()
+    for item in campaign.items.all():
+        assert item.assigned_to == auditor2
+        assert spotcheck.sample_item_may_check(user=auditor2, item=item)
+        assert not spotcheck.sample_item_may_check(user=people.auditor, item=item)
+
+
+def test_who_may_check_a_case_is_its_active_auditor_or_a_superuser(
+    county, people, places, auditor2
+):
+    """As the per-object grant answered (django-guardian's checker): an inactive account
+    never, a superuser always, anyone else only on the cases assigned to them."""
+    campaign = _draw(people, places)
+    item = campaign.items.first()
+    root = make_user("root-spotcheck", Role.COUNTY_AUDITOR, places.county)
+    root.is_superuser = True
+    root.save()
+    assert not spotcheck.sample_item_may_check(user=people.auditor, item=item)  # nobody's yet
+    assert spotcheck.sample_item_may_check(user=root, item=item)
+    spotcheck.sample_items_assign(
+        actor=people.auditor, campaign_id=campaign.pk, auditors=[auditor2], item_ids=[item.pk]
+    )
+    item.refresh_from_db()
+    assert spotcheck.sample_item_may_check(user=auditor2, item=item)
+    assert not spotcheck.sample_item_may_check(user=people.auditor, item=item)
+    auditor2.is_active = False
+    auditor2.save()
+    assert not spotcheck.sample_item_may_check(user=auditor2, item=item)
+    with pytest.raises(DomainError):
+        _finding(item, auditor2)
+    assert not SpotCheckFinding.objects.exists()
+
+
+def test_deletes_through_the_orm_still_honour_the_unchecked_keys(county, people, places):
+    """The items carry no foreign-key constraint in the database (migration
+    verification/0011): Django's on_delete is what guards their references."""
+    campaign = _draw(people, places, assign_to=[people.auditor])
+    item = campaign.items.first()
+    for referenced in (item.application, item.township, people.auditor):
+        with pytest.raises(ProtectedError) as refused:
+            referenced.delete()
+        assert item in set(refused.value.protected_objects), referenced
+    campaign.delete()
+    assert not SampleItem.objects.filter(pk=item.pk).exists()
 
 
 def test_a_finding_reaches_the_township_as_an_adjustment_proposal(enrol, people, places, auditor2):

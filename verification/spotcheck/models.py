@@ -2,9 +2,9 @@
 cases drawn once and frozen, handed to county auditors case by case, and what each home
 visit found.
 
-A campaign is drawn by verification.spotcheck.services (the sampler); its items are assigned to
-auditors with per-object permissions (django-guardian, a direct foreign-key table); each
-item gets at most one finding, which goes back into the case as an adjustment proposal
+A campaign is drawn by verification.spotcheck.services (the sampler); each item names the
+auditor it is assigned to, who alone records its findings; each item gets at most one
+finding, which goes back into the case as an adjustment proposal
 and, where chosen, a credit finding.
 """
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from guardian.models import UserObjectPermissionBase
 
 from aid_portal.models import Region
 from cases.models import MONEY, AdjustmentProposal, Application, Document
@@ -83,7 +82,14 @@ class SpotCheckCampaign(models.Model):
 
 class SampleItem(models.Model):
     """One sampled case of a campaign, due by a date, checked by the auditor it is
-    assigned to (``assigned_to`` for display; the grant is SampleItemUserObjectPermission)."""
+    assigned to: ``assigned_to`` is the assignment itself, read by the list and by the
+    check of who may record the findings (services.sample_item_may_check).
+
+    A draw writes a county's 300,000 items in one statement, so the row carries no
+    foreign-key constraint and no index that no query reads (migration
+    verification/0011; docs/supervision.md, "Sample items without foreign-key
+    constraints"). Django's ``on_delete`` still guards every delete made through the ORM.
+    """
 
     class Reason(models.TextChoices):
         SAMPLED = "sampled", _("drawn at random")
@@ -96,18 +102,33 @@ class SampleItem(models.Model):
         ASSIGNED = "assigned", _("assigned")
         VISITED = "visited", _("visited")
 
-    campaign = models.ForeignKey(SpotCheckCampaign, on_delete=models.CASCADE, related_name="items")
+    # Found through the unique (campaign, application), which leads with the campaign.
+    campaign = models.ForeignKey(
+        SpotCheckCampaign,
+        on_delete=models.CASCADE,
+        related_name="items",
+        db_constraint=False,
+        db_index=False,
+    )
+    # Indexed: the case overview asks which cases a campaign sampled, and a delete of an
+    # application (PROTECT) looks here.
     application = models.ForeignKey(
-        Application, on_delete=models.PROTECT, related_name="spot_check_items"
+        Application, on_delete=models.PROTECT, related_name="spot_check_items", db_constraint=False
     )
     # The case's township when drawn: the stratum, and what progress groups by.
     township = models.ForeignKey(
-        Region, verbose_name=_("township"), on_delete=models.PROTECT, related_name="+"
+        Region,
+        verbose_name=_("township"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     reason = models.CharField(
         _("why sampled"), max_length=16, choices=Reason.choices, default=Reason.SAMPLED
     )
     due_on = models.DateField(_("check due by"))
+    # Found through sample_item_todo (auditor, visited), which leads with it.
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("auditor"),
@@ -115,6 +136,8 @@ class SampleItem(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     visited_at = models.DateTimeField(_("findings recorded at"), null=True, blank=True)
 
@@ -122,7 +145,6 @@ class SampleItem(models.Model):
         verbose_name = _("sampled case")
         verbose_name_plural = _("sampled cases")
         ordering = ["campaign", "township__code", "application_id"]
-        permissions = [("check_sampleitem", _("Can record the findings on this sampled case"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["campaign", "application"], name="sampled_once_per_campaign"
@@ -143,12 +165,6 @@ class SampleItem(models.Model):
 
     def get_state_display(self) -> str:
         return self.State(self.state).label
-
-
-class SampleItemUserObjectPermission(UserObjectPermissionBase):
-    """The grant of one sampled case to one auditor (django-guardian, direct foreign key)."""
-
-    content_object = models.ForeignKey(SampleItem, on_delete=models.CASCADE)
 
 
 class SpotCheckFinding(models.Model):

@@ -11,7 +11,8 @@ in verification.spotcheck.api).
 
 A step's roles are the roles a person holds over the place (a cover grant widens what
 they may read, never what they may do). Which auditor records a sampled case is the
-case's own grant (``check_sampleitem``, given by "assign"), checked by the service.
+case's own ``assigned_to`` (written by "assign"), checked by the service
+(services.sample_item_may_check).
 The audit rows are written by the services as before (``spot_check.assign``,
 ``spot_check.finding``); neither workflow keeps a history table of its own.
 """
