@@ -477,3 +477,36 @@ def test_a_feeds_uploads_are_searched_filtered_and_exported(client, people):
 
     client.force_login(people.auditor)
     assert client.get(url, {"export": "csv"}).status_code == 403
+
+
+# A feed's page for the feed admin: 1 session, 2 user, 3 role assignments, 4 the feed
+# with its department, 5 the pager's count of its uploads, 6 the department's items, 7 the
+# page of uploads with their uploaders (feeds have no places: no grants are read).
+FEED_PAGE_QUERIES = 7
+
+
+def test_a_feeds_page_costs_the_same_for_one_upload_and_for_many(client, people):
+    load_catalogue()
+    feed = Feed.objects.get(department__code="hrss")
+
+    def uploads(*numbers):
+        Snapshot.objects.bulk_create(
+            Snapshot(
+                feed=feed,
+                original_name=f"hrss-{n}.csv",
+                uploaded_by=people.feedadmin,
+                status=Snapshot.Status.REPLACED,
+                file=f"feeds/hrss-{n}.csv",
+            )
+            for n in numbers
+        )
+
+    client.force_login(people.feedadmin)
+    url = reverse("verification:feed", args=["hrss"]) + "?q=hrss"
+    client.get(url)  # the first request after login records the session
+    uploads(1)
+    one = queries_of(client, url)
+    uploads(*range(2, 60))
+    many = queries_of(client, url)
+    assert_same_query_count(one, many)
+    assert len(many) == FEED_PAGE_QUERIES, numbered(many)
