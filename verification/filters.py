@@ -9,9 +9,10 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from aid_portal import permissions
+from aid_portal.crypto import blind_index
 from aid_portal.forms import DateInput
 from aid_portal.listing import SearchFilterSet
-from cases.search import CaseSearchFilterSet, case_search_q, village_filter
+from cases.search import CaseSearchFilterSet, case_search_q, identity_number_in, village_filter
 from verification.batch.models import BatchFinding, BatchRun
 from verification.feeds.models import QuarantinedRow, Snapshot
 from verification.requests.models import VerificationRequest
@@ -157,8 +158,9 @@ class BatchRunFilter(SearchFilterSet):
 class QuarantinedRowFilter(SearchFilterSet):
     """An import's bad rows; the page fixes ``snapshot`` from its URL.
 
-    A bad row belongs to no case and its identity number is kept masked, so a term is
-    read as a line number (digits) or as text in its cells or its reasons.
+    A bad row belongs to no case and its identity number is kept masked: a full
+    identity number is looked up through the row's blind index; another term is read as
+    a line number (digits) or as text in its cells or its reasons.
     """
 
     snapshot = django_filters.NumberFilter(field_name="snapshot_id", label=_("Import"))
@@ -168,6 +170,8 @@ class QuarantinedRowFilter(SearchFilterSet):
         fields = ["q", "snapshot"]
 
     def search_q(self, term: str) -> Q:
+        if number := identity_number_in(term):
+            return Q(identity_hash=blind_index(number))
         text = Q(raw__icontains=term) | Q(reasons__icontains=term)
         return Q(line=int(term)) | text if term.isdigit() else text
 

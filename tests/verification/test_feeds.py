@@ -227,6 +227,42 @@ def test_bad_rows_are_quarantined_with_reasons(hrss, people, line, reason):
     assert records_of(hrss, MA, LI, WANG).keys() == {MA, LI, WANG}
 
 
+def test_a_bad_row_is_found_by_its_full_identity_number_and_stays_masked(hrss, people, client):
+    """The kept cells show the number masked; the feed admin's search finds the row by
+    the full number through its blind index, never by reading the number back."""
+    feed_configure(
+        actor=people.feedadmin,
+        feed=hrss,
+        column_mapping=hrss.column_mapping,
+        bad_rows=Feed.BadRows.QUARANTINE,
+    )
+    lines = [
+        *good_lines(),
+        f"{MA},马一,pension,-5,2026-01-31",  # line 5: a known number, a bad amount
+        f" {LI.lower()} ,李二,pension,abc,2026-01-31",  # line 6: spaces, a lower-case x
+        ",无号,pension,1,2026-01-31",  # line 7: no number at all
+    ]
+    snapshot = upload_and_import(hrss, people, csv_file(lines))
+    rows = {row.line: row for row in QuarantinedRow.objects.filter(snapshot=snapshot)}
+    assert sorted(rows) == [5, 6, 7]
+    assert rows[5].identity_hash == blind_index(MA) and rows[6].identity_hash == blind_index(LI)
+    assert rows[7].identity_hash is None
+    assert MA not in str(rows[5].raw)
+
+    client.force_login(people.feedadmin)
+    url = reverse("verification:snapshot", args=[snapshot.pk])
+
+    def shown(term: str) -> set[int]:
+        html = client.get(url, {"q": term}).content.decode()
+        html = html[html.index("<tbody", html.index('id="list-search"')) :]
+        return {line for line, row in rows.items() if f'id="bad-row-{row.pk}"' in html}
+
+    assert shown(MA) == {5}
+    assert shown(LI) == {6}
+    assert shown(WANG) == set()  # a valid number with no bad row
+    assert shown("无号") == {7}  # other terms still read the cells
+
+
 def test_reject_mode_lists_bad_lines_loads_nothing_and_keeps_the_current(hrss, people):
     first = upload_and_import(hrss, people, csv_file(good_lines()))
     assert first.status == S.COMPLETE

@@ -213,6 +213,10 @@ class QuarantinedRow(models.Model):
     line = models.PositiveIntegerField()
     raw = models.JSONField()
     reasons = models.JSONField()
+    # The row's identity number as a blind index, so that a feed admin finds a person's
+    # bad rows by the full number while the kept cells show it masked. Empty when the
+    # cell was.
+    identity_hash = BlindIndexField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["snapshot", "line"]

@@ -49,6 +49,7 @@ from aid_portal.exports import Sheet
 from aid_portal.identity import (
     is_known_area_code,
     mask_identity_number,
+    normalize_identity_number,
     validate_identity_number,
 )
 from aid_portal.models import Region, User
@@ -882,7 +883,16 @@ class _Load:
             )
             for i, (column, cell) in enumerate(zip(self.header, cells, strict=False))
         }
-        self.bad.append(QuarantinedRow(snapshot=self.snapshot, line=line, raw=raw, reasons=reasons))
+        number = normalize_identity_number(_cell_text(cells[identity_at]))
+        self.bad.append(
+            QuarantinedRow(
+                snapshot=self.snapshot,
+                line=line,
+                raw=raw,
+                reasons=reasons,
+                identity_hash=blind_index(number) if number else None,
+            )
+        )
         if len(self.errors) < ERRORS_IN_MESSAGE:
             self.errors.append(
                 _("line %(line)s: %(reasons)s") % {"line": line, "reasons": "; ".join(reasons)}
