@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from aid_portal import access
 from aid_portal.models import User
@@ -35,11 +36,18 @@ S = Application.State
 
 def application_list_for_user(*, user: User) -> QuerySet[Application]:
     """Applications in the user's places, with what a list row shows."""
+    # The members are counted per row shown, not joined and grouped: a join with GROUP BY
+    # made PostgreSQL count every case of the jurisdiction before it could take a page.
+    members = (
+        Member.objects.filter(household=OuterRef("household_id"), is_supporter=False)
+        .order_by()
+        .values("household")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return access.restrict(
         Application.objects.select_related("village", "household").annotate(
-            member_count=Count(
-                "household__members", filter=Q(household__members__is_supporter=False)
-            ),
+            member_count=Coalesce(Subquery(members), 0),
         ),
         user,
         region_field="village",
