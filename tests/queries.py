@@ -15,10 +15,36 @@ from django.http import HttpResponse
 from django.test.utils import CaptureQueriesContext
 
 
+class FrozenQueries(CaptureQueriesContext):
+    """CaptureQueriesContext whose queries are copied when the block ends.
+
+    Django's reads ``connection.queries[start:end]`` each time it is asked, and every
+    request clears that log (``reset_queries`` on ``request_started``): a capture read
+    after a later request showed that request's log, or nothing (0 queries)."""
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        super().__exit__(exc_type, exc_value, traceback)
+        self.frozen = list(super().captured_queries)
+
+    @property
+    def captured_queries(self):
+        frozen = getattr(self, "frozen", None)
+        return frozen if frozen is not None else super().captured_queries
+
+    def __len__(self):
+        return len(self.captured_queries)
+
+    def __getitem__(self, index):
+        return self.captured_queries[index]
+
+    def __iter__(self):
+        return iter(self.captured_queries)
+
+
 def queries_captured() -> CaptureQueriesContext:
     """``with queries_captured() as queries:``; ``len(queries)`` and
     ``queries.captured_queries`` are read after the block."""
-    return CaptureQueriesContext(connection)
+    return FrozenQueries(connection)
 
 
 def numbered(queries: CaptureQueriesContext) -> str:

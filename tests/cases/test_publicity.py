@@ -607,3 +607,35 @@ def test_the_grid_is_searched_filtered_and_exported_for_the_month(paying, people
 
     client.force_login(people.caseworker_b)
     assert a not in {row for row in shown()} and shown(q="马小兰") == set()
+
+
+# The grid for a township's caseworker: 1 session, 2 user, 3 role assignments, 4 per-object
+# grants, 5 the pager's count of villages, 6 the page of villages with their public
+# rosters of the month, 7 the villages for the search's select.
+PUBLICITY_GRID_QUERIES = 7
+
+
+def test_the_staff_grid_costs_the_same_for_one_village_and_for_many(people, places):
+    """The publicity grid shows a row per village of the township and month; its cost
+    must not grow with the villages (each row's right to publish included)."""
+    from aid_portal.models import Region
+
+    township = places.village_a.parent
+    client = Client()
+    client.force_login(people.caseworker_a)
+    url = reverse("cases:publicity")
+    client.get(url)  # the first request after login records the session
+    one = queries_of(client, url)
+    first = client.get(url).content.decode()
+    for n in range(12):
+        Region.objects.create(
+            code=f"{township.prefix}{900 + n:03d}",
+            name=f"新设村{n}",
+            level=Region.Level.VILLAGE,
+            parent=township,
+        )
+    many = queries_of(client, url)
+    html = client.get(url).content.decode()
+    assert "新设村11" in html and "新设村11" not in first  # the rows did grow
+    assert_same_query_count(one, many)
+    assert len(many) == PUBLICITY_GRID_QUERIES, numbered(many)
